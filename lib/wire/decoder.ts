@@ -1,0 +1,721 @@
+/**
+ * Bytes to frames (RFC 4975 §7.1, §7.3.1, §9).
+ *
+ * An MSRP byte stream is a sequence of frames:
+ *
+ * ```
+ * "MSRP" SP transact-id SP (method | status-code [SP comment]) CRLF   start line
+ * To-Path: ... CRLF From-Path: ... CRLF *(header CRLF)              header section
+ * [ CRLF data CRLF ]                                                 body, requests only
+ * "-------" transact-id ("$" | "+" | "#") CRLF                       end-line
+ * ```
+ *
+ * The start line and header fields are read line by line. A blank line after
+ * the headers opens a body, which runs until `CRLF ------- transact-id flag
+ * CRLF`: the decoder looks for that boundary with a skip search
+ * ({@linkcode BytePattern}) and never decodes body bytes as text. Body bytes
+ * are handed out as views of the input chunks (no copy) where a body lies in
+ * one chunk, and copied once where it spans several.
+ *
+ * A body longer than `segmentSize` is not held whole: it is emitted in pieces
+ * as it arrives (see {@linkcode MsrpRequest}), so a 1 GB chunk passes through
+ * in memory bounded by the segment size plus one read.
+ *
+ * Malformed input is reported in-band as an {@linkcode InvalidFrame}. After a
+ * bad header section the decoder skips to that transaction's end-line and
+ * carries on; when the framing itself is lost (no start line, a foreign
+ * end-line, a line that never ends) the error is fatal and the stream ends.
+ *
+ * @module
+ */
+
+import { FrameError, type MsrpStatusCode } from "../errors.ts";
+import { BytePattern } from "./byte_search.ts";
+import type { ContinuationFlag, DecodedFrame, InvalidFrame, MsrpRequest } from "./frame.ts";
+import { HeaderList } from "./header_list.ts";
+import { ascii, utf8OrUndefined } from "./text.ts";
+
+/** Limits and sizes of a {@linkcode FrameDecoderStream}; every one has a safe default. */
+export interface FrameDecoderOptions {
+  /**
+   * A request body longer than this is emitted in pieces as it arrives
+   * rather than held whole. Default 65536.
+   */
+  segmentSize?: number;
+  /** Longest start line or header line, without its CRLF. Default 16384. */
+  maxLineLength?: number;
+  /** Most header fields in one frame. Default 64. */
+  maxHeaderCount?: number;
+  /** Largest body of a non-SEND request; §7.1 sets 10240 octets. Default 10240. */
+  maxNonSendBody?: number;
+}
+
+const CR = 13;
+const LF = 10;
+const SP = 32;
+const HTAB = 9;
+const DASH = 45;
+const COLON = 58;
+
+const START = 0; // between frames: expecting a start line
+const HEAD = 1; // reading header lines
+const BODY = 2; // reading a request body up to its end-line
+const SKIP = 3; // discarding a malformed frame up to its end-line
+const FAILED = 4; // framing lost; all further input is ignored
+
+/** Characters of `ident` after the first (§9): ALPHANUM . - + % = */
+const IDENT_CHAR = new Uint8Array(128);
+for (let c = 48; c <= 57; c++) IDENT_CHAR[c] = 1;
+for (let c = 65; c <= 90; c++) IDENT_CHAR[c] = 1;
+for (let c = 97; c <= 122; c++) IDENT_CHAR[c] = 1;
+for (const c of ".-+%=") IDENT_CHAR[c.charCodeAt(0)] = 1;
+
+/** `token` characters (§9), allowed in a header field name after its first letter. */
+const TOKEN_CHAR = new Uint8Array(128);
+for (let c = 0x21; c <= 0x7e; c++) TOKEN_CHAR[c] = 1;
+for (const c of '"(),/:;<=>?@[\\]{}') TOKEN_CHAR[c.charCodeAt(0)] = 0;
+
+/** The longest transaction id accepted. §9 allows 32; some stacks send UUIDs (36). */
+const MAX_TID = 64;
+
+function isAlpha(c: number): boolean {
+  return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+function isAlnum(c: number): boolean {
+  return isAlpha(c) || (c >= 48 && c <= 57);
+}
+
+function isFlag(c: number): boolean {
+  return c === 0x24 || c === 0x2b || c === 0x23; // $ + #
+}
+
+function concat(parts: Uint8Array[], total: number): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+function join(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
+
+/** A receiver of decoded frames. */
+export type FrameSink = (frame: DecodedFrame) => void;
+
+/**
+ * The decoder as a plain synchronous state machine with no streams and no
+ * I/O: feed it chunks with {@linkcode FrameParser.push}, and it calls `emit`
+ * for every frame, piece or error it completes. {@linkcode FrameDecoderStream}
+ * wraps it for Web Streams.
+ */
+export class FrameParser {
+  readonly #segmentSize: number;
+  readonly #maxLine: number;
+  readonly #maxHeaders: number;
+  readonly #maxNonSend: number;
+
+  #state = START;
+  /** Stream offset of byte 0 of the chunk being pushed. */
+  #base = 0;
+
+  // A line that spans chunks is collected here (amortised growth, no rescans).
+  #line = new Uint8Array(256);
+  #lineLen = 0;
+  #lineOffset = 0;
+
+  // The frame being read.
+  #tid = "";
+  #method: string | undefined;
+  #status: number | undefined;
+  #comment = "";
+  #names: string[] = [];
+  #values: string[] = [];
+  #headers: HeaderList | undefined;
+
+  // Body state: the boundary `CRLF ------- tid`, and bytes not yet emitted.
+  #endLine: BytePattern | undefined;
+  #endLen = 0; // pattern + flag + CRLF
+  #tail: Uint8Array | undefined; // bytes that may be the start of the end-line
+  #tailSkip = 0; // leading bytes of #tail that are not body (the CRLF before it)
+  #parts: Uint8Array[] = [];
+  #partsLen = 0;
+  #emitted = 0; // body bytes of this request already emitted as pieces
+
+  /**
+   * Makes a parser waiting for the first start line.
+   *
+   * @param options limits; see {@linkcode FrameDecoderOptions}
+   */
+  constructor(options: FrameDecoderOptions = {}) {
+    this.#segmentSize = options.segmentSize ?? 65536;
+    this.#maxLine = options.maxLineLength ?? 16384;
+    this.#maxHeaders = options.maxHeaderCount ?? 64;
+    this.#maxNonSend = options.maxNonSendBody ?? 10240;
+  }
+
+  /** True once a fatal error was emitted; further input is ignored. */
+  get failed(): boolean {
+    return this.#state === FAILED;
+  }
+
+  /** True when the parser is between frames (nothing partial is held). */
+  get idle(): boolean {
+    return this.#state === START && this.#lineLen === 0;
+  }
+
+  /**
+   * Consumes the next chunk of the byte stream. The parser keeps views into
+   * `chunk`, so the caller must not modify it afterwards.
+   *
+   * @param chunk the next bytes of the stream
+   * @param emit called with each frame, piece or error completed
+   */
+  push(chunk: Uint8Array, emit: FrameSink): void {
+    const n = chunk.length;
+    let pos = 0;
+    while (pos < n && this.#state !== FAILED) {
+      pos = this.#state <= HEAD
+        ? this.#headStep(chunk, pos, emit)
+        : this.#bodyStep(chunk, pos, emit);
+    }
+    if (this.#state === BODY) this.#emitPiece(emit);
+    this.#base += n;
+  }
+
+  /**
+   * Signals the end of the byte stream. A frame cut off in the middle is
+   * reported: a request's body bytes received so far are emitted as a last
+   * piece without a flag, followed by a fatal `truncated` error.
+   *
+   * @param emit called with the last piece and the error, if any
+   */
+  finish(emit: FrameSink): void {
+    const state = this.#state;
+    if (state === FAILED || (state === START && this.#lineLen === 0)) return;
+    if (state === BODY && this.#method === "SEND" && (this.#partsLen > 0 || this.#emitted > 0)) {
+      this.#emitBody(emit, undefined);
+    }
+    this.#fail(emit, "truncated", "the stream ended inside a frame", this.#base);
+  }
+
+  // ---- start line and header section (line by line) ----
+
+  #headStep(chunk: Uint8Array, pos: number, emit: FrameSink): number {
+    const lf = chunk.indexOf(LF, pos);
+    if (this.#lineLen === 0) this.#lineOffset = this.#base + pos;
+    if (lf < 0) {
+      // No end of line in this chunk: keep the partial line, unless it is
+      // already too long (checked before copying, so a huge line costs nothing).
+      if (this.#lineLen + chunk.length - pos > this.#maxLine + 1) {
+        this.#lineTooLong(emit);
+        // Mid-line: the end-line can only come after a CRLF still to be read.
+        this.#tail = undefined;
+        return pos;
+      }
+      this.#appendLine(chunk, pos, chunk.length);
+      return chunk.length;
+    }
+    const next = lf + 1;
+    let buf = chunk;
+    let start = pos;
+    let end = next;
+    if (this.#lineLen > 0) {
+      if (this.#lineLen + end - pos > this.#maxLine + 2) {
+        this.#lineTooLong(emit);
+        return next;
+      }
+      this.#appendLine(chunk, pos, end);
+      buf = this.#line;
+      start = 0;
+      end = this.#lineLen;
+      this.#lineLen = 0;
+    } else if (end - start > this.#maxLine + 2) {
+      this.#lineTooLong(emit);
+      return next;
+    }
+    if (end - start < 2 || buf[end - 2] !== CR) {
+      this.#error(emit, "bad-line-ending", "a line ends in LF without CR (lines end in CRLF, §9)");
+    } else if (this.#state === START) {
+      this.#startLine(buf, start, end - 2, emit);
+    } else {
+      this.#headerLine(buf, start, end - 2, emit);
+    }
+    return next;
+  }
+
+  #appendLine(chunk: Uint8Array, from: number, to: number): void {
+    const need = this.#lineLen + (to - from);
+    if (need > this.#line.length) {
+      const bigger = new Uint8Array(Math.max(need, this.#line.length * 2));
+      bigger.set(this.#line.subarray(0, this.#lineLen));
+      this.#line = bigger;
+    }
+    this.#line.set(chunk.subarray(from, to), this.#lineLen);
+    this.#lineLen = need;
+  }
+
+  #lineTooLong(emit: FrameSink): void {
+    this.#lineLen = 0;
+    const what = this.#state === START ? "start line" : "header line";
+    this.#error(emit, "line-too-long", `${what} longer than ${this.#maxLine} octets`);
+  }
+
+  /** `"MSRP" SP transact-id SP method CRLF` or `... SP status-code [SP comment] CRLF` (§9). */
+  #startLine(b: Uint8Array, s: number, e: number, emit: FrameSink): void {
+    if (s === e) return; // a stray CRLF between frames is tolerated
+    this.#tid = "";
+    this.#method = undefined;
+    this.#status = undefined;
+    this.#comment = "";
+    this.#names = [];
+    this.#values = [];
+    if (
+      e - s < 7 || b[s] !== 77 || b[s + 1] !== 83 || b[s + 2] !== 82 || b[s + 3] !== 80 ||
+      b[s + 4] !== SP
+    ) {
+      return this.#fail(
+        emit,
+        "bad-start-line",
+        'a frame must start with "MSRP " (§9)',
+        this.#lineOffset,
+      );
+    }
+    let i = s + 5;
+    if (!isAlnum(b[i])) {
+      return this.#fail(
+        emit,
+        "bad-transaction-id",
+        "transaction id must start with a letter or digit (§9 ident)",
+        this.#lineOffset,
+      );
+    }
+    while (i < e && b[i] < 128 && IDENT_CHAR[b[i]] === 1) i++;
+    if (i - (s + 5) > MAX_TID) {
+      return this.#fail(
+        emit,
+        "bad-transaction-id",
+        `transaction id longer than ${MAX_TID} characters`,
+        this.#lineOffset,
+      );
+    }
+    if (i >= e || b[i] !== SP) {
+      return this.#fail(
+        emit,
+        "bad-transaction-id",
+        "transaction id has a character outside ident (§9)",
+        this.#lineOffset,
+      );
+    }
+    this.#tid = ascii(b, s + 5, i);
+    i++;
+    // A response: three digits, then the end of the line or SP comment.
+    if (
+      e - i >= 3 && b[i] >= 48 && b[i] <= 57 && b[i + 1] >= 48 && b[i + 1] <= 57 &&
+      b[i + 2] >= 48 && b[i + 2] <= 57 && (e - i === 3 || b[i + 3] === SP)
+    ) {
+      this.#status = (b[i] - 48) * 100 + (b[i + 1] - 48) * 10 + (b[i + 2] - 48);
+      if (e - i > 4) {
+        const comment = this.#text(b, i + 4, e);
+        if (comment === undefined) {
+          return this.#error(
+            emit,
+            "bad-comment",
+            "response comment is not UTF-8 text (§9 utf8text)",
+          );
+        }
+        this.#comment = comment;
+      }
+      this.#state = HEAD;
+      return;
+    }
+    // A request: `1*UPALPHA`.
+    let j = i;
+    while (j < e && b[j] >= 65 && b[j] <= 90) j++;
+    if (j === i || j !== e) {
+      this.#state = HEAD; // so the error is recoverable: the tid is known
+      return this.#error(
+        emit,
+        "bad-method",
+        "method must be upper-case letters, or a status code three digits (§9)",
+      );
+    }
+    this.#method = ascii(b, i, e);
+    this.#state = HEAD;
+  }
+
+  /** A header field, the blank line before a body, or a bodiless frame's end-line. */
+  #headerLine(b: Uint8Array, s: number, e: number, emit: FrameSink): void {
+    if (s === e) {
+      // Blank line: a body follows (§7.1). Responses never have one (§9).
+      if (this.#method === undefined) {
+        return this.#error(emit, "response-with-body", "a response must not have a body (§7.2)");
+      }
+      if (!this.#checkPaths(emit)) return;
+      this.#openBody();
+      return;
+    }
+    if (b[s] === DASH) return this.#endLineInHead(b, s, e, emit);
+    // `hname ":" SP hval` (§9); we also accept no space or several.
+    if (!isAlpha(b[s])) {
+      return this.#error(
+        emit,
+        "bad-header",
+        "header field name must start with a letter (§9 hname)",
+      );
+    }
+    let colon = s + 1;
+    while (colon < e && b[colon] < 128 && TOKEN_CHAR[b[colon]] === 1) colon++;
+    if (colon >= e || b[colon] !== COLON) {
+      return this.#error(emit, "bad-header", "header field is not `name: value` (§9)");
+    }
+    let vs = colon + 1;
+    while (vs < e && (b[vs] === SP || b[vs] === HTAB)) vs++;
+    let ve = e;
+    while (ve > vs && (b[ve - 1] === SP || b[ve - 1] === HTAB)) ve--;
+    const value = this.#text(b, vs, ve);
+    if (value === undefined) {
+      return this.#error(
+        emit,
+        "bad-header-value",
+        "header field value has a control character or bad UTF-8 (§9 utf8text)",
+      );
+    }
+    if (this.#names.length >= this.#maxHeaders) {
+      return this.#error(emit, "too-many-headers", `more than ${this.#maxHeaders} header fields`);
+    }
+    this.#names.push(ascii(b, s, colon));
+    this.#values.push(value);
+  }
+
+  /** Decodes `utf8text` (§9): HTAB, printable ASCII and UTF-8; else `undefined`. */
+  #text(b: Uint8Array, s: number, e: number): string | undefined {
+    let nonAscii = false;
+    for (let i = s; i < e; i++) {
+      const c = b[i];
+      if (c < SP) {
+        if (c !== HTAB) return undefined;
+      } else if (c >= 127) {
+        if (c === 127) return undefined;
+        nonAscii = true;
+      }
+    }
+    return nonAscii ? utf8OrUndefined(b, s, e) : ascii(b, s, e);
+  }
+
+  /** A line starting with "-" in the header section: the end-line of a bodiless frame (§7.1). */
+  #endLineInHead(b: Uint8Array, s: number, e: number, emit: FrameSink): void {
+    const tid = this.#tid;
+    let ok = e - s === 8 + tid.length;
+    for (let k = 0; ok && k < 7; k++) ok = b[s + k] === DASH;
+    for (let k = 0; ok && k < tid.length; k++) ok = b[s + 7 + k] === tid.charCodeAt(k);
+    if (!ok || !isFlag(b[e - 1])) {
+      if (e - s >= 7 && b[s + 6] === DASH && b[s + 5] === DASH) {
+        // Seven dashes but not our id: the sender's framing cannot be trusted.
+        return this.#fail(
+          emit,
+          "bad-end-line",
+          `end-line does not match transaction ${tid}`,
+          this.#lineOffset,
+        );
+      }
+      return this.#error(
+        emit,
+        "bad-header",
+        "header field name must start with a letter (§9 hname)",
+      );
+    }
+    const flag = String.fromCharCode(b[e - 1]) as ContinuationFlag;
+    if (this.#method === undefined) {
+      this.#frameDone();
+      emit({
+        kind: "response",
+        tid,
+        status: this.#status!,
+        comment: this.#comment,
+        headers: HeaderList.fromTrusted(this.#names, this.#values),
+        flag,
+      });
+      return;
+    }
+    const pathsOk = this.#checkPaths(emit);
+    this.#frameDone(); // the whole frame was read: nothing to skip
+    if (!pathsOk) return;
+    emit({
+      kind: "request",
+      tid,
+      method: this.#method,
+      headers: this.#headers!,
+      body: null,
+      offset: 0,
+      flag,
+    });
+  }
+
+  /** Every request names its path (§7.1: To-Path and From-Path are mandatory). */
+  #checkPaths(emit: FrameSink): boolean {
+    const headers = HeaderList.fromTrusted(this.#names, this.#values);
+    this.#headers = headers;
+    if (!headers.has("To-Path") || !headers.has("From-Path")) {
+      this.#error(emit, "missing-path", "a request must have To-Path and From-Path (§7.1)");
+      return false;
+    }
+    return true;
+  }
+
+  // ---- body ----
+
+  #openBody(): void {
+    this.#prepareEndLine();
+    this.#state = BODY;
+    this.#parts = [];
+    this.#partsLen = 0;
+    this.#emitted = 0;
+  }
+
+  /**
+   * Arms the end-line search. The CRLF that ended the last line is kept as a
+   * two-byte "tail" that is not body: it lets an empty body sent without its
+   * own CRLF, and a bodiless end-line met while skipping, still be found.
+   */
+  #prepareEndLine(): void {
+    const tid = this.#tid;
+    const p = new Uint8Array(9 + tid.length);
+    p[0] = CR;
+    p[1] = LF;
+    p.fill(DASH, 2, 9);
+    for (let k = 0; k < tid.length; k++) p[9 + k] = tid.charCodeAt(k);
+    this.#endLine = new BytePattern(p);
+    this.#endLen = p.length + 3;
+    this.#tail = new Uint8Array([CR, LF]);
+    this.#tailSkip = 2;
+  }
+
+  #bodyStep(chunk: Uint8Array, pos: number, emit: FrameSink): number {
+    const tail = this.#tail;
+    if (tail !== undefined) {
+      const tl = tail.length;
+      const skip = this.#tailSkip;
+      this.#tail = undefined;
+      this.#tailSkip = 0;
+      const need = this.#endLen - 1;
+      if (chunk.length - pos < need) {
+        // Too few new bytes to decide: search tail + chunk as one small buffer.
+        const h = join(tail, chunk.subarray(pos));
+        const end = this.#scan(h, 0, skip, emit);
+        return end < 0 ? chunk.length : pos + end - tl;
+      }
+      // Could an end-line start inside the tail? Look at a window across the seam.
+      const w = join(tail, chunk.subarray(pos, pos + need));
+      const m = this.#findEnd(w, 0, tl - 1);
+      if (m >= 0) {
+        this.#take(w, skip, m, emit);
+        this.#finishBody(w[m + this.#endLen - 3], emit);
+        return pos + m + this.#endLen - tl;
+      }
+      this.#take(tail, skip, tl, emit);
+    }
+    const end = this.#scan(chunk, pos, 0, emit);
+    return end < 0 ? chunk.length : end;
+  }
+
+  /**
+   * Searches `h` from `from` for the end-line. Returns the index just after
+   * it, or -1 when it is not there; then every byte that cannot be the start
+   * of an end-line is taken as body and the rest kept as the tail.
+   */
+  #scan(h: Uint8Array, from: number, skip: number, emit: FrameSink): number {
+    const m = this.#findEnd(h, from, h.length - this.#endLen);
+    const bodyFrom = Math.max(from, skip);
+    if (m >= 0) {
+      this.#take(h, bodyFrom, m, emit);
+      this.#finishBody(h[m + this.#endLen - 3], emit);
+      return m + this.#endLen;
+    }
+    const hold = this.#holdStart(h, from);
+    this.#take(h, bodyFrom, hold, emit);
+    if (hold < h.length && (this.#state === BODY || this.#state === SKIP)) {
+      this.#tail = h.slice(hold);
+      this.#tailSkip = Math.max(0, skip - hold);
+    }
+    return -1;
+  }
+
+  /** First complete `CRLF ------- tid flag CRLF` starting in [from, lastStart], or -1. */
+  #findEnd(h: Uint8Array, from: number, lastStart: number): number {
+    const pattern = this.#endLine!;
+    const pl = this.#endLen - 3;
+    for (let m = pattern.find(h, from, lastStart); m >= 0; m = pattern.find(h, m + 1, lastStart)) {
+      if (isFlag(h[m + pl]) && h[m + pl + 1] === CR && h[m + pl + 2] === LF) return m;
+    }
+    return -1;
+  }
+
+  /** Where the bytes that might begin an end-line (cut off by the chunk's end) start. */
+  #holdStart(h: Uint8Array, from: number): number {
+    const n = h.length;
+    const p = this.#endLine!.bytes;
+    const pl = p.length;
+    for (let s = Math.max(from, n - this.#endLen + 1); s < n; s++) {
+      if (h[s] !== CR) continue;
+      let k = s;
+      while (k < n && k - s < pl && h[k] === p[k - s]) k++;
+      if (k === n) return s; // a prefix of the pattern runs to the end
+      if (k - s < pl) continue;
+      // The pattern matched; the flag, CR and LF may still be missing.
+      if (k < n && !isFlag(h[k])) continue;
+      if (k + 1 < n && h[k + 1] !== CR) continue;
+      return s;
+    }
+    return n;
+  }
+
+  /** Body bytes `h[from..to)`: kept (BODY) or dropped (SKIP). */
+  #take(h: Uint8Array, from: number, to: number, emit: FrameSink): void {
+    if (to <= from || this.#state !== BODY) return;
+    const parts = this.#parts;
+    parts.push(h.subarray(from, to));
+    this.#partsLen += to - from;
+    // Many tiny reads would leave many tiny views: merge them now and then.
+    if (parts.length >= 64) this.#parts = [concat(parts, this.#partsLen)];
+    if (this.#method !== "SEND" && this.#partsLen > this.#maxNonSend) {
+      this.#parts = [];
+      this.#partsLen = 0;
+      this.#error(
+        emit,
+        "body-too-large",
+        `a ${this.#method} body is limited to ${this.#maxNonSend} octets (§7.1)`,
+      );
+    }
+  }
+
+  #finishBody(flagByte: number, emit: FrameSink): void {
+    if (this.#state === BODY) {
+      this.#emitBody(emit, String.fromCharCode(flagByte) as ContinuationFlag);
+    }
+    this.#frameDone();
+  }
+
+  /** Back to START; nothing of the finished frame may leak into the next. */
+  #frameDone(): void {
+    this.#state = START;
+    this.#tid = "";
+    this.#tail = undefined;
+    this.#endLine = undefined;
+    this.#parts = [];
+    this.#partsLen = 0;
+  }
+
+  #emitBody(emit: FrameSink, flag: ContinuationFlag | undefined): void {
+    const body = concat(this.#parts, this.#partsLen);
+    const piece: MsrpRequest = {
+      kind: "request",
+      tid: this.#tid,
+      method: this.#method!,
+      headers: this.#headers!,
+      body,
+      offset: this.#emitted,
+      flag,
+    };
+    this.#emitted += this.#partsLen;
+    this.#parts = [];
+    this.#partsLen = 0;
+    emit(piece);
+  }
+
+  /** At the end of a chunk: a long SEND body goes out as a piece. */
+  #emitPiece(emit: FrameSink): void {
+    if (this.#method !== "SEND" || this.#partsLen === 0) return;
+    if (this.#emitted > 0 || this.#partsLen >= this.#segmentSize) this.#emitBody(emit, undefined);
+  }
+
+  // ---- errors ----
+
+  /**
+   * A recoverable error: report it, then skip to this frame's end-line.
+   * Without a transaction id there is no end-line to find, so it is fatal.
+   */
+  #error(emit: FrameSink, code: string, message: string, status: MsrpStatusCode = 400): void {
+    if (this.#tid === "") return this.#fail(emit, code, message, this.#lineOffset);
+    const error = new FrameError(code, message, {
+      transactionId: this.#tid,
+      status,
+      fatal: false,
+      streamOffset: this.#lineOffset,
+    });
+    emit(this.#invalid(error));
+    const wasBody = this.#state === BODY;
+    this.#state = SKIP;
+    this.#parts = [];
+    this.#partsLen = 0;
+    if (!wasBody) this.#prepareEndLine();
+  }
+
+  #fail(emit: FrameSink, code: string, message: string, offset: number): void {
+    const error = new FrameError(code, message, {
+      transactionId: this.#tid === "" ? undefined : this.#tid,
+      status: 400,
+      fatal: true,
+      streamOffset: offset,
+    });
+    emit(this.#invalid(error));
+    this.#state = FAILED;
+    this.#parts = [];
+    this.#tail = undefined;
+  }
+
+  #invalid(error: FrameError): InvalidFrame {
+    return {
+      kind: "invalid",
+      error,
+      tid: this.#tid === "" ? undefined : this.#tid,
+      method: this.#method,
+      status: this.#status,
+      headers: HeaderList.fromTrusted(this.#names.slice(), this.#values.slice()),
+    };
+  }
+}
+
+/**
+ * A `TransformStream` from the bytes of a connection to MSRP frames.
+ *
+ * ```ts
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: 2855 });
+ * for await (const frame of conn.readable.pipeThrough(new FrameDecoderStream())) {
+ *   if (frame.kind === "invalid") console.error(frame.error.message);
+ *   else console.log(frame.kind, frame.tid);
+ * }
+ * ```
+ *
+ * Frames come out in order; a large request body comes out in pieces
+ * (`flag` undefined until the last). Errors come out in-band as
+ * {@linkcode InvalidFrame}; after a fatal one the stream closes and the
+ * writable side is errored, which stops a piped source.
+ */
+export class FrameDecoderStream extends TransformStream<Uint8Array, DecodedFrame> {
+  /**
+   * Makes a decoder stream.
+   *
+   * @param options limits and sizes; see {@linkcode FrameDecoderOptions}
+   */
+  constructor(options: FrameDecoderOptions = {}) {
+    const parser = new FrameParser(options);
+    super({
+      transform(chunk, controller) {
+        parser.push(chunk, (f) => controller.enqueue(f));
+        if (parser.failed) controller.terminate();
+      },
+      flush(controller) {
+        parser.finish((f) => controller.enqueue(f));
+      },
+    });
+  }
+}

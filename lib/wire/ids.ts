@@ -1,0 +1,58 @@
+/**
+ * Random identifiers (RFC 4975 §7.1, §7.1.1, §14.1; RFC 4976 §6.3).
+ *
+ * - Transaction ids need at least 64 bits of randomness (§7.1).
+ * - Message-IDs must be "highly unlikely to be repeated" (§7.1.1).
+ * - Session ids in MSRP URIs need at least 80 bits (§14.1), and so do the
+ *   relay URIs handed out in Use-Path (RFC 4976 §6.3 asks for 64).
+ *
+ * All are drawn from `crypto.getRandomValues` over the 62 alphanumerics, with
+ * rejection sampling so that every letter is equally likely. Alphanumerics
+ * are valid in an `ident` (§9) and in a URI `session-id` alike.
+ *
+ * @module
+ */
+
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+/** Random bytes are drawn in batches; one `getRandomValues` call serves many ids. */
+const pool = new Uint8Array(4096);
+let poolPos = pool.length;
+
+function randomByte(): number {
+  if (poolPos === pool.length) {
+    crypto.getRandomValues(pool);
+    poolPos = 0;
+  }
+  return pool[poolPos++];
+}
+
+/**
+ * A random alphanumeric string of `length` letters: about 5.95 bits each.
+ *
+ * @param length number of letters
+ */
+export function randomAlphanumeric(length: number): string {
+  let out = "";
+  while (out.length < length) {
+    const b = randomByte();
+    // 248 = 4 * 62: bytes at or above it would favour the first letters.
+    if (b < 248) out += ALPHABET[b % 62];
+  }
+  return out;
+}
+
+/** A new transaction id: 12 alphanumerics, 71 random bits (§7.1 asks for 64). */
+export function newTransactionId(): string {
+  return randomAlphanumeric(12);
+}
+
+/** A new Message-ID: 16 alphanumerics, 95 random bits (§7.1.1). */
+export function newMessageId(): string {
+  return randomAlphanumeric(16);
+}
+
+/** A new session id for an MSRP URI: 16 alphanumerics, 95 random bits (§14.1 asks for 80). */
+export function newSessionId(): string {
+  return randomAlphanumeric(16);
+}

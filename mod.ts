@@ -1,0 +1,23 @@
+/**
+ * msrp: the Message Session Relay Protocol (RFC 4975, RFC 4976) for Deno.
+ *
+ * The wire layer turns bytes into frames and back:
+ *
+ * ```ts
+ * import { FrameDecoderStream } from "@msrp/msrp";
+ *
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: 2855 });
+ * for await (const frame of conn.readable.pipeThrough(new FrameDecoderStream())) {
+ *   console.log(frame.kind, frame.tid);
+ * }
+ * ```
+ *
+ * @module
+ */
+
+export * from "./lib/errors.ts";
+export * from "./lib/wire/frame.ts";
+export * from "./lib/wire/header_list.ts";
+export * from "./lib/wire/ids.ts";
+export * from "./lib/wire/decoder.ts";
+export * from "./lib/wire/encoder.ts";

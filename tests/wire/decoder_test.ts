@@ -1,0 +1,602 @@
+// FrameDecoderStream / FrameParser: RFC examples, every split point, seeded
+// random splits, malformed input, limits, pieces of large bodies.
+
+import assert from "node:assert/strict";
+import {
+  type DecodedFrame,
+  FrameDecoderStream,
+  FrameParser,
+  type InvalidFrame,
+  type MsrpRequest,
+} from "../../mod.ts";
+import { RFC_EXAMPLES } from "../fixtures/rfc_examples.ts";
+import { concatBytes, dec, decodeSplit, enc, normalize, prng } from "../_util.ts";
+
+const TO = "To-Path: msrp://b.example.com:7777/s2;tcp\r\n";
+const FROM = "From-Path: msrp://a.example.com:7777/s1;tcp\r\n";
+
+function send(tid: string, body: string | null, flag = "$", extra = ""): string {
+  const head = `MSRP ${tid} SEND\r\n${TO}${FROM}Message-ID: m1x2\r\n${extra}`;
+  if (body === null) return `${head}-------${tid}${flag}\r\n`;
+  return `${head}Content-Type: text/plain\r\n\r\n${body}\r\n-------${tid}${flag}\r\n`;
+}
+
+function ok(tid: string): string {
+  return `MSRP ${tid} 200 OK\r\n${TO}${FROM}-------${tid}$\r\n`;
+}
+
+Deno.test("RFC examples decode to the expected frames", () => {
+  for (const ex of RFC_EXAMPLES) {
+    const frames = decodeSplit(enc(ex.wire), []);
+    if (ex.name.includes("Figure 3")) {
+      // A "snippet" with no To-Path/From-Path: framing is found, §7.1 says 400.
+      assert.deepEqual(frames.map((f) => f.kind), ["invalid", "invalid"], ex.name);
+      assert.deepEqual(frames.map((f) => (f as InvalidFrame).error.code), [
+        "missing-path",
+        "missing-path",
+      ]);
+      assert.deepEqual(frames.map((f) => f.tid), ex.frames.map((f) => f.tid));
+      continue;
+    }
+    assert.equal(frames.length, ex.frames.length, ex.name);
+    ex.frames.forEach((want, i) => {
+      const got = frames[i];
+      assert.equal(got.kind, want.kind, ex.name);
+      assert.equal(got.tid, want.tid, ex.name);
+      assert.deepEqual(
+        [...(got as MsrpRequest).headers],
+        want.headers.map(([n, v]) => [n, v]),
+        ex.name,
+      );
+      if (got.kind === "request") {
+        assert.equal(got.method, want.method);
+        assert.equal(got.offset, 0);
+        assert.equal(got.flag, want.flag);
+        assert.equal(got.body === null ? null : dec(got.body), want.body, ex.name);
+      } else if (got.kind === "response") {
+        assert.equal(got.status, want.status);
+        assert.equal(got.comment, want.comment ?? "");
+        assert.equal(got.flag, want.flag);
+      }
+    });
+  }
+});
+
+// A corpus of frames chosen to trip a boundary search: binary bodies with
+// CRLF, lone dashes, partial end-lines, near-miss transaction ids and flags.
+function corpus(): Uint8Array {
+  const rnd = prng(7);
+  const binary = new Uint8Array(3000);
+  for (let i = 0; i < binary.length; i++) binary[i] = Math.floor(rnd() * 256);
+  // Plant CRLFs, dash runs and near-miss end-lines inside the binary body.
+  const plant = (at: number, s: string) => binary.set(enc(s), at);
+  plant(100, "\r\n-------");
+  plant(200, "\r\n-------bin1XY$\r\n"); // longer id
+  plant(300, "\r\n-------bin1"); // cut off
+  plant(400, "-------bin1$\r\n"); // no CRLF before: not an end-line
+  plant(500, "\r\n-------bin1!\r\n"); // bad flag
+  plant(600, "\r\n-------bin1$\n"); // no CR after
+  plant(700, "\r\n------bin1$\r\n"); // six dashes
+  plant(800, "\r\r\n\r\n-------bin");
+  plant(2990, "\r\n-------b");
+  const parts: Uint8Array[] = [
+    enc(send("t0aa", "Hello\r\n")),
+    enc(ok("t0aa")),
+    enc(send("near1", "x\r\n-------near1X$\r\n-------near$\r\n-------near1")),
+    enc(send("empty1", "")),
+    enc(`MSRP lenient1 SEND\r\n${TO}${FROM}Content-Type: text/plain\r\n\r\n-------lenient1$\r\n`),
+    enc(send("nobody1", null, "+")),
+    enc(`MSRP bin1 SEND\r\n${TO}${FROM}Content-Type: application/octet-stream\r\n\r\n`),
+    binary,
+    enc("\r\n-------bin1+\r\n"),
+    enc("\r\n"), // a stray CRLF between frames is tolerated
+    enc(
+      `MSRP r3p0rt REPORT\r\n${TO}${FROM}Message-ID: m1x2\r\nByte-Range: 1-5/5\r\nStatus: 000 200 OK\r\n-------r3p0rt$\r\n`,
+    ),
+    enc(send("abrt", "partial", "#")),
+    enc("MSRP ut8x 403 Forbidden — non-ASCII comment\r\n" + TO + FROM + "-------ut8x$\r\n"),
+    enc(send("dash", "---------------dash\r\n------dash$")),
+    enc(send("crlfend", "\r\n\r\n")),
+  ];
+  return concatBytes(parts);
+}
+
+const CORPUS = corpus();
+const EXPECTED = normalize(decodeSplit(CORPUS, []));
+
+Deno.test("corpus decodes to the intended frames", () => {
+  assert.deepEqual(EXPECTED.map((f) => `${f.kind}:${f.tid}:${f.flag ?? ""}`), [
+    "request:t0aa:$",
+    "response:t0aa:$",
+    "request:near1:$",
+    "request:empty1:$",
+    "request:lenient1:$",
+    "request:nobody1:+",
+    "request:bin1:+",
+    "request:r3p0rt:$",
+    "request:abrt:#",
+    "response:ut8x:$",
+    "request:dash:$",
+    "request:crlfend:$",
+  ]);
+  const body = (i: number) => EXPECTED[i].body;
+  const hexOf = (s: string) => [...enc(s)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  assert.equal(body(0), hexOf("Hello\r\n"));
+  assert.equal(body(2), hexOf("x\r\n-------near1X$\r\n-------near$\r\n-------near1"));
+  assert.equal(body(3), "");
+  assert.equal(body(4), "", "empty body sent without the CRLF before the end-line");
+  assert.equal(body(5), null, "bodiless");
+  assert.equal(body(6)!.length, 6000, "3000 binary octets intact");
+  assert.equal(body(7), null);
+  assert.equal(EXPECTED[9].comment, "Forbidden — non-ASCII comment");
+  assert.equal(body(10), hexOf("---------------dash\r\n------dash$"));
+  assert.equal(body(11), hexOf("\r\n\r\n"));
+});
+
+Deno.test("every two-way split of the corpus yields the same frames", () => {
+  for (let cut = 1; cut < CORPUS.length; cut++) {
+    const got = normalize(decodeSplit(CORPUS, [cut]));
+    if (JSON.stringify(got) !== JSON.stringify(EXPECTED)) {
+      assert.deepEqual(got, EXPECTED, `split at ${cut}`);
+    }
+  }
+});
+
+Deno.test("one byte at a time yields the same frames", () => {
+  const cuts = Array.from({ length: CORPUS.length - 1 }, (_, i) => i + 1);
+  assert.deepEqual(normalize(decodeSplit(CORPUS, cuts)), EXPECTED);
+});
+
+Deno.test("seeded random splits and small segment sizes yield the same frames", () => {
+  for (let seed = 1; seed <= 200; seed++) {
+    const rnd = prng(seed);
+    const cuts: number[] = [];
+    for (let at = 0; at < CORPUS.length;) {
+      at += 1 + Math.floor(rnd() * (rnd() < 0.5 ? 8 : 400));
+      cuts.push(at);
+    }
+    const segmentSize = 1 + Math.floor(rnd() * 2048);
+    const got = normalize(decodeSplit(CORPUS, cuts, { segmentSize }));
+    if (JSON.stringify(got) !== JSON.stringify(EXPECTED)) {
+      assert.deepEqual(got, EXPECTED, `seed ${seed}`);
+    }
+  }
+});
+
+Deno.test("every split of every RFC example", () => {
+  for (const ex of RFC_EXAMPLES) {
+    const bytes = enc(ex.wire);
+    const want = normalize(decodeSplit(bytes, []));
+    for (let cut = 1; cut < bytes.length; cut++) {
+      assert.deepEqual(normalize(decodeSplit(bytes, [cut])), want, `${ex.name} split at ${cut}`);
+    }
+  }
+});
+
+// ---- malformed input ----
+
+interface Bad {
+  name: string;
+  input: string | Uint8Array;
+  code: string;
+  fatal: boolean;
+  tid?: string;
+  options?: ConstructorParameters<typeof FrameParser>[0];
+}
+
+const long = (n: number) => "x".repeat(n);
+const BAD: Bad[] = [
+  {
+    name: "HTTP instead of MSRP",
+    input: "HTTP/1.1 200 OK\r\n",
+    code: "bad-start-line",
+    fatal: true,
+  },
+  { name: "bare MSRP", input: "MSRP\r\n", code: "bad-start-line", fatal: true },
+  { name: "lower-case protocol", input: "msrp abcd SEND\r\n", code: "bad-start-line", fatal: true },
+  { name: "MSRP without SP", input: "MSRPabcd SEND\r\n", code: "bad-start-line", fatal: true },
+  {
+    name: "two spaces before tid",
+    input: "MSRP  abcd SEND\r\n",
+    code: "bad-transaction-id",
+    fatal: true,
+  },
+  { name: "tid with $", input: "MSRP ab$d SEND\r\n", code: "bad-transaction-id", fatal: true },
+  {
+    name: "tid starting with dot",
+    input: "MSRP .abc SEND\r\n",
+    code: "bad-transaction-id",
+    fatal: true,
+  },
+  {
+    name: "tid of 65 letters",
+    input: `MSRP ${long(65)} SEND\r\n`,
+    code: "bad-transaction-id",
+    fatal: true,
+  },
+  { name: "no method", input: "MSRP abcd\r\n", code: "bad-transaction-id", fatal: true },
+  {
+    name: "lower-case method",
+    input: `MSRP abcd send\r\n${TO}${FROM}-------abcd$\r\n`,
+    code: "bad-method",
+    fatal: false,
+    tid: "abcd",
+  },
+  {
+    name: "method with trailing SP",
+    input: `MSRP abcd SEND \r\n${TO}${FROM}-------abcd$\r\n`,
+    code: "bad-method",
+    fatal: false,
+    tid: "abcd",
+  },
+  {
+    name: "two-digit status",
+    input: `MSRP abcd 20 OK\r\n${TO}${FROM}-------abcd$\r\n`,
+    code: "bad-method",
+    fatal: false,
+    tid: "abcd",
+  },
+  {
+    name: "four-digit status",
+    input: `MSRP abcd 2000\r\n${TO}${FROM}-------abcd$\r\n`,
+    code: "bad-method",
+    fatal: false,
+    tid: "abcd",
+  },
+  {
+    name: "comment with control",
+    input: `MSRP abcd 200 O\x01K\r\n${TO}${FROM}-------abcd$\r\n`,
+    code: "bad-comment",
+    fatal: false,
+    tid: "abcd",
+  },
+  {
+    name: "start line ends in bare LF",
+    input: "MSRP abcd SEND\n",
+    code: "bad-line-ending",
+    fatal: true,
+  },
+  {
+    name: "header ends in bare LF",
+    input: `MSRP abcd SEND\r\nTo-Path: x\n${FROM}-------abcd$\r\n`,
+    code: "bad-line-ending",
+    fatal: false,
+    tid: "abcd",
+  },
+  {
+    name: "header without colon",
+    input: `MSRP abcd SEND\r\nTo-Path msrp://x\r\n${FROM}-------abcd$\r\n`,
+    code: "bad-header",
+    fatal: false,
+    tid: "abcd",
+  },
+  {
+    name: "header name starts with digit",
+    input: `MSRP abcd SEND\r\n1To: x\r\n-------abcd$\r\n`,
+    code: "bad-header",
+    fatal: false,
+    tid: "abcd",
+  },
+  {
+    name: "header name with space",
+    input: `MSRP abcd SEND\r\nTo Path: x\r\n-------abcd$\r\n`,
+    code: "bad-header",
+    fatal: false,
+    tid: "abcd",
+  },
+  {
+    name: "empty header name",
+    input: `MSRP abcd SEND\r\n: x\r\n-------abcd$\r\n`,
+    code: "bad-header",
+    fatal: false,
+    tid: "abcd",
+  },
+  {
+    name: "header name with non-ASCII",
+    input: `MSRP abcd SEND\r\nTö: x\r\n-------abcd$\r\n`,
+    code: "bad-header",
+    fatal: false,
+    tid: "abcd",
+  },
+  {
+    name: "header value with NUL",
+    input: `MSRP abcd SEND\r\n${TO}X: a\0b\r\n${FROM}-------abcd$\r\n`,
+    code: "bad-header-value",
+    fatal: false,
+    tid: "abcd",
+  },
+  {
+    name: "header value with DEL",
+    input: `MSRP abcd SEND\r\n${TO}X: a\x7fb\r\n${FROM}-------abcd$\r\n`,
+    code: "bad-header-value",
+    fatal: false,
+    tid: "abcd",
+  },
+  {
+    name: "header value not UTF-8",
+    input: concatBytes([
+      enc(`MSRP abcd SEND\r\n${TO}X: a`),
+      new Uint8Array([0xff, 0xfe]),
+      enc(`\r\n${FROM}-------abcd$\r\n`),
+    ]),
+    code: "bad-header-value",
+    fatal: false,
+    tid: "abcd",
+  },
+  {
+    name: "no To-Path",
+    input: `MSRP abcd SEND\r\n${FROM}-------abcd$\r\n`,
+    code: "missing-path",
+    fatal: false,
+    tid: "abcd",
+  },
+  {
+    name: "no From-Path, with body",
+    input: `MSRP abcd SEND\r\n${TO}Content-Type: text/plain\r\n\r\nhi\r\n-------abcd$\r\n`,
+    code: "missing-path",
+    fatal: false,
+    tid: "abcd",
+  },
+  {
+    name: "response with a body",
+    input: `MSRP abcd 200 OK\r\n${TO}${FROM}\r\nbody\r\n-------abcd$\r\n`,
+    code: "response-with-body",
+    fatal: false,
+    tid: "abcd",
+  },
+  {
+    name: "end-line of another transaction",
+    input: `MSRP abcd SEND\r\n${TO}${FROM}-------wxyz$\r\n`,
+    code: "bad-end-line",
+    fatal: true,
+    tid: "abcd",
+  },
+  {
+    name: "end-line with a bad flag",
+    input: `MSRP abcd SEND\r\n${TO}${FROM}-------abcd!\r\n`,
+    code: "bad-end-line",
+    fatal: true,
+    tid: "abcd",
+  },
+  {
+    name: "end-line without flag",
+    input: `MSRP abcd SEND\r\n${TO}${FROM}-------abcd\r\n`,
+    code: "bad-end-line",
+    fatal: true,
+    tid: "abcd",
+  },
+  {
+    name: "start line too long",
+    input: `MSRP abcd ${"A".repeat(200)}\r\n`,
+    code: "line-too-long",
+    fatal: true,
+    options: { maxLineLength: 100 },
+  },
+  {
+    name: "start line never ends",
+    input: "MSRP abcd SEND" + long(200),
+    code: "line-too-long",
+    fatal: true,
+    options: { maxLineLength: 100 },
+  },
+  {
+    name: "header line too long",
+    input: `MSRP abcd SEND\r\n${TO}X: ${long(200)}\r\n${FROM}-------abcd$\r\n`,
+    code: "line-too-long",
+    fatal: false,
+    tid: "abcd",
+    options: { maxLineLength: 100 },
+  },
+  {
+    name: "too many headers",
+    input: `MSRP abcd SEND\r\n${TO}${FROM}${"X: y\r\n".repeat(5)}-------abcd$\r\n`,
+    code: "too-many-headers",
+    fatal: false,
+    tid: "abcd",
+    options: { maxHeaderCount: 4 },
+  },
+  {
+    name: "REPORT body over 10240",
+    input: `MSRP abcd REPORT\r\n${TO}${FROM}Content-Type: text/plain\r\n\r\n${
+      long(10241)
+    }\r\n-------abcd$\r\n`,
+    code: "body-too-large",
+    fatal: false,
+    tid: "abcd",
+  },
+  {
+    name: "AUTH body over a lowered limit",
+    input: `MSRP abcd AUTH\r\n${TO}${FROM}Content-Type: text/plain\r\n\r\n${
+      long(11)
+    }\r\n-------abcd$\r\n`,
+    code: "body-too-large",
+    fatal: false,
+    tid: "abcd",
+    options: { maxNonSendBody: 10 },
+  },
+  { name: "cut off in the start line", input: "MSRP ab", code: "truncated", fatal: true },
+  {
+    name: "cut off in the headers",
+    input: `MSRP abcd SEND\r\n${TO}`,
+    code: "truncated",
+    fatal: true,
+    tid: "abcd",
+  },
+  {
+    name: "cut off in a response",
+    input: `MSRP abcd 200 OK\r\n${TO}`,
+    code: "truncated",
+    fatal: true,
+    tid: "abcd",
+  },
+];
+
+Deno.test(`${BAD.length} malformed inputs each give their typed error`, () => {
+  assert.ok(BAD.length >= 30);
+  for (const bad of BAD) {
+    const input = typeof bad.input === "string" ? enc(bad.input) : bad.input;
+    for (const cuts of [[], Array.from({ length: input.length - 1 }, (_, i) => i + 1)]) {
+      const frames = decodeSplit(input, cuts, bad.options);
+      const invalid = frames.filter((f): f is InvalidFrame => f.kind === "invalid");
+      assert.ok(invalid.length >= 1, `${bad.name}: no error`);
+      const e = invalid[0];
+      assert.equal(e.error.code, bad.code, bad.name);
+      assert.equal(e.error.fatal, bad.fatal, bad.name);
+      assert.equal(e.error.transactionId, bad.tid, bad.name);
+      assert.equal(e.tid, bad.tid, bad.name);
+      assert.equal(e.error.status, 400, bad.name);
+      assert.match(e.error.message, /\(at byte \d+\)|\(in transaction/, bad.name);
+      assert.equal(e.error.name, "FrameError");
+    }
+  }
+});
+
+Deno.test("after a recoverable error the next frame decodes", () => {
+  for (const bad of BAD.filter((b) => !b.fatal && b.code !== "truncated")) {
+    const input = concatBytes([
+      typeof bad.input === "string" ? enc(bad.input) : bad.input,
+      enc(send("next1", "after")),
+    ]);
+    for (const cuts of [[], Array.from({ length: input.length - 1 }, (_, i) => i + 1)]) {
+      const frames = normalize(decodeSplit(input, cuts, bad.options));
+      assert.deepEqual(frames.map((f) => f.kind), ["invalid", "request"], bad.name);
+      assert.equal(frames[1].tid, "next1", bad.name);
+      assert.equal(frames[1].body, [...enc("after")].map((b) => b.toString(16)).join(""));
+    }
+  }
+});
+
+Deno.test("the invalid frame carries the headers read before the problem", () => {
+  const [f] = decodeSplit(
+    enc(`MSRP abcd SEND\r\n${TO}${FROM}Failure-Report: no\r\nbad line\r\n-------abcd$\r\n`),
+    [],
+  );
+  assert.equal(f.kind, "invalid");
+  const inv = f as InvalidFrame;
+  assert.equal(inv.method, "SEND");
+  assert.equal(inv.headers.get("failure-report"), "no");
+  assert.equal(inv.headers.get("From-Path"), "msrp://a.example.com:7777/s1;tcp");
+});
+
+Deno.test("a fatal error stops the parser; later input is ignored", () => {
+  const parser = new FrameParser();
+  const out: DecodedFrame[] = [];
+  parser.push(enc("GARBAGE\r\n" + ok("t0aa")), (f) => out.push(f));
+  assert.equal(parser.failed, true);
+  parser.push(enc(ok("t1bb")), (f) => out.push(f));
+  parser.finish((f) => out.push(f));
+  assert.deepEqual(out.map((f) => f.kind), ["invalid"]);
+});
+
+Deno.test("frames before a fatal error are all delivered by the stream", async () => {
+  const input = enc(ok("t0aa") + send("t1bb", "x") + "NOT MSRP\r\n" + ok("t2cc"));
+  const stream = ReadableStream.from([input.subarray(0, 30), input.subarray(30)]).pipeThrough(
+    new FrameDecoderStream(),
+  );
+  const got: DecodedFrame[] = [];
+  for await (const f of stream) got.push(f);
+  assert.deepEqual(got.map((f) => f.kind), ["response", "request", "invalid"]);
+  assert.equal((got[2] as InvalidFrame).error.code, "bad-start-line");
+});
+
+// ---- pieces of large bodies ----
+
+Deno.test("a body longer than segmentSize comes out in pieces with offsets", () => {
+  const body = "0123456789".repeat(100); // 1000 octets
+  const input = enc(send("big1", body));
+  const cuts = Array.from({ length: 20 }, (_, i) => 100 + i * 50);
+  const frames = decodeSplit(input, cuts, { segmentSize: 256 }) as MsrpRequest[];
+  assert.ok(frames.length > 1);
+  let offset = 0;
+  for (const [i, f] of frames.entries()) {
+    assert.equal(f.offset, offset);
+    assert.equal(f.flag, i === frames.length - 1 ? "$" : undefined);
+    assert.equal(f.headers.get("Message-ID"), "m1x2");
+    offset += f.body!.length;
+  }
+  assert.equal(dec(concatBytes(frames.map((f) => f.body!))), body);
+  assert.ok(frames[0].body!.length >= 256, "first piece waits for a segment");
+});
+
+Deno.test("a short body spread over reads is still one frame", () => {
+  const input = enc(send("sml1", "hello world"));
+  const frames = decodeSplit(input, Array.from({ length: input.length - 1 }, (_, i) => i + 1));
+  assert.equal(frames.length, 1);
+  assert.equal(dec((frames[0] as MsrpRequest).body!), "hello world");
+});
+
+Deno.test("a body inside one chunk is a view of it, not a copy", () => {
+  const input = enc(send("view", "abcdefgh"));
+  const [f] = decodeSplit(input, []) as MsrpRequest[];
+  assert.equal(f.body!.buffer, input.buffer);
+});
+
+Deno.test("non-SEND bodies are never emitted in pieces", () => {
+  const body = long(5000);
+  const input = enc(
+    `MSRP rep1 REPORT\r\n${TO}${FROM}Content-Type: text/plain\r\n\r\n${body}\r\n-------rep1$\r\n`,
+  );
+  const frames = decodeSplit(input, Array.from({ length: 50 }, (_, i) => 60 + i * 100), {
+    segmentSize: 100,
+  });
+  assert.equal(frames.length, 1);
+  assert.equal((frames[0] as MsrpRequest).body!.length, 5000);
+});
+
+Deno.test("a stream cut inside a body gives the bytes so far, then truncated", () => {
+  const input = enc(send("cut1", "0123456789abcdef").slice(0, -25)); // cut inside the body
+  const frames = decodeSplit(input, [150]);
+  const last = frames.at(-1) as InvalidFrame;
+  assert.equal(last.kind, "invalid");
+  assert.equal(last.error.code, "truncated");
+  assert.equal(last.error.transactionId, "cut1");
+  const pieces = frames.slice(0, -1) as MsrpRequest[];
+  assert.equal(pieces.at(-1)!.flag, undefined);
+  const got = dec(concatBytes(pieces.map((p) => p.body!)));
+  assert.ok("0123456789abcdef".startsWith(got) && got.length > 0, got);
+});
+
+Deno.test("256 MiB chunk streams through in bounded pieces", async () => {
+  const total = 256 * 1024 * 1024;
+  const read = 64 * 1024;
+  const block = new Uint8Array(read);
+  crypto.getRandomValues(block);
+  const head = enc(
+    `MSRP huge SEND\r\n${TO}${FROM}Message-ID: m1x2\r\nByte-Range: 1-*/*\r\nContent-Type: application/octet-stream\r\n\r\n`,
+  );
+  let sent = 0;
+  const source = new ReadableStream<Uint8Array>({
+    start(c) {
+      c.enqueue(head);
+    },
+    pull(c) {
+      if (sent >= total) {
+        c.enqueue(enc("\r\n-------huge$\r\n"));
+        c.close();
+        return;
+      }
+      c.enqueue(block);
+      sent += read;
+    },
+  }, { highWaterMark: 0 });
+  let bytes = 0;
+  let pieces = 0;
+  let biggest = 0;
+  let flag: string | undefined;
+  const before = Deno.memoryUsage().rss;
+  for await (const f of source.pipeThrough(new FrameDecoderStream())) {
+    assert.equal(f.kind, "request");
+    const r = f as MsrpRequest;
+    assert.equal(r.offset, bytes);
+    bytes += r.body!.length;
+    biggest = Math.max(biggest, r.body!.length);
+    pieces++;
+    flag = r.flag;
+  }
+  const grown = Deno.memoryUsage().rss - before;
+  assert.equal(bytes, total);
+  assert.equal(flag, "$");
+  assert.ok(pieces >= total / (read * 2), `pieces: ${pieces}`);
+  assert.ok(biggest <= 65536 + read, `largest piece ${biggest}`);
+  assert.ok(grown < 64 * 1024 * 1024, `rss grew by ${grown}`);
+});
