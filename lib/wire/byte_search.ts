@@ -13,23 +13,51 @@
  * @module
  */
 
-/** Below this many bytes a plain scan for CR beats building a skip table. */
+/** Below this many candidate positions a plain scan beats building a skip table. */
 const SMALL = 512;
 
-/** A byte pattern that can be searched for quickly and repeatedly. */
+/**
+ * A byte pattern that can be searched for quickly and repeatedly. The
+ * pattern may be changed in place (the decoder reuses one per connection):
+ * write into {@linkcode BytePattern.buffer}, then call
+ * {@linkcode BytePattern.update}.
+ */
 export class BytePattern {
-  /** The bytes searched for. */
-  readonly bytes: Uint8Array;
+  /** Holds the pattern in its first {@linkcode BytePattern.length} bytes. */
+  readonly buffer: Uint8Array;
+  #length: number;
   #shift: Uint8Array | undefined;
+  #shiftValid = false;
 
   /**
+   * Makes a pattern.
+   *
    * @param bytes the pattern, at least 2 and at most 255 bytes long
+   * @param capacity room for longer patterns set later with `update`
    */
-  constructor(bytes: Uint8Array) {
-    if (bytes.length < 2 || bytes.length > 255) {
-      throw new RangeError("pattern must be 2..255 bytes");
+  constructor(bytes: Uint8Array, capacity: number = bytes.length) {
+    this.buffer = new Uint8Array(Math.max(capacity, bytes.length));
+    this.buffer.set(bytes);
+    this.#length = 0;
+    this.update(bytes.length);
+  }
+
+  /** The pattern's length in bytes. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /**
+   * Declares that the first `length` bytes of `buffer` are the new pattern.
+   *
+   * @param length the new length, 2 to 255 and at most the capacity
+   */
+  update(length: number): void {
+    if (length < 2 || length > 255 || length > this.buffer.length) {
+      throw new RangeError("pattern must be 2..255 bytes and fit the buffer");
     }
-    this.bytes = bytes;
+    this.#length = length;
+    this.#shiftValid = false;
   }
 
   /**
@@ -41,12 +69,16 @@ export class BytePattern {
    * @param lastStart last start position to consider (clamped to where the pattern still fits)
    */
   find(h: Uint8Array, from: number, lastStart: number): number {
-    const p = this.bytes;
-    const m = p.length;
+    const p = this.buffer;
+    const m = this.#length;
     if (lastStart > h.length - m) lastStart = h.length - m;
     if (from > lastStart) return -1;
     if (lastStart - from < SMALL) return this.#findShort(h, from, lastStart);
-    const shift = this.#shift ??= skipTable(p);
+    // Most bodies are short: look near `from` before building the skip table.
+    const near = this.#findShort(h, from, from + SMALL);
+    if (near >= 0) return near;
+    from += SMALL + 1;
+    const shift = this.#skipTable();
     const last = p[m - 1];
     const first = p[0];
     // i is the position of the pattern's last byte under the current window.
@@ -68,8 +100,8 @@ export class BytePattern {
   }
 
   #findShort(h: Uint8Array, from: number, lastStart: number): number {
-    const p = this.bytes;
-    const m = p.length;
+    const p = this.buffer;
+    const m = this.#length;
     const first = p[0];
     for (let s = h.indexOf(first, from); s >= 0 && s <= lastStart; s = h.indexOf(first, s + 1)) {
       let j = 1;
@@ -79,29 +111,16 @@ export class BytePattern {
     return -1;
   }
 
-  /**
-   * The smallest index `s >= from` such that `h[s..]` is a proper prefix of
-   * the pattern (the pattern might continue in bytes not seen yet), or
-   * `h.length` when no such suffix exists.
-   *
-   * @param h the bytes whose end is examined
-   * @param from first index to consider
-   */
-  partialStart(h: Uint8Array, from: number): number {
-    const p = this.bytes;
-    const n = h.length;
-    for (let s = Math.max(from, n - p.length + 1); s < n; s++) {
-      let j = 0;
-      while (s + j < n && h[s + j] === p[j]) j++;
-      if (s + j === n) return s;
+  /** Horspool's table: how far the window may move when byte `c` is under its end. */
+  #skipTable(): Uint8Array {
+    const shift = this.#shift ??= new Uint8Array(256);
+    if (!this.#shiftValid) {
+      const p = this.buffer;
+      const m = this.#length;
+      shift.fill(m);
+      for (let i = 0; i < m - 1; i++) shift[p[i]] = m - 1 - i;
+      this.#shiftValid = true;
     }
-    return n;
+    return shift;
   }
-}
-
-function skipTable(p: Uint8Array): Uint8Array {
-  const m = p.length;
-  const shift = new Uint8Array(256).fill(m);
-  for (let i = 0; i < m - 1; i++) shift[p[i]] = m - 1 - i;
-  return shift;
 }

@@ -78,6 +78,11 @@ for (const c of '"(),/:;<=>?@[\\]{}') TOKEN_CHAR[c.charCodeAt(0)] = 0;
 /** The longest transaction id accepted. §9 allows 32; some stacks send UUIDs (36). */
 const MAX_TID = 64;
 
+/** `CRLF "-------"`: what precedes the transaction id in the end-line search pattern. */
+const END_PREFIX = new Uint8Array([CR, LF, DASH, DASH, DASH, DASH, DASH, DASH, DASH]);
+/** The CRLF that ended the header section, as a tail that is not body (see #prepareEndLine). */
+const CRLF_TAIL = new Uint8Array([CR, LF]);
+
 function isAlpha(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
@@ -88,6 +93,44 @@ function isAlnum(c: number): boolean {
 
 function isFlag(c: number): boolean {
   return c === 0x24 || c === 0x2b || c === 0x23; // $ + #
+}
+
+const ASCII = 0;
+const NON_ASCII = 1;
+const BAD = 2;
+
+/** Classifies `utf8text` (§9) bytes: ASCII, other UTF-8 candidates, or a control character. */
+function textKind(b: Uint8Array, s: number, e: number): number {
+  let kind = ASCII;
+  for (let i = s; i < e; i++) {
+    const c = b[i];
+    if (c < SP) {
+      if (c !== HTAB) return BAD;
+    } else if (c >= 127) {
+      if (c === 127) return BAD;
+      kind = NON_ASCII;
+    }
+  }
+  return kind;
+}
+
+/** Decodes checked ASCII; faster than building strings byte by byte. */
+const asciiDecoder = new TextDecoder();
+
+/** The method name; the three of RFC 4975/4976 without allocating a string. */
+function methodName(b: Uint8Array, s: number, e: number): string {
+  const n = e - s;
+  if (n === 4 && b[s] === 83 && b[s + 1] === 69 && b[s + 2] === 78 && b[s + 3] === 68) {
+    return "SEND";
+  }
+  if (n === 4 && b[s] === 65 && b[s + 1] === 85 && b[s + 2] === 84 && b[s + 3] === 72) {
+    return "AUTH";
+  }
+  if (
+    n === 6 && b[s] === 82 && b[s + 1] === 69 && b[s + 2] === 80 && b[s + 3] === 79 &&
+    b[s + 4] === 82 && b[s + 5] === 84
+  ) return "REPORT";
+  return ascii(b, s, e);
 }
 
 function concat(parts: Uint8Array[], total: number): Uint8Array {
@@ -134,6 +177,7 @@ export class FrameParser {
 
   // The frame being read.
   #tid = "";
+  #hasTid = false;
   #method: string | undefined;
   #status: number | undefined;
   #comment = "";
@@ -141,9 +185,18 @@ export class FrameParser {
   #values: string[] = [];
   #headers: HeaderList | undefined;
 
-  // Body state: the boundary `CRLF ------- tid`, and bytes not yet emitted.
-  #endLine: BytePattern | undefined;
+  // Header text is not decoded line by line: the ASCII spans of the tid and
+  // of each name and value are noted, and decoded with one TextDecoder call
+  // when the head is complete (a short decode costs as much as a long one).
+  #spanBuf: Uint8Array | undefined;
+  #spans: number[] = []; // [start, end) pairs in #spanBuf: tid?, then name, value, ...
+  #tidSpan = false; // the first pair is the tid, not yet decoded
+
+  // Body state: the boundary `CRLF ------- tid` (one buffer, reused for every
+  // frame), and bytes not yet emitted.
+  readonly #endLine = new BytePattern(END_PREFIX, END_PREFIX.length + MAX_TID);
   #endLen = 0; // pattern + flag + CRLF
+  #atBodyStart = false; // the CRLF before the body has just been read
   #tail: Uint8Array | undefined; // bytes that may be the start of the end-line
   #tailSkip = 0; // leading bytes of #tail that are not body (the CRLF before it)
   #parts: Uint8Array[] = [];
@@ -188,6 +241,7 @@ export class FrameParser {
         : this.#bodyStep(chunk, pos, emit);
     }
     if (this.#state === BODY) this.#emitPiece(emit);
+    else if (this.#spans.length > 0) this.#flushSpans(); // spans must not outlive the chunk
     this.#base += n;
   }
 
@@ -210,7 +264,12 @@ export class FrameParser {
   // ---- start line and header section (line by line) ----
 
   #headStep(chunk: Uint8Array, pos: number, emit: FrameSink): number {
-    const lf = chunk.indexOf(LF, pos);
+    // Head lines are short: a plain loop finds their LF faster than a call
+    // to the native indexOf, whose fixed cost dominates for 40-byte lines.
+    const n = chunk.length;
+    let lf = pos;
+    while (lf < n && chunk[lf] !== LF) lf++;
+    if (lf === n) lf = -1;
     if (this.#lineLen === 0) this.#lineOffset = this.#base + pos;
     if (lf < 0) {
       // No end of line in this chunk: keep the partial line, unless it is
@@ -273,11 +332,16 @@ export class FrameParser {
   #startLine(b: Uint8Array, s: number, e: number, emit: FrameSink): void {
     if (s === e) return; // a stray CRLF between frames is tolerated
     this.#tid = "";
+    this.#hasTid = false;
     this.#method = undefined;
     this.#status = undefined;
     this.#comment = "";
     this.#names = [];
     this.#values = [];
+    this.#headers = undefined;
+    this.#spans.length = 0;
+    this.#spanBuf = undefined;
+    this.#tidSpan = false;
     if (
       e - s < 7 || b[s] !== 77 || b[s + 1] !== 83 || b[s + 2] !== 82 || b[s + 3] !== 80 ||
       b[s + 4] !== SP
@@ -315,7 +379,20 @@ export class FrameParser {
         this.#lineOffset,
       );
     }
-    this.#tid = ascii(b, s + 5, i);
+    // The end-line pattern `CRLF ------- tid` is built from the bytes at once.
+    const tidLen = i - (s + 5);
+    const pat = this.#endLine.buffer;
+    for (let k = 0; k < tidLen; k++) pat[9 + k] = b[s + 5 + k];
+    this.#endLine.update(9 + tidLen);
+    this.#endLen = 12 + tidLen;
+    this.#hasTid = true;
+    if (b === this.#line) {
+      this.#tid = ascii(b, s + 5, i); // the line buffer is reused: decode now
+    } else {
+      this.#spanBuf = b;
+      this.#spans.push(s + 5, i);
+      this.#tidSpan = true;
+    }
     i++;
     // A response: three digits, then the end of the line or SP comment.
     if (
@@ -324,6 +401,9 @@ export class FrameParser {
     ) {
       this.#status = (b[i] - 48) * 100 + (b[i + 1] - 48) * 10 + (b[i + 2] - 48);
       if (e - i > 4) {
+        // Spans are decoded as one ASCII run: a non-ASCII comment between
+        // the tid and the headers would shift every offset after it.
+        if (textKind(b, i + 4, e) !== ASCII) this.#flushSpans();
         const comment = this.#text(b, i + 4, e);
         if (comment === undefined) {
           return this.#error(
@@ -348,7 +428,7 @@ export class FrameParser {
         "method must be upper-case letters, or a status code three digits (§9)",
       );
     }
-    this.#method = ascii(b, i, e);
+    this.#method = methodName(b, i, e);
     this.#state = HEAD;
   }
 
@@ -381,49 +461,113 @@ export class FrameParser {
     while (vs < e && (b[vs] === SP || b[vs] === HTAB)) vs++;
     let ve = e;
     while (ve > vs && (b[ve - 1] === SP || b[ve - 1] === HTAB)) ve--;
-    const value = this.#text(b, vs, ve);
-    if (value === undefined) {
+    const kind = textKind(b, vs, ve);
+    const value = kind === NON_ASCII ? utf8OrUndefined(b, vs, ve) : "";
+    if (kind === BAD || value === undefined) {
       return this.#error(
         emit,
         "bad-header-value",
         "header field value has a control character or bad UTF-8 (§9 utf8text)",
       );
     }
-    if (this.#names.length >= this.#maxHeaders) {
+    const pending = (this.#spans.length - (this.#tidSpan ? 2 : 0)) / 4;
+    if (this.#names.length + pending >= this.#maxHeaders) {
       return this.#error(emit, "too-many-headers", `more than ${this.#maxHeaders} header fields`);
     }
+    if (kind === ASCII && b !== this.#line) {
+      if (this.#spanBuf !== b) {
+        this.#flushSpans();
+        this.#spanBuf = b;
+      }
+      this.#spans.push(s, colon, vs, ve);
+      return;
+    }
+    // Non-ASCII, or in the reused line buffer: decode now, after what is pending.
+    this.#flushSpans();
     this.#names.push(ascii(b, s, colon));
-    this.#values.push(value);
+    this.#values.push(kind === ASCII ? ascii(b, vs, ve) : value);
+  }
+
+  /**
+   * At the end of the header section: the fields as a list. When every field
+   * is still a pending span (the usual case) the list is built over the
+   * decoded text lazily, without a substring per field.
+   */
+  #headerList(): HeaderList {
+    const sp = this.#spans;
+    if (this.#names.length > 0 || sp.length === 0) {
+      this.#flushSpans();
+      return HeaderList.fromTrusted(this.#names, this.#values);
+    }
+    const r0 = sp[0];
+    const text = asciiDecoder.decode(this.#spanBuf!.subarray(r0, sp[sp.length - 1]));
+    let first = 0;
+    if (this.#tidSpan) {
+      this.#tid = text.substring(0, sp[1] - r0);
+      this.#tidSpan = false;
+      first = 2;
+    }
+    this.#spans = [];
+    this.#spanBuf = undefined;
+    return HeaderList.fromSpans(text, sp, first, r0);
+  }
+
+  /** Turns the pending spans into strings with a single decode. */
+  #flushSpans(): void {
+    const sp = this.#spans;
+    if (sp.length === 0) return;
+    const r0 = sp[0];
+    const text = asciiDecoder.decode(this.#spanBuf!.subarray(r0, sp[sp.length - 1]));
+    let k = 0;
+    if (this.#tidSpan) {
+      this.#tid = text.substring(0, sp[1] - r0);
+      this.#tidSpan = false;
+      k = 2;
+    }
+    const names = this.#names;
+    const values = this.#values;
+    if (names.length === 0) {
+      // The usual case: all fields at once, into arrays of the right size.
+      const count = (sp.length - k) / 4;
+      const nn: string[] = new Array(count);
+      const vv: string[] = new Array(count);
+      for (let i = 0; i < count; i++, k += 4) {
+        nn[i] = text.substring(sp[k] - r0, sp[k + 1] - r0);
+        vv[i] = text.substring(sp[k + 2] - r0, sp[k + 3] - r0);
+      }
+      this.#names = nn;
+      this.#values = vv;
+    } else {
+      for (; k < sp.length; k += 4) {
+        names.push(text.substring(sp[k] - r0, sp[k + 1] - r0));
+        values.push(text.substring(sp[k + 2] - r0, sp[k + 3] - r0));
+      }
+    }
+    sp.length = 0;
+    this.#spanBuf = undefined;
   }
 
   /** Decodes `utf8text` (§9): HTAB, printable ASCII and UTF-8; else `undefined`. */
   #text(b: Uint8Array, s: number, e: number): string | undefined {
-    let nonAscii = false;
-    for (let i = s; i < e; i++) {
-      const c = b[i];
-      if (c < SP) {
-        if (c !== HTAB) return undefined;
-      } else if (c >= 127) {
-        if (c === 127) return undefined;
-        nonAscii = true;
-      }
-    }
-    return nonAscii ? utf8OrUndefined(b, s, e) : ascii(b, s, e);
+    const kind = textKind(b, s, e);
+    return kind === BAD ? undefined : kind === ASCII ? ascii(b, s, e) : utf8OrUndefined(b, s, e);
   }
 
   /** A line starting with "-" in the header section: the end-line of a bodiless frame (§7.1). */
   #endLineInHead(b: Uint8Array, s: number, e: number, emit: FrameSink): void {
-    const tid = this.#tid;
-    let ok = e - s === 8 + tid.length;
-    for (let k = 0; ok && k < 7; k++) ok = b[s + k] === DASH;
-    for (let k = 0; ok && k < tid.length; k++) ok = b[s + 7 + k] === tid.charCodeAt(k);
+    // Compare with the search pattern minus its CRLF: "-------" tid.
+    const pat = this.#endLine.buffer;
+    const n = this.#endLine.length - 2;
+    let ok = e - s === n + 1;
+    for (let k = 0; ok && k < n; k++) ok = b[s + k] === pat[2 + k];
     if (!ok || !isFlag(b[e - 1])) {
       if (e - s >= 7 && b[s + 6] === DASH && b[s + 5] === DASH) {
         // Seven dashes but not our id: the sender's framing cannot be trusted.
+        this.#flushSpans();
         return this.#fail(
           emit,
           "bad-end-line",
-          `end-line does not match transaction ${tid}`,
+          `end-line does not match transaction ${this.#tid}`,
           this.#lineOffset,
         );
       }
@@ -435,18 +579,14 @@ export class FrameParser {
     }
     const flag = String.fromCharCode(b[e - 1]) as ContinuationFlag;
     if (this.#method === undefined) {
+      const headers = this.#headerList();
+      const tid = this.#tid;
       this.#frameDone();
-      emit({
-        kind: "response",
-        tid,
-        status: this.#status!,
-        comment: this.#comment,
-        headers: HeaderList.fromTrusted(this.#names, this.#values),
-        flag,
-      });
+      emit({ kind: "response", tid, status: this.#status!, comment: this.#comment, headers, flag });
       return;
     }
     const pathsOk = this.#checkPaths(emit);
+    const tid = this.#tid;
     this.#frameDone(); // the whole frame was read: nothing to skip
     if (!pathsOk) return;
     emit({
@@ -462,7 +602,7 @@ export class FrameParser {
 
   /** Every request names its path (§7.1: To-Path and From-Path are mandatory). */
   #checkPaths(emit: FrameSink): boolean {
-    const headers = HeaderList.fromTrusted(this.#names, this.#values);
+    const headers = this.#headerList();
     this.#headers = headers;
     if (!headers.has("To-Path") || !headers.has("From-Path")) {
       this.#error(emit, "missing-path", "a request must have To-Path and From-Path (§7.1)");
@@ -474,7 +614,7 @@ export class FrameParser {
   // ---- body ----
 
   #openBody(): void {
-    this.#prepareEndLine();
+    this.#atBodyStart = true;
     this.#state = BODY;
     this.#parts = [];
     this.#partsLen = 0;
@@ -482,24 +622,40 @@ export class FrameParser {
   }
 
   /**
-   * Arms the end-line search. The CRLF that ended the last line is kept as a
-   * two-byte "tail" that is not body: it lets an empty body sent without its
-   * own CRLF, and a bodiless end-line met while skipping, still be found.
+   * Arms the end-line search for skipping a bad frame. The CRLF that ended
+   * the last line is kept as a two-byte "tail" that is not body, so that the
+   * end-line of a bodiless frame, which follows right after it, is found.
    */
   #prepareEndLine(): void {
-    const tid = this.#tid;
-    const p = new Uint8Array(9 + tid.length);
-    p[0] = CR;
-    p[1] = LF;
-    p.fill(DASH, 2, 9);
-    for (let k = 0; k < tid.length; k++) p[9 + k] = tid.charCodeAt(k);
-    this.#endLine = new BytePattern(p);
-    this.#endLen = p.length + 3;
-    this.#tail = new Uint8Array([CR, LF]);
+    this.#tail = CRLF_TAIL;
     this.#tailSkip = 2;
   }
 
+  /**
+   * Right after the blank line: is the end-line already here, with no CRLF
+   * of its own? That is an empty body sent without the CRLF that should
+   * precede the end-line; accepted as an empty body.
+   */
+  #endLineAt(h: Uint8Array, at: number): boolean {
+    const pat = this.#endLine.buffer;
+    const n = this.#endLine.length;
+    for (let k = 2; k < n; k++) if (h[at + k - 2] !== pat[k]) return false;
+    const f = at + n - 2;
+    return isFlag(h[f]) && h[f + 1] === CR && h[f + 2] === LF;
+  }
+
   #bodyStep(chunk: Uint8Array, pos: number, emit: FrameSink): number {
+    if (this.#atBodyStart) {
+      this.#atBodyStart = false;
+      if (chunk.length - pos >= this.#endLen - 2) {
+        if (this.#endLineAt(chunk, pos)) {
+          this.#finishBody(chunk[pos + this.#endLen - 5], emit);
+          return pos + this.#endLen - 2;
+        }
+      } else {
+        this.#prepareEndLine(); // too few bytes to tell: let the tail logic decide
+      }
+    }
     const tail = this.#tail;
     if (tail !== undefined) {
       const tl = tail.length;
@@ -551,7 +707,7 @@ export class FrameParser {
 
   /** First complete `CRLF ------- tid flag CRLF` starting in [from, lastStart], or -1. */
   #findEnd(h: Uint8Array, from: number, lastStart: number): number {
-    const pattern = this.#endLine!;
+    const pattern = this.#endLine;
     const pl = this.#endLen - 3;
     for (let m = pattern.find(h, from, lastStart); m >= 0; m = pattern.find(h, m + 1, lastStart)) {
       if (isFlag(h[m + pl]) && h[m + pl + 1] === CR && h[m + pl + 2] === LF) return m;
@@ -562,8 +718,8 @@ export class FrameParser {
   /** Where the bytes that might begin an end-line (cut off by the chunk's end) start. */
   #holdStart(h: Uint8Array, from: number): number {
     const n = h.length;
-    const p = this.#endLine!.bytes;
-    const pl = p.length;
+    const p = this.#endLine.buffer;
+    const pl = this.#endLine.length;
     for (let s = Math.max(from, n - this.#endLen + 1); s < n; s++) {
       if (h[s] !== CR) continue;
       let k = s;
@@ -608,8 +764,9 @@ export class FrameParser {
   #frameDone(): void {
     this.#state = START;
     this.#tid = "";
+    this.#hasTid = false;
     this.#tail = undefined;
-    this.#endLine = undefined;
+    this.#atBodyStart = false;
     this.#parts = [];
     this.#partsLen = 0;
   }
@@ -644,7 +801,8 @@ export class FrameParser {
    * Without a transaction id there is no end-line to find, so it is fatal.
    */
   #error(emit: FrameSink, code: string, message: string, status: MsrpStatusCode = 400): void {
-    if (this.#tid === "") return this.#fail(emit, code, message, this.#lineOffset);
+    if (!this.#hasTid) return this.#fail(emit, code, message, this.#lineOffset);
+    this.#flushSpans();
     const error = new FrameError(code, message, {
       transactionId: this.#tid,
       status,
@@ -657,9 +815,14 @@ export class FrameParser {
     this.#parts = [];
     this.#partsLen = 0;
     if (!wasBody) this.#prepareEndLine();
+    else if (this.#atBodyStart) {
+      this.#atBodyStart = false;
+      this.#prepareEndLine();
+    }
   }
 
   #fail(emit: FrameSink, code: string, message: string, offset: number): void {
+    this.#flushSpans();
     const error = new FrameError(code, message, {
       transactionId: this.#tid === "" ? undefined : this.#tid,
       status: 400,
@@ -679,7 +842,8 @@ export class FrameParser {
       tid: this.#tid === "" ? undefined : this.#tid,
       method: this.#method,
       status: this.#status,
-      headers: HeaderList.fromTrusted(this.#names.slice(), this.#values.slice()),
+      // After the header section was complete the fields are in #headers.
+      headers: this.#headers ?? HeaderList.fromTrusted(this.#names.slice(), this.#values.slice()),
     };
   }
 }

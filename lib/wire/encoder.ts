@@ -142,7 +142,7 @@ function findEndLine(
   body: Uint8Array,
   before?: Uint8Array,
 ): number | undefined {
-  const m = pattern.bytes.length;
+  const m = pattern.length;
   if (before && before.length > 0) {
     const head = body.subarray(0, m);
     const w = new Uint8Array(before.length + head.length);
@@ -172,7 +172,7 @@ function keepTail(
   prev: Uint8Array | undefined,
   body: Uint8Array,
 ): Uint8Array {
-  const keep = pattern.bytes.length; // pattern + flag - 1
+  const keep = pattern.length; // pattern + flag - 1
   if (body.length >= keep) return body.slice(body.length - keep);
   const joined = new Uint8Array((prev?.length ?? 0) + body.length);
   if (prev) joined.set(prev);

@@ -29,6 +29,12 @@ const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f]/;
 export class HeaderList implements Iterable<[name: string, value: string]> {
   #names: string[] = [];
   #values: string[] = [];
+  // A decoded list may start "lazy": the head's text and the [start, end)
+  // offsets of each name and value in it. Substrings are made only for the
+  // fields that are read; most readers look at a few fields only.
+  #text: string | undefined;
+  #spans: number[] | undefined;
+  #base = 0;
 
   /**
    * Makes a list, optionally from `[name, value]` pairs.
@@ -54,9 +60,77 @@ export class HeaderList implements Iterable<[name: string, value: string]> {
     return list;
   }
 
+  /**
+   * Builds a list over decoded head text without copying its fields: field
+   * `i` has its name at `spans[first + 4i] - base` to `spans[first + 4i + 1]
+   * - base` in `text`, and its value at the next two offsets. The decoder
+   * uses this; the list takes ownership of `spans`.
+   *
+   * @param text the decoded text of the header section
+   * @param spans name and value offsets, four numbers per field
+   * @param first index in `spans` of the first field's name start
+   * @param base what to subtract from each offset to index `text`
+   */
+  static fromSpans(text: string, spans: number[], first: number, base: number): HeaderList {
+    const list = new HeaderList();
+    list.#text = text;
+    list.#spans = first === 0 ? spans : spans.slice(first);
+    list.#base = base;
+    return list;
+  }
+
+  /** Turns a lazy list into plain arrays (before any change or full read). */
+  #materialize(): void {
+    const sp = this.#spans;
+    if (sp === undefined) return;
+    const text = this.#text!;
+    const b = this.#base;
+    const count = sp.length / 4;
+    const names: string[] = new Array(count);
+    const values: string[] = new Array(count);
+    for (let i = 0, k = 0; i < count; i++, k += 4) {
+      names[i] = text.substring(sp[k] - b, sp[k + 1] - b);
+      values[i] = text.substring(sp[k + 2] - b, sp[k + 3] - b);
+    }
+    this.#names = names;
+    this.#values = values;
+    this.#spans = undefined;
+    this.#text = undefined;
+  }
+
   /** Number of fields. */
   get size(): number {
-    return this.#names.length;
+    return this.#spans === undefined ? this.#names.length : this.#spans.length / 4;
+  }
+
+  /** Index of the first lazy field named `name` at or after field `from`, or -1. */
+  #lazyIndex(name: string, from: number): number {
+    const sp = this.#spans!;
+    const text = this.#text!;
+    const b = this.#base;
+    const len = name.length;
+    outer: for (let k = from * 4; k < sp.length; k += 4) {
+      const s = sp[k] - b;
+      if (sp[k + 1] - b - s !== len) continue;
+      for (let j = 0; j < len; j++) {
+        const x = text.charCodeAt(s + j);
+        const y = name.charCodeAt(j);
+        // ASCII letters compare without case (RFC 5234 §2.3).
+        if (x !== y && ((x | 0x20) !== (y | 0x20) || (x | 0x20) < 97 || (x | 0x20) > 122)) {
+          continue outer;
+        }
+      }
+      return k / 4;
+    }
+    return -1;
+  }
+
+  #lazyValue(i: number): string {
+    const k = i * 4;
+    return this.#text!.substring(
+      this.#spans![k + 2] - this.#base,
+      this.#spans![k + 3] - this.#base,
+    );
   }
 
   #index(name: string, from = 0): number {
@@ -76,6 +150,10 @@ export class HeaderList implements Iterable<[name: string, value: string]> {
    * @param name field name, any case
    */
   get(name: string): string | undefined {
+    if (this.#spans !== undefined) {
+      const j = this.#lazyIndex(name, 0);
+      return j < 0 ? undefined : this.#lazyValue(j);
+    }
     const i = this.#index(name);
     return i < 0 ? undefined : this.#values[i];
   }
@@ -87,6 +165,12 @@ export class HeaderList implements Iterable<[name: string, value: string]> {
    */
   getAll(name: string): string[] {
     const out: string[] = [];
+    if (this.#spans !== undefined) {
+      for (let j = this.#lazyIndex(name, 0); j >= 0; j = this.#lazyIndex(name, j + 1)) {
+        out.push(this.#lazyValue(j));
+      }
+      return out;
+    }
     for (let i = this.#index(name); i >= 0; i = this.#index(name, i + 1)) out.push(this.#values[i]);
     return out;
   }
@@ -97,6 +181,7 @@ export class HeaderList implements Iterable<[name: string, value: string]> {
    * @param name field name, any case
    */
   has(name: string): boolean {
+    if (this.#spans !== undefined) return this.#lazyIndex(name, 0) >= 0;
     return this.#index(name) >= 0;
   }
 
@@ -109,6 +194,7 @@ export class HeaderList implements Iterable<[name: string, value: string]> {
    */
   append(name: string, value: string): void {
     checkField(name, value);
+    this.#materialize();
     this.#names.push(name);
     this.#values.push(value);
   }
@@ -123,6 +209,7 @@ export class HeaderList implements Iterable<[name: string, value: string]> {
    */
   set(name: string, value: string): void {
     checkField(name, value);
+    this.#materialize();
     const i = this.#index(name);
     if (i < 0) {
       this.#names.push(name);
@@ -139,6 +226,7 @@ export class HeaderList implements Iterable<[name: string, value: string]> {
    * @param name field name, any case
    */
   delete(name: string): void {
+    this.#materialize();
     this.#removeFrom(name, 0);
   }
 
@@ -151,21 +239,25 @@ export class HeaderList implements Iterable<[name: string, value: string]> {
 
   /** A copy that can be changed without changing this list. */
   clone(): HeaderList {
+    this.#materialize();
     return HeaderList.fromTrusted(this.#names.slice(), this.#values.slice());
   }
 
   /** The fields in order as `[name, value]` pairs. */
   *[Symbol.iterator](): Iterator<[name: string, value: string]> {
+    this.#materialize();
     for (let i = 0; i < this.#names.length; i++) yield [this.#names[i], this.#values[i]];
   }
 
   /** The field names in order, as on the wire. */
   names(): readonly string[] {
+    this.#materialize();
     return this.#names;
   }
 
   /** The field values in order, as on the wire. */
   values(): readonly string[] {
+    this.#materialize();
     return this.#values;
   }
 }

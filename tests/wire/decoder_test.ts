@@ -97,6 +97,7 @@ function corpus(): Uint8Array {
     enc("MSRP ut8x 403 Forbidden — non-ASCII comment\r\n" + TO + FROM + "-------ut8x$\r\n"),
     enc(send("dash", "---------------dash\r\n------dash$")),
     enc(send("crlfend", "\r\n\r\n")),
+    enc(send("utf8h", "x", "$", "Content-Description: café au lait\r\nX-Plain: after\r\n")),
   ];
   return concatBytes(parts);
 }
@@ -118,6 +119,7 @@ Deno.test("corpus decodes to the intended frames", () => {
     "response:ut8x:$",
     "request:dash:$",
     "request:crlfend:$",
+    "request:utf8h:$",
   ]);
   const body = (i: number) => EXPECTED[i].body;
   const hexOf = (s: string) => [...enc(s)].map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -129,6 +131,18 @@ Deno.test("corpus decodes to the intended frames", () => {
   assert.equal(body(6)!.length, 6000, "3000 binary octets intact");
   assert.equal(body(7), null);
   assert.equal(EXPECTED[9].comment, "Forbidden — non-ASCII comment");
+  assert.deepEqual(EXPECTED[9].headers, [
+    ["To-Path", "msrp://b.example.com:7777/s2;tcp"],
+    ["From-Path", "msrp://a.example.com:7777/s1;tcp"],
+  ]);
+  assert.deepEqual(EXPECTED[12].headers, [
+    ["To-Path", "msrp://b.example.com:7777/s2;tcp"],
+    ["From-Path", "msrp://a.example.com:7777/s1;tcp"],
+    ["Message-ID", "m1x2"],
+    ["Content-Description", "café au lait"],
+    ["X-Plain", "after"],
+    ["Content-Type", "text/plain"],
+  ]);
   assert.equal(body(10), hexOf("---------------dash\r\n------dash$"));
   assert.equal(body(11), hexOf("\r\n\r\n"));
 });
@@ -476,6 +490,25 @@ Deno.test("the invalid frame carries the headers read before the problem", () =>
   assert.equal(inv.method, "SEND");
   assert.equal(inv.headers.get("failure-report"), "no");
   assert.equal(inv.headers.get("From-Path"), "msrp://a.example.com:7777/s1;tcp");
+});
+
+Deno.test("an error found in the body still carries the whole header section", () => {
+  const input = enc(
+    `MSRP abcd REPORT\r\n${TO}${FROM}Message-ID: m1x2\r\nContent-Type: text/plain\r\n\r\n${
+      long(20)
+    }\r\n-------abcd$\r\n`,
+  );
+  for (const cuts of [[], [40], Array.from({ length: input.length - 1 }, (_, i) => i + 1)]) {
+    const [f] = decodeSplit(input, cuts, { maxNonSendBody: 10 });
+    const inv = f as InvalidFrame;
+    assert.equal(inv.error.code, "body-too-large");
+    assert.deepEqual([...inv.headers].map(([n]) => n), [
+      "To-Path",
+      "From-Path",
+      "Message-ID",
+      "Content-Type",
+    ]);
+  }
 });
 
 Deno.test("a fatal error stops the parser; later input is ignored", () => {
