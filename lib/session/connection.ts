@@ -1,0 +1,360 @@
+/**
+ * One transport connection carrying any number of sessions
+ * (RFC 4975 §5.4, §7.2, §7.3, §10).
+ *
+ * Inbound, bytes pass through {@linkcode FrameDecoderStream} and each frame
+ * is dispatched:
+ * - a response goes to the pending transaction with its id (unknown ids are
+ *   ignored and logged);
+ * - a request goes to the session named by its To-Path, which must hold
+ *   exactly one URI naming a session on this connection (§7.3), else 481. A
+ *   session waiting in a {@linkcode SessionDirectory} is bound to this
+ *   connection by its first request (§5.4); if it is already bound to
+ *   another connection the answer is 506. A From-Path that does not end in
+ *   the peer the session expects gets 403.
+ * - a malformed request gets 400; when framing is lost the connection closes.
+ *
+ * Outbound, a {@linkcode Scheduler} decides what is written next and a
+ * {@linkcode FrameEncoderStream} turns it into bytes.
+ *
+ * Responses to SEND go to the first From-Path URI only (the previous hop);
+ * responses to other methods go back along the whole From-Path (§7.2).
+ *
+ * @module
+ */
+
+import { MsrpError } from "../errors.ts";
+import { consoleLogger, type Logger, silentLogger } from "../log.ts";
+import type { MsrpTransport } from "../transport/types.ts";
+import { type FrameDecoderOptions, FrameDecoderStream } from "../wire/decoder.ts";
+import { FrameEncoderStream } from "../wire/encoder.ts";
+import type { InvalidFrame, MsrpRequest, MsrpResponse } from "../wire/frame.ts";
+import { HeaderList } from "../wire/header_list.ts";
+import { parseFailureReport, parsePath, STATUS_TEXT } from "../wire/headers.ts";
+import type { MsrpUri } from "../wire/uri.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { PORTS, type SessionPort } from "./internal.ts";
+import { methodGetsResponse, responseFor } from "./reports.ts";
+import { Scheduler } from "./scheduler.ts";
+import { TransactionTable } from "./transactions.ts";
+
+/** Sessions waiting for their first request, found by their local URI (§5.4). */
+export class SessionDirectory {
+  #byKey = new Map<string, object>();
+
+  /**
+   * Makes an empty directory; a listening endpoint keeps one.
+   */
+  constructor() {}
+
+  /**
+   * Adds a session, so that the connection its first request arrives on can find it.
+   *
+   * @param session the session (an `MsrpSession`)
+   */
+  add(session: object): void {
+    const port = PORTS.get(session);
+    if (port === undefined) throw new TypeError("not an MSRP session");
+    this.#byKey.set(port.localUri.key, session);
+  }
+
+  /**
+   * Removes a session.
+   *
+   * @param session the session
+   */
+  delete(session: object): void {
+    const port = PORTS.get(session);
+    if (port !== undefined && this.#byKey.get(port.localUri.key) === session) {
+      this.#byKey.delete(port.localUri.key);
+    }
+  }
+
+  /**
+   * The session whose local URI equals `uri` (§6.1 comparison), if any.
+   *
+   * @param uri a To-Path URI
+   */
+  lookup(uri: MsrpUri): object | undefined {
+    return this.#byKey.get(uri.key);
+  }
+
+  /** Number of sessions in the directory. */
+  get size(): number {
+    return this.#byKey.size;
+  }
+}
+
+/** Options of an {@linkcode MsrpConnection}. */
+export interface ConnectionOptions {
+  /** Sessions that requests arriving here may bind (the passive side). */
+  directory?: SessionDirectory;
+  /** Where time comes from. Default: the system clock. */
+  clock?: Clock;
+  /** Where log events go. Default: warnings and errors to stderr when `MSRP_DEBUG` is set, else nothing. */
+  logger?: Logger;
+  /** How long to wait for a response after the last byte of a request (§7.1.1). Default 30000 ms. */
+  transactionTimeout?: number;
+  /** Limits of the frame decoder. */
+  decoder?: FrameDecoderOptions;
+}
+
+/** How a connection ended. */
+export interface ConnectionEnd {
+  /** The error that ended it, or undefined for an orderly close. */
+  readonly error?: unknown;
+}
+
+/** An MSRP connection over any transport. */
+export class MsrpConnection {
+  /** The transport underneath. */
+  readonly transport: MsrpTransport;
+  /** Resolves when the connection has ended, and says why. */
+  readonly closed: Promise<ConnectionEnd>;
+  /** The outbound writer (exposed for statistics and tests). */
+  readonly scheduler: Scheduler;
+  /** Transactions awaiting responses. */
+  readonly transactions: TransactionTable;
+  /** The clock timers come from. */
+  readonly clock: Clock;
+  /** Where log events go. */
+  readonly logger: Logger;
+
+  readonly #directory: SessionDirectory | undefined;
+  readonly #sessions = new Map<string, object>();
+  #inbound: { tid: string; port: SessionPort | undefined } | undefined;
+  #ended = false;
+  #resolveClosed!: (end: ConnectionEnd) => void;
+
+  /**
+   * Starts reading and writing frames on `transport`.
+   *
+   * @param transport the byte streams
+   * @param options directory, clock, logger, limits
+   */
+  constructor(transport: MsrpTransport, options: ConnectionOptions = {}) {
+    this.transport = transport;
+    this.clock = options.clock ?? systemClock;
+    this.logger = options.logger ??
+      (Deno.env.get?.("MSRP_DEBUG") ? consoleLogger(true) : silentLogger);
+    this.#directory = options.directory;
+    this.transactions = new TransactionTable(this.clock, options.transactionTimeout ?? 30_000);
+    this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
+
+    const encoder = new FrameEncoderStream({
+      onTransactionIdChange: (change) => this.transactions.rename(change.from, change.to),
+      // One WebSocket message per frame (RFC 7977): never split a frame's bytes.
+      coalesceLimit: transport.frameAligned ? Infinity : undefined,
+    });
+    encoder.readable.pipeTo(transport.writable).catch((error) => this.#end(error));
+    const writer = encoder.writable.getWriter();
+    this.scheduler = new Scheduler((frame) => writer.write(frame));
+    this.scheduler.done.catch((error) => this.#end(error));
+    this.#read(options.decoder).catch((error) => this.#end(error));
+  }
+
+  /** The sessions bound to this connection. */
+  get sessions(): object[] {
+    return [...this.#sessions.values()];
+  }
+
+  /** True once the connection has ended. */
+  get ended(): boolean {
+    return this.#ended;
+  }
+
+  /**
+   * Binds a session to this connection: requests for its URI are routed to
+   * it, and it sends through this connection. The active side does this
+   * right after connecting (§5.4).
+   *
+   * @param session an `MsrpSession` not bound elsewhere
+   * @throws {MsrpError} `session-bound` if it is bound to another connection
+   */
+  attach(session: object): void {
+    const port = PORTS.get(session);
+    if (port === undefined) throw new TypeError("not an MSRP session");
+    if (port.connection !== undefined && port.connection !== this) {
+      throw new MsrpError("session-bound", "the session is bound to another connection (§5.4)");
+    }
+    if (this.#ended) throw new MsrpError("connection-closed", "the connection is closed");
+    this.#sessions.set(port.localUri.key, session);
+    port.bind(this);
+  }
+
+  /**
+   * Unbinds a session (it was closed).
+   *
+   * @param session the session
+   */
+  detach(session: object): void {
+    const port = PORTS.get(session);
+    if (port === undefined) return;
+    if (this.#sessions.get(port.localUri.key) === session) this.#sessions.delete(port.localUri.key);
+    this.scheduler.removeFlow(session);
+  }
+
+  /**
+   * Sends a transaction response to `request` (§7.2), unless its
+   * Failure-Report forbids one (§7.1.4) or it is a REPORT (§7.1.2).
+   *
+   * @param request the request being answered (its first piece will do)
+   * @param status the status code
+   * @param comment the reason phrase; default from the status
+   */
+  respond(
+    request: { tid: string; method?: string; headers: HeaderList },
+    status: number,
+    comment?: string,
+  ): void {
+    const method = request.method ?? "SEND";
+    if (!methodGetsResponse(method)) return;
+    const from = request.headers.get("From-Path");
+    const to = request.headers.get("To-Path");
+    if (from === undefined || to === undefined) return;
+    let fr: "yes" | "no" | "partial" = "yes";
+    try {
+      fr = parseFailureReport(request.headers.get("Failure-Report") ?? "yes");
+    } catch { /* a malformed value: answer as for "yes" */ }
+    if (method === "SEND" && responseFor(fr, status) === undefined) return;
+    if (method !== "SEND" && fr === "no") return;
+    // §7.2: a SEND is answered to the previous hop only; other methods along the whole path.
+    const toPath = method === "SEND" ? from.trim().split(/\s+/)[0] : from;
+    const ourUri = to.trim().split(/\s+/)[0];
+    const text = comment ?? STATUS_TEXT[status as keyof typeof STATUS_TEXT] ?? "";
+    const response: MsrpResponse = {
+      kind: "response",
+      tid: request.tid,
+      status,
+      comment: text,
+      headers: new HeaderList([["To-Path", toPath], ["From-Path", ourUri]]),
+      flag: "$",
+    };
+    this.scheduler.control(response);
+  }
+
+  /**
+   * Closes the connection; sessions on it end with `reason`.
+   *
+   * @param reason why, if it is an error
+   */
+  close(reason?: unknown): void {
+    this.#end(reason);
+  }
+
+  async #read(decoderOptions: FrameDecoderOptions | undefined): Promise<void> {
+    const frames = this.transport.readable.pipeThrough(new FrameDecoderStream(decoderOptions));
+    let error: unknown;
+    for await (const frame of frames) {
+      if (this.#ended) break;
+      if (frame.kind === "response") this.#onResponse(frame);
+      else if (frame.kind === "request") {
+        const wait = this.#onRequest(frame);
+        if (wait !== undefined) await wait;
+      } else {
+        this.#onInvalid(frame);
+        if (frame.error.fatal) {
+          error = frame.error;
+          break;
+        }
+      }
+    }
+    this.#end(error);
+  }
+
+  #onResponse(response: MsrpResponse): void {
+    if (!this.transactions.resolve(response)) {
+      this.logger("debug", "response to an unknown transaction ignored", {
+        tid: response.tid,
+        status: response.status,
+      });
+    }
+  }
+
+  #onRequest(request: MsrpRequest): Promise<void> | undefined {
+    if (request.offset === 0) {
+      const port = this.#route(request);
+      if (request.flag === undefined) this.#inbound = { tid: request.tid, port };
+      return port?.receive(request);
+    }
+    const inbound = this.#inbound;
+    if (inbound === undefined || inbound.tid !== request.tid) return undefined;
+    if (request.flag !== undefined) this.#inbound = undefined;
+    return inbound.port?.receive(request);
+  }
+
+  /** Finds the session a request is for, or answers it with an error and returns undefined. */
+  #route(request: MsrpRequest): SessionPort | undefined {
+    let toPath: MsrpUri[];
+    let fromPath: MsrpUri[];
+    try {
+      toPath = parsePath(request.headers.get("To-Path")!);
+      fromPath = parsePath(request.headers.get("From-Path")!);
+    } catch (error) {
+      this.logger("info", "request with a malformed path", {
+        tid: request.tid,
+        error: String(error),
+      });
+      this.respond(request, 400, "Bad Request: malformed To-Path or From-Path");
+      return undefined;
+    }
+    // §7.3: exactly one URI, naming a session that belongs to this connection.
+    if (toPath.length !== 1) {
+      this.respond(request, 481, "Session Does Not Exist: To-Path must hold exactly one URI");
+      return undefined;
+    }
+    const key = toPath[0].key;
+    let session = this.#sessions.get(key);
+    if (session === undefined) {
+      session = this.#directory?.lookup(toPath[0]);
+      const port = session && PORTS.get(session);
+      if (port === undefined) {
+        this.respond(request, 481);
+        return undefined;
+      }
+      if (port.connection !== undefined && port.connection !== this) {
+        this.respond(request, 506); // §5.4: already bound to another connection
+        return undefined;
+      }
+      if (!port.acceptsFrom(fromPath)) {
+        this.respond(request, 403, "Forbidden: From-Path is not the peer of this session");
+        return undefined;
+      }
+      this.attach(session!);
+      return port;
+    }
+    const port = PORTS.get(session)!;
+    if (!port.acceptsFrom(fromPath)) {
+      this.respond(request, 403, "Forbidden: From-Path is not the peer of this session");
+      return undefined;
+    }
+    return port;
+  }
+
+  #onInvalid(frame: InvalidFrame): void {
+    const error = frame.error;
+    this.logger(error.fatal ? "warn" : "info", error.message, { code: error.code });
+    if (frame.tid === undefined || frame.method === undefined) return;
+    // §7.3 / §10.2: an unintelligible request gets 400, if it can be routed back.
+    this.respond(
+      { tid: frame.tid, method: frame.method, headers: frame.headers },
+      error.status,
+      error.message,
+    );
+  }
+
+  #end(error: unknown): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (error !== undefined) this.logger("info", "connection ended", { error: String(error) });
+    this.scheduler.stop();
+    this.transactions.clear();
+    const sessions = [...this.#sessions.values()];
+    this.#sessions.clear();
+    for (const s of sessions) PORTS.get(s)?.lost(error);
+    try {
+      this.transport.close();
+    } catch { /* already closed */ }
+    this.#resolveClosed(error === undefined ? {} : { error });
+  }
+}

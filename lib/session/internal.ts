@@ -1,0 +1,34 @@
+/**
+ * The private contract between a connection and the sessions it carries
+ * (RFC 4975 §5.4, §7.3). Not part of the public API: an `MsrpSession`
+ * registers its port here and `MsrpConnection` finds it, so neither class
+ * has to expose its internals as public methods.
+ *
+ * @module
+ */
+
+import type { MsrpRequest } from "../wire/frame.ts";
+import type { MsrpUri } from "../wire/uri.ts";
+import type { MsrpConnection } from "./connection.ts";
+
+/** What a connection may ask of a session. */
+export interface SessionPort {
+  /** Our URI in the session: requests are routed to us by it (§7.3). */
+  readonly localUri: MsrpUri;
+  /** The connection the session is bound to, if any. */
+  readonly connection: MsrpConnection | undefined;
+  /**
+   * Whether a request's From-Path fits the peer the session expects (the
+   * last URI is the peer itself; relays come before it).
+   */
+  acceptsFrom(fromPath: readonly MsrpUri[]): boolean;
+  /** The session is now bound to `connection` (§5.4: by its first request). */
+  bind(connection: MsrpConnection): void;
+  /** A request (or a piece of one) for this session; a promise means "wait before reading on". */
+  receive(request: MsrpRequest): Promise<void> | undefined;
+  /** The connection is gone. */
+  lost(error: unknown): void;
+}
+
+/** Ports of live sessions. */
+export const PORTS: WeakMap<object, SessionPort> = new WeakMap();

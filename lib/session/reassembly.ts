@@ -1,0 +1,395 @@
+/**
+ * Putting a message back together from its chunks (RFC 4975 §7.3.1).
+ *
+ * "The receiver forms a virtual buffer to receive the message, keeping track
+ * of which bytes have been received and which are missing." Chunks may come
+ * in any order (relays may reorder them), overlap (the last received wins),
+ * repeat, carry `*` for an unknown total, or end the message early with `#`.
+ * The chunk whose end-line says `$` fixes the message's length.
+ *
+ * An {@linkcode IncomingMessage} is handed to the application as soon as its
+ * first bytes arrive. The application reads it whole (`bytes()`, `text()`)
+ * or as a `ReadableStream` (`stream()`), which delivers bytes in order as
+ * they become contiguous, so a large file can go to disk while it arrives.
+ * Until the application decides, bytes are held up to a limit; past it the
+ * writer is asked to wait (back-pressure), never to grow without bound.
+ *
+ * @module
+ */
+
+import { MsrpError } from "../errors.ts";
+import type { HeaderList } from "../wire/header_list.ts";
+import { RangeSet } from "./ranges.ts";
+
+/** Where a received message stands. */
+export type IncomingState = "receiving" | "complete" | "aborted" | "incomplete";
+
+/** The error a read of an aborted or incomplete message ends in; it keeps what did arrive. */
+export class IncompleteMessageError extends MsrpError {
+  /** `"aborted"` (the sender sent `#`) or `"incomplete"` (the connection or session ended). */
+  readonly state: "aborted" | "incomplete";
+  /** The octets received from the start of the message up to the first gap. */
+  readonly received: Uint8Array;
+
+  /**
+   * Makes the error.
+   *
+   * @param messageId the Message-ID
+   * @param state how the message ended
+   * @param received the contiguous octets received from the start
+   */
+  constructor(messageId: string, state: "aborted" | "incomplete", received: Uint8Array) {
+    super(
+      state === "aborted" ? "message-aborted" : "message-incomplete",
+      state === "aborted"
+        ? `message ${messageId} was aborted by its sender after ${received.length} octets (§7.1 "#")`
+        : `message ${messageId} ended incomplete after ${received.length} contiguous octets`,
+    );
+    this.name = "IncompleteMessageError";
+    this.state = state;
+    this.received = received;
+  }
+}
+
+/** Progress of a message being received. */
+export interface ReceiveProgress {
+  /** The Message-ID. */
+  readonly messageId: string;
+  /** Octets received so far (without counting overlaps twice). */
+  readonly received: number;
+  /** The total size, once known. */
+  readonly size: number | undefined;
+}
+
+/** Tuning of an {@linkcode IncomingMessage}. */
+export interface IncomingOptions {
+  /** Octets held before the application has chosen how to read; then writers wait. Default 16 MiB. */
+  bufferLimit?: number;
+  /** Octets a `stream()` may queue ahead of its reader before writers wait. Default 1 MiB. */
+  streamHighWaterMark?: number;
+}
+
+interface Piece {
+  start: number;
+  bytes: Uint8Array;
+}
+
+/** A message being received, or received. */
+export class IncomingMessage {
+  /** The Message-ID (§7.1.1). */
+  readonly messageId: string;
+  /** The media type of the body (Content-Type of the first chunk seen). */
+  readonly contentType: string;
+  /** The header fields of the first chunk seen. */
+  readonly headers: HeaderList;
+  /** True when a message with this Message-ID was already received (§5.4): a duplicate. */
+  readonly duplicate: boolean;
+  /** Resolves with the final state; never rejects. */
+  readonly done: Promise<IncomingState>;
+  /** Called as octets arrive. */
+  onprogress: ((progress: ReceiveProgress) => void) | undefined;
+
+  #state: IncomingState = "receiving";
+  #size: number | undefined;
+  #ranges = new RangeSet();
+  #resolveDone!: (s: IncomingState) => void;
+  readonly #bufferLimit: number;
+  readonly #streamHwm: number;
+
+  // Buffered mode: pieces in arrival order (views; never copied until assembled).
+  #pieces: Piece[] = [];
+  #held = 0;
+  #assembled: Uint8Array | undefined;
+  #wantBytes = false;
+
+  // Stream mode.
+  #mode: "undecided" | "bytes" | "stream" = "undecided";
+  #controller: ReadableStreamDefaultController<Uint8Array> | undefined;
+  #delivered = 0;
+  #queued = 0; // octets enqueued and not yet read
+  #waiters: (() => void)[] = [];
+  // An abort is reported only once the reader has taken every queued octet:
+  // erroring a ReadableStream throws its queue away.
+  #pendingError: IncompleteMessageError | undefined;
+
+  /**
+   * Makes a message from its first chunk's fields. The session does this.
+   *
+   * @param messageId the Message-ID
+   * @param contentType the media type
+   * @param headers the first chunk's header fields
+   * @param duplicate whether this Message-ID was seen before
+   * @param options buffer limits
+   */
+  constructor(
+    messageId: string,
+    contentType: string,
+    headers: HeaderList,
+    duplicate: boolean,
+    options: IncomingOptions = {},
+  ) {
+    this.messageId = messageId;
+    this.contentType = contentType;
+    this.headers = headers;
+    this.duplicate = duplicate;
+    this.#bufferLimit = options.bufferLimit ?? 16 * 1024 * 1024;
+    this.#streamHwm = options.streamHighWaterMark ?? 1024 * 1024;
+    this.done = new Promise((resolve) => (this.#resolveDone = resolve));
+  }
+
+  /** Where the message stands. */
+  get state(): IncomingState {
+    return this.#state;
+  }
+
+  /** The total size in octets, once known (a numeric Byte-Range total or the `$` chunk). */
+  get size(): number | undefined {
+    return this.#size;
+  }
+
+  /**
+   * Octets held for the reader: received and not yet read (assembled or not).
+   * Bounded by the buffer limit or the stream's high-water mark, plus a piece.
+   */
+  get buffered(): number {
+    return this.#held + this.#queued;
+  }
+
+  /** Octets received so far. */
+  get received(): number {
+    return this.#ranges.covered;
+  }
+
+  /** The received ranges, `[start, end)` offsets from 0. */
+  receivedRanges(): [number, number][] {
+    return this.#ranges.toArray();
+  }
+
+  /**
+   * The whole body, once complete. Rejects with
+   * {@linkcode IncompleteMessageError} (which holds the octets that did
+   * arrive) if the message is aborted or cut off.
+   */
+  async bytes(): Promise<Uint8Array> {
+    if (this.#mode === "stream") {
+      throw new MsrpError("body-used", "this message is being read as a stream");
+    }
+    this.#mode = "bytes";
+    this.#wantBytes = true;
+    this.#wake();
+    const state = await this.done;
+    if (state !== "complete") {
+      throw new IncompleteMessageError(
+        this.messageId,
+        state === "aborted" ? "aborted" : "incomplete",
+        this.partial(),
+      );
+    }
+    return this.#assembled ??= this.#assemble(this.#size!);
+  }
+
+  /** The whole body as UTF-8 text (see {@linkcode IncomingMessage.bytes}). */
+  async text(): Promise<string> {
+    return new TextDecoder().decode(await this.bytes());
+  }
+
+  /**
+   * The octets received so far from the start up to the first gap. In
+   * stream mode, only what has not been delivered to the stream yet is kept.
+   */
+  partial(): Uint8Array {
+    if (this.#mode === "stream") return new Uint8Array(0);
+    return this.#assemble(this.#ranges.contiguousFrom(0));
+  }
+
+  /**
+   * The body as a stream: bytes come in order as soon as they are
+   * contiguous. The stream errors with {@linkcode IncompleteMessageError}
+   * if the message is aborted or cut off.
+   */
+  stream(): ReadableStream<Uint8Array> {
+    if (this.#mode !== "undecided") {
+      throw new MsrpError("body-used", "this message's body was already read");
+    }
+    this.#mode = "stream";
+    const stream = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        this.#controller = controller;
+      },
+      pull: () => this.#wake(),
+      cancel: () => {
+        // The reader gave up: drop what is held; later bytes are discarded.
+        this.#pieces = [];
+        this.#held = 0;
+        this.#controller = undefined;
+        this.#wake();
+      },
+    }, { highWaterMark: this.#streamHwm, size: (chunk) => chunk.length });
+    // What arrived before the stream existed goes first, in order.
+    const prefix = this.#ranges.contiguousFrom(0);
+    if (prefix > 0) {
+      this.#enqueue(this.#assemble(prefix));
+      this.#delivered = prefix;
+    }
+    this.#pieces = this.#pieces.filter((p) => p.start + p.bytes.length > this.#delivered);
+    this.#held = this.#pieces.reduce((n, p) => n + p.bytes.length, 0);
+    this.#settleStream();
+    return stream;
+  }
+
+  // ---- the session's side ----
+
+  /**
+   * Octets `bytes` at offset `start` (0-based) have arrived. Returns a
+   * promise when the reader is behind, which the connection awaits before
+   * reading more from the network.
+   *
+   * @param start offset of the first octet in the message
+   * @param bytes the octets (kept as a view, not copied)
+   */
+  write(start: number, bytes: Uint8Array): Promise<void> | undefined {
+    if (this.#state !== "receiving" || bytes.length === 0) return undefined;
+    this.#ranges.add(start, start + bytes.length);
+    this.onprogress?.({
+      messageId: this.messageId,
+      received: this.#ranges.covered,
+      size: this.#size,
+    });
+    if (this.#mode === "stream") {
+      if (this.#controller === undefined) return undefined; // cancelled: discard
+      this.#streamPiece(start, bytes);
+    } else {
+      this.#pieces.push({ start, bytes });
+      this.#held += bytes.length;
+    }
+    this.#checkComplete();
+    return this.#room();
+  }
+
+  /**
+   * The total size became known (a numeric Byte-Range total, or the `$`
+   * chunk's end).
+   *
+   * @param size the message's length in octets
+   */
+  setSize(size: number): void {
+    if (this.#state !== "receiving") return;
+    this.#size = size;
+    this.#checkComplete();
+  }
+
+  /** The sender aborted the message with `#` (§7.1). */
+  abort(): void {
+    this.#end("aborted");
+  }
+
+  /** The session or connection ended before the message was whole. */
+  cutOff(): void {
+    this.#end("incomplete");
+  }
+
+  #checkComplete(): void {
+    if (this.#size !== undefined && this.#ranges.covers(0, this.#size)) this.#end("complete");
+  }
+
+  #end(state: IncomingState): void {
+    if (this.#state !== "receiving") return;
+    this.#state = state;
+    if (this.#mode === "stream") this.#settleStream();
+    this.#resolveDone(state);
+    this.#wake();
+  }
+
+  /** A promise when more octets should not be accepted yet. */
+  #room(): Promise<void> | undefined {
+    if (this.#state !== "receiving") return undefined;
+    const full = this.#mode === "stream"
+      ? this.#controller !== undefined && this.#queued + this.#held > this.#streamHwm
+      : !this.#wantBytes && this.#held > this.#bufferLimit;
+    if (!full) return undefined;
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  #wake(): void {
+    const c = this.#controller;
+    if (c !== undefined) {
+      this.#queued = Math.max(0, this.#streamHwm - (c.desiredSize ?? 0));
+      if (this.#pendingError !== undefined && this.#queued === 0) {
+        c.error(this.#pendingError);
+        this.#controller = undefined;
+      }
+    }
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Builds `[0, length)` from the pieces, applying them in arrival order: the last received wins. */
+  #assemble(length: number): Uint8Array {
+    const pieces = this.#pieces;
+    if (pieces.length === 1 && pieces[0].start === 0 && pieces[0].bytes.length === length) {
+      return pieces[0].bytes;
+    }
+    const out = new Uint8Array(length);
+    for (const p of pieces) {
+      if (p.start >= length) continue;
+      out.set(p.bytes.subarray(0, length - p.start), p.start);
+    }
+    return out;
+  }
+
+  #streamPiece(start: number, bytes: Uint8Array): void {
+    const end = start + bytes.length;
+    if (end <= this.#delivered) return; // already delivered; it cannot be taken back (§7.3.1)
+    if (start <= this.#delivered) {
+      this.#enqueue(bytes.subarray(this.#delivered - start));
+      this.#delivered = end;
+      this.#drainPending();
+    } else {
+      this.#pieces.push({ start, bytes });
+      this.#held += bytes.length;
+    }
+  }
+
+  /** Delivers held pieces that have become contiguous; the last received wins where they overlap. */
+  #drainPending(): void {
+    for (;;) {
+      let best = -1;
+      for (let i = 0; i < this.#pieces.length; i++) {
+        const p = this.#pieces[i];
+        if (p.start <= this.#delivered && p.start + p.bytes.length > this.#delivered) best = i;
+      }
+      if (best < 0) break;
+      const p = this.#pieces[best];
+      this.#enqueue(p.bytes.subarray(this.#delivered - p.start));
+      this.#delivered = p.start + p.bytes.length;
+    }
+    const kept = this.#pieces.filter((p) => p.start + p.bytes.length > this.#delivered);
+    this.#pieces = kept;
+    this.#held = kept.reduce((n, p) => n + p.bytes.length, 0);
+  }
+
+  #enqueue(bytes: Uint8Array): void {
+    if (bytes.length === 0 || this.#controller === undefined) return;
+    this.#controller.enqueue(bytes);
+    this.#queued += bytes.length;
+  }
+
+  /** Closes or errors the stream once the message has ended. */
+  #settleStream(): void {
+    const c = this.#controller;
+    if (c === undefined || this.#state === "receiving") return;
+    if (this.#state === "complete") {
+      this.#drainPending();
+      c.close();
+      this.#controller = undefined;
+      return;
+    }
+    this.#pendingError = new IncompleteMessageError(
+      this.messageId,
+      this.#state === "aborted" ? "aborted" : "incomplete",
+      new Uint8Array(0),
+    );
+    this.#wake(); // errors now if nothing is queued, else after the last read
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Transactions in flight on one connection (RFC 4975 §7.1, §7.1.1, §7.2).
+ *
+ * A request and its response share a transaction id; responses come back on
+ * the connection the request went out on, so each connection keeps its own
+ * table. With Failure-Report `yes` the sender starts a 30-second timer once
+ * the last byte of the request is written and treats silence as a local 408.
+ * A response to an id that is not in the table is ignored (and logged by
+ * the connection).
+ *
+ * @module
+ */
+
+import type { MsrpResponse } from "../wire/frame.ts";
+import type { Clock } from "./clock.ts";
+
+/** What to do when a transaction ends. */
+export interface TransactionHandler {
+  /** A response arrived. */
+  onResponse(response: MsrpResponse): void;
+  /** The timer ran out (only when the timer was started with `failOnTimeout`). */
+  onTimeout(): void;
+}
+
+interface Entry {
+  handler: TransactionHandler;
+  timer: unknown;
+  failOnTimeout: boolean;
+}
+
+/** The pending transactions of one connection. */
+export class TransactionTable {
+  readonly #clock: Clock;
+  readonly #timeoutMs: number;
+  readonly #entries = new Map<string, Entry>();
+
+  /**
+   * Makes an empty table.
+   *
+   * @param clock where timers come from
+   * @param timeoutMs how long to wait for a response after the last byte (§7.1.1: 30 s)
+   */
+  constructor(clock: Clock, timeoutMs = 30_000) {
+    this.#clock = clock;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Number of transactions waiting. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /**
+   * Remembers a transaction before its first byte is written, so that even
+   * an early response (say a 413 to a long chunk) finds it.
+   *
+   * @param tid the transaction id
+   * @param handler what to do when it ends
+   */
+  add(tid: string, handler: TransactionHandler): void {
+    this.#entries.set(tid, { handler, timer: undefined, failOnTimeout: false });
+  }
+
+  /**
+   * Starts the timer once the last byte is written (§7.1.1). With
+   * `failOnTimeout` (Failure-Report yes) silence ends in `onTimeout`; without
+   * it (partial) the entry is just forgotten after the same time.
+   *
+   * @param tid the transaction id
+   * @param failOnTimeout whether silence is a failure
+   */
+  startTimer(tid: string, failOnTimeout: boolean): void {
+    const entry = this.#entries.get(tid);
+    if (entry === undefined || entry.timer !== undefined) return;
+    entry.failOnTimeout = failOnTimeout;
+    entry.timer = this.#clock.setTimer(() => {
+      if (this.#entries.get(tid) !== entry) return;
+      this.#entries.delete(tid);
+      if (entry.failOnTimeout) entry.handler.onTimeout();
+    }, this.#timeoutMs);
+  }
+
+  /**
+   * Hands a response to its transaction.
+   *
+   * @param response the response
+   * @returns false when no transaction has that id
+   */
+  resolve(response: MsrpResponse): boolean {
+    const entry = this.#entries.get(response.tid);
+    if (entry === undefined) return false;
+    this.#entries.delete(response.tid);
+    if (entry.timer !== undefined) this.#clock.clearTimer(entry.timer);
+    entry.handler.onResponse(response);
+    return true;
+  }
+
+  /**
+   * The encoder replaced an id (§7.1: the body contained the end-line), so
+   * the response will carry the new one.
+   *
+   * @param from the id the transaction was registered under
+   * @param to the id written on the wire
+   */
+  rename(from: string, to: string): void {
+    const entry = this.#entries.get(from);
+    if (entry === undefined) return;
+    this.#entries.delete(from);
+    this.#entries.set(to, entry);
+  }
+
+  /**
+   * Forgets a transaction without calling it back.
+   *
+   * @param tid the transaction id
+   */
+  forget(tid: string): void {
+    const entry = this.#entries.get(tid);
+    if (entry === undefined) return;
+    this.#entries.delete(tid);
+    if (entry.timer !== undefined) this.#clock.clearTimer(entry.timer);
+  }
+
+  /** Clears every entry and its timer (the connection is gone); handlers are not called. */
+  clear(): void {
+    for (const entry of this.#entries.values()) {
+      if (entry.timer !== undefined) this.#clock.clearTimer(entry.timer);
+    }
+    this.#entries.clear();
+  }
+}

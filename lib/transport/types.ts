@@ -1,0 +1,46 @@
+/**
+ * What a transport hands to the protocol stages (RFC 4975 §5.4, §6.2).
+ *
+ * The protocol never touches a socket: a transport connects or accepts, then
+ * gives the stages a byte stream in each direction. TCP, TLS and WebSocket
+ * connections and in-memory pipes in tests all take this one shape.
+ *
+ * @module
+ */
+
+/** An endpoint address on the network. */
+export interface NetAddress {
+  /** IP address or host name. */
+  readonly hostname: string;
+  /** TCP port. */
+  readonly port: number;
+}
+
+/** One established connection, as the protocol stages see it. */
+export interface MsrpTransport {
+  /** Bytes from the peer. Ends when the peer closes. */
+  readonly readable: ReadableStream<Uint8Array>;
+  /** Bytes to the peer. Closing it closes the connection for writing. */
+  readonly writable: WritableStream<Uint8Array>;
+  /** `"tcp"`, `"tls"`, `"ws"`, `"wss"` or `"memory"`. */
+  readonly kind: string;
+  /** Whether the bytes are protected by TLS (msrps, RFC 4975 §14.2). */
+  readonly secure: boolean;
+  /** The peer's address, when the transport has one. */
+  readonly remoteAddr?: NetAddress;
+  /** Our address, when the transport has one. */
+  readonly localAddr?: NetAddress;
+  /**
+   * When true, every chunk written to `writable` must be one whole MSRP
+   * frame (RFC 7977 §5.1: one chunk per WebSocket message).
+   */
+  readonly frameAligned?: boolean;
+  /**
+   * The certificate the peer presented in the TLS handshake (DER), when the
+   * transport can read it; checked against the SDP `a=fingerprint` in
+   * peer-to-peer TLS (RFC 4975 §14.4).
+   */
+  readonly peerCertificate?: Uint8Array;
+  /** Closes both directions at once and releases the connection. */
+  close(): void;
+}
