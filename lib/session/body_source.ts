@@ -80,25 +80,36 @@ class StreamSource implements BodySource {
   }
 
   async read(max: number): Promise<Uint8Array> {
+    await this.#fill();
+    const out = this.#left.subarray(0, max);
+    this.#left = this.#left.subarray(out.length);
+    this.position += out.length;
+    const size = this.size;
+    if (size !== undefined && this.position > size) {
+      throw new RangeError(`body stream is longer than its declared size ${size}`);
+    }
+    if (size !== undefined && this.position === size && this.#left.length === 0) {
+      // Declared size reached: make sure the stream really ends here, so the
+      // chunk carrying these bytes can say "$" (and extra bytes are an
+      // error, not silently dropped).
+      await this.#fill();
+      if (this.#left.length > 0) {
+        throw new RangeError(`body stream is longer than its declared size ${size}`);
+      }
+    }
+    if (this.#ended && size !== undefined && this.position < size && this.#left.length === 0) {
+      throw new RangeError(`body stream ended at ${this.position} of its declared size ${size}`);
+    }
+    return out;
+  }
+
+  /** Reads from the stream until something is buffered or it ends. */
+  async #fill(): Promise<void> {
     while (this.#left.length === 0 && !this.#ended) {
       const { value, done } = await this.#reader.read();
       if (done) this.#ended = true;
       else this.#left = value;
     }
-    const out = this.#left.subarray(0, max);
-    this.#left = this.#left.subarray(out.length);
-    this.position += out.length;
-    if (this.size !== undefined && this.position > this.size) {
-      throw new RangeError(`body stream is longer than its declared size ${this.size}`);
-    }
-    if (
-      this.#ended && this.size !== undefined && this.position < this.size && this.#left.length === 0
-    ) {
-      throw new RangeError(
-        `body stream ended at ${this.position} of its declared size ${this.size}`,
-      );
-    }
-    return out;
   }
 
   async cancel(reason?: unknown): Promise<void> {

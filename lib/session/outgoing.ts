@@ -44,7 +44,7 @@ export interface ChunkingOptions {
   maxChunkSize?: number;
   /** Send fixed 2048-octet, non-interruptible chunks instead (§7.1.1). Default false. */
   fixedChunks?: boolean;
-  /** Octets written per scheduler turn. Default 64 KiB. */
+  /** Octets written per scheduler turn: the most a waiting message waits for. Default 256 KiB. */
   pieceSize?: number;
 }
 

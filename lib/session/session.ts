@@ -307,7 +307,7 @@ export class MsrpSession {
       chunking: {
         maxChunkSize: chunking.maxChunkSize ?? (relayed ? RELAYED_MAX_CHUNK : DIRECT_MAX_CHUNK),
         fixedChunks: chunking.fixedChunks ?? false,
-        pieceSize: chunking.pieceSize ?? 64 * 1024,
+        pieceSize: chunking.pieceSize ?? 256 * 1024,
       },
     });
     message.onprogress = options.onProgress;
@@ -482,6 +482,12 @@ export class MsrpSession {
       return this.#refused(request);
     }
     let message = this.#incoming.get(messageId);
+    if (message === undefined && start > 0 && this.#completed.has(messageId)) {
+      // A straggling chunk of a message already complete: acknowledge, drop.
+      // Only a resend from the first byte counts as a duplicate message (§5.4).
+      if (responseFor(failureReport, 200) !== undefined) this.#respond(request, 200);
+      return this.#refused(request);
+    }
     if (message === undefined) {
       if (this.#incoming.size >= (this.#options.maxConcurrentMessages ?? 64)) {
         this.#respond(request, 413, "Message Too Large: too many messages in progress");
