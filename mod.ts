@@ -26,7 +26,7 @@ export * from "./lib/wire/headers.ts";
 export * from "./lib/wire/auth_headers.ts";
 export * from "./lib/relay/digest.ts";
 export * from "./lib/log.ts";
-export * from "./lib/transport/types.ts";
+export * from "./lib/transport/mod.ts";
 export * from "./lib/session/clock.ts";
 export * from "./lib/session/body_source.ts";
 export * from "./lib/session/reassembly.ts";

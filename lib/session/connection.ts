@@ -125,6 +125,8 @@ export class MsrpConnection {
   #inbound: { tid: string; port: SessionPort | undefined } | undefined;
   #ended = false;
   #resolveClosed!: (end: ConnectionEnd) => void;
+  /** Requests awaited through {@linkcode MsrpConnection.request}, to fail if the connection ends. */
+  #pendingRequests = new Map<string, (e: unknown) => void>();
 
   /**
    * Starts reading and writing frames on `transport`.
@@ -231,6 +233,35 @@ export class MsrpConnection {
       flag: "$",
     };
     this.scheduler.control(response);
+  }
+
+  /**
+   * Sends a whole request ahead of SEND data and resolves with its response
+   * (AUTH to a relay, RFC 4976 §5.1). A missing response after the
+   * transaction timeout, or the connection closing first, rejects.
+   *
+   * @param request a whole request (a fresh transaction id)
+   * @throws {MsrpError} `timeout` or `connection-closed`
+   */
+  request(request: MsrpRequest): Promise<MsrpResponse> {
+    if (this.#ended) {
+      return Promise.reject(new MsrpError("connection-closed", "the connection is closed"));
+    }
+    return new Promise((resolve, reject) => {
+      this.transactions.add(request.tid, {
+        onResponse: resolve,
+        onTimeout: () =>
+          reject(
+            new MsrpError(
+              "timeout",
+              `no response to ${request.method} ${request.tid} (RFC 4975 §7.1.1)`,
+            ),
+          ),
+      });
+      this.#pendingRequests.set(request.tid, reject);
+      this.scheduler.control(request);
+      this.transactions.startTimer(request.tid, true);
+    }).finally(() => this.#pendingRequests.delete(request.tid)) as Promise<MsrpResponse>;
   }
 
   /**
@@ -349,6 +380,11 @@ export class MsrpConnection {
     if (error !== undefined) this.logger("info", "connection ended", { error: String(error) });
     this.scheduler.stop();
     this.transactions.clear();
+    const closedError = error instanceof Error
+      ? error
+      : new MsrpError("connection-closed", "the connection closed");
+    for (const reject of this.#pendingRequests.values()) reject(closedError);
+    this.#pendingRequests.clear();
     const sessions = [...this.#sessions.values()];
     this.#sessions.clear();
     for (const s of sessions) PORTS.get(s)?.lost(error);

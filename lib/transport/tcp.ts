@@ -1,0 +1,607 @@
+/**
+ * MSRP over TCP: connecting, listening, and turning a socket into an
+ * {@link MsrpTransport} (RFC 4975 §5.4, §6, §6.2).
+ *
+ * An `msrp:` URI with `;tcp` names a host to reach over TCP (RFC 4975 §6).
+ * The endpoint that offered the session in SDP is the *active* one and opens
+ * the connection (§5.4); the other one listens. How the host part of the URI
+ * becomes an address is §6.2:
+ *
+ * - a numeric IP address (IPv4, or IPv6 written `[::1]` in the URI) is used
+ *   as it is, with the port from the URI;
+ * - a host name is looked up (A and AAAA records); when a connection attempt
+ *   fails, the next address is tried, "in the order the records were
+ *   presented".
+ *
+ * {@link connectTcp} does exactly that: it asks the system resolver
+ * (`getaddrinfo` through `node:dns`, so `/etc/hosts` counts) for all
+ * addresses, keeps its order, and tries them one after the other with
+ * `Deno.connect`. (Deno's own `Deno.connect({ hostname })` would race the
+ * address families instead, RFC 8305 "Happy Eyeballs", which is not the
+ * order §6.2 asks for.) Failures become an {@link MsrpError} with a stable
+ * code and a one-line message naming `host:port`:
+ *
+ * | code              | when                                              |
+ * | ----------------- | ------------------------------------------------- |
+ * | `dns-failed`      | the host name has no address                      |
+ * | `connect-refused` | every address refused the connection              |
+ * | `connect-failed`  | unreachable, timed out, or any other socket error |
+ * | `connect-aborted` | the caller's `AbortSignal` fired                  |
+ *
+ * MSRP is latency sensitive (small frames, a response per request, §7.1), so
+ * every connection gets `TCP_NODELAY`: small writes go out at once instead
+ * of waiting for Nagle's algorithm.
+ *
+ * {@link connTransport} wraps an open `Deno.Conn` (TCP or TLS). Its streams
+ * keep TCP's meaning: closing `writable` sends a FIN (the peer's readable
+ * ends, ours stays open), aborting it or calling `close()` drops the
+ * connection, and an error from the socket (a reset, a broken pipe) reaches
+ * the reader or writer as an {@link MsrpError} `connection-reset`.
+ *
+ * @module
+ */
+
+import { lookup } from "node:dns/promises";
+import { MsrpError } from "../errors.ts";
+import type { MsrpTransport, NetAddress } from "./types.ts";
+
+// ---------------------------------------------------------------------------
+// Addresses
+
+/**
+ * Looks a host name up and returns its addresses in the order the resolver
+ * presented them (RFC 4975 §6.2).
+ */
+export type Resolver = (hostname: string) => Promise<readonly string[]>;
+
+/** Options of {@link connectTcp}. */
+export interface TcpConnectOptions {
+  /** Gives up (with `connect-aborted`) when this signal fires. */
+  signal?: AbortSignal;
+  /**
+   * Turns a host name into addresses (default: the system resolver, all A and
+   * AAAA records in its order). Not called for IP literals.
+   */
+  resolve?: Resolver;
+  /** Enables TCP keep-alive probes (default false). */
+  keepAlive?: boolean;
+}
+
+/** An accepting socket that yields one {@link MsrpTransport} per connection. */
+export interface MsrpListener extends AsyncIterable<MsrpTransport> {
+  /** The address the listener is bound to (the real port when 0 was asked). */
+  readonly addr: NetAddress;
+  /**
+   * Waits for the next connection.
+   *
+   * @throws {MsrpError} `listener-closed` once {@link MsrpListener.close} was called
+   */
+  accept(): Promise<MsrpTransport>;
+  /** Stops listening. Connections already accepted stay open. */
+  close(): void;
+}
+
+/** Whether `host` is an IPv4 literal (four dot-separated decimal numbers). */
+function isIPv4(host: string): boolean {
+  const parts = host.split(".");
+  if (parts.length !== 4) return false;
+  for (const p of parts) {
+    if (p.length === 0 || p.length > 3) return false;
+    for (let i = 0; i < p.length; i++) {
+      const c = p.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) return false;
+    }
+    if (Number(p) > 255) return false;
+  }
+  return true;
+}
+
+/**
+ * The host without URI brackets: `"[::1]"` becomes `"::1"`.
+ *
+ * @param hostname a host name or an IP literal, maybe bracketed
+ * @returns the bare host
+ */
+export function bareHost(hostname: string): string {
+  return hostname.startsWith("[") && hostname.endsWith("]") ? hostname.slice(1, -1) : hostname;
+}
+
+/**
+ * Whether a host is an IP literal rather than a name (RFC 4975 §6.2: a
+ * literal "MUST be used as listed").
+ *
+ * @param hostname a host name or IP literal, IPv6 maybe bracketed
+ * @returns true for an IPv4 or IPv6 literal
+ */
+export function isIpLiteral(hostname: string): boolean {
+  const h = bareHost(hostname);
+  return h.includes(":") || isIPv4(h);
+}
+
+/**
+ * Formats `host:port` for messages, with brackets around an IPv6 address.
+ *
+ * @param address the address
+ * @returns e.g. `"127.0.0.1:2855"` or `"[::1]:2855"`
+ */
+export function formatAddress(address: NetAddress): string {
+  const h = bareHost(address.hostname);
+  return `${h.includes(":") ? `[${h}]` : h}:${address.port}`;
+}
+
+async function systemResolve(hostname: string): Promise<readonly string[]> {
+  // `verbatim` keeps the resolver's order (RFC 4975 §6.2).
+  const records = await lookup(hostname, { all: true, verbatim: true });
+  return records.map((r) => r.address);
+}
+
+/**
+ * Resolves a host to the addresses to try, in order (RFC 4975 §6.2).
+ *
+ * @param hostname a host name or an IP literal
+ * @param port the port, for the error message
+ * @param resolve the resolver for names
+ * @returns one address for a literal, every resolved address for a name
+ * @throws {MsrpError} `dns-failed` when a name has no address
+ */
+export async function resolveHost(
+  hostname: string,
+  port: number,
+  resolve: Resolver = systemResolve,
+): Promise<readonly string[]> {
+  const host = bareHost(hostname);
+  if (isIpLiteral(host)) return [host];
+  let addresses: readonly string[];
+  try {
+    addresses = await resolve(host);
+  } catch (e) {
+    const why = (e as { code?: string }).code ?? (e as Error).message;
+    throw new MsrpError(
+      "dns-failed",
+      `cannot resolve ${formatAddress({ hostname: host, port })}: ${why}`,
+      { cause: e },
+    );
+  }
+  if (addresses.length === 0) {
+    throw new MsrpError(
+      "dns-failed",
+      `cannot resolve ${formatAddress({ hostname: host, port })}: no address`,
+    );
+  }
+  return addresses;
+}
+
+/**
+ * Tries `attempt` on each address in turn until one succeeds (RFC 4975 §6.2).
+ *
+ * @param address what the caller asked for (host name and port), for messages
+ * @param addresses the resolved addresses, in order
+ * @param attempt connects to one address
+ * @param signal stops the attempts
+ * @returns the first successful connection
+ * @throws {MsrpError} `connect-refused` when every address refused,
+ *   `connect-aborted` when `signal` fired, otherwise `connect-failed`
+ */
+export async function tryAddresses<T>(
+  address: NetAddress,
+  addresses: readonly string[],
+  attempt: (ip: string) => Promise<T>,
+  signal?: AbortSignal,
+): Promise<T> {
+  const errors: unknown[] = [];
+  for (const ip of addresses) {
+    if (signal?.aborted) break;
+    try {
+      return await attempt(ip);
+    } catch (e) {
+      if (e instanceof MsrpError) throw e;
+      errors.push(e);
+    }
+  }
+  const where = formatAddress(address);
+  const tried = addresses.length > 1 ? ` (tried ${addresses.length} addresses)` : "";
+  if (signal?.aborted) {
+    throw new MsrpError("connect-aborted", `connecting to ${where} was aborted${tried}`, {
+      cause: signal.reason,
+    });
+  }
+  const last = errors[errors.length - 1];
+  const refused = errors.length > 0 && errors.every(isRefused);
+  if (refused) {
+    throw new MsrpError(
+      "connect-refused",
+      `cannot connect to ${where}: connection refused${tried}`,
+      {
+        cause: last,
+      },
+    );
+  }
+  throw new MsrpError(
+    "connect-failed",
+    `cannot connect to ${where}: ${describe(last)}${tried}`,
+    { cause: errors.length > 1 ? new AggregateError(errors) : last },
+  );
+}
+
+function isRefused(e: unknown): boolean {
+  return e instanceof Deno.errors.ConnectionRefused ||
+    (e as { code?: string })?.code === "ECONNREFUSED";
+}
+
+function describe(e: unknown): string {
+  if (e instanceof Deno.errors.TimedOut) return "timed out";
+  if (e instanceof Deno.errors.NotConnected) return "not connected";
+  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  const code = (e as { code?: string })?.code;
+  const text = e instanceof Error ? e.message : String(e);
+  return code !== undefined && !text.includes(code) ? `${text} (${code})` : text;
+}
+
+// ---------------------------------------------------------------------------
+// Connections
+
+/** Options of {@link connTransport}. */
+export interface ConnTransportOptions {
+  /** The transport kind to report (default `"tcp"`). */
+  kind?: string;
+  /** Whether the connection is TLS (default false). */
+  secure?: boolean;
+  /** The size of each read buffer (default 65536). */
+  readSize?: number;
+}
+
+function netAddress(addr: Deno.Addr): NetAddress | undefined {
+  // TCP and TLS connections have a host and port (a TLS one may say "tcp" or not).
+  const a = addr as Partial<Deno.NetAddr>;
+  return typeof a.hostname === "string" && typeof a.port === "number"
+    ? { hostname: a.hostname, port: a.port }
+    : undefined;
+}
+
+/**
+ * Wraps an open `Deno.Conn` (TCP or TLS) as an {@link MsrpTransport}.
+ *
+ * Reading is pulled: the socket is read only when the consumer asks, so the
+ * kernel's receive window is the only buffer and a slow reader slows the
+ * peer down (TCP flow control). Each write waits until the kernel took all of
+ * its bytes. Cancelling `readable` closes the whole connection (a socket
+ * cannot stop receiving in one direction only).
+ *
+ * @param conn the connection; the transport owns it from now on
+ * @param options kind and security to report, read buffer size
+ * @returns the transport
+ */
+export function connTransport(conn: Deno.Conn, options: ConnTransportOptions = {}): MsrpTransport {
+  return new ConnTransport(conn, options);
+}
+
+class ConnTransport implements MsrpTransport {
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  readonly kind: string;
+  readonly secure: boolean;
+  readonly remoteAddr?: NetAddress;
+  readonly localAddr?: NetAddress;
+  readonly #conn: Deno.Conn;
+  readonly #where: string;
+  #closed = false;
+  #failure: MsrpError | undefined;
+  #readDone = false;
+  #writeDone = false;
+  #readableController!: ReadableStreamDefaultController<Uint8Array>;
+  #writableController!: WritableStreamDefaultController;
+
+  constructor(conn: Deno.Conn, options: ConnTransportOptions) {
+    this.#conn = conn;
+    this.kind = options.kind ?? "tcp";
+    this.secure = options.secure ?? false;
+    this.remoteAddr = netAddress(conn.remoteAddr);
+    this.localAddr = netAddress(conn.localAddr);
+    this.#where = this.remoteAddr ? formatAddress(this.remoteAddr) : "the peer";
+    const readSize = options.readSize ?? 65536;
+    this.readable = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        this.#readableController = c;
+      },
+      pull: async (c) => {
+        const buf = new Uint8Array(readSize);
+        let n: number | null;
+        try {
+          n = await conn.read(buf);
+        } catch (e) {
+          this.#readDone = true;
+          if (this.#closed) return closeQuietly(c);
+          this.#fail(this.#mapError(e));
+          return;
+        }
+        if (n === null) {
+          // The peer sent a FIN: no more bytes this way.
+          this.#readDone = true;
+          closeQuietly(c);
+          if (this.#writeDone) this.#release();
+          return;
+        }
+        // A short read keeps a right-sized copy instead of pinning 64 KiB.
+        if (n > 0) c.enqueue(n * 2 >= readSize ? buf.subarray(0, n) : buf.slice(0, n));
+      },
+      cancel: () => this.close(),
+    }, { highWaterMark: 0 });
+    this.writable = new WritableStream<Uint8Array>({
+      start: (c) => {
+        this.#writableController = c;
+      },
+      write: async (chunk) => {
+        try {
+          let done = 0;
+          while (done < chunk.length) done += await conn.write(chunk.subarray(done));
+        } catch (e) {
+          if (!this.#closed) this.#fail(this.#mapError(e));
+          throw this.#failure ?? closedLocally();
+        }
+      },
+      close: async () => {
+        this.#writeDone = true;
+        if (this.#readDone) return this.#release();
+        try {
+          await conn.closeWrite(); // FIN (and TLS close_notify)
+        } catch (e) {
+          if (!this.#closed) this.#fail(this.#mapError(e));
+          throw this.#failure ?? closedLocally();
+        }
+      },
+      abort: () => this.close(),
+    });
+  }
+
+  #mapError(e: unknown): MsrpError {
+    if (e instanceof MsrpError) return e;
+    if (
+      e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe ||
+      e instanceof Deno.errors.ConnectionAborted
+    ) {
+      return new MsrpError("connection-reset", `the connection to ${this.#where} was reset`, {
+        cause: e,
+      });
+    }
+    if (e instanceof Deno.errors.InvalidData && this.secure) {
+      return new MsrpError("tls-failed", `TLS error on ${this.#where}: ${describe(e)}`, {
+        cause: e,
+      });
+    }
+    return new MsrpError(
+      "connection-failed",
+      `the connection to ${this.#where} failed: ${describe(e)}`,
+      { cause: e },
+    );
+  }
+
+  /** The socket failed: both streams end with `error` and the socket is released. */
+  #fail(error: MsrpError): void {
+    if (this.#closed) return;
+    this.#failure = error;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+    errorQuietly(this.#readableController, error);
+    errorQuietly(this.#writableController, error);
+  }
+
+  /** Both directions are finished: let the socket go. */
+  #release(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#release();
+    closeQuietly(this.#readableController);
+    errorQuietly(this.#writableController, closedLocally());
+  }
+}
+
+function closedLocally(): MsrpError {
+  return new MsrpError("connection-closed", "the connection was closed locally");
+}
+
+function errorQuietly(
+  c: ReadableStreamDefaultController<Uint8Array> | WritableStreamDefaultController,
+  error: MsrpError,
+): void {
+  try {
+    c.error(error);
+  } catch {
+    // already closed or errored
+  }
+}
+
+function closeQuietly(c: ReadableStreamDefaultController<Uint8Array>): void {
+  try {
+    c.close();
+  } catch {
+    // already closed, errored or cancelled
+  }
+}
+
+/**
+ * Opens a TCP connection for MSRP (RFC 4975 §5.4, §6.2) and returns it as an
+ * {@link MsrpTransport} with `TCP_NODELAY` set.
+ *
+ * An IP literal (`"192.0.2.1"`, `"::1"` or `"[::1]"`) is used as listed; a
+ * host name is resolved and its addresses are tried in order until one
+ * accepts.
+ *
+ * @param address the host (name or IP literal) and port, e.g. from an MSRP URI
+ * @param options abort signal, resolver, keep-alive
+ * @returns the connected transport (`kind` `"tcp"`)
+ * @throws {MsrpError} `dns-failed`, `connect-refused`, `connect-failed` or
+ *   `connect-aborted`, with a message naming `host:port`
+ */
+export async function connectTcp(
+  address: NetAddress,
+  options: TcpConnectOptions = {},
+): Promise<MsrpTransport> {
+  const conn = await openTcp(address, options);
+  return connTransport(conn, { kind: "tcp" });
+}
+
+/**
+ * Opens the raw TCP connection behind {@link connectTcp}; TLS builds on it.
+ *
+ * @param address the host (name or IP literal) and port
+ * @param options abort signal, resolver, keep-alive
+ * @returns the connected socket, `TCP_NODELAY` set
+ * @throws {MsrpError} as {@link connectTcp}
+ */
+export async function openTcp(
+  address: NetAddress,
+  options: TcpConnectOptions = {},
+): Promise<Deno.TcpConn> {
+  const { signal } = options;
+  const addresses = await resolveHost(address.hostname, address.port, options.resolve);
+  const conn = await tryAddresses(
+    address,
+    addresses,
+    (ip) => Deno.connect({ hostname: ip, port: address.port, signal, autoSelectFamily: false }),
+    signal,
+  );
+  conn.setNoDelay(true);
+  if (options.keepAlive) conn.setKeepAlive(true);
+  return conn;
+}
+
+/** Options of {@link listenTcp}. */
+export interface TcpListenOptions {
+  /** The address to bind (default `"0.0.0.0"`); `"::"` for every IPv6 address. */
+  hostname?: string;
+  /** The port to bind; 0 picks a free one (see {@link MsrpListener.addr}). */
+  port: number;
+  /** Enables TCP keep-alive probes on accepted connections (default false). */
+  keepAlive?: boolean;
+}
+
+/**
+ * Listens for MSRP connections over TCP (the passive endpoint of RFC 4975
+ * §5.4). Each accepted connection has `TCP_NODELAY` set.
+ *
+ * @param options the address and port to bind
+ * @returns the listener
+ * @throws {MsrpError} `listen-failed` when the address cannot be bound
+ */
+export function listenTcp(options: TcpListenOptions): MsrpListener {
+  const hostname = bareHost(options.hostname ?? "0.0.0.0");
+  let listener: Deno.TcpListener;
+  try {
+    listener = Deno.listen({ hostname, port: options.port, transport: "tcp" });
+  } catch (e) {
+    throw new MsrpError(
+      "listen-failed",
+      `cannot listen on ${formatAddress({ hostname, port: options.port })}: ${describe(e)}`,
+      { cause: e },
+    );
+  }
+  return new DenoListener(listener, (conn) => {
+    const tcp = conn as Deno.TcpConn;
+    tcp.setNoDelay(true);
+    if (options.keepAlive) tcp.setKeepAlive(true);
+    return connTransport(conn, { kind: "tcp" });
+  });
+}
+
+/**
+ * An {@link MsrpListener} over a `Deno.Listener`; TLS listeners reuse it.
+ */
+export class DenoListener implements MsrpListener {
+  readonly addr: NetAddress;
+  readonly #listener: Deno.Listener;
+  readonly #wrap: (conn: Deno.Conn) => MsrpTransport;
+  #closed = false;
+
+  /**
+   * Wraps a listener.
+   *
+   * @param listener the bound Deno listener; owned from now on
+   * @param wrap turns each accepted connection into a transport
+   */
+  constructor(listener: Deno.Listener, wrap: (conn: Deno.Conn) => MsrpTransport) {
+    this.#listener = listener;
+    this.#wrap = wrap;
+    const a = listener.addr as Deno.NetAddr;
+    this.addr = { hostname: a.hostname, port: a.port };
+  }
+
+  /**
+   * Waits for the next connection.
+   *
+   * @returns the accepted connection as a transport
+   * @throws {MsrpError} `listener-closed` after {@link DenoListener.close}
+   */
+  async accept(): Promise<MsrpTransport> {
+    for (;;) {
+      if (this.#closed) throw listenerClosed(this.addr);
+      let conn: Deno.Conn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (e) {
+        if (this.#closed || e instanceof Deno.errors.BadResource) {
+          this.#closed = true;
+          throw listenerClosed(this.addr);
+        }
+        // A connection that was reset before we took it: wait for the next one.
+        if (e instanceof Deno.errors.ConnectionReset) continue;
+        if (e instanceof Deno.errors.ConnectionAborted) continue;
+        throw new MsrpError(
+          "accept-failed",
+          `accepting on ${formatAddress(this.addr)} failed: ${describe(e)}`,
+          { cause: e },
+        );
+      }
+      return this.#wrap(conn);
+    }
+  }
+
+  /**
+   * Yields accepted connections until the listener is closed.
+   *
+   * @returns an async iterator of transports
+   */
+  async *[Symbol.asyncIterator](): AsyncIterator<MsrpTransport> {
+    for (;;) {
+      try {
+        yield await this.accept();
+      } catch (e) {
+        if (e instanceof MsrpError && e.code === "listener-closed") return;
+        throw e;
+      }
+    }
+  }
+
+  /** Stops listening; connections already accepted stay open. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#listener.close();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+/**
+ * The error for accepting on a closed listener.
+ *
+ * @param addr the listener's address
+ * @returns an `MsrpError` with code `listener-closed`
+ */
+export function listenerClosed(addr: NetAddress): Error {
+  return new MsrpError("listener-closed", `the listener on ${formatAddress(addr)} is closed`);
+}

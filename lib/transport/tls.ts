@@ -1,0 +1,794 @@
+/**
+ * MSRP over TLS, the `msrps:` scheme (RFC 4975 §5.4, §6, §14.2, §14.4;
+ * RFC 4976 §6.1, §9 for relays).
+ *
+ * "Connections using the msrps scheme MUST use TLS" (RFC 4975 §5.4). There
+ * are two ways to know that the host at the other end is the right one:
+ *
+ * 1. **Certificates from a CA (§5.4, §14.2).** The SubjectAltName of the
+ *    server's certificate MUST match the host part of the URI, and the
+ *    certificate MUST chain up to a trusted certification authority. This is
+ *    how clients reach relays and relays reach each other. The client sends
+ *    the host name in the TLS Server Name Indication extension (§14.2).
+ * 2. **Peer to peer with self-signed certificates (§14.4).** Endpoints rarely
+ *    have CA certificates, so each one puts a fingerprint (a hash of its
+ *    certificate in DER form, RFC 8122) in its SDP as `a=fingerprint`. Name
+ *    and CA checks are relaxed; instead the certificate presented in the
+ *    handshake MUST hash to the fingerprint, or the session MUST be torn down.
+ *
+ * ## What Deno allows, and what this module uses
+ *
+ * Deno's own TLS (`Deno.connectTls`, `Deno.startTls`, `Deno.listenTls`,
+ * rustls underneath) verifies the chain against the Mozilla roots plus the
+ * `caCerts` you give, and checks the name; `Deno.TlsConn.handshake()` only
+ * reports the ALPN protocol. It cannot hand out the peer's certificate, cannot
+ * skip the chain check for one connection (only the process-wide
+ * `--unsafely-ignore-certificate-errors` flag), cannot ask a client for its
+ * certificate on the server side, and `Deno.startTls` cannot present a client
+ * certificate. So:
+ *
+ * - **CA mode, no client certificate:** {@link connectTls} opens TCP itself
+ *   (address order of §6.2, typed errors of `tcp.ts`), then runs
+ *   `Deno.startTls` with the URI host for SNI and the name check, and waits
+ *   for the handshake so that a bad certificate fails the connect.
+ * - **Fingerprint mode (§14.4), or a client certificate:** `node:tls`, which
+ *   Deno implements and which can do both things Deno's API cannot: connect
+ *   without the chain check (`rejectUnauthorized: false`) and read the peer's
+ *   certificate (`getPeerCertificate(true).raw`, the DER bytes). The
+ *   fingerprint is checked right after the handshake, before a single MSRP
+ *   byte is sent; a mismatch closes the connection and throws
+ *   `fingerprint-mismatch`. With a client certificate but no fingerprint,
+ *   `node:tls` verifies the chain and the name as in mode 1.
+ *
+ *   One limit on this path: in Deno 2.9, pausing a `node:tls` socket
+ *   (`pause()`, or reading it in paused mode with `read()` or async
+ *   iteration) can lose received bytes and the end of the stream (found by
+ *   the tests of this module). So the socket is never paused: there is no
+ *   receive backpressure, received bytes wait in a queue, and a reader that
+ *   falls more than `maxBufferedBytes` (default 16 MiB) behind gets
+ *   `receive-overflow`. The Deno-native path (CA mode, plain servers) has
+ *   full TCP backpressure.
+ * - **Servers:** {@link listenTls} uses `Deno.listenTls`, or, with
+ *   `requestClientCertificate`, a `node:tls` server that sends a
+ *   CertificateRequest (RFC 4976 §6.1) and exposes the client's certificate
+ *   as {@link TlsTransport.peerCertificate}. The listening side learns which
+ *   session (and so which SDP fingerprint) a connection belongs to only when
+ *   the first SEND arrives (§5.4), so it checks the fingerprint then, with
+ *   {@link checkPeerFingerprint}.
+ *
+ * RFC 4975 §14.2 also names TLS_RSA_WITH_AES_128_CBC_SHA as the suite every
+ * element MUST support. rustls (Deno's TLS) offers neither RSA key exchange
+ * nor CBC suites, so a peer has to share a modern suite (TLS 1.2 ECDHE with
+ * AES-GCM or ChaCha20, or TLS 1.3), which every current TLS stack does.
+ *
+ * Sources: the `Deno.ConnectTlsOptions`, `Deno.StartTlsOptions`,
+ * `Deno.TlsConn` and `Deno.TlsHandshakeInfo` declarations of Deno 2.9
+ * (`deno types`; https://docs.deno.com/api/deno/~/Deno.connectTls), denoland/deno
+ * issue #31111 (no peer certificate on `Deno.TlsConn`), and denoland/deno pull
+ * request #30146 (`TLSSocket.getPeerCertificate` with `raw` in `node:tls`).
+ *
+ * Errors are {@link MsrpError}s: those of `tcp.ts` for the TCP part, then
+ * `tls-untrusted` (chain or validity), `tls-name-mismatch`, `tls-failed`
+ * (any other handshake failure), `fingerprint-mismatch`,
+ * `fingerprint-unsupported` (no fingerprint uses a hash function we know),
+ * `no-peer-certificate`, and on an open connection `connection-reset`,
+ * `connection-failed`, `connection-closed` and `receive-overflow`.
+ *
+ * @module
+ */
+
+import { createPrivateKey, X509Certificate } from "node:crypto";
+import * as nodeTls from "node:tls";
+import type { Socket } from "node:net";
+import { MsrpError } from "../errors.ts";
+import { type Fingerprint, fingerprintMatches } from "../payload/sdp.ts";
+import {
+  bareHost,
+  connTransport,
+  DenoListener,
+  formatAddress,
+  isIpLiteral,
+  listenerClosed,
+  type MsrpListener,
+  openTcp,
+  resolveHost,
+  type TcpConnectOptions,
+  tryAddresses,
+} from "./tcp.ts";
+import type { MsrpTransport, NetAddress } from "./types.ts";
+
+export type { Fingerprint };
+
+/** A TLS connection as an {@link MsrpTransport}. */
+export interface TlsTransport extends MsrpTransport {
+  /** Always `"tls"`. */
+  readonly kind: "tls";
+  /** Always true. */
+  readonly secure: true;
+  /**
+   * The certificate the peer presented, DER form, when it is known: after
+   * {@link connectTls} with a fingerprint or a client certificate, and on a
+   * {@link listenTls} server with `requestClientCertificate` when the client
+   * sent one.
+   */
+  readonly peerCertificate?: Uint8Array;
+  /**
+   * On a server with `requestClientCertificate`: whether the client's
+   * certificate chains up to one of `caCerts` (RFC 4976 §6.1).
+   */
+  readonly peerAuthorized?: boolean;
+}
+
+/** Options of {@link connectTls}. */
+export interface TlsConnectOptions extends TcpConnectOptions {
+  /**
+   * The name the certificate must carry, also sent as SNI: the host part of
+   * the MSRP URI (default: `address.hostname`).
+   */
+  hostname?: string;
+  /**
+   * Trusted root certificates (PEM) in addition to the default roots. (On the
+   * `node:tls` path, taken by a client certificate, they are Node's `ca`
+   * option, which in Node replaces the default roots.)
+   */
+  caCerts?: string[];
+  /**
+   * The peer's `a=fingerprint` value(s) from SDP (RFC 4975 §14.4). When set,
+   * the chain and name are not checked; the certificate must match.
+   */
+  fingerprint?: Fingerprint | readonly Fingerprint[];
+  /** Our certificate chain (PEM), for mutual TLS. Needs `key`. */
+  cert?: string;
+  /** Our private key (PEM). Needs `cert`. */
+  key?: string;
+  /**
+   * On the `node:tls` path (fingerprint or client certificate): most received
+   * bytes kept unread before the connection fails with `receive-overflow`
+   * (default 16 MiB). See the module comment.
+   */
+  maxBufferedBytes?: number;
+}
+
+/** Default bound of unread bytes on the `node:tls` path. */
+const DEFAULT_MAX_BUFFERED = 16 * 1024 * 1024;
+
+// ---------------------------------------------------------------------------
+// Fingerprints (RFC 4975 §14.4, RFC 8122 §5)
+
+/** Hash functions we can compute, strongest first. */
+const HASH_RANK = ["sha-512", "sha-384", "sha-256", "sha-224", "sha-1", "md5"];
+
+/**
+ * Checks a certificate against the peer's SDP fingerprints.
+ *
+ * RFC 8122 §5: take the fingerprints that use the strongest hash function we
+ * support; the certificate must match one of them.
+ *
+ * @param der the certificate, DER form
+ * @param fingerprints the `a=fingerprint` values
+ * @param where who presented it, for the message
+ * @throws {MsrpError} `fingerprint-unsupported` when no fingerprint uses a
+ *   hash function we know; `fingerprint-mismatch` when none matches
+ */
+export function checkFingerprint(
+  der: Uint8Array,
+  fingerprints: Fingerprint | readonly Fingerprint[],
+  where = "the peer",
+): void {
+  const list: readonly Fingerprint[] = Array.isArray(fingerprints)
+    ? fingerprints
+    : [fingerprints as Fingerprint];
+  let best = HASH_RANK.length;
+  for (const f of list) {
+    const rank = HASH_RANK.indexOf(f.hash.toLowerCase());
+    if (rank >= 0 && rank < best) best = rank;
+  }
+  if (best === HASH_RANK.length) {
+    const hashes = list.map((f) => f.hash).join(", ") || "none";
+    throw new MsrpError(
+      "fingerprint-unsupported",
+      `cannot check the certificate of ${where}: no supported fingerprint hash function (${hashes})`,
+    );
+  }
+  const chosen = list.filter((f) => f.hash.toLowerCase() === HASH_RANK[best]);
+  if (!chosen.some((f) => fingerprintMatches(f, der))) {
+    throw new MsrpError(
+      "fingerprint-mismatch",
+      `the certificate of ${where} does not match the ${HASH_RANK[best]} fingerprint in the SDP`,
+    );
+  }
+}
+
+/**
+ * Checks the certificate a connected peer presented against its SDP
+ * fingerprints (RFC 4975 §14.4). The listening side calls this once the first
+ * request tells which session the connection belongs to (§5.4).
+ *
+ * @param transport a connection from {@link connectTls} or {@link listenTls}
+ * @param fingerprints the peer's `a=fingerprint` values
+ * @throws {MsrpError} `no-peer-certificate` when the transport has no peer
+ *   certificate (not TLS, or the peer sent none); otherwise as
+ *   {@link checkFingerprint}
+ */
+export function checkPeerFingerprint(
+  transport: MsrpTransport,
+  fingerprints: Fingerprint | readonly Fingerprint[],
+): void {
+  const where = transport.remoteAddr ? formatAddress(transport.remoteAddr) : "the peer";
+  const der = (transport as Partial<TlsTransport>).peerCertificate;
+  if (der === undefined) {
+    throw new MsrpError(
+      "no-peer-certificate",
+      `${where} presented no TLS certificate to check against the SDP fingerprint`,
+    );
+  }
+  checkFingerprint(der, fingerprints, where);
+}
+
+// ---------------------------------------------------------------------------
+// Errors
+
+/** Socket-level error codes: the next address may work (RFC 4975 §6.2). */
+const SOCKET_CODES = new Set([
+  "ECONNREFUSED",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ETIMEDOUT",
+  "EADDRNOTAVAIL",
+  "ECONNRESET",
+]);
+
+/** Node's certificate verification codes that mean "not trusted". */
+const UNTRUSTED_CODES = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_SIGNATURE_FAILURE",
+  "CERT_UNTRUSTED",
+  "CERT_REVOKED",
+  "INVALID_CA",
+]);
+
+function tlsError(where: string, name: string, e: unknown): MsrpError {
+  if (e instanceof MsrpError) return e;
+  const code = (e as { code?: string })?.code;
+  const text = e instanceof Error ? e.message : String(e);
+  if (code === "ERR_TLS_CERT_ALTNAME_INVALID" || /not valid for name/i.test(text)) {
+    return new MsrpError(
+      "tls-name-mismatch",
+      `cannot connect to ${where} over TLS: the certificate is not valid for "${name}"`,
+      { cause: e },
+    );
+  }
+  if ((code !== undefined && UNTRUSTED_CODES.has(code)) || /invalid peer certificate/i.test(text)) {
+    const why = /invalid peer certificate: (\w+)/i.exec(text)?.[1] ?? code ?? text;
+    return new MsrpError(
+      "tls-untrusted",
+      `cannot connect to ${where} over TLS: the certificate is not trusted (${why})`,
+      { cause: e },
+    );
+  }
+  return new MsrpError("tls-failed", `cannot connect to ${where} over TLS: ${text}`, {
+    cause: e,
+  });
+}
+
+// ---------------------------------------------------------------------------
+// Connecting
+
+/**
+ * Opens a TLS connection for an `msrps:` URI (RFC 4975 §5.4, §14.2, §14.4).
+ *
+ * Without `fingerprint`, the peer's certificate must chain up to a trusted
+ * root (the default roots plus `caCerts`) and carry `hostname`. With
+ * `fingerprint`, it must hash to one of the SDP fingerprints instead, and may
+ * be self-signed. The handshake is complete when the promise resolves.
+ *
+ * @param address where to connect: host name or IP literal, and port
+ * @param options the name to check, trusted roots, SDP fingerprint, our own
+ *   certificate, and the TCP options (signal, resolver)
+ * @returns the connection (`kind` `"tls"`, `secure` true)
+ * @throws {MsrpError} the codes of {@link connectTcp}, then `tls-untrusted`,
+ *   `tls-name-mismatch`, `tls-failed`, `fingerprint-mismatch`,
+ *   `fingerprint-unsupported`, or `bad-tls-options`
+ */
+export async function connectTls(
+  address: NetAddress,
+  options: TlsConnectOptions = {},
+): Promise<TlsTransport> {
+  if ((options.cert === undefined) !== (options.key === undefined)) {
+    throw new MsrpError("bad-tls-options", "a client certificate needs both cert and key");
+  }
+  const name = bareHost(options.hostname ?? address.hostname);
+  if (options.fingerprint !== undefined || options.cert !== undefined) {
+    return await connectNode(address, name, options);
+  }
+  const tcp = await openTcp(address, options);
+  const where = formatAddress({ hostname: tcp.remoteAddr.hostname, port: address.port });
+  let conn: Deno.TlsConn;
+  try {
+    // RFC 4975 §14.2: SNI carries the URI host; §5.4: the name must match.
+    conn = await Deno.startTls(tcp, { hostname: name, caCerts: options.caCerts });
+  } catch (e) {
+    tcp.close();
+    throw tlsError(where, name, e);
+  }
+  try {
+    await conn.handshake();
+  } catch (e) {
+    conn.close();
+    throw tlsError(where, name, e);
+  }
+  return connTransport(conn, { kind: "tls", secure: true }) as TlsTransport;
+}
+
+/** The `node:tls` path: fingerprints (§14.4) and client certificates. */
+async function connectNode(
+  address: NetAddress,
+  name: string,
+  options: TlsConnectOptions,
+): Promise<TlsTransport> {
+  const { signal, fingerprint } = options;
+  if (fingerprint !== undefined) {
+    // Fail before connecting when the fingerprint cannot be checked at all.
+    checkFingerprintUsable(fingerprint);
+  }
+  const addresses = await resolveHost(address.hostname, address.port, options.resolve);
+  const socket = await tryAddresses(address, addresses, (ip) => {
+    const where = formatAddress({ hostname: ip, port: address.port });
+    return new Promise<nodeTls.TLSSocket>((resolve, reject) => {
+      const connectOptions: nodeTls.ConnectionOptions & { allowHalfOpen: boolean } = {
+        host: ip,
+        port: address.port,
+        // SNI must be a name, never an address (RFC 6066 §3).
+        servername: isIpLiteral(name) ? undefined : name,
+        ca: options.caCerts,
+        cert: options.cert,
+        key: options.key,
+        allowHalfOpen: true,
+        rejectUnauthorized: fingerprint === undefined,
+        checkServerIdentity: (_host, cert) => nodeTls.checkServerIdentity(name, cert),
+      };
+      const s = nodeTls.connect(connectOptions);
+      const onAbort = () => s.destroy(new DOMException("aborted", "AbortError"));
+      signal?.addEventListener("abort", onAbort, { once: true });
+      s.once("secureConnect", () => {
+        signal?.removeEventListener("abort", onAbort);
+        s.removeListener("error", onError);
+        resolve(s);
+      });
+      const onError = (e: Error & { code?: string }) => {
+        signal?.removeEventListener("abort", onAbort);
+        s.destroy();
+        // A socket error lets the next address be tried; a TLS error does not.
+        if (signal?.aborted || (e.code !== undefined && SOCKET_CODES.has(e.code))) reject(e);
+        else reject(tlsError(where, name, e));
+      };
+      s.once("error", onError);
+    });
+  }, signal);
+  socket.setNoDelay(true);
+  const where = formatAddress({ hostname: socket.remoteAddress ?? name, port: address.port });
+  const der = peerDer(socket);
+  if (fingerprint !== undefined) {
+    try {
+      if (der === undefined) {
+        throw new MsrpError("no-peer-certificate", `${where} presented no TLS certificate`);
+      }
+      checkFingerprint(der, fingerprint, where);
+    } catch (e) {
+      socket.destroy();
+      throw e;
+    }
+  }
+  return new NodeTlsTransport(
+    socket,
+    der,
+    undefined,
+    options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED,
+  );
+}
+
+function checkFingerprintUsable(fingerprints: Fingerprint | readonly Fingerprint[]): void {
+  const list: readonly Fingerprint[] = Array.isArray(fingerprints)
+    ? fingerprints
+    : [fingerprints as Fingerprint];
+  if (!list.some((f) => HASH_RANK.includes(f.hash.toLowerCase()))) {
+    const hashes = list.map((f) => f.hash).join(", ") || "none";
+    throw new MsrpError(
+      "fingerprint-unsupported",
+      `cannot check a certificate against the SDP: no supported fingerprint hash function (${hashes})`,
+    );
+  }
+}
+
+function peerDer(socket: nodeTls.TLSSocket): Uint8Array | undefined {
+  const raw = socket.getPeerCertificate(true)?.raw as Uint8Array | undefined;
+  return raw === undefined || raw.length === 0 ? undefined : new Uint8Array(raw);
+}
+
+// ---------------------------------------------------------------------------
+// A node:tls socket as an MsrpTransport
+
+class NodeTlsTransport implements TlsTransport {
+  readonly kind = "tls" as const;
+  readonly secure = true as const;
+  readonly readable: ReadableStream<Uint8Array>;
+  readonly writable: WritableStream<Uint8Array>;
+  readonly remoteAddr?: NetAddress;
+  readonly localAddr?: NetAddress;
+  readonly peerCertificate?: Uint8Array;
+  readonly peerAuthorized?: boolean;
+  readonly #socket: nodeTls.TLSSocket;
+  readonly #where: string;
+  #closed = false;
+  #failure: MsrpError | undefined;
+  #readDone = false;
+  #writeDone = false;
+  #readableController!: ReadableStreamDefaultController<Uint8Array>;
+  #writableController!: WritableStreamDefaultController;
+  #queue: Uint8Array[] = [];
+  #queued = 0;
+  #ended = false;
+  #wake: (() => void) | undefined;
+
+  constructor(
+    socket: nodeTls.TLSSocket,
+    der: Uint8Array | undefined,
+    authorized: boolean | undefined,
+    maxBuffered: number,
+  ) {
+    this.#socket = socket;
+    this.peerCertificate = der;
+    this.peerAuthorized = authorized;
+    this.remoteAddr = socketAddr(socket.remoteAddress, socket.remotePort);
+    this.localAddr = socketAddr(socket.localAddress, socket.localPort);
+    this.#where = this.remoteAddr ? formatAddress(this.remoteAddr) : "the peer";
+    // A reset or a broken pipe; a clean end is the "end" event below.
+    socket.on("error", (e: Error) => this.#fail(this.#mapError(e)));
+    // Flowing mode, never paused: in Deno 2.9's node:tls, pause() and paused
+    // mode (read(), async iteration) can lose bytes and the end of the stream.
+    // So there is no receive backpressure on this path; a reader that falls
+    // more than maxBufferedBytes behind gets `receive-overflow` instead of an
+    // unbounded queue.
+    socket.on("data", (b: Uint8Array) => {
+      if (this.#closed) return;
+      this.#queue.push(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
+      this.#queued += b.byteLength;
+      if (this.#queued > maxBuffered) {
+        this.#fail(
+          new MsrpError(
+            "receive-overflow",
+            `${this.#where} sent more than ${maxBuffered} bytes that were not read`,
+          ),
+        );
+        return;
+      }
+      this.#wakeReader();
+    });
+    socket.on("end", () => {
+      this.#ended = true;
+      this.#wakeReader();
+    });
+    socket.on("close", () => {
+      // Closed without an end (destroyed by an error or by us): no more data.
+      this.#ended = true;
+      this.#wakeReader();
+    });
+    this.readable = new ReadableStream<Uint8Array>({
+      start: (c) => {
+        this.#readableController = c;
+      },
+      pull: async (c) => {
+        for (;;) {
+          const b = this.#queue.shift();
+          if (b !== undefined) {
+            this.#queued -= b.byteLength;
+            c.enqueue(b);
+            return;
+          }
+          if (this.#failure !== undefined) return c.error(this.#failure);
+          if (this.#ended) {
+            this.#readDone = true;
+            closeQuietly(c);
+            if (this.#writeDone) this.#release();
+            return;
+          }
+          await new Promise<void>((resolve) => this.#wake = resolve);
+        }
+      },
+      cancel: () => this.close(),
+    }, { highWaterMark: 0 });
+    this.writable = new WritableStream<Uint8Array>({
+      start: (c) => {
+        this.#writableController = c;
+      },
+      write: (chunk) =>
+        new Promise<void>((resolve, reject) => {
+          if (this.#closed) return reject(this.#failure ?? closedLocally());
+          if (chunk.length === 0) return resolve();
+          // The callback runs once the bytes are handed to the socket.
+          socket.write(chunk, (e?: Error | null) => {
+            if (e == null) return resolve();
+            if (!this.#closed) this.#fail(this.#mapError(e));
+            reject(this.#failure ?? closedLocally());
+          });
+        }),
+      close: () =>
+        new Promise<void>((resolve) => {
+          this.#writeDone = true;
+          if (this.#readDone) {
+            this.#release();
+            return resolve();
+          }
+          socket.end(() => resolve()); // close_notify, then FIN
+        }),
+      abort: () => this.close(),
+    });
+  }
+
+  #wakeReader(): void {
+    const w = this.#wake;
+    this.#wake = undefined;
+    w?.();
+  }
+
+  #mapError(e: unknown): MsrpError {
+    if (e instanceof MsrpError) return e;
+    const code = (e as { code?: string })?.code;
+    if (
+      code === "ECONNRESET" || code === "EPIPE" || code === "ERR_STREAM_DESTROYED" ||
+      code === "ERR_STREAM_PREMATURE_CLOSE"
+    ) {
+      return new MsrpError("connection-reset", `the connection to ${this.#where} was reset`, {
+        cause: e,
+      });
+    }
+    const text = e instanceof Error ? e.message : String(e);
+    return new MsrpError("connection-failed", `the connection to ${this.#where} failed: ${text}`, {
+      cause: e,
+    });
+  }
+
+  #fail(error: MsrpError): void {
+    if (this.#closed) return;
+    this.#failure = error;
+    this.#queue = [];
+    this.#release();
+    errorQuietly(this.#readableController, error);
+    errorQuietly(this.#writableController, error);
+    this.#wakeReader();
+  }
+
+  #release(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#socket.destroy();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#release();
+    this.#queue = [];
+    this.#ended = true;
+    closeQuietly(this.#readableController);
+    errorQuietly(this.#writableController, closedLocally());
+    this.#wakeReader();
+  }
+}
+
+function socketAddr(host: string | undefined, port: number | undefined): NetAddress | undefined {
+  return host === undefined || port === undefined ? undefined : { hostname: host, port };
+}
+
+function closedLocally(): MsrpError {
+  return new MsrpError("connection-closed", "the connection was closed locally");
+}
+
+function closeQuietly(c: ReadableStreamDefaultController<Uint8Array>): void {
+  try {
+    c.close();
+  } catch {
+    // already closed, errored or cancelled
+  }
+}
+
+function errorQuietly(
+  c: ReadableStreamDefaultController<Uint8Array> | WritableStreamDefaultController,
+  error: MsrpError,
+): void {
+  try {
+    c.error(error);
+  } catch {
+    // already closed or errored
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Listening
+
+/** Options of {@link listenTls}. */
+export interface TlsListenOptions {
+  /** The address to bind (default `"0.0.0.0"`). */
+  hostname?: string;
+  /** The port to bind; 0 picks a free one. */
+  port: number;
+  /** Our certificate chain (PEM). */
+  cert: string;
+  /** Our private key (PEM). */
+  key: string;
+  /**
+   * Ask each client for its certificate (RFC 4976 §6.1; §14.4 peer to peer)
+   * and expose it as {@link TlsTransport.peerCertificate}. A client without a
+   * certificate is still accepted.
+   */
+  requestClientCertificate?: boolean;
+  /**
+   * With `requestClientCertificate`: the roots a client certificate must
+   * chain up to for {@link TlsTransport.peerAuthorized} to be true.
+   */
+  caCerts?: string[];
+  /**
+   * With `requestClientCertificate`: most received bytes kept unread per
+   * connection before it fails with `receive-overflow` (default 16 MiB).
+   */
+  maxBufferedBytes?: number;
+}
+
+/**
+ * Listens for `msrps:` connections (RFC 4975 §5.4, §14.2; RFC 4976 §6.1).
+ *
+ * Asynchronous because the `node:tls` server behind `requestClientCertificate`
+ * binds its port asynchronously.
+ *
+ * A client's {@link connectTls} resolves only after the TLS handshake, which
+ * the server runs once it accepted the connection: keep accepting (iterate
+ * the listener) while clients connect.
+ *
+ * @param options the address to bind, our certificate and key, and whether
+ *   to ask clients for their certificates
+ * @returns the listener; its connections are {@link TlsTransport}s
+ * @throws {MsrpError} `listen-failed` when the address cannot be bound or the
+ *   certificate or key cannot be used
+ */
+export async function listenTls(options: TlsListenOptions): Promise<MsrpListener> {
+  const hostname = bareHost(options.hostname ?? "0.0.0.0");
+  const where = formatAddress({ hostname, port: options.port });
+  try {
+    // Fail here rather than in every handshake.
+    new X509Certificate(options.cert);
+    createPrivateKey(options.key);
+  } catch (e) {
+    throw new MsrpError(
+      "listen-failed",
+      `cannot listen on ${where} over TLS: unusable certificate or key (${(e as Error).message})`,
+      { cause: e },
+    );
+  }
+  if (options.requestClientCertificate) return await NodeTlsListener.listen(options, hostname);
+  let listener: Deno.TlsListener;
+  try {
+    listener = Deno.listenTls({
+      hostname,
+      port: options.port,
+      cert: options.cert,
+      key: options.key,
+    });
+  } catch (e) {
+    throw new MsrpError(
+      "listen-failed",
+      `cannot listen on ${where} over TLS: ${(e as Error).message}`,
+      { cause: e },
+    );
+  }
+  // Deno's TLS connections have no setNoDelay(); Deno decides TCP_NODELAY there.
+  return new DenoListener(listener, (conn) => connTransport(conn, { kind: "tls", secure: true }));
+}
+
+/** A `node:tls` server that asks clients for their certificates. */
+class NodeTlsListener implements MsrpListener {
+  #addr: NetAddress;
+  readonly #server: nodeTls.Server;
+  readonly #ready: TlsTransport[] = [];
+  readonly #waiting: {
+    resolve: (t: TlsTransport) => void;
+    reject: (e: Error) => void;
+  }[] = [];
+  #closed = false;
+  readonly #maxBuffered: number;
+  /** Accepted connections nobody took yet, at most this many (then refused). */
+  static readonly BACKLOG = 128;
+
+  static async listen(options: TlsListenOptions, hostname: string): Promise<NodeTlsListener> {
+    const l = new NodeTlsListener(options, hostname);
+    await new Promise<void>((resolve, reject) => {
+      const onError = (e: Error) => {
+        reject(
+          new MsrpError(
+            "listen-failed",
+            `cannot listen on ${formatAddress(l.#addr)} over TLS: ${e.message}`,
+            { cause: e },
+          ),
+        );
+      };
+      l.#server.once("error", onError);
+      l.#server.listen(options.port, hostname, () => {
+        l.#server.removeListener("error", onError);
+        resolve();
+      });
+    });
+    const a = l.#server.address();
+    if (a !== null && typeof a === "object") l.#addr = { hostname, port: a.port };
+    return l;
+  }
+
+  private constructor(options: TlsListenOptions, hostname: string) {
+    this.#addr = { hostname, port: options.port };
+    this.#maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED;
+    try {
+      this.#server = nodeTls.createServer({
+        cert: options.cert,
+        key: options.key,
+        ca: options.caCerts,
+        requestCert: true,
+        rejectUnauthorized: false,
+        allowHalfOpen: true,
+      }, (socket) => this.#accepted(socket));
+    } catch (e) {
+      throw new MsrpError(
+        "listen-failed",
+        `cannot listen on ${formatAddress(this.#addr)} over TLS: ${(e as Error).message}`,
+        { cause: e },
+      );
+    }
+    // A client whose handshake fails never becomes a connection.
+    this.#server.on("tlsClientError", (_e: Error, s: Socket) => s.destroy());
+  }
+
+  get addr(): NetAddress {
+    return this.#addr;
+  }
+
+  #accepted(socket: nodeTls.TLSSocket): void {
+    (socket as unknown as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
+    const transport = new NodeTlsTransport(
+      socket,
+      peerDer(socket),
+      socket.authorized,
+      this.#maxBuffered,
+    );
+    const w = this.#waiting.shift();
+    if (w !== undefined) w.resolve(transport);
+    else if (this.#ready.length < NodeTlsListener.BACKLOG) this.#ready.push(transport);
+    else transport.close();
+  }
+
+  accept(): Promise<MsrpTransport> {
+    const t = this.#ready.shift();
+    if (t !== undefined) return Promise.resolve(t);
+    if (this.#closed) return Promise.reject(listenerClosed(this.#addr));
+    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<MsrpTransport> {
+    for (;;) {
+      try {
+        yield await this.accept();
+      } catch (e) {
+        if (e instanceof MsrpError && e.code === "listener-closed") return;
+        throw e;
+      }
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#server.close();
+    for (const w of this.#waiting.splice(0)) w.reject(listenerClosed(this.#addr));
+  }
+}

@@ -1,0 +1,358 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { MsrpError } from "../../lib/errors.ts";
+import { connectTcp, listenTcp, type MsrpListener } from "../../lib/transport/tcp.ts";
+import type { MsrpTransport } from "../../lib/transport/types.ts";
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomBytes(rand: () => number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (rand() * 256) | 0;
+  return out;
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+async function writeAll(
+  w: WritableStream<Uint8Array>,
+  data: Uint8Array,
+  rand: () => number,
+): Promise<void> {
+  const writer = w.getWriter();
+  for (let at = 0; at < data.length;) {
+    const n = Math.min(data.length - at, 1 + ((rand() * 20000) | 0));
+    await writer.write(data.subarray(at, at + n));
+    at += n;
+  }
+  await writer.close();
+}
+
+async function readAll(r: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of r) parts.push(chunk);
+  return concat(parts);
+}
+
+async function rejectsWith(p: Promise<unknown>, code: string, text?: string): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof MsrpError, `expected an MsrpError, got ${e}`);
+    assert.equal(e.code, code, e.message);
+    if (text !== undefined) assert.ok(e.message.includes(text), e.message);
+    assert.ok(!e.message.includes("\n"), "one line");
+    return true;
+  });
+}
+
+/** Whether this machine can listen and connect on the IPv6 loopback. */
+const IPV6_REASON: string | undefined = (() => {
+  try {
+    Deno.listen({ hostname: "::1", port: 0 }).close();
+    return undefined;
+  } catch (e) {
+    return `IPv6 loopback unavailable: ${(e as Error).message}`;
+  }
+})();
+if (IPV6_REASON !== undefined) console.warn(`skipping IPv6 tests: ${IPV6_REASON}`);
+
+/** A free port: bind, read the port, release it. */
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+/** An echo server: everything read is written back, a FIN answered by a FIN. */
+function echoServer(listener: MsrpListener): Promise<void> {
+  return (async () => {
+    const conns: Promise<void>[] = [];
+    for await (const t of listener) conns.push(t.readable.pipeTo(t.writable));
+    await Promise.all(conns);
+  })();
+}
+
+for (const host of ["127.0.0.1", "::1"]) {
+  Deno.test({
+    name: `tcp: random bytes echo exactly over ${host}`,
+    ignore: host === "::1" && IPV6_REASON !== undefined,
+    fn: async () => {
+      const listener = listenTcp({ hostname: host, port: 0 });
+      const server = echoServer(listener);
+      assert.equal(listener.addr.hostname, host);
+      assert.ok(listener.addr.port > 0);
+      const t = await connectTcp({ hostname: host, port: listener.addr.port });
+      assert.equal(t.kind, "tcp");
+      assert.equal(t.secure, false);
+      assert.deepEqual(t.remoteAddr, { hostname: host, port: listener.addr.port });
+      assert.equal(t.localAddr?.hostname, host);
+      const data = randomBytes(prng(42), 300000);
+      const [, echoed] = await Promise.all([
+        writeAll(t.writable, data, prng(7)),
+        readAll(t.readable),
+      ]);
+      assert.deepEqual(echoed, data);
+      listener.close();
+      await server;
+      t.close();
+    },
+  });
+}
+
+Deno.test({
+  name: "tcp: an IPv6 literal may be written with brackets, as in a URI",
+  ignore: IPV6_REASON !== undefined,
+  fn: async () => {
+    const listener = listenTcp({ hostname: "[::1]", port: 0 });
+    const accepted = listener.accept();
+    const t = await connectTcp({ hostname: "[::1]", port: listener.addr.port });
+    const s = await accepted;
+    assert.equal(s.remoteAddr?.hostname, "::1");
+    t.close();
+    s.close();
+    listener.close();
+  },
+});
+
+Deno.test("tcp: both directions at once, different data each way", async () => {
+  const listener = listenTcp({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener.accept();
+  const client = await connectTcp({ hostname: "127.0.0.1", port: listener.addr.port });
+  const server = await accepted;
+  const up = randomBytes(prng(1), 500000);
+  const down = randomBytes(prng(2), 400000);
+  const [, , gotUp, gotDown] = await Promise.all([
+    writeAll(client.writable, up, prng(3)),
+    writeAll(server.writable, down, prng(4)),
+    readAll(server.readable),
+    readAll(client.readable),
+  ]);
+  assert.deepEqual(gotUp, up);
+  assert.deepEqual(gotDown, down);
+  assert.equal(server.kind, "tcp");
+  assert.deepEqual(server.remoteAddr, client.localAddr);
+  listener.close();
+  client.close();
+  server.close();
+});
+
+/** One turn of the event loop (a zero-delay timer: not a timed wait). */
+function macrotask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+Deno.test("tcp: 16 MiB go through exactly, and a stalled reader stalls the writer", async () => {
+  const total = 16 * 1024 * 1024;
+  const piece = 64 * 1024;
+  const listener = listenTcp({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener.accept();
+  const client = await connectTcp({ hostname: "127.0.0.1", port: listener.addr.port });
+  const server = await accepted;
+  let written = 0;
+  const sentHash = createHash("sha256");
+  const producer = (async () => {
+    // Chunks are made as they are needed and never kept.
+    const rand = prng(16);
+    const w = client.writable.getWriter();
+    while (written < total) {
+      const chunk = randomBytes(rand, piece);
+      sentHash.update(chunk);
+      await w.write(chunk);
+      written += chunk.length;
+    }
+    await w.close();
+  })();
+  // Nobody reads yet: the writer must stop once the socket buffers are full,
+  // instead of the transport queueing all 16 MiB. Wait until it makes no
+  // progress for 50 event-loop turns.
+  let still = 0;
+  for (let last = -1; still < 50 && written < total; still = written === last ? still + 1 : 0) {
+    last = written;
+    await macrotask();
+  }
+  const stalledAt = written;
+  assert.ok(stalledAt < total, "the writer wrote 16 MiB that nobody read");
+  const gotHash = createHash("sha256");
+  let read = 0;
+  for await (const chunk of server.readable) {
+    gotHash.update(chunk);
+    read += chunk.length;
+  }
+  await producer;
+  assert.equal(read, total);
+  assert.equal(gotHash.digest("hex"), sentHash.digest("hex"));
+  listener.close();
+  client.close();
+  server.close();
+});
+
+Deno.test("tcp: closing the writable is a half close (FIN); the other way stays open", async () => {
+  const listener = listenTcp({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener.accept();
+  const client = await connectTcp({ hostname: "127.0.0.1", port: listener.addr.port });
+  const server = await accepted;
+  const cw = client.writable.getWriter();
+  await cw.write(new TextEncoder().encode("MSRP a SEND\r\n"));
+  await cw.close();
+  assert.equal(new TextDecoder().decode(await readAll(server.readable)), "MSRP a SEND\r\n");
+  const sw = server.writable.getWriter();
+  await sw.write(new TextEncoder().encode("MSRP a 200 OK\r\n"));
+  await sw.close();
+  assert.equal(new TextDecoder().decode(await readAll(client.readable)), "MSRP a 200 OK\r\n");
+  listener.close();
+  client.close();
+  server.close();
+});
+
+Deno.test("tcp: close() ends a waiting read, and the peer sees the end", async () => {
+  const listener = listenTcp({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener.accept();
+  const client = await connectTcp({ hostname: "127.0.0.1", port: listener.addr.port });
+  const server = await accepted;
+  const reader = client.readable.getReader();
+  const pending = reader.read();
+  client.close();
+  assert.deepEqual(await pending, { done: true, value: undefined });
+  await rejectsWith(client.writable.getWriter().write(new Uint8Array([1])), "connection-closed");
+  assert.deepEqual(await readAll(server.readable), new Uint8Array(0));
+  client.close(); // twice is harmless
+  server.close();
+  listener.close();
+});
+
+Deno.test("tcp: a refused connection is a typed error naming host:port", async () => {
+  const port = freePort();
+  await rejectsWith(
+    connectTcp({ hostname: "127.0.0.1", port }),
+    "connect-refused",
+    `cannot connect to 127.0.0.1:${port}: connection refused`,
+  );
+});
+
+Deno.test({
+  name: "tcp: a refused IPv6 connection names [::1]:port",
+  ignore: IPV6_REASON !== undefined,
+  fn: async () => {
+    const l = Deno.listen({ hostname: "::1", port: 0 });
+    const port = (l.addr as Deno.NetAddr).port;
+    l.close();
+    await rejectsWith(connectTcp({ hostname: "::1", port }), "connect-refused", `[::1]:${port}`);
+  },
+});
+
+Deno.test("tcp: RFC 4975 §6.2, the next resolved address is tried when one fails", async () => {
+  const listener = listenTcp({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener.accept();
+  const asked: string[] = [];
+  const t = await connectTcp({ hostname: "relay.example.com", port: listener.addr.port }, {
+    resolve: (name) => {
+      asked.push(name);
+      // Nothing listens on 127.0.0.2 at this port: refused, then 127.0.0.1.
+      return Promise.resolve(["127.0.0.2", "127.0.0.1"]);
+    },
+  });
+  assert.deepEqual(asked, ["relay.example.com"]);
+  assert.equal(t.remoteAddr?.hostname, "127.0.0.1");
+  const s = await accepted;
+  t.close();
+  s.close();
+  listener.close();
+});
+
+Deno.test("tcp: when every address refuses, the error says how many were tried", async () => {
+  const port = freePort();
+  await rejectsWith(
+    connectTcp({ hostname: "relay.example.com", port }, {
+      resolve: () => Promise.resolve(["127.0.0.1", "127.0.0.1"]),
+    }),
+    "connect-refused",
+    `cannot connect to relay.example.com:${port}: connection refused (tried 2 addresses)`,
+  );
+});
+
+Deno.test("tcp: a name that does not resolve is dns-failed", async () => {
+  await rejectsWith(
+    connectTcp({ hostname: "nowhere.example", port: 2855 }, {
+      resolve: () =>
+        Promise.reject(Object.assign(new Error("getaddrinfo ENOTFOUND"), { code: "ENOTFOUND" })),
+    }),
+    "dns-failed",
+    "cannot resolve nowhere.example:2855: ENOTFOUND",
+  );
+  await rejectsWith(
+    connectTcp({ hostname: "empty.example", port: 2855 }, { resolve: () => Promise.resolve([]) }),
+    "dns-failed",
+    "cannot resolve empty.example:2855: no address",
+  );
+});
+
+Deno.test("tcp: a host name is resolved by the system resolver (localhost)", async () => {
+  const listener = listenTcp({ hostname: "127.0.0.1", port: 0 });
+  const accepted = listener.accept();
+  const t = await connectTcp({ hostname: "localhost", port: listener.addr.port });
+  const s = await accepted;
+  assert.equal(t.remoteAddr?.port, listener.addr.port);
+  t.close();
+  s.close();
+  listener.close();
+});
+
+Deno.test("tcp: an aborted signal gives connect-aborted", async () => {
+  const port = freePort();
+  const controller = new AbortController();
+  controller.abort();
+  await rejectsWith(
+    connectTcp({ hostname: "127.0.0.1", port }, { signal: controller.signal }),
+    "connect-aborted",
+    `127.0.0.1:${port}`,
+  );
+});
+
+Deno.test("tcp: a closed listener ends its iteration and refuses accept()", async () => {
+  const listener = listenTcp({ hostname: "127.0.0.1", port: 0, keepAlive: true });
+  const connections = listener[Symbol.asyncIterator]();
+  const c = await connectTcp({ hostname: "127.0.0.1", port: listener.addr.port }, {
+    keepAlive: true,
+  });
+  const first = await connections.next();
+  assert.equal(first.done, false);
+  const s = first.value as MsrpTransport;
+  assert.equal(s.remoteAddr?.port, c.localAddr?.port);
+  const next = connections.next();
+  listener.close();
+  assert.deepEqual(await next, { done: true, value: undefined });
+  await rejectsWith(listener.accept(), "listener-closed", `127.0.0.1:${listener.addr.port}`);
+  // Accepted connections outlive the listener.
+  const w = c.writable.getWriter();
+  await w.write(new Uint8Array([5]));
+  await w.close();
+  assert.deepEqual(await readAll(s.readable), new Uint8Array([5]));
+  c.close();
+  s.close();
+});
+
+Deno.test("tcp: binding a port in use is listen-failed", () => {
+  const first = listenTcp({ hostname: "127.0.0.1", port: 0 });
+  assert.throws(
+    () => listenTcp({ hostname: "127.0.0.1", port: first.addr.port }),
+    (e: unknown) => e instanceof MsrpError && e.code === "listen-failed",
+  );
+  first.close();
+});
