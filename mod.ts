@@ -37,3 +37,4 @@ export * from "./lib/session/outgoing.ts";
 export * from "./lib/session/scheduler.ts";
 export * from "./lib/session/connection.ts";
 export * from "./lib/session/session.ts";
+export * from "./lib/endpoint/mod.ts";

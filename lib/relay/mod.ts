@@ -18,3 +18,4 @@ export * from "./digest.ts";
 export * from "./forwarding.ts";
 export * from "./registrations.ts";
 export * from "./relay.ts";
+export * from "./server.ts";

@@ -1,0 +1,526 @@
+/**
+ * An MSRP endpoint: sessions, connections and the ways two endpoints find
+ * each other (RFC 4975 §5.4, §8; RFC 4976 §5; RFC 6135).
+ *
+ * An endpoint serves the four cases every MSRP application meets, with the
+ * same steps each time:
+ *
+ * 1. make a session with a fresh URI and put its path in our SDP
+ *    (`a=path`; through relays, the relays' Use-Path reversed, then ours);
+ * 2. take the peer's path from its SDP;
+ * 3. connect (the side that opens the connection, RFC 4975 §8.5 / RFC 6135)
+ *    or wait for the peer to connect (the other side);
+ * 4. the connecting side sends the first SEND, which binds the session at
+ *    the other end (§5.4); its From-Path is checked against the peer's path.
+ *
+ * Connections to the same host, port and scheme are shared by sessions
+ * (§5.4) and closed once no session has used them for a while. One
+ * listening port serves any number of sessions and connections. A session
+ * whose peer never binds ends with a `bind-timeout` error.
+ *
+ * ```ts
+ * const alice = await MsrpEndpoint.start({ host: "127.0.0.1", port: 0 });
+ * const bob = await MsrpEndpoint.start({ host: "127.0.0.1", port: 0 });
+ * const a = alice.createSession();
+ * const b = bob.createSession();
+ * const offer = alice.offer(a);                 // to Bob, e.g. in a SIP INVITE
+ * const answer = await bob.answer(b, offer);    // back to Alice
+ * await alice.completeOffer(a, answer);
+ * await a.send("Hello Bob");
+ * ```
+ *
+ * @module
+ */
+
+import { MsrpError } from "../errors.ts";
+import { type Logger, silentLogger } from "../log.ts";
+import {
+  computeFingerprint,
+  type Fingerprint,
+  makeAnswer,
+  makeOffer,
+  type MsrpMedia,
+  parseMsrpMedia,
+  whoConnects,
+} from "../payload/sdp.ts";
+import { type Clock, systemClock } from "../session/clock.ts";
+import { MsrpConnection, SessionDirectory } from "../session/connection.ts";
+import { MsrpSession, type SessionOptions } from "../session/session.ts";
+import { connectTcp, listenTcp, type MsrpListener } from "../transport/tcp.ts";
+import { connectTls, listenTls } from "../transport/tls.ts";
+import type { MsrpTransport, NetAddress } from "../transport/types.ts";
+import { newSessionId } from "../wire/ids.ts";
+import { MsrpUri } from "../wire/uri.ts";
+import { type RelayAccount, RelayClient } from "./relay_client.ts";
+
+/** Our TLS identity, for listening on msrps and for mutual TLS. */
+export interface TlsIdentity {
+  /** Certificate chain, PEM. */
+  readonly cert: string;
+  /** Private key, PEM. */
+  readonly key: string;
+}
+
+/** Options of {@linkcode MsrpEndpoint.start}. */
+export interface EndpointOptions {
+  /** The host name or IP address in our URIs (and, by default, the address we bind). Default `127.0.0.1`. */
+  host?: string;
+  /** The address to bind, when it differs from `host` (e.g. `0.0.0.0`). */
+  bindAddress?: string;
+  /**
+   * The port to listen on; 0 picks a free one. Leave it out for an endpoint
+   * that only connects (its URIs then carry port 9, RFC 6135 §4.2.2).
+   */
+  port?: number;
+  /** Listen with TLS (msrps) using this certificate and key. */
+  tls?: TlsIdentity;
+  /** Extra trusted roots (PEM) for msrps connections we open. */
+  caCerts?: string[];
+  /** Relays to use, innermost first (RFC 4976 §5.1). */
+  relays?: readonly RelayAccount[];
+  /** Defaults for every session made by {@linkcode MsrpEndpoint.createSession}. */
+  session?: Partial<Omit<SessionOptions, "localUri" | "remotePath">>;
+  /** How long a passive session waits for its peer's first request. Default 30000 ms. */
+  bindTimeout?: number;
+  /** How long a connection without sessions stays open. Default 60000 ms. */
+  idleTimeout?: number;
+  /** Where time comes from. */
+  clock?: Clock;
+  /** Where log events go. */
+  logger?: Logger;
+  /** How transports are opened; tests replace it. Default: TCP or TLS by the URI's scheme. */
+  connect?: (
+    uri: MsrpUri,
+    options: { fingerprints?: readonly Fingerprint[] },
+  ) => Promise<MsrpTransport>;
+}
+
+/** What an offer or answer carries besides the path. */
+export interface SdpOptions {
+  /** `a=accept-types` (§8.6). Default: the session's accept-types, else `*`. */
+  acceptTypes?: readonly string[];
+  /** `a=accept-wrapped-types` (§8.6). */
+  acceptWrappedTypes?: readonly string[];
+  /** `a=max-size` (§8.6). */
+  maxSize?: number;
+}
+
+/** The first hop of a path: where a connection must go. */
+function firstHop(path: readonly MsrpUri[]): MsrpUri {
+  if (path.length === 0) {
+    throw new MsrpError("empty-path", "a path needs at least one URI (RFC 4975 §8.2)");
+  }
+  return path[0];
+}
+
+function toUris(path: readonly (MsrpUri | string)[]): MsrpUri[] {
+  return path.map((u) => typeof u === "string" ? MsrpUri.parse(u) : u);
+}
+
+/** An MSRP endpoint. */
+export class MsrpEndpoint {
+  /** Sessions waiting for their peer's first request. */
+  readonly directory: SessionDirectory = new SessionDirectory();
+  readonly #options: EndpointOptions;
+  readonly #clock: Clock;
+  readonly #logger: Logger;
+  readonly #host: string;
+  #listener: MsrpListener | undefined;
+  #port: number | undefined;
+  // Connections we opened, by scheme://host:port (§5.4); a connect in
+  // progress is shared too, so concurrent sessions do not open two.
+  readonly #connections = new Map<string, Promise<MsrpConnection>>();
+  readonly #opened = new Set<MsrpConnection>();
+  readonly #accepted = new Set<MsrpConnection>();
+  readonly #idleTimers = new Map<MsrpConnection, unknown>();
+  readonly #sessions = new Set<MsrpSession>();
+  #relay: { client: RelayClient; connection: MsrpConnection } | undefined;
+  #fingerprints: Fingerprint[] = [];
+  readonly #offers = new WeakMap<MsrpSession, string>();
+  #closed = false;
+
+  private constructor(options: EndpointOptions) {
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = options.logger ?? silentLogger;
+    this.#host = options.host ?? "127.0.0.1";
+  }
+
+  /**
+   * Starts an endpoint: listens when a port is given, and authenticates to
+   * its relays when it has some.
+   *
+   * @param options host, port, TLS, relays, defaults
+   * @throws {MsrpError} `listen-failed` when the port cannot be bound
+   * @throws {RelayAuthError} when a relay refuses us
+   */
+  static async start(options: EndpointOptions = {}): Promise<MsrpEndpoint> {
+    const endpoint = new MsrpEndpoint(options);
+    await endpoint.#start();
+    return endpoint;
+  }
+
+  async #start(): Promise<void> {
+    const o = this.#options;
+    // §14.4: with our own certificate, SDP carries its fingerprint, so a
+    // peer can accept it even when it is self-signed.
+    if (o.tls) this.#fingerprints = [computeFingerprint(pemToDer(o.tls.cert))];
+    if (o.port !== undefined) {
+      const hostname = o.bindAddress ?? this.#host;
+      this.#listener = o.tls
+        ? await listenTls({ hostname, port: o.port, cert: o.tls.cert, key: o.tls.key })
+        : listenTcp({ hostname, port: o.port });
+      this.#port = this.#listener.addr.port;
+      this.#acceptLoop(this.#listener);
+    }
+    if (o.relays !== undefined && o.relays.length > 0) {
+      const first = typeof o.relays[0].uri === "string"
+        ? MsrpUri.parse(o.relays[0].uri)
+        : o.relays[0].uri;
+      const connection = await this.#connection(first, {});
+      const client = new RelayClient({
+        connection,
+        relays: o.relays,
+        localUri: this.#uriFor(newSessionId()),
+        clock: this.#clock,
+        onRenewFailed: (error) =>
+          this.#logger("error", "relay renewal failed", { error: String(error) }),
+      });
+      await client.authenticate();
+      this.#relay = { client, connection };
+    }
+  }
+
+  /** Where we listen, when we do. */
+  get address(): NetAddress | undefined {
+    return this.#port === undefined ? undefined : { hostname: this.#host, port: this.#port };
+  }
+
+  /** Whether our URIs are msrps. */
+  get secure(): boolean {
+    return this.#options.tls !== undefined;
+  }
+
+  /** The Use-Path our relays gave us (empty without relays). */
+  get usePath(): readonly MsrpUri[] {
+    return this.#relay?.client.usePath ?? [];
+  }
+
+  /** Open connections (ours and accepted ones). */
+  get connections(): MsrpConnection[] {
+    return [...this.#opened, ...this.#accepted].filter((c) => !c.ended);
+  }
+
+  #uriFor(sessionId: string): MsrpUri {
+    return MsrpUri.from({
+      scheme: this.secure ? "msrps" : "msrp",
+      host: this.#host,
+      port: this.#port ?? 9, // RFC 6135 §4.2.2: port 9 for an endpoint that does not listen
+      sessionId,
+      transport: "tcp",
+    });
+  }
+
+  /**
+   * A new session with a fresh URI (80+ random bits of session id, §14.1).
+   *
+   * @param options session options; the endpoint's defaults fill the rest
+   */
+  createSession(options: Partial<Omit<SessionOptions, "localUri">> = {}): MsrpSession {
+    if (this.#closed) throw new MsrpError("endpoint-closed", "the endpoint is closed");
+    const session = new MsrpSession({
+      ...this.#options.session,
+      ...options,
+      localUri: this.#uriFor(newSessionId()),
+    });
+    this.#sessions.add(session);
+    session.closed.then(() => this.#sessionEnded(session));
+    return session;
+  }
+
+  /**
+   * The `a=path` of a session (§8.2): through relays, their Use-Path
+   * reversed and then the session's URI (RFC 4976 §5.1); else its URI.
+   *
+   * @param session a session of this endpoint
+   */
+  path(session: MsrpSession): MsrpUri[] {
+    return this.#relay ? this.#relay.client.sdpPath(session.localUri) : [session.localUri];
+  }
+
+  /**
+   * Connects a session to its peer and binds it (the active side, §5.4):
+   * reuses or opens the connection to the first hop (our relay, or the
+   * peer), sends the binding SEND and waits for its 200.
+   *
+   * @param session a session of this endpoint
+   * @param peerPath the peer's `a=path`
+   * @param options the peer's SDP fingerprints, for self-signed msrps (§14.4)
+   * @throws {MsrpError} `connect-refused`, `bind-refused`, `bind-timeout`...
+   */
+  async connect(
+    session: MsrpSession,
+    peerPath: readonly (MsrpUri | string)[],
+    options: { fingerprints?: readonly Fingerprint[] } = {},
+  ): Promise<void> {
+    const path = toUris(peerPath);
+    const toPath = this.#relay ? this.#relay.client.toPath(path) : path;
+    session.setRemotePath(toPath);
+    const connection = this.#relay?.connection ?? await this.#connection(firstHop(path), options);
+    this.#attach(connection, session);
+    session.sendBindRequest();
+    await session.ready;
+  }
+
+  /**
+   * Waits for the peer to bind a session (the passive side, §5.4). Without
+   * relays the peer connects to our port; through relays the session waits
+   * on our relay connection. Rejects with `bind-timeout` if nothing comes.
+   *
+   * @param session a session of this endpoint
+   * @param peerPath the peer's `a=path`
+   * @param timeout milliseconds to wait; default `bindTimeout`
+   */
+  async accept(
+    session: MsrpSession,
+    peerPath: readonly (MsrpUri | string)[],
+    timeout?: number,
+  ): Promise<void> {
+    const path = toUris(peerPath);
+    session.setRemotePath(this.#relay ? this.#relay.client.toPath(path) : path);
+    if (this.#relay) {
+      this.#attach(this.#relay.connection, session);
+    } else {
+      if (this.#listener === undefined) {
+        throw new MsrpError("not-listening", "a passive session needs an endpoint with a port");
+      }
+      this.directory.add(session);
+    }
+    const ms = timeout ?? this.#options.bindTimeout ?? 30_000;
+    const timer = this.#clock.setTimer(() => {
+      session.close(
+        new MsrpError(
+          "bind-timeout",
+          `the peer did not bind ${session.localUri} within ${ms} ms (§5.4)`,
+        ),
+      );
+    }, ms);
+    try {
+      await session.ready;
+    } finally {
+      this.#clock.clearTimer(timer);
+      this.directory.delete(session);
+    }
+  }
+
+  /**
+   * An SDP offer for a session (RFC 4975 §8, RFC 6135: `a=setup:actpass`
+   * when we listen or use relays, `active` otherwise).
+   *
+   * @param session a session of this endpoint
+   * @param options accept-types, max-size
+   */
+  offer(session: MsrpSession, options: SdpOptions = {}): string {
+    const canAccept = this.#listener !== undefined || this.#relay !== undefined;
+    const offer = makeOffer({
+      path: this.path(session).map(String),
+      acceptTypes: options.acceptTypes ?? ["*"],
+      acceptWrappedTypes: options.acceptWrappedTypes,
+      maxSize: options.maxSize,
+      setup: canAccept ? "actpass" : "active",
+      fingerprints: this.#fingerprints.length > 0 ? this.#fingerprints : undefined,
+    });
+    this.#offers.set(session, offer);
+    return offer;
+  }
+
+  /**
+   * Answers an offer and sets the session going: connects when the answer
+   * makes us the active side, else waits for the peer. Resolves with the
+   * answer at once; `session.ready` tells when the session is bound.
+   *
+   * @param session a session of this endpoint
+   * @param offerSdp the peer's offer
+   * @param options accept-types, max-size
+   */
+  answer(session: MsrpSession, offerSdp: string, options: SdpOptions = {}): Promise<string> {
+    const offer = parseMsrpMedia(offerSdp);
+    const behindNat = this.#listener === undefined && this.#relay === undefined;
+    const answer = makeAnswer(offer, {
+      path: this.path(session).map(String),
+      acceptTypes: options.acceptTypes ?? ["*"],
+      acceptWrappedTypes: options.acceptWrappedTypes,
+      maxSize: options.maxSize,
+      setup: behindNat ? "active" : "passive",
+      fingerprints: this.#fingerprints.length > 0 ? this.#fingerprints : undefined,
+    });
+    const answerMedia = parseMsrpMedia(answer);
+    // The outcome shows in `session.ready` (a failure also closes the session).
+    this.#go(session, offer, "answerer", whoConnects(offer, answerMedia)).catch(() => {});
+    return Promise.resolve(answer);
+  }
+
+  /**
+   * Applies the peer's answer to our offer and connects or waits, as the
+   * answer says. Resolves once the session is bound.
+   *
+   * @param session the session the offer was for
+   * @param answerSdp the peer's answer
+   * @param offerSdp our offer (to know what we said); default: as `offer()` made it
+   */
+  async completeOffer(session: MsrpSession, answerSdp: string, offerSdp?: string): Promise<void> {
+    const answer = parseMsrpMedia(answerSdp);
+    const offer = parseMsrpMedia(offerSdp ?? this.#offers.get(session) ?? this.offer(session));
+    await this.#go(session, answer, "offerer", whoConnects(offer, answer));
+  }
+
+  async #go(
+    session: MsrpSession,
+    peer: MsrpMedia,
+    us: "offerer" | "answerer",
+    connector: "offerer" | "answerer",
+  ): Promise<void> {
+    const fingerprints = peer.fingerprints;
+    const work = connector === us
+      ? this.connect(session, peer.path, { fingerprints })
+      : this.accept(session, peer.path);
+    // The caller watches `session.ready`; a failure also closes the session.
+    await work.catch((error) => {
+      session.close(error);
+      throw error;
+    });
+  }
+
+  /** Closes every session and connection and stops listening. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#relay?.client.close();
+    this.#listener?.close();
+    for (const s of this.#sessions) s.close();
+    const all = this.connections;
+    for (const c of all) c.close();
+    for (const t of this.#idleTimers.values()) this.#clock.clearTimer(t);
+    await Promise.all(all.map((c) => c.closed));
+  }
+
+  // ---- connections ----
+
+  /** The connection to `uri`'s host, port and scheme: reused if open (§5.4), else opened. */
+  #connection(
+    uri: MsrpUri,
+    options: { fingerprints?: readonly Fingerprint[] },
+  ): Promise<MsrpConnection> {
+    const key = uri.connectionKey;
+    const existing = this.#connections.get(key);
+    if (existing !== undefined) return existing;
+    const opening = this.#openConnection(uri, options);
+    this.#connections.set(key, opening);
+    opening.then(
+      (connection) =>
+        connection.closed.then(() => {
+          if (this.#connections.get(key) === opening) this.#connections.delete(key);
+        }),
+      () => {
+        if (this.#connections.get(key) === opening) this.#connections.delete(key);
+      },
+    );
+    return opening;
+  }
+
+  async #openConnection(
+    uri: MsrpUri,
+    options: { fingerprints?: readonly Fingerprint[] },
+  ): Promise<MsrpConnection> {
+    const transport = await (this.#options.connect ?? ((u, o) => this.#open(u, o)))(uri, options);
+    const connection = new MsrpConnection(transport, {
+      directory: this.directory,
+      clock: this.#clock,
+      logger: this.#logger,
+    });
+    this.#opened.add(connection);
+    connection.closed.then(() => this.#opened.delete(connection));
+    return connection;
+  }
+
+  /**
+   * Opens TCP for msrp and TLS for msrps (RFC 4975 §6, §14.2). TLS first
+   * checks the certificate chain and name (§5.4); if that fails and the
+   * peer's SDP gave fingerprints, the certificate may instead match one of
+   * them (§14.4: peer-to-peer with self-signed certificates).
+   */
+  async #open(
+    uri: MsrpUri,
+    options: { fingerprints?: readonly Fingerprint[] },
+  ): Promise<MsrpTransport> {
+    const address = { hostname: uri.host, port: uri.port ?? 2855 }; // 2855: RFC 4975 §15.4
+    if (!uri.secure) return await connectTcp(address);
+    try {
+      return await connectTls(address, { hostname: uri.host, caCerts: this.#options.caCerts });
+    } catch (error) {
+      const untrusted = error instanceof MsrpError && error.code === "tls-untrusted";
+      if (!untrusted || !options.fingerprints || options.fingerprints.length === 0) throw error;
+      return await connectTls(address, { hostname: uri.host, fingerprint: options.fingerprints });
+    }
+  }
+
+  async #acceptLoop(listener: MsrpListener): Promise<void> {
+    try {
+      for await (const transport of listener) {
+        const connection = new MsrpConnection(transport, {
+          directory: this.directory,
+          clock: this.#clock,
+          logger: this.#logger,
+        });
+        this.#accepted.add(connection);
+        connection.closed.then(() => this.#accepted.delete(connection));
+        // A connection that never binds a session is closed when idle.
+        this.#armIdle(connection);
+      }
+    } catch (error) {
+      if (!this.#closed) this.#logger("error", "listener failed", { error: String(error) });
+    }
+  }
+
+  #attach(connection: MsrpConnection, session: MsrpSession): void {
+    this.#disarmIdle(connection);
+    connection.attach(session);
+  }
+
+  #sessionEnded(session: MsrpSession): void {
+    this.#sessions.delete(session);
+    this.directory.delete(session);
+    const connection = session.connection;
+    if (
+      connection !== undefined && connection !== this.#relay?.connection &&
+      connection.sessions.length === 0
+    ) {
+      this.#armIdle(connection);
+    }
+  }
+
+  #armIdle(connection: MsrpConnection): void {
+    this.#disarmIdle(connection);
+    const timer = this.#clock.setTimer(() => {
+      this.#idleTimers.delete(connection);
+      if (connection.sessions.length === 0) connection.close();
+    }, this.#options.idleTimeout ?? 60_000);
+    this.#idleTimers.set(connection, timer);
+  }
+
+  #disarmIdle(connection: MsrpConnection): void {
+    const timer = this.#idleTimers.get(connection);
+    if (timer !== undefined) this.#clock.clearTimer(timer);
+    this.#idleTimers.delete(connection);
+  }
+}
+
+/** The DER bytes of the first certificate in a PEM text. */
+function pemToDer(pem: string): Uint8Array {
+  const m = /-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/.exec(pem);
+  if (m === null) throw new MsrpError("bad-certificate", "no PEM certificate found");
+  const bin = atob(m[1].replace(/\s+/g, ""));
+  const der = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) der[i] = bin.charCodeAt(i);
+  return der;
+}

@@ -1,0 +1,105 @@
+/**
+ * The relay on real sockets (RFC 4976 §6.1, §8, §9.2).
+ *
+ * {@linkcode MsrpRelay} is handed connections and knows nothing of sockets;
+ * this module gives it TCP and TLS listeners as configured, opens next-hop
+ * connections (TLS for `msrps:` URIs, port 2855 when a URI has none,
+ * §8), and names a peer relay by the DNS name in its client certificate when
+ * that certificate chains up to the configured CA (mutual TLS, §6.1).
+ *
+ * ```ts
+ * import { loadRelayConfig, serveRelay } from "@msrp/msrp/relay";
+ * const server = await serveRelay(await loadRelayConfig("relay.json"));
+ * ```
+ *
+ * @module
+ */
+
+import { X509Certificate } from "node:crypto";
+import { connectTcp, listenTcp } from "../transport/tcp.ts";
+import { connectTls, listenTls, type TlsTransport } from "../transport/tls.ts";
+import type { MsrpTransport } from "../transport/types.ts";
+import type { MsrpUri } from "../wire/uri.ts";
+import type { RelayConfig } from "./config.ts";
+import {
+  consoleRelayLogger,
+  type RelayClock,
+  type RelayLogger,
+  type RelayServer,
+  startRelay,
+} from "./relay.ts";
+
+/** The MSRP port registered with IANA (RFC 4975 §15.4), used when a URI names none. */
+export const MSRP_PORT = 2855;
+
+/** Options of {@linkcode serveRelay}. */
+export interface ServeRelayOptions {
+  /** Extra roots (PEM) trusted when connecting to next-hop relays. */
+  caCerts?: string[];
+  /** Where log events go. Default: warnings and errors to stderr. */
+  logger?: RelayLogger;
+  /** Where time comes from (tests). */
+  clock?: RelayClock;
+}
+
+/**
+ * The DNS names in a certificate's SubjectAltName.
+ *
+ * @param der the certificate, DER form
+ */
+export function certificateDnsNames(der: Uint8Array): string[] {
+  const alt = new X509Certificate(der).subjectAltName ?? "";
+  return alt.split(/,\s*/).filter((n) => n.startsWith("DNS:")).map((n) => n.slice(4).toLowerCase());
+}
+
+/**
+ * Starts a relay on the configured addresses.
+ *
+ * @param config a checked configuration (see `resolveRelayConfig`, `loadRelayConfig`)
+ * @param options trusted roots for next hops, logger, clock
+ * @throws {MsrpError} `listen-failed` when an address cannot be bound
+ */
+export async function serveRelay(
+  config: RelayConfig,
+  options: ServeRelayOptions = {},
+): Promise<RelayServer> {
+  const tls = config.tls === undefined ? undefined : {
+    cert: await Deno.readTextFile(config.tls.certFile),
+    key: await Deno.readTextFile(config.tls.keyFile),
+    ca: config.tls.caFile === undefined ? undefined : await Deno.readTextFile(config.tls.caFile),
+  };
+  const caCerts = [...(options.caCerts ?? []), ...(tls?.ca ? [tls.ca] : [])];
+  return await startRelay(config, {
+    clock: options.clock,
+    logger: options.logger ?? consoleRelayLogger("warn"),
+    listen: async (listen) => {
+      if (!listen.tls) return listenTcp({ hostname: listen.hostname, port: listen.port });
+      if (tls === undefined) throw new Error("a TLS listener needs tls.certFile and tls.keyFile");
+      // Ask peers for certificates only when there is a CA to check relays against.
+      return await listenTls({
+        hostname: listen.hostname,
+        port: listen.port,
+        cert: tls.cert,
+        key: tls.key,
+        requestClientCertificate: tls.ca !== undefined,
+        caCerts: tls.ca === undefined ? undefined : [tls.ca],
+      });
+    },
+    connect: (uri: MsrpUri): Promise<MsrpTransport> => {
+      const address = { hostname: uri.host, port: uri.port ?? MSRP_PORT };
+      if (!uri.secure) return connectTcp(address);
+      // Relay to relay over TLS, presenting our certificate (RFC 4976 §9.2).
+      return connectTls(address, {
+        hostname: uri.host,
+        caCerts: caCerts.length > 0 ? caCerts : undefined,
+        cert: tls?.ca !== undefined ? tls.cert : undefined,
+        key: tls?.ca !== undefined ? tls.key : undefined,
+      });
+    },
+    identifyPeer: (transport: MsrpTransport): string | undefined => {
+      const t = transport as Partial<TlsTransport>;
+      if (t.peerAuthorized !== true || t.peerCertificate === undefined) return undefined;
+      return certificateDnsNames(t.peerCertificate)[0];
+    },
+  });
+}

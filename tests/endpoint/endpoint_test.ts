@@ -1,0 +1,267 @@
+// Endpoints over real loopback sockets: the four cases (calling/answering,
+// direct/through a relay), TLS with a CA or a fingerprint (§14.4), IPv6,
+// connection reuse (§5.4), bind timeout, idle close, relay AUTH failures.
+
+import assert from "node:assert/strict";
+import {
+  ManualClock,
+  MsrpEndpoint,
+  MsrpError,
+  type MsrpSession,
+  RelayAuthError,
+} from "../../mod.ts";
+import { resolveRelayConfig, serveRelay } from "../../lib/relay/mod.ts";
+
+const CERTS = new URL("../fixtures/certs/", import.meta.url);
+const read = (name: string) => Deno.readTextFileSync(new URL(name, CERTS));
+const CA = read("ca.pem");
+const SERVER = { cert: read("server.pem"), key: read("server.key") };
+const SELF_SIGNED = { cert: read("selfsigned.pem"), key: read("selfsigned.key") };
+
+function bytes(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i += 65536) {
+    crypto.getRandomValues(out.subarray(i, Math.min(n, i + 65536)));
+  }
+  return out;
+}
+
+/** Offer from `a`'s endpoint, answer from `b`'s; both bound when this resolves. */
+async function negotiate(
+  ea: MsrpEndpoint,
+  a: MsrpSession,
+  eb: MsrpEndpoint,
+  b: MsrpSession,
+): Promise<void> {
+  const answer = await eb.answer(b, ea.offer(a));
+  await ea.completeOffer(a, answer);
+  await b.ready;
+}
+
+async function exchange(a: MsrpSession, b: MsrpSession): Promise<void> {
+  const file = bytes(1_000_000);
+  const [sent, text] = await Promise.all([
+    a.send("Hello Bob", { successReport: true }),
+    b.nextMessage().then((m) => m!.text()),
+  ]);
+  assert.equal(sent.confirmedBy, "report");
+  assert.equal(text, "Hello Bob");
+  const [back, reply] = await Promise.all([
+    b.send("Hi Alice"),
+    a.nextMessage().then((m) => m!.text()),
+  ]);
+  assert.equal(back.status, 200);
+  assert.equal(reply, "Hi Alice");
+  const [fileSent, fileGot] = await Promise.all([
+    a.send(file, { successReport: true, contentType: "application/octet-stream" }),
+    b.nextMessage().then((m) => m!.bytes()),
+  ]);
+  assert.equal(fileSent.bytesConfirmed, file.length);
+  assert.deepEqual(fileGot, file);
+}
+
+Deno.test("direct over TCP: offer, answer, messages both ways and a file", async () => {
+  const alice = await MsrpEndpoint.start({ port: 0 });
+  const bob = await MsrpEndpoint.start({ port: 0 });
+  const a = alice.createSession();
+  const b = bob.createSession();
+  await negotiate(alice, a, bob, b);
+  await exchange(a, b);
+  await alice.close();
+  await bob.close();
+});
+
+Deno.test("direct over TLS (msrps) with a CA-signed certificate", async () => {
+  const alice = await MsrpEndpoint.start({
+    host: "localhost",
+    bindAddress: "127.0.0.1",
+    port: 0,
+    tls: SERVER,
+    caCerts: [CA],
+  });
+  const bob = await MsrpEndpoint.start({
+    host: "localhost",
+    bindAddress: "127.0.0.1",
+    port: 0,
+    tls: SERVER,
+    caCerts: [CA],
+  });
+  const a = alice.createSession();
+  const b = bob.createSession();
+  assert.equal(a.localUri.scheme, "msrps");
+  const offer = alice.offer(a);
+  assert.match(offer, /^m=message \d+ TCP\/TLS\/MSRP \*\r$/m);
+  assert.match(offer, /^a=fingerprint:sha-256 [0-9A-F:]+\r$/m);
+  await negotiate(alice, a, bob, b);
+  await exchange(a, b);
+  await alice.close();
+  await bob.close();
+});
+
+Deno.test("msrps with a self-signed certificate: accepted only through the SDP fingerprint (§14.4)", async () => {
+  const alice = await MsrpEndpoint.start({
+    host: "localhost",
+    bindAddress: "127.0.0.1",
+    port: 0,
+    tls: SELF_SIGNED,
+  });
+  const bob = await MsrpEndpoint.start({
+    host: "localhost",
+    bindAddress: "127.0.0.1",
+    port: 0,
+    tls: SELF_SIGNED,
+  });
+  const a = alice.createSession();
+  const b = bob.createSession();
+  await negotiate(alice, a, bob, b);
+  const [sent, text] = await Promise.all([
+    a.send("over self-signed TLS"),
+    b.nextMessage().then((m) => m!.text()),
+  ]);
+  assert.equal(sent.status, 200);
+  assert.equal(text, "over self-signed TLS");
+  // Without the fingerprint (a new endpoint, so no connection to reuse) it is refused.
+  const carol = await MsrpEndpoint.start({ host: "localhost" });
+  await assert.rejects(
+    carol.connect(carol.createSession(), [bob.createSession().localUri]),
+    (e: unknown) => e instanceof MsrpError && e.code === "tls-untrusted",
+  );
+  await carol.close();
+  await alice.close();
+  await bob.close();
+});
+
+Deno.test("direct over IPv6 loopback", async () => {
+  const alice = await MsrpEndpoint.start({ host: "::1", port: 0 });
+  const bob = await MsrpEndpoint.start({ host: "::1", port: 0 });
+  const a = alice.createSession();
+  const b = bob.createSession();
+  assert.equal(b.localUri.toString().startsWith("msrp://[::1]:"), true);
+  await negotiate(alice, a, bob, b);
+  const [sent, text] = await Promise.all([a.send("v6"), b.nextMessage().then((m) => m!.text())]);
+  assert.equal(sent.status, 200);
+  assert.equal(text, "v6");
+  await alice.close();
+  await bob.close();
+});
+
+Deno.test("sessions to the same host, port and scheme share one connection (§5.4)", async () => {
+  const alice = await MsrpEndpoint.start({ port: 0 });
+  const bob = await MsrpEndpoint.start({ port: 0 });
+  const pairs = await Promise.all([0, 1, 2].map(async () => {
+    const a = alice.createSession();
+    const b = bob.createSession();
+    await negotiate(alice, a, bob, b);
+    return [a, b] as const;
+  }));
+  assert.equal(alice.connections.length, 1);
+  assert.equal(new Set(pairs.map(([a]) => a.connection)).size, 1);
+  for (const [i, [a, b]] of pairs.entries()) {
+    const [, text] = await Promise.all([
+      a.send(`session ${i}`),
+      b.nextMessage().then((m) => m!.text()),
+    ]);
+    assert.equal(text, `session ${i}`);
+  }
+  await alice.close();
+  await bob.close();
+});
+
+Deno.test("a passive session whose peer never binds times out clearly", async () => {
+  const clock = new ManualClock();
+  const bob = await MsrpEndpoint.start({ port: 0, clock, bindTimeout: 5000 });
+  const b = bob.createSession();
+  const waiting = bob.accept(b, ["msrp://127.0.0.1:9/nobodyHere0001;tcp"]);
+  clock.advance(5000);
+  await assert.rejects(
+    waiting,
+    (e: unknown) => e instanceof MsrpError && e.code === "bind-timeout",
+  );
+  assert.ok((await b.closed).error);
+  await bob.close();
+});
+
+Deno.test("a connection without sessions is closed once idle", async () => {
+  const clock = new ManualClock();
+  const alice = await MsrpEndpoint.start({ port: 0, clock, idleTimeout: 60_000 });
+  const bob = await MsrpEndpoint.start({ port: 0 });
+  const a = alice.createSession();
+  const b = bob.createSession();
+  await negotiate(alice, a, bob, b);
+  const connection = a.connection!;
+  a.close();
+  await a.closed;
+  clock.advance(59_999);
+  assert.equal(connection.ended, false);
+  clock.advance(1);
+  await connection.closed;
+  assert.equal(alice.connections.length, 0);
+  await alice.close();
+  await bob.close();
+});
+
+Deno.test("an unreachable peer is a clear, typed error", async () => {
+  const alice = await MsrpEndpoint.start();
+  const a = alice.createSession();
+  const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (free.addr as Deno.NetAddr).port;
+  free.close();
+  await assert.rejects(
+    alice.connect(a, [`msrp://127.0.0.1:${port}/gone00000001;tcp`]),
+    (e: unknown) =>
+      e instanceof MsrpError && e.code === "connect-refused" &&
+      e.message.includes(`127.0.0.1:${port}`),
+  );
+  await alice.close();
+});
+
+// ---- through a relay (RFC 4976) ----
+
+async function relay() {
+  const config = resolveRelayConfig({
+    host: "localhost",
+    listen: [{ hostname: "127.0.0.1", port: 0, tls: true }],
+    tls: {
+      certFile: new URL("server.pem", CERTS).pathname,
+      keyFile: new URL("server.key", CERTS).pathname,
+    },
+    users: { alice: { password: "alice-secret" }, bob: { password: "bob-secret" } },
+  });
+  const server = await serveRelay(config, { logger: () => {} });
+  const port = server.listeners[0].addr!.port;
+  return { server, uri: `msrps://localhost:${port};tcp` };
+}
+
+Deno.test("both endpoints through a TLS relay: AUTH, Use-Path, SDP paths, messages and a file", async () => {
+  const { server, uri } = await relay();
+  const alice = await MsrpEndpoint.start({
+    relays: [{ uri, username: "alice", password: "alice-secret" }],
+    caCerts: [CA],
+  });
+  const bob = await MsrpEndpoint.start({
+    relays: [{ uri, username: "bob", password: "bob-secret" }],
+    caCerts: [CA],
+  });
+  assert.equal(alice.usePath.length, 1);
+  const a = alice.createSession();
+  const b = bob.createSession();
+  // RFC 4976 §5.1: a=path is the Use-Path reversed, then our own URI.
+  assert.deepEqual(alice.path(a).map(String), [alice.usePath[0].toString(), a.localUri.toString()]);
+  await negotiate(alice, a, bob, b);
+  assert.equal(a.remotePath.length, 3, "To-Path: our relay, Bob's relay URI, Bob");
+  await exchange(a, b);
+  await alice.close();
+  await bob.close();
+  await server.close();
+});
+
+Deno.test("a wrong relay password is a RelayAuthError naming the relay", async () => {
+  const { server, uri } = await relay();
+  await assert.rejects(
+    MsrpEndpoint.start({ relays: [{ uri, username: "alice", password: "wrong" }], caCerts: [CA] }),
+    (e: unknown) =>
+      e instanceof RelayAuthError && e.status === 401 && e.code === "auth-rejected" &&
+      e.relay === uri,
+  );
+  await server.close();
+});
