@@ -196,9 +196,15 @@ export class MsrpEndpoint {
     return this.#port === undefined ? undefined : { hostname: this.#host, port: this.#port };
   }
 
-  /** Whether our URIs are msrps. */
+  /**
+   * Whether our URIs are msrps: when we listen with TLS, or reach the world
+   * through a relay over TLS (as in the examples of RFC 4976 §5.1).
+   */
   get secure(): boolean {
-    return this.#options.tls !== undefined;
+    if (this.#options.tls !== undefined) return true;
+    const first = this.#options.relays?.[0]?.uri;
+    if (first === undefined) return false;
+    return (typeof first === "string" ? MsrpUri.parse(first) : first).secure;
   }
 
   /** The Use-Path our relays gave us (empty without relays). */
