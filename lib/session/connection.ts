@@ -85,6 +85,19 @@ export class SessionDirectory {
   }
 }
 
+/** The last path text parsed and its URIs. */
+class PathCache {
+  #text = "";
+  #uris: MsrpUri[] = [];
+  parse(text: string): MsrpUri[] {
+    if (text !== this.#text) {
+      this.#uris = parsePath(text);
+      this.#text = text;
+    }
+    return this.#uris;
+  }
+}
+
 /** Options of an {@linkcode MsrpConnection}. */
 export interface ConnectionOptions {
   /** Sessions that requests arriving here may bind (the passive side). */
@@ -121,6 +134,9 @@ export class MsrpConnection {
   readonly logger: Logger;
 
   readonly #directory: SessionDirectory | undefined;
+  // The chunks of one message carry the same paths: parse each text once.
+  readonly #toCache = new PathCache();
+  readonly #fromCache = new PathCache();
   readonly #sessions = new Map<string, object>();
   #inbound: { tid: string; port: SessionPort | undefined } | undefined;
   #ended = false;
@@ -319,8 +335,8 @@ export class MsrpConnection {
     let toPath: MsrpUri[];
     let fromPath: MsrpUri[];
     try {
-      toPath = parsePath(request.headers.get("To-Path")!);
-      fromPath = parsePath(request.headers.get("From-Path")!);
+      toPath = this.#toCache.parse(request.headers.get("To-Path")!);
+      fromPath = this.#fromCache.parse(request.headers.get("From-Path")!);
     } catch (error) {
       this.logger("info", "request with a malformed path", {
         tid: request.tid,
