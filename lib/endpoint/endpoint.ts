@@ -48,6 +48,7 @@ import { MsrpConnection, SessionDirectory } from "../session/connection.ts";
 import { MsrpSession, type SessionOptions } from "../session/session.ts";
 import { connectTcp, listenTcp, type MsrpListener } from "../transport/tcp.ts";
 import { connectTls, listenTls } from "../transport/tls.ts";
+import { connectWebSocket, listenWebSocket } from "../transport/websocket.ts";
 import type { MsrpTransport, NetAddress } from "../transport/types.ts";
 import { newSessionId } from "../wire/ids.ts";
 import { MsrpUri } from "../wire/uri.ts";
@@ -74,6 +75,12 @@ export interface EndpointOptions {
   port?: number;
   /** Listen with TLS (msrps) using this certificate and key. */
   tls?: TlsIdentity;
+  /**
+   * Listen on WebSocket instead of TCP (RFC 7977): our URIs then carry the
+   * `ws` transport. Plain `ws:` without `tls` is for tests only (§5.1
+   * requires TLS).
+   */
+  webSocket?: boolean;
   /** Extra trusted roots (PEM) for msrps connections we open. */
   caCerts?: string[];
   /** Relays to use, innermost first (RFC 4976 §5.1). */
@@ -167,7 +174,15 @@ export class MsrpEndpoint {
     if (o.tls) this.#fingerprints = [computeFingerprint(pemToDer(o.tls.cert))];
     if (o.port !== undefined) {
       const hostname = o.bindAddress ?? this.#host;
-      this.#listener = o.tls
+      this.#listener = o.webSocket
+        ? listenWebSocket({
+          hostname,
+          port: o.port,
+          cert: o.tls?.cert,
+          key: o.tls?.key,
+          insecure: !o.tls,
+        })
+        : o.tls
         ? await listenTls({ hostname, port: o.port, cert: o.tls.cert, key: o.tls.key })
         : listenTcp({ hostname, port: o.port });
       this.#port = this.#listener.addr.port;
@@ -223,7 +238,7 @@ export class MsrpEndpoint {
       host: this.#host,
       port: this.#port ?? 9, // RFC 6135 §4.2.2: port 9 for an endpoint that does not listen
       sessionId,
-      transport: "tcp",
+      transport: this.#options.webSocket ? "ws" : "tcp",
     });
   }
 
@@ -460,6 +475,12 @@ export class MsrpEndpoint {
     options: { fingerprints?: readonly Fingerprint[] },
   ): Promise<MsrpTransport> {
     const address = { hostname: uri.host, port: uri.port ?? 2855 }; // 2855: RFC 4975 §15.4
+    if (uri.transport.toLowerCase() === "ws") {
+      // RFC 7977: the URI's authority names the WebSocket server.
+      const host = uri.hostKind === "ipv6" ? `[${uri.host}]` : uri.host;
+      const url = `${uri.secure ? "wss" : "ws"}://${host}:${address.port}/`;
+      return await connectWebSocket(url, { caCerts: this.#options.caCerts, insecure: !uri.secure });
+    }
     if (!uri.secure) return await connectTcp(address);
     try {
       return await connectTls(address, { hostname: uri.host, caCerts: this.#options.caCerts });

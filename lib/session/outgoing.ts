@@ -44,6 +44,12 @@ export interface ChunkingOptions {
   maxChunkSize?: number;
   /** Send fixed 2048-octet, non-interruptible chunks instead (§7.1.1). Default false. */
   fixedChunks?: boolean;
+  /**
+   * Write every chunk whole, in one piece, up to `maxChunkSize`: for
+   * transports that carry one chunk per message (WebSocket, RFC 7977 §5.1).
+   * Set automatically on such transports. Default false.
+   */
+  wholeChunks?: boolean;
   /** Octets written per scheduler turn: the most a waiting message waits for. Default 256 KiB. */
   pieceSize?: number;
 }
@@ -240,18 +246,20 @@ export class OutgoingMessage {
         const start = this.#source.position;
         const size = this.#source.size;
         const left = size === undefined ? undefined : size - start;
-        if (
-          this.#options.chunking.fixedChunks || (left !== undefined && left <= INTERRUPTIBLE_ABOVE)
-        ) {
-          // A non-interruptible chunk (§7.1.1): read its bytes first, so that
-          // its Byte-Range states exactly what it carries.
-          const body = await this.#readFully(
-            Math.min(INTERRUPTIBLE_ABOVE, left ?? INTERRUPTIBLE_ABOVE),
-          );
+        const { fixedChunks, wholeChunks } = this.#options.chunking;
+        if (fixedChunks || wholeChunks || (left !== undefined && left <= INTERRUPTIBLE_ABOVE)) {
+          // A chunk written in one piece: a non-interruptible one (§7.1.1),
+          // or a whole chunk for a transport that carries one chunk per
+          // message (RFC 7977 §5.1). Its bytes are read first, so that its
+          // Byte-Range states exactly what it carries.
+          const most = wholeChunks && !fixedChunks ? this.#maxChunk : INTERRUPTIBLE_ABOVE;
+          const body = await this.#readFully(Math.min(most, left ?? most));
           if (this.#failure !== undefined) return this.#abortPiece();
           const end = start + body.length;
           const last = this.#source.done || end === size;
-          const chunk = this.#openChunk(start, String(end), size ?? (last ? end : undefined));
+          // §5.1: a chunk over 2048 octets is interruptible (range end "*").
+          const rangeEnd = body.length > INTERRUPTIBLE_ABOVE ? "*" : String(end);
+          const chunk = this.#openChunk(start, rangeEnd, size ?? (last ? end : undefined));
           chunk.written = body.length;
           this.#sent += body.length;
           return this.#piece(chunk, body, last ? "$" : "+", 0);

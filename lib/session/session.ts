@@ -307,6 +307,7 @@ export class MsrpSession {
       chunking: {
         maxChunkSize: chunking.maxChunkSize ?? (relayed ? RELAYED_MAX_CHUNK : DIRECT_MAX_CHUNK),
         fixedChunks: chunking.fixedChunks ?? false,
+        wholeChunks: chunking.wholeChunks ?? connection.transport.frameAligned === true,
         pieceSize: chunking.pieceSize ?? 256 * 1024,
       },
     });

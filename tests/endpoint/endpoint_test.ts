@@ -145,6 +145,34 @@ Deno.test("direct over IPv6 loopback", async () => {
   await bob.close();
 });
 
+Deno.test("over WebSocket (RFC 7977): one chunk per message, a file in whole chunks", async () => {
+  const alice = await MsrpEndpoint.start({ port: 0, webSocket: true });
+  const bob = await MsrpEndpoint.start({
+    port: 0,
+    webSocket: true,
+    session: { chunking: { maxChunkSize: 65536 } },
+  });
+  const a = alice.createSession({ chunking: { maxChunkSize: 65536 } });
+  const b = bob.createSession();
+  assert.equal(a.localUri.transport, "ws");
+  await negotiate(alice, a, bob, b);
+  assert.equal(a.connection!.transport.frameAligned, true);
+  const writes: number[] = [];
+  a.connection!.scheduler.onwrite = (f) => {
+    if (f.kind === "request" && f.body !== null) {
+      writes.push(f.flag === undefined ? -1 : f.body.length);
+    }
+  };
+  const file = bytes(300_000);
+  const [sent, got] = await Promise.all([a.send(file), b.nextMessage().then((m) => m!.bytes())]);
+  assert.equal(sent.bytesConfirmed, 300_000);
+  assert.deepEqual(got, file);
+  assert.ok(!writes.includes(-1), "every chunk went out whole");
+  assert.deepEqual(writes, [65536, 65536, 65536, 65536, 37856]);
+  await alice.close();
+  await bob.close();
+});
+
 Deno.test("sessions to the same host, port and scheme share one connection (§5.4)", async () => {
   const alice = await MsrpEndpoint.start({ port: 0 });
   const bob = await MsrpEndpoint.start({ port: 0 });
