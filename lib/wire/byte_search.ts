@@ -13,8 +13,12 @@
  * @module
  */
 
-/** Below this many candidate positions a plain scan beats building a skip table. */
-const SMALL = 512;
+/**
+ * Below this many candidate positions a plain scan beats building a skip
+ * table. The table is rebuilt for every new transaction id, so the decoder
+ * pays for it once per frame: it must pay back within a short body.
+ */
+const SMALL = 64;
 
 /**
  * A byte pattern that can be searched for quickly and repeatedly. The
@@ -74,10 +78,6 @@ export class BytePattern {
     if (lastStart > h.length - m) lastStart = h.length - m;
     if (from > lastStart) return -1;
     if (lastStart - from < SMALL) return this.#findShort(h, from, lastStart);
-    // Most bodies are short: look near `from` before building the skip table.
-    const near = this.#findShort(h, from, from + SMALL);
-    if (near >= 0) return near;
-    from += SMALL + 1;
     const shift = this.#skipTable();
     const last = p[m - 1];
     const first = p[0];

@@ -64,16 +64,21 @@ const SKIP = 3; // discarding a malformed frame up to its end-line
 const FAILED = 4; // framing lost; all further input is ignored
 
 /** Characters of `ident` after the first (§9): ALPHANUM . - + % = */
-const IDENT_CHAR = new Uint8Array(128);
+const IDENT_CHAR = new Uint8Array(256); // 256 entries: any byte indexes it, no range check
 for (let c = 48; c <= 57; c++) IDENT_CHAR[c] = 1;
 for (let c = 65; c <= 90; c++) IDENT_CHAR[c] = 1;
 for (let c = 97; c <= 122; c++) IDENT_CHAR[c] = 1;
 for (const c of ".-+%=") IDENT_CHAR[c.charCodeAt(0)] = 1;
 
 /** `token` characters (§9), allowed in a header field name after its first letter. */
-const TOKEN_CHAR = new Uint8Array(128);
+const TOKEN_CHAR = new Uint8Array(256);
 for (let c = 0x21; c <= 0x7e; c++) TOKEN_CHAR[c] = 1;
 for (const c of '"(),/:;<=>?@[\\]{}') TOKEN_CHAR[c.charCodeAt(0)] = 0;
+
+/** Bytes of an ASCII `hval` (§9 utf8text): printable ASCII and HTAB. */
+const VALUE_CHAR = new Uint8Array(256);
+for (let c = 0x20; c <= 0x7e; c++) VALUE_CHAR[c] = 1;
+VALUE_CHAR[HTAB] = 1;
 
 /** The longest transaction id accepted. §9 allows 32; some stacks send UUIDs (36). */
 const MAX_TID = 64;
@@ -89,6 +94,18 @@ function isAlpha(c: number): boolean {
 
 function isAlnum(c: number): boolean {
   return isAlpha(c) || (c >= 48 && c <= 57);
+}
+
+/** `to-path` and `from-path` in lower case, to spot the §7.1 mandatory fields as they are read. */
+const TO_PATH = new Uint8Array([116, 111, 45, 112, 97, 116, 104]);
+const FROM_PATH = new Uint8Array([102, 114, 111, 109, 45, 112, 97, 116, 104]);
+
+/** Whether the token `b[s..e)` is `lower` in any case (RFC 5234 §2.3). */
+function isName(b: Uint8Array, s: number, e: number, lower: Uint8Array): boolean {
+  if (e - s !== lower.length) return false;
+  // OR 0x20 lowers a letter; in a token no other byte becomes a letter or "-" by it.
+  for (let k = 0; k < lower.length; k++) if ((b[s + k] | 0x20) !== lower[k]) return false;
+  return true;
 }
 
 function isFlag(c: number): boolean {
@@ -184,6 +201,9 @@ export class FrameParser {
   #names: string[] = [];
   #values: string[] = [];
   #headers: HeaderList | undefined;
+  // Noted as the fields are read, so the §7.1 check needs no search of the list.
+  #hasToPath = false;
+  #hasFromPath = false;
 
   // Header text is not decoded line by line: the ASCII spans of the tid and
   // of each name and value are noted, and decoded with one TextDecoder call
@@ -264,6 +284,10 @@ export class FrameParser {
   // ---- start line and header section (line by line) ----
 
   #headStep(chunk: Uint8Array, pos: number, emit: FrameSink): number {
+    if (this.#state === HEAD && this.#lineLen === 0) {
+      const next = this.#fastHeaderLine(chunk, pos, emit);
+      if (next >= 0) return next;
+    }
     // Head lines are short: a plain loop finds their LF faster than a call
     // to the native indexOf, whose fixed cost dominates for 40-byte lines.
     const n = chunk.length;
@@ -339,6 +363,8 @@ export class FrameParser {
     this.#names = [];
     this.#values = [];
     this.#headers = undefined;
+    this.#hasToPath = false;
+    this.#hasFromPath = false;
     this.#spans.length = 0;
     this.#spanBuf = undefined;
     this.#tidSpan = false;
@@ -362,7 +388,7 @@ export class FrameParser {
         this.#lineOffset,
       );
     }
-    while (i < e && b[i] < 128 && IDENT_CHAR[b[i]] === 1) i++;
+    while (i < e && IDENT_CHAR[b[i]] === 1) i++;
     if (i - (s + 5) > MAX_TID) {
       return this.#fail(
         emit,
@@ -453,7 +479,7 @@ export class FrameParser {
       );
     }
     let colon = s + 1;
-    while (colon < e && b[colon] < 128 && TOKEN_CHAR[b[colon]] === 1) colon++;
+    while (colon < e && TOKEN_CHAR[b[colon]] === 1) colon++;
     if (colon >= e || b[colon] !== COLON) {
       return this.#error(emit, "bad-header", "header field is not `name: value` (§9)");
     }
@@ -470,11 +496,57 @@ export class FrameParser {
         "header field value has a control character or bad UTF-8 (§9 utf8text)",
       );
     }
+    this.#addField(b, s, colon, vs, ve, kind === ASCII ? undefined : value, emit);
+  }
+
+  /**
+   * The usual header line, read in one pass: `hname ":" SP hval CRLF` with a
+   * printable ASCII value, wholly inside `chunk`. #headStep would first scan
+   * the line for its LF and then #headerLine would scan it again; on this
+   * path each byte is looked at once. Returns the index after the line, or
+   * -1 for anything else (the general path then reads the line from `pos`).
+   */
+  #fastHeaderLine(chunk: Uint8Array, pos: number, emit: FrameSink): number {
+    const n = chunk.length;
+    if (!isAlpha(chunk[pos])) return -1;
+    // CR and LF are not token characters, so the name scan stops at the line's end.
+    let colon = pos + 1;
+    while (colon < n && TOKEN_CHAR[chunk[colon]] === 1) colon++;
+    if (colon >= n || chunk[colon] !== COLON) return -1;
+    let vs = colon + 1;
+    while (vs < n && (chunk[vs] === SP || chunk[vs] === HTAB)) vs++;
+    // The value runs to the first byte that is not printable ASCII or HTAB.
+    let e = vs;
+    while (e < n && VALUE_CHAR[chunk[e]] === 1) e++;
+    if (e + 1 >= n || chunk[e] !== CR || chunk[e + 1] !== LF) return -1;
+    if (e - pos > this.#maxLine) return -1; // too long: the general path says so
+    let ve = e;
+    while (ve > vs && (chunk[ve - 1] === SP || chunk[ve - 1] === HTAB)) ve--;
+    this.#lineOffset = this.#base + pos;
+    this.#addField(chunk, pos, colon, vs, ve, undefined, emit);
+    return e + 2;
+  }
+
+  /**
+   * Adds the field whose name is `b[s..colon)` and value `b[vs..ve)`;
+   * `value` is the value already decoded, `undefined` when it is ASCII.
+   */
+  #addField(
+    b: Uint8Array,
+    s: number,
+    colon: number,
+    vs: number,
+    ve: number,
+    value: string | undefined,
+    emit: FrameSink,
+  ): void {
     const pending = (this.#spans.length - (this.#tidSpan ? 2 : 0)) / 4;
     if (this.#names.length + pending >= this.#maxHeaders) {
       return this.#error(emit, "too-many-headers", `more than ${this.#maxHeaders} header fields`);
     }
-    if (kind === ASCII && b !== this.#line) {
+    if (isName(b, s, colon, TO_PATH)) this.#hasToPath = true;
+    else if (isName(b, s, colon, FROM_PATH)) this.#hasFromPath = true;
+    if (value === undefined && b !== this.#line) {
       if (this.#spanBuf !== b) {
         this.#flushSpans();
         this.#spanBuf = b;
@@ -485,7 +557,7 @@ export class FrameParser {
     // Non-ASCII, or in the reused line buffer: decode now, after what is pending.
     this.#flushSpans();
     this.#names.push(ascii(b, s, colon));
-    this.#values.push(kind === ASCII ? ascii(b, vs, ve) : value);
+    this.#values.push(value ?? ascii(b, vs, ve));
   }
 
   /**
@@ -602,9 +674,8 @@ export class FrameParser {
 
   /** Every request names its path (§7.1: To-Path and From-Path are mandatory). */
   #checkPaths(emit: FrameSink): boolean {
-    const headers = this.#headerList();
-    this.#headers = headers;
-    if (!headers.has("To-Path") || !headers.has("From-Path")) {
+    this.#headers = this.#headerList();
+    if (!this.#hasToPath || !this.#hasFromPath) {
       this.#error(emit, "missing-path", "a request must have To-Path and From-Path (§7.1)");
       return false;
     }

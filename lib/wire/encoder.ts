@@ -18,6 +18,12 @@
  * body and end-line are written as one buffer (one copy of a small body is
  * cheaper than three writes); above it the body buffer is passed on as is.
  *
+ * A buffer costs more to allocate than to fill, so a small frame takes one
+ * allocation: its size is summed from the lengths of its texts, and the start
+ * line, header fields and end-line are written into it char by char. They are
+ * ASCII in practice; a frame with other text goes through `TextEncoder`
+ * instead, to the same bytes.
+ *
  * @module
  */
 
@@ -55,35 +61,110 @@ export interface FrameEncoderOptions {
 }
 
 const CRLF = "\r\n";
-const TID = /^[A-Za-z0-9][A-Za-z0-9.\-+%=]{0,63}$/;
-const METHOD = /^[A-Z]+$/;
-// deno-lint-ignore no-control-regex
-const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
-const FLAG_BYTES = new Set([0x24, 0x2b, 0x23]);
+const CR = 13;
+const LF = 10;
+const SP = 32;
+const DASH = 45;
+const COLON = 58;
 const BYTE_RANGE = /^(\d+)-(\d+|\*)\/(\d+|\*)$/;
+
+/** The longest transaction id accepted; §9 allows 32, some stacks send UUIDs (36). */
+const MAX_TID = 64;
+
+/** Characters of `ident` after the first (§9): ALPHANUM . - + % = */
+const IDENT_CHAR = new Uint8Array(128);
+for (let c = 48; c <= 57; c++) IDENT_CHAR[c] = 1;
+for (let c = 65; c <= 90; c++) IDENT_CHAR[c] = 1;
+for (let c = 97; c <= 122; c++) IDENT_CHAR[c] = 1;
+for (const c of ".-+%=") IDENT_CHAR[c.charCodeAt(0)] = 1;
+
+/** The seven dashes that open an end-line (§7.1). */
+const DASHES = new Uint8Array(7).fill(DASH);
 
 function misuse(message: string): MsrpError {
   return new MsrpError("bad-frame", message);
 }
 
-function checkStart(frame: Frame): void {
-  if (!TID.test(frame.tid)) {
+function isAlnum(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+}
+
+function isFlag(c: number): boolean {
+  return c === 0x24 || c === 0x2b || c === 0x23; // $ + #
+}
+
+// The checks below run for every frame, so they are char loops rather than
+// regular expressions (a regex call costs more than the whole loop).
+
+/** `transact-id = ident` (§9): an alphanumeric, then ALPHANUM . - + % =, 64 at most. */
+function isTransactionId(tid: string): boolean {
+  const n = tid.length;
+  if (n === 0 || n > MAX_TID || !isAlnum(tid.charCodeAt(0))) return false;
+  for (let i = 1; i < n; i++) {
+    const c = tid.charCodeAt(i);
+    if (c >= 128 || IDENT_CHAR[c] === 0) return false;
+  }
+  return true;
+}
+
+/** `method = 1*UPALPHA` (§9). */
+function isMethod(method: string): boolean {
+  if (method.length === 0) return false;
+  for (let i = 0; i < method.length; i++) {
+    const c = method.charCodeAt(i);
+    if (c < 65 || c > 90) return false;
+  }
+  return true;
+}
+
+/** Whether `s` holds a control character other than HTAB, which `utf8text` excludes (§9). */
+function hasControl(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c < SP && c !== 9) || c === 127) return true;
+  }
+  return false;
+}
+
+/** Checks the start line of a new frame; `tid` is its id as text. */
+function checkStart(frame: Frame, tid: string): void {
+  if (!isTransactionId(tid)) {
     throw misuse(`transaction id ${JSON.stringify(frame.tid)} is not an ident (§9)`);
   }
   if (frame.kind === "request") {
-    if (!METHOD.test(frame.method)) {
+    if (!isMethod(String(frame.method))) {
       throw misuse(`method ${JSON.stringify(frame.method)} is not 1*UPALPHA (§9)`);
     }
   } else {
     if (!Number.isInteger(frame.status) || frame.status < 0 || frame.status > 999) {
       throw misuse(`status ${frame.status} is not three digits (§9)`);
     }
-    if (CONTROL.test(frame.comment)) throw misuse("response comment contains a control character");
+    if (hasControl(String(frame.comment))) {
+      throw misuse("response comment contains a control character");
+    }
   }
 }
 
 function sameName(a: string, b: string): boolean {
   return a.length === b.length && (a === b || a.toLowerCase() === b.toLowerCase());
+}
+
+/** Whether the fields already stand as §7.1 wants: the paths first, Content-Type last. */
+function inWireOrder(names: readonly string[], withBody: boolean): boolean {
+  const n = names.length;
+  return n >= 2 && sameName(names[0], "To-Path") && sameName(names[1], "From-Path") &&
+    (!withBody || sameName(names[n - 1], "Content-Type"));
+}
+
+/** A field's place when the fields must be reordered: paths, others, Content-Type. */
+function rank(name: string, withBody: boolean): number {
+  return sameName(name, "To-Path")
+    ? 0
+    : sameName(name, "From-Path")
+    ? 1
+    : withBody && sameName(name, "Content-Type")
+    ? 3
+    : 2;
 }
 
 /**
@@ -103,22 +184,14 @@ export function formatHead(frame: Frame, tid: string, withBody: boolean): string
   const names = frame.headers.names();
   const values = frame.headers.values();
   const n = names.length;
-  const inOrder = n >= 2 && sameName(names[0], "To-Path") && sameName(names[1], "From-Path") &&
-    (!withBody || sameName(names[n - 1], "Content-Type"));
-  if (inOrder) {
+  if (inWireOrder(names, withBody)) {
     for (let i = 0; i < n; i++) s += names[i] + ": " + values[i] + CRLF;
     return s;
   }
-  const rank = (name: string): number =>
-    sameName(name, "To-Path")
-      ? 0
-      : sameName(name, "From-Path")
-      ? 1
-      : withBody && sameName(name, "Content-Type")
-      ? 3
-      : 2;
   for (let r = 0; r <= 3; r++) {
-    for (let i = 0; i < n; i++) if (rank(names[i]) === r) s += names[i] + ": " + values[i] + CRLF;
+    for (let i = 0; i < n; i++) {
+      if (rank(names[i], withBody) === r) s += names[i] + ": " + values[i] + CRLF;
+    }
   }
   return s;
 }
@@ -127,9 +200,173 @@ function endLine(tid: string, flag: ContinuationFlag): string {
   return `-------${tid}${flag}\r\n`;
 }
 
-/** `------- tid`: the part of the end-line that must not occur in a body (§7.1). */
-function endLinePattern(tid: string): BytePattern {
-  return new BytePattern(encodeUtf8("-------" + tid));
+// ---- writing text straight into the output buffer ----
+//
+// In ASCII each char is its byte, so no TextEncoder call (and no buffer of
+// its own) is needed; the first char that is not sends the frame down the
+// general path (see the module comment).
+
+/** Writes ASCII `s` at `at`; returns the index after it, or -1 if `s` is not ASCII text. */
+function putAscii(s: string, buf: Uint8Array, at: number): number {
+  if (at < 0 || typeof s !== "string") return -1; // not text: the general path stringifies it
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128) return -1;
+    buf[at + i] = c;
+  }
+  return at + s.length;
+}
+
+/** Writes `name ": " value CRLF` (§9 header-field); -1 if not ASCII. */
+function putField(name: string, value: string, buf: Uint8Array, at: number): number {
+  at = putAscii(name, buf, at);
+  if (at < 0) return -1;
+  buf[at] = COLON;
+  buf[at + 1] = SP;
+  at = putAscii(value, buf, at + 2);
+  if (at < 0) return -1;
+  buf[at] = CR;
+  buf[at + 1] = LF;
+  return at + 2;
+}
+
+/** Writes `"-------" tid flag CRLF` (§9 end-line); -1 if not ASCII. */
+function putEndLine(tid: string, flag: string, buf: Uint8Array, at: number): number {
+  buf.set(DASHES, at);
+  at = putAscii(flag, buf, putAscii(tid, buf, at + 7));
+  if (at < 0) return -1;
+  buf[at] = CR;
+  buf[at + 1] = LF;
+  return at + 2;
+}
+
+/**
+ * A frame's bytes in one buffer: start line and header section, then, with
+ * `withBody`, the blank line; `body` if given; and with `flag` the end-line
+ * (after a CRLF when a body section was opened).
+ */
+function frameBytes(
+  frame: Frame,
+  tid: string,
+  withBody: boolean,
+  body: Uint8Array | null,
+  flag: ContinuationFlag | undefined,
+): Uint8Array {
+  return asciiFrameBytes(frame, tid, withBody, body, flag) ??
+    utf8FrameBytes(frame, tid, withBody, body, flag);
+}
+
+/** {@linkcode frameBytes} for ASCII text, or `undefined` when some text is not ASCII. */
+function asciiFrameBytes(
+  frame: Frame,
+  tid: string,
+  withBody: boolean,
+  body: Uint8Array | null,
+  flag: ContinuationFlag | undefined,
+): Uint8Array | undefined {
+  if (flag !== undefined && typeof flag !== "string") return undefined;
+  const names = frame.headers.names();
+  const values = frame.headers.values();
+  const n = names.length;
+  // Sized as if every char were one byte; putAscii stops at any that is not.
+  let size = 5 + tid.length + 3; // "MSRP " tid SP ... CRLF
+  if (frame.kind === "request") {
+    if (typeof frame.method !== "string") return undefined;
+    size += frame.method.length;
+  } else {
+    if (typeof frame.comment !== "string") return undefined;
+    size += frame.comment === "" ? 3 : 4 + frame.comment.length;
+  }
+  for (let i = 0; i < n; i++) size += names[i].length + values[i].length + 4;
+  if (withBody) size += 2;
+  if (body !== null) size += body.length;
+  if (flag !== undefined) size += (withBody ? 2 : 0) + 9 + tid.length + flag.length;
+  const buf = new Uint8Array(size);
+
+  buf[0] = 77; // "MSRP "
+  buf[1] = 83;
+  buf[2] = 82;
+  buf[3] = 80;
+  buf[4] = SP;
+  let at = putAscii(tid, buf, 5);
+  if (at < 0) return undefined;
+  buf[at++] = SP;
+  if (frame.kind === "request") {
+    at = putAscii(frame.method, buf, at);
+    if (at < 0) return undefined;
+  } else {
+    const status = frame.status; // checked: an integer in 0..999
+    buf[at] = 48 + Math.floor(status / 100);
+    buf[at + 1] = 48 + (Math.floor(status / 10) % 10);
+    buf[at + 2] = 48 + (status % 10);
+    at += 3;
+    if (frame.comment !== "") {
+      buf[at] = SP;
+      at = putAscii(frame.comment, buf, at + 1);
+      if (at < 0) return undefined;
+    }
+  }
+  buf[at] = CR;
+  buf[at + 1] = LF;
+  at += 2;
+  if (inWireOrder(names, withBody)) {
+    for (let i = 0; i < n && at >= 0; i++) at = putField(names[i], values[i], buf, at);
+  } else {
+    for (let r = 0; r <= 3; r++) {
+      for (let i = 0; i < n && at >= 0; i++) {
+        if (rank(names[i], withBody) === r) at = putField(names[i], values[i], buf, at);
+      }
+    }
+  }
+  if (at < 0) return undefined;
+  if (withBody) {
+    buf[at] = CR;
+    buf[at + 1] = LF;
+    at += 2;
+  }
+  if (body !== null) {
+    buf.set(body, at); // the one copy of a coalesced body
+    at += body.length;
+  }
+  if (flag !== undefined) {
+    if (withBody) {
+      buf[at] = CR;
+      buf[at + 1] = LF;
+      at += 2;
+    }
+    at = putEndLine(tid, flag, buf, at);
+  }
+  return at === size ? buf : undefined;
+}
+
+/** {@linkcode frameBytes} for any text, through TextEncoder. */
+function utf8FrameBytes(
+  frame: Frame,
+  tid: string,
+  withBody: boolean,
+  body: Uint8Array | null,
+  flag: ContinuationFlag | undefined,
+): Uint8Array {
+  const head = encodeUtf8(formatHead(frame, tid, withBody) + (withBody ? CRLF : ""));
+  if (body === null && flag === undefined) return head;
+  const bodyLength = body === null ? 0 : body.length;
+  const end = flag === undefined
+    ? new Uint8Array(0)
+    : encodeUtf8((withBody ? CRLF : "") + endLine(tid, flag));
+  const buf = new Uint8Array(head.length + bodyLength + end.length);
+  buf.set(head);
+  if (body !== null) buf.set(body, head.length);
+  buf.set(end, head.length + bodyLength);
+  return buf;
+}
+
+/** `CRLF "-------" tid flag CRLF`: what closes a body section. */
+function endLineBytes(tid: string, flag: ContinuationFlag): Uint8Array {
+  const buf = new Uint8Array(11 + tid.length + flag.length);
+  buf[0] = CR;
+  buf[1] = LF;
+  if (putEndLine(tid, flag, buf, 2) === buf.length) return buf;
+  return encodeUtf8(CRLF + endLine(tid, flag));
 }
 
 /**
@@ -153,7 +390,7 @@ function findEndLine(
       s >= 0;
       s = pattern.find(w, s + 1, before.length - 1)
     ) {
-      if (s + m < w.length && FLAG_BYTES.has(w[s + m])) return s - before.length;
+      if (s + m < w.length && isFlag(w[s + m])) return s - before.length;
     }
   }
   for (
@@ -161,7 +398,7 @@ function findEndLine(
     s >= 0;
     s = pattern.find(body, s + 1, body.length - m - 1)
   ) {
-    if (FLAG_BYTES.has(body[s + m])) return s;
+    if (isFlag(body[s + m])) return s;
   }
   return undefined;
 }
@@ -190,7 +427,6 @@ interface OpenRequest {
   offset: number;
   /** Body offset at which the current wire transaction started. */
   wireStart: number;
-  pattern: BytePattern;
   tail: Uint8Array | undefined;
 }
 
@@ -202,6 +438,11 @@ export class FrameWriter {
   readonly #onChange: ((change: TransactionIdChange) => void) | undefined;
   readonly #coalesce: number;
   #open: OpenRequest | undefined;
+  /**
+   * `------- tid`, what must not occur in a body (§7.1): one buffer for the
+   * writer's life, refilled for the id in use before every search.
+   */
+  readonly #pattern = new BytePattern(DASHES, DASHES.length + MAX_TID);
 
   /**
    * Makes a writer with no request open.
@@ -238,62 +479,61 @@ export class FrameWriter {
       this.#continue(open, frame.body, frame.flag, out);
       return;
     }
-    checkStart(frame);
+    // The id as text: what the checks see and the wire gets, even from a JS caller's number.
+    let tid = String(frame.tid);
+    checkStart(frame, tid);
     if (frame.kind === "response") {
-      out(encodeUtf8(formatHead(frame, frame.tid, false) + endLine(frame.tid, frame.flag)));
+      out(frameBytes(frame, tid, false, null, frame.flag));
       return;
     }
     if (frame.offset !== 0) {
       throw misuse(`request ${frame.tid} starts at offset ${frame.offset}, not 0`);
     }
-    if (frame.body === null) {
+    const body = frame.body;
+    if (body === null) {
       if (frame.flag === undefined) throw misuse("a bodiless request cannot be sent in pieces");
-      out(encodeUtf8(formatHead(frame, frame.tid, false) + endLine(frame.tid, frame.flag)));
+      out(frameBytes(frame, tid, false, null, frame.flag));
       return;
     }
     // Nothing is written yet: if the body holds the end-line, just pick another id.
-    let tid = frame.tid;
-    let pattern = endLinePattern(tid);
-    while (findEndLine(pattern, frame.body) !== undefined) {
+    const pattern = this.#usePattern(tid);
+    while (findEndLine(pattern, body) !== undefined) {
       const next = newTransactionId();
       this.#onChange?.({ from: frame.tid, to: next, byteOffset: 0, interrupted: false });
       tid = next;
-      pattern = endLinePattern(tid);
+      this.#usePattern(tid); // (after the callback, which could have used this writer)
     }
-    const head = formatHead(frame, tid, true) + CRLF;
     if (frame.flag !== undefined) {
-      this.#whole(head, frame.body, endLine(tid, frame.flag), out);
+      if (body.length > this.#coalesce) {
+        out(frameBytes(frame, tid, true, null, undefined));
+        out(body);
+        out(endLineBytes(tid, frame.flag));
+      } else {
+        // One buffer: head, body, CRLF, end-line; one copy of a small body
+        // is cheaper than three writes.
+        out(frameBytes(frame, tid, true, body, frame.flag));
+      }
       return;
     }
-    out(encodeUtf8(head));
-    if (frame.body.length > 0) out(frame.body);
+    out(frameBytes(frame, tid, true, null, undefined));
+    if (body.length > 0) out(body);
     this.#open = {
       callerTid: frame.tid,
       tid,
       request: frame,
-      offset: frame.body.length,
+      offset: body.length,
       wireStart: 0,
-      pattern,
-      tail: keepTail(pattern, undefined, frame.body),
+      tail: keepTail(pattern, undefined, body),
     };
   }
 
-  #whole(head: string, body: Uint8Array, end: string, out: (bytes: Uint8Array) => void): void {
-    if (body.length > this.#coalesce) {
-      out(encodeUtf8(head));
-      out(body);
-      out(encodeUtf8(CRLF + end));
-      return;
-    }
-    // One buffer: head, body, CRLF, end-line. Head and end-line are ASCII
-    // unless a header value is not, so size the buffer for the worst case.
-    const headBytes = encodeUtf8(head);
-    const endBytes = encodeUtf8(CRLF + end);
-    const buf = new Uint8Array(headBytes.length + body.length + endBytes.length);
-    buf.set(headBytes);
-    buf.set(body, headBytes.length);
-    buf.set(endBytes, headBytes.length + body.length);
-    out(buf);
+  /** Fills the writer's pattern with `------- tid` and returns it. */
+  #usePattern(tid: string): BytePattern {
+    const pattern = this.#pattern;
+    const b = pattern.buffer;
+    for (let i = 0; i < tid.length; i++) b[7 + i] = tid.charCodeAt(i); // an ident: ASCII
+    pattern.update(7 + tid.length);
+    return pattern;
   }
 
   #continue(
@@ -304,7 +544,7 @@ export class FrameWriter {
   ): void {
     let rest = body;
     for (;;) {
-      const at = findEndLine(open.pattern, rest, open.tail);
+      const at = findEndLine(this.#usePattern(open.tid), rest, open.tail);
       if (at === undefined) break;
       // The end-line of the wire transaction turned up in a later piece:
       // interrupt the chunk before it and go on under a new id (§7.1).
@@ -316,9 +556,9 @@ export class FrameWriter {
     }
     if (rest.length > 0) out(rest);
     open.offset += rest.length;
-    open.tail = keepTail(open.pattern, open.tail, rest);
+    open.tail = keepTail(this.#usePattern(open.tid), open.tail, rest);
     if (flag !== undefined) {
-      out(encodeUtf8(CRLF + endLine(open.tid, flag)));
+      out(endLineBytes(open.tid, flag));
       this.#open = undefined;
     }
   }
@@ -333,7 +573,7 @@ export class FrameWriter {
         `the body of ${request.method} ${open.callerTid} contains its end-line and cannot be interrupted (§7.1)`,
       );
     }
-    out(encodeUtf8(CRLF + endLine(open.tid, "+")));
+    out(endLineBytes(open.tid, "+"));
     const next = newTransactionId();
     this.#onChange?.({
       from: open.callerTid,
@@ -342,14 +582,16 @@ export class FrameWriter {
       interrupted: true,
     });
     open.tid = next;
-    open.pattern = endLinePattern(next);
     open.tail = undefined;
     open.wireStart = open.offset;
     const headers: HeaderList = request.headers.clone();
     headers.set("Byte-Range", `${Number(parsed[1]) + open.offset}-*/${parsed[3]}`);
-    out(encodeUtf8(formatHead({ ...request, headers }, next, true) + CRLF));
+    out(frameBytes({ ...request, headers }, next, true, null, undefined));
   }
 }
+
+/** One writer serves every encodeFrame call: whole frames leave no state behind. */
+const wholeFrameWriter = new FrameWriter({ coalesceLimit: Infinity });
 
 /**
  * Encodes one whole frame into a single buffer.
@@ -362,7 +604,7 @@ export function encodeFrame(frame: Frame): Uint8Array {
     throw misuse("encodeFrame takes whole frames only");
   }
   const parts: Uint8Array[] = [];
-  new FrameWriter({ coalesceLimit: Infinity }).write(frame, (b) => parts.push(b));
+  wholeFrameWriter.write(frame, (b) => parts.push(b));
   return parts.length === 1 ? parts[0] : concatAll(parts);
 }
 
@@ -443,23 +685,29 @@ export class FrameEncoderStream {
       }
     };
 
+    /** A failed write errors the writable side; the reader must learn too. */
+    const fail = (error: unknown): never => {
+      if (!cancelled) rc.error(error);
+      throw error;
+    };
+
     this.writable = new WritableStream<OutgoingFrame>({
-      async write(frame) {
+      // Not async: most frames are written at once, and an async function
+      // would add a promise per frame. (A throw still rejects the write.)
+      write(frame) {
         if (cancelled) {
           throw cancelReason ?? new MsrpError("cancelled", "the encoded stream was cancelled");
         }
-        try {
-          if (frame.kind === "request" && frame.body instanceof ReadableStream) {
-            await writeStreamed(writer, frame as StreamingRequest, out, room);
-            return;
-          }
-          writer.write(frame as Frame, out);
-          if ((rc.desiredSize ?? 0) <= 0) await room();
-        } catch (error) {
-          // A failed write errors the writable side; the reader must learn too.
-          if (!cancelled) rc.error(error);
-          throw error;
+        if (frame.kind === "request" && frame.body instanceof ReadableStream) {
+          return writeStreamed(writer, frame as StreamingRequest, out, room).catch(fail);
         }
+        try {
+          writer.write(frame as Frame, out);
+        } catch (error) {
+          fail(error);
+        }
+        // room() fails only after a cancel, which the reader caused: it knows.
+        return (rc.desiredSize ?? 0) <= 0 ? room() : undefined;
       },
       close() {
         if (!cancelled) rc.close();

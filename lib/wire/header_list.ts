@@ -34,6 +34,7 @@ export class HeaderList implements Iterable<[name: string, value: string]> {
   // fields that are read; most readers look at a few fields only.
   #text: string | undefined;
   #spans: number[] | undefined;
+  #first = 0; // index in #spans of the first field (the decoder's tid may come before)
   #base = 0;
 
   /**
@@ -74,7 +75,8 @@ export class HeaderList implements Iterable<[name: string, value: string]> {
   static fromSpans(text: string, spans: number[], first: number, base: number): HeaderList {
     const list = new HeaderList();
     list.#text = text;
-    list.#spans = first === 0 ? spans : spans.slice(first);
+    list.#spans = spans; // not sliced at `first`: one array fewer per decoded frame
+    list.#first = first;
     list.#base = base;
     return list;
   }
@@ -85,10 +87,10 @@ export class HeaderList implements Iterable<[name: string, value: string]> {
     if (sp === undefined) return;
     const text = this.#text!;
     const b = this.#base;
-    const count = sp.length / 4;
+    const count = (sp.length - this.#first) / 4;
     const names: string[] = new Array(count);
     const values: string[] = new Array(count);
-    for (let i = 0, k = 0; i < count; i++, k += 4) {
+    for (let i = 0, k = this.#first; i < count; i++, k += 4) {
       names[i] = text.substring(sp[k] - b, sp[k + 1] - b);
       values[i] = text.substring(sp[k + 2] - b, sp[k + 3] - b);
     }
@@ -100,7 +102,7 @@ export class HeaderList implements Iterable<[name: string, value: string]> {
 
   /** Number of fields. */
   get size(): number {
-    return this.#spans === undefined ? this.#names.length : this.#spans.length / 4;
+    return this.#spans === undefined ? this.#names.length : (this.#spans.length - this.#first) / 4;
   }
 
   /** Index of the first lazy field named `name` at or after field `from`, or -1. */
@@ -109,7 +111,8 @@ export class HeaderList implements Iterable<[name: string, value: string]> {
     const text = this.#text!;
     const b = this.#base;
     const len = name.length;
-    outer: for (let k = from * 4; k < sp.length; k += 4) {
+    const first = this.#first;
+    outer: for (let k = first + from * 4; k < sp.length; k += 4) {
       const s = sp[k] - b;
       if (sp[k + 1] - b - s !== len) continue;
       for (let j = 0; j < len; j++) {
@@ -120,13 +123,13 @@ export class HeaderList implements Iterable<[name: string, value: string]> {
           continue outer;
         }
       }
-      return k / 4;
+      return (k - first) / 4;
     }
     return -1;
   }
 
   #lazyValue(i: number): string {
-    const k = i * 4;
+    const k = this.#first + i * 4;
     return this.#text!.substring(
       this.#spans![k + 2] - this.#base,
       this.#spans![k + 3] - this.#base,

@@ -9,6 +9,7 @@ import {
   type InvalidFrame,
   type MsrpRequest,
 } from "../../mod.ts";
+import { BytePattern } from "../../lib/wire/byte_search.ts";
 import { RFC_EXAMPLES } from "../fixtures/rfc_examples.ts";
 import { concatBytes, dec, decodeSplit, enc, normalize, prng } from "../_util.ts";
 
@@ -632,4 +633,130 @@ Deno.test("256 MiB chunk streams through in bounded pieces", async () => {
   assert.ok(pieces >= total / (read * 2), `pieces: ${pieces}`);
   assert.ok(biggest <= 65536 + read, `largest piece ${biggest}`);
   assert.ok(grown < 64 * 1024 * 1024, `rss grew by ${grown}`);
+});
+
+// ---- header lines: the one-pass path and the general path agree ----
+
+Deno.test("header lines of every shape decode alike whole and split", () => {
+  const input = enc(
+    `MSRP shp1 SEND\r\n${TO}${FROM}X-A:v\r\nX-B:   spaced out   \r\nX-C:\tTab\tinside\t\r\n` +
+      `X-D:\r\nX-E:   \r\nx-lower: v\r\nX-Utf: née\r\nX-After: plain\r\nX-Rep: 1\r\nX-Rep: 2\r\n` +
+      `Content-Type: text/plain\r\n\r\nhi\r\n-------shp1$\r\n`,
+  );
+  const want: [string, string][] = [
+    ["To-Path", "msrp://b.example.com:7777/s2;tcp"],
+    ["From-Path", "msrp://a.example.com:7777/s1;tcp"],
+    ["X-A", "v"],
+    ["X-B", "spaced out"],
+    ["X-C", "Tab\tinside"],
+    ["X-D", ""],
+    ["X-E", ""],
+    ["x-lower", "v"],
+    ["X-Utf", "née"],
+    ["X-After", "plain"],
+    ["X-Rep", "1"],
+    ["X-Rep", "2"],
+    ["Content-Type", "text/plain"],
+  ];
+  for (let cut = 0; cut < input.length; cut++) {
+    const frames = decodeSplit(input, cut === 0 ? [] : [cut]) as MsrpRequest[];
+    assert.equal(frames.length, 1, `split at ${cut}`);
+    const h = frames[0].headers;
+    assert.equal(frames[0].tid, "shp1");
+    assert.equal(h.size, want.length);
+    assert.equal(h.get("X-LOWER"), "v");
+    assert.deepEqual(h.getAll("x-rep"), ["1", "2"]);
+    assert.equal(h.has("X-Missing"), false);
+    assert.deepEqual([...h], want, `split at ${cut}`);
+  }
+});
+
+Deno.test("a header line of exactly maxLineLength octets is read; one more is too long", () => {
+  const max = 60;
+  for (const extra of [0, 1]) {
+    const line = "X-Long: " + "v".repeat(max - 8 + extra);
+    const input = enc(`MSRP lng1 SEND\r\n${line}\r\n-------lng1$\r\n`);
+    for (
+      const cuts of [
+        [],
+        [20],
+        [30],
+        Array.from({ length: input.length - 1 }, (_, i) => i + 1),
+      ]
+    ) {
+      const [f] = decodeSplit(input, cuts, { maxLineLength: max }) as InvalidFrame[];
+      // Without paths the frame is invalid either way; the code tells which check failed.
+      assert.equal(
+        f.error.code,
+        extra === 0 ? "missing-path" : "line-too-long",
+        `${extra} ${cuts}`,
+      );
+      if (extra === 0) assert.equal(f.headers.get("x-long"), "v".repeat(max - 8));
+    }
+  }
+});
+
+Deno.test("To-Path and From-Path are recognised in any case, and nothing else is (§7.1)", () => {
+  const frame = (to: string, from: string) =>
+    enc(
+      `MSRP pth1 SEND\r\n${to}: msrp://b.example.com/s;tcp\r\n${from}: msrp://a.example.com/s;tcp\r\n-------pth1$\r\n`,
+    );
+  const good: [string, string][] = [
+    ["To-Path", "From-Path"],
+    ["to-path", "from-path"],
+    ["TO-PATH", "FROM-PATH"],
+    ["tO-pAtH", "fRoM-PaTh"],
+  ];
+  const bad: [string, string][] = [
+    ["To_Path", "From-Path"],
+    ["To-Paths", "From-Path"],
+    ["To-Pat", "From-Path"],
+    ["Xo-Path", "From-Path"],
+    ["To-Path", "From_Path"],
+    ["To-Path", "From-Pat"],
+    ["To-Path", "To-Path"],
+    ["From-Path", "From-Path"],
+  ];
+  for (const [to, from] of good) {
+    const frames = decodeSplit(frame(to, from), []);
+    assert.deepEqual(frames.map((f) => f.kind), ["request"], `${to} ${from}`);
+  }
+  for (const [to, from] of bad) {
+    for (const cuts of [[], [25]]) {
+      const frames = decodeSplit(frame(to, from), cuts) as InvalidFrame[];
+      assert.equal(frames[0].error.code, "missing-path", `${to} ${from}`);
+    }
+  }
+});
+
+// ---- the end-line search ----
+
+Deno.test("BytePattern.find agrees with a plain search, as the pattern changes", () => {
+  const rnd = prng(11);
+  const naive = (h: Uint8Array, p: Uint8Array, from: number, last: number) => {
+    for (let s = Math.max(0, from); s <= Math.min(last, h.length - p.length); s++) {
+      let j = 0;
+      while (j < p.length && h[s + j] === p[j]) j++;
+      if (j === p.length) return s;
+    }
+    return -1;
+  };
+  const pattern = new BytePattern(new Uint8Array([1, 2]), 80);
+  for (let round = 0; round < 400; round++) {
+    // A small alphabet, so that near matches and matches are common.
+    const alphabet = 2 + Math.floor(rnd() * 4);
+    const m = 2 + Math.floor(rnd() * 40);
+    const p = new Uint8Array(m);
+    for (let i = 0; i < m; i++) p[i] = Math.floor(rnd() * alphabet);
+    pattern.buffer.set(p);
+    pattern.update(m);
+    const h = new Uint8Array(Math.floor(rnd() * 3000));
+    for (let i = 0; i < h.length; i++) h[i] = Math.floor(rnd() * alphabet);
+    if (h.length > m && rnd() < 0.5) h.set(p, Math.floor(rnd() * (h.length - m)));
+    for (let q = 0; q < 5; q++) {
+      const from = Math.floor(rnd() * (h.length + 2));
+      const last = from + Math.floor(rnd() * (h.length + 2));
+      assert.equal(pattern.find(h, from, last), naive(h, p, from, last), `round ${round}`);
+    }
+  }
 });

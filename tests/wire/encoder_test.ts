@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import {
   type DecodedFrame,
   encodeFrame,
+  formatHead,
   type Frame,
   FrameEncoderStream,
   FrameWriter,
@@ -343,4 +344,165 @@ Deno.test("FrameWriter output of a failing streamed body is still valid framing"
   assert.equal(frames.length, 1);
   assert.equal((frames[0] as MsrpRequest).flag, "#");
   assert.equal(dec((frames[0] as MsrpRequest).body!), "part");
+});
+
+// ---- the ASCII fast path and the general (TextEncoder) path agree ----
+
+/** What §9 says the bytes are, built from formatHead and TextEncoder only. */
+function reference(frame: Frame, tid = frame.tid): Uint8Array {
+  if (frame.kind === "response" || frame.body === null) {
+    return enc(formatHead(frame, tid, false) + `-------${tid}${frame.flag}\r\n`);
+  }
+  return concatBytes([
+    enc(formatHead(frame, tid, true) + "\r\n"),
+    frame.body,
+    enc(`\r\n-------${tid}${frame.flag}\r\n`),
+  ]);
+}
+
+Deno.test("every kind of frame is written as formatHead and TextEncoder would write it", () => {
+  const paths: [string, string][] = [["To-Path", TO], ["From-Path", FROM]];
+  const frames: Frame[] = [
+    request("t1aa", null),
+    request("t1aa", new Uint8Array(0)),
+    request("t1aa", enc("hello\r\n"), [["Byte-Range", "1-7/7"]], "+"),
+    request("t1aa", enc("x"), [["Content-Description", "café au lait"]]), // non-ASCII value
+    request("t1aa", enc("x"), [["X-Emoji", "\u{1F600}"], ["X-After", "plain"]]),
+    request("t1aa", enc("x"), [["X-Lone", "a\ud800b"]]), // a lone surrogate: U+FFFD, as TextEncoder does
+    request("t1aa", enc("x"), [["X-Tab", "a\tb"], ["X-Empty", ""]]),
+    { ...request("a", enc("x")), method: "NOTIFY" }, // a one-letter id, another method
+    request("x".repeat(64), enc("x")), // the longest id
+    {
+      kind: "request",
+      tid: "t2bb",
+      method: "SEND",
+      headers: new HeaderList([
+        ["content-type", "text/plain"],
+        ["Message-ID", "m1"],
+        ["FROM-PATH", FROM],
+        ["to-path", TO],
+      ]),
+      body: enc("out of order, any case"),
+      offset: 0,
+      flag: "$",
+    },
+    {
+      kind: "request",
+      tid: "t2bb",
+      method: "REPORT",
+      headers: new HeaderList([["Content-Type", "text/plain"], ...paths]), // bodiless: stays put
+      body: null,
+      offset: 0,
+      flag: "$",
+    },
+  ];
+  for (const status of [0, 5, 42, 200, 481, 999]) {
+    for (const comment of ["", "OK", "Zugriff verweigert — café", "tab\there"]) {
+      frames.push({
+        kind: "response",
+        tid: "t3cc",
+        status,
+        comment,
+        headers: new HeaderList(paths),
+        flag: "$",
+      });
+    }
+  }
+  frames.push({
+    kind: "response",
+    tid: "t3cc",
+    status: 200,
+    comment: "",
+    headers: new HeaderList([["From-Path", TO], ["X-Note", "ünïcödé"], ["To-Path", FROM]]),
+    flag: "$",
+  });
+  for (const f of frames) {
+    const want = reference(f);
+    assert.deepEqual(encodeFrame(f), want, dec(want));
+    // Through a writer too, with the small body coalesced and not.
+    for (const coalesceLimit of [0, 16384]) {
+      const out: Uint8Array[] = [];
+      new FrameWriter({ coalesceLimit }).write(f, (b) => out.push(b));
+      assert.deepEqual(concatBytes(out), want, dec(want));
+    }
+  }
+});
+
+Deno.test("the head of a piece and of an interruption follow the same rules", () => {
+  const first = request("t1aa", enc("AA"), [["X-Name", "Zoë"], ["Byte-Range", "1-*/*"]], "open");
+  const second: MsrpRequest = { ...first, body: enc("B-------t1aa$C"), offset: 2, flag: "$" };
+  const changes: TransactionIdChange[] = [];
+  const out = writeAll([first, second], (c) => changes.push(c));
+  assert.equal(changes.length, 1);
+  const next = changes[0].to;
+  const head = (tid: string, range: string) =>
+    `MSRP ${tid} SEND\r\nTo-Path: ${TO}\r\nFrom-Path: ${FROM}\r\nMessage-ID: m1x2\r\nX-Name: Zoë\r\nByte-Range: ${range}\r\nContent-Type: application/octet-stream\r\n\r\n`;
+  assert.deepEqual(out.map(dec), [
+    head("t1aa", "1-*/*"),
+    "AA",
+    "B",
+    "\r\n-------t1aa+\r\n",
+    head(next, "4-*/*"),
+    "-------t1aa$C",
+    `\r\n-------${next}$\r\n`,
+  ]);
+});
+
+Deno.test("a writer reused for many frames checks each body against its own id (§7.1)", () => {
+  // The writer keeps one pattern buffer: a longer id followed by a shorter
+  // one, bodies long enough for the skip table, ids that share prefixes.
+  const filler = "z".repeat(150);
+  const cases: [tid: string, body: string, changes: boolean][] = [
+    ["abcdefgh", `${filler}-------abcdefgh$${filler}`, true],
+    ["abcd", `${filler}-------abcdefgh$${filler}`, false], // "abcd" then "e": not a flag
+    ["abcd", `${filler}-------abcd+${filler}`, true],
+    ["abce", `${filler}-------abcd+${filler}`, false],
+    ["x9", `-------x9#`, true],
+    ["x9", `-------x9`, false], // no flag after it
+    ["longer.id-1", `${filler}-------longer.id-1$`, true],
+    ["longer.id", `${filler}-------longer.id-1$`, false],
+  ];
+  const changes: TransactionIdChange[] = [];
+  const w = new FrameWriter({ onTransactionIdChange: (c) => changes.push(c) });
+  for (const [tid, body, changed] of cases) {
+    const before = changes.length;
+    const out: Uint8Array[] = [];
+    w.write(request(tid, enc(body)), (b) => out.push(b));
+    assert.equal(changes.length - before, changed ? 1 : 0, `${tid} / ${body.slice(150, 170)}`);
+    const [f] = decodeSplit(concatBytes(out), []) as MsrpRequest[];
+    assert.equal(f.tid, changed ? changes.at(-1)!.to : tid);
+    assert.equal(dec(f.body!), body);
+  }
+});
+
+Deno.test("a malformed start is refused before anything is written", () => {
+  const isBadFrame = (e: unknown) => e instanceof MsrpError && e.code === "bad-frame";
+  const headers = new HeaderList([["To-Path", TO], ["From-Path", FROM]]);
+  for (const tid of ["", "-abc", "ab cd", "ab$d", "x".repeat(65), "tïd", "ab\r\n"]) {
+    assert.throws(() => encodeFrame(request(tid, enc("x"))), isBadFrame, JSON.stringify(tid));
+  }
+  for (const method of ["", "Send", "SEND ", "SÉND", "SEND1"]) {
+    assert.throws(
+      () => encodeFrame({ ...request("t1aa", null), method }),
+      isBadFrame,
+      JSON.stringify(method),
+    );
+  }
+  for (const status of [-1, 1000, 200.5, NaN]) {
+    assert.throws(
+      () => encodeFrame({ kind: "response", tid: "t1aa", status, comment: "", headers, flag: "$" }),
+      isBadFrame,
+    );
+  }
+  for (const comment of ["a\nb", "a\0b", "a\x7fb", "a\x1bb"]) {
+    assert.throws(
+      () =>
+        encodeFrame({ kind: "response", tid: "t1aa", status: 200, comment, headers, flag: "$" }),
+      isBadFrame,
+      JSON.stringify(comment),
+    );
+  }
+  // Every ident character is accepted.
+  const ok = "Az09.-+%=";
+  assert.equal(dec(encodeFrame(request(ok, null))).split("\r\n")[0], `MSRP ${ok} SEND`);
 });
