@@ -95,6 +95,8 @@ export interface EndpointOptions {
   clock?: Clock;
   /** Where log events go. */
   logger?: Logger;
+  /** The longest wait for a TCP/TLS/WebSocket connection to open. Default 10000 ms. */
+  connectTimeout?: number;
   /** How transports are opened; tests replace it. Default: TCP or TLS by the URI's scheme. */
   connect?: (
     uri: MsrpUri,
@@ -243,16 +245,18 @@ export class MsrpEndpoint {
   }
 
   /**
-   * A new session with a fresh URI (80+ random bits of session id, §14.1).
+   * A new session with a fresh URI (80+ random bits of session id, §14.1),
+   * or the `localUri` given.
    *
    * @param options session options; the endpoint's defaults fill the rest
    */
-  createSession(options: Partial<Omit<SessionOptions, "localUri">> = {}): MsrpSession {
+  createSession(options: Partial<SessionOptions> = {}): MsrpSession {
     if (this.#closed) throw new MsrpError("endpoint-closed", "the endpoint is closed");
     const session = new MsrpSession({
       ...this.#options.session,
       ...options,
-      localUri: this.#uriFor(newSessionId()),
+      // A given URI is reused as is (a server handing out one URI again).
+      localUri: options.localUri ?? this.#uriFor(newSessionId()),
     });
     this.#sessions.add(session);
     session.closed.then(() => this.#sessionEnded(session));
@@ -308,7 +312,11 @@ export class MsrpEndpoint {
     timeout?: number,
   ): Promise<void> {
     const path = toUris(peerPath);
-    session.setRemotePath(this.#relay ? this.#relay.client.toPath(path) : path);
+    // An empty path means "not known yet": the session learns it from the
+    // peer's first request (its From-Path, relays included).
+    session.setRemotePath(
+      path.length === 0 ? [] : this.#relay ? this.#relay.client.toPath(path) : path,
+    );
     if (this.#relay) {
       this.#attach(this.#relay.connection, session);
     } else {
@@ -418,9 +426,10 @@ export class MsrpEndpoint {
     this.#closed = true;
     this.#relay?.client.close();
     this.#listener?.close();
-    for (const s of this.#sessions) s.close();
     const all = this.connections;
-    for (const c of all) c.close();
+    // Let queued responses and REPORTs go out before the sessions end.
+    await Promise.all(all.map((c) => c.shutdown(2000)));
+    for (const s of this.#sessions) s.close();
     for (const t of this.#idleTimers.values()) this.#clock.clearTimer(t);
     await Promise.all(all.map((c) => c.closed));
   }
@@ -475,19 +484,32 @@ export class MsrpEndpoint {
     options: { fingerprints?: readonly Fingerprint[] },
   ): Promise<MsrpTransport> {
     const address = { hostname: uri.host, port: uri.port ?? 2855 }; // 2855: RFC 4975 §15.4
+    const signal = AbortSignal.timeout(this.#options.connectTimeout ?? 10_000);
     if (uri.transport.toLowerCase() === "ws") {
       // RFC 7977: the URI's authority names the WebSocket server.
       const host = uri.hostKind === "ipv6" ? `[${uri.host}]` : uri.host;
       const url = `${uri.secure ? "wss" : "ws"}://${host}:${address.port}/`;
-      return await connectWebSocket(url, { caCerts: this.#options.caCerts, insecure: !uri.secure });
+      return await connectWebSocket(url, {
+        caCerts: this.#options.caCerts,
+        insecure: !uri.secure,
+        signal,
+      });
     }
-    if (!uri.secure) return await connectTcp(address);
+    if (!uri.secure) return await connectTcp(address, { signal });
     try {
-      return await connectTls(address, { hostname: uri.host, caCerts: this.#options.caCerts });
+      return await connectTls(address, {
+        hostname: uri.host,
+        caCerts: this.#options.caCerts,
+        signal,
+      });
     } catch (error) {
       const untrusted = error instanceof MsrpError && error.code === "tls-untrusted";
       if (!untrusted || !options.fingerprints || options.fingerprints.length === 0) throw error;
-      return await connectTls(address, { hostname: uri.host, fingerprint: options.fingerprints });
+      return await connectTls(address, {
+        hostname: uri.host,
+        fingerprint: options.fingerprints,
+        signal,
+      });
     }
   }
 

@@ -28,7 +28,7 @@ import { consoleLogger, type Logger, silentLogger } from "../log.ts";
 import type { MsrpTransport } from "../transport/types.ts";
 import { type FrameDecoderOptions, FrameDecoderStream } from "../wire/decoder.ts";
 import { FrameEncoderStream } from "../wire/encoder.ts";
-import type { InvalidFrame, MsrpRequest, MsrpResponse } from "../wire/frame.ts";
+import type { InvalidFrame, MsrpRequest, MsrpResponse, OutgoingFrame } from "../wire/frame.ts";
 import { HeaderList } from "../wire/header_list.ts";
 import { parseFailureReport, parsePath, STATUS_TEXT } from "../wire/headers.ts";
 import type { MsrpUri } from "../wire/uri.ts";
@@ -140,6 +140,8 @@ export class MsrpConnection {
   readonly #sessions = new Map<string, object>();
   #inbound: { tid: string; port: SessionPort | undefined } | undefined;
   #ended = false;
+  #piped!: Promise<void>;
+  #writer!: WritableStreamDefaultWriter<OutgoingFrame>;
   #resolveClosed!: (end: ConnectionEnd) => void;
   /** Requests awaited through {@linkcode MsrpConnection.request}, to fail if the connection ends. */
   #pendingRequests = new Map<string, (e: unknown) => void>();
@@ -164,8 +166,10 @@ export class MsrpConnection {
       // One WebSocket message per frame (RFC 7977): never split a frame's bytes.
       coalesceLimit: transport.frameAligned ? Infinity : undefined,
     });
-    encoder.readable.pipeTo(transport.writable).catch((error) => this.#end(error));
+    this.#piped = encoder.readable.pipeTo(transport.writable);
+    this.#piped.catch((error) => this.#end(error));
     const writer = encoder.writable.getWriter();
+    this.#writer = writer;
     this.scheduler = new Scheduler((frame) => writer.write(frame));
     this.scheduler.done.catch((error) => this.#end(error));
     this.#read(options.decoder).catch((error) => this.#end(error));
@@ -281,12 +285,36 @@ export class MsrpConnection {
   }
 
   /**
-   * Closes the connection; sessions on it end with `reason`.
+   * Closes the connection; sessions on it end with `reason`. What is still
+   * queued (responses, REPORTs, chunks) is dropped; see
+   * {@linkcode MsrpConnection.shutdown} to send it first.
    *
    * @param reason why, if it is an error
    */
   close(reason?: unknown): void {
     this.#end(reason);
+  }
+
+  /**
+   * Closes gracefully: waits until everything queued has been written (at
+   * most `timeoutMs`), ends our side of the stream (TCP FIN), then closes.
+   *
+   * @param timeoutMs the longest wait for queued frames; default 5000 ms
+   */
+  async shutdown(timeoutMs = 5000): Promise<void> {
+    if (this.#ended) return;
+    let timer: unknown;
+    const expired = new Promise<void>((
+      resolve,
+    ) => (timer = this.clock.setTimer(resolve, timeoutMs)));
+    const flushed = (async () => {
+      await this.scheduler.whenIdle();
+      await this.#writer.close(); // flushes the encoder, then closes the transport's writable
+      await this.#piped;
+    })().catch(() => {});
+    await Promise.race([flushed, expired]);
+    this.clock.clearTimer(timer);
+    this.#end(undefined);
   }
 
   async #read(decoderOptions: FrameDecoderOptions | undefined): Promise<void> {
@@ -363,7 +391,7 @@ export class MsrpConnection {
         this.respond(request, 506); // §5.4: already bound to another connection
         return undefined;
       }
-      if (!port.acceptsFrom(fromPath)) {
+      if (!port.acceptsFrom(fromPath, request.method)) {
         this.respond(request, 403, "Forbidden: From-Path is not the peer of this session");
         return undefined;
       }
@@ -371,7 +399,7 @@ export class MsrpConnection {
       return port;
     }
     const port = PORTS.get(session)!;
-    if (!port.acceptsFrom(fromPath)) {
+    if (!port.acceptsFrom(fromPath, request.method)) {
       this.respond(request, 403, "Forbidden: From-Path is not the peer of this session");
       return undefined;
     }

@@ -18,10 +18,11 @@ export interface SessionPort {
   /** The connection the session is bound to, if any. */
   readonly connection: MsrpConnection | undefined;
   /**
-   * Whether a request's From-Path fits the peer the session expects (the
-   * last URI is the peer itself; relays come before it).
+   * Whether a request's From-Path fits the session: its last URI is the
+   * peer itself (relays come before it); a REPORT may also come from a
+   * relay on the path, which generates failure REPORTs (RFC 4976 §6.4).
    */
-  acceptsFrom(fromPath: readonly MsrpUri[]): boolean;
+  acceptsFrom(fromPath: readonly MsrpUri[], method: string): boolean;
   /** The session is now bound to `connection` (§5.4: by its first request). */
   bind(connection: MsrpConnection): void;
   /** A request (or a piece of one) for this session; a promise means "wait before reading on". */

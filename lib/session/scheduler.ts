@@ -51,6 +51,7 @@ export class Scheduler {
   #lastServed: unknown; // the flow that had the last turn
   #current: OutgoingMessage | undefined;
   #owner = new Map<OutgoingMessage, unknown>(); // message -> its flow key
+  #idleWaiters: (() => void)[] = [];
   #wake: (() => void) | undefined;
   #stopped = false;
   #failure: unknown;
@@ -74,6 +75,14 @@ export class Scheduler {
   /** Counts of what was written. */
   get stats(): SchedulerStats {
     return { ...this.#stats };
+  }
+
+  /**
+   * Resolves once nothing is queued or being written (or the loop stopped).
+   */
+  whenIdle(): Promise<void> {
+    if (this.idle || this.#stopped) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
   }
 
   /** True when nothing is queued or being written. */
@@ -135,6 +144,7 @@ export class Scheduler {
     this.#stopped = true;
     this.#failure = reason;
     this.#poke();
+    this.#notifyIdle();
   }
 
   #poke(): void {
@@ -188,6 +198,7 @@ export class Scheduler {
         }
         const next = this.#next();
         if (next === undefined) {
+          this.#notifyIdle();
           await new Promise<void>((resolve) => (this.#wake = resolve));
           continue;
         }
@@ -212,6 +223,13 @@ export class Scheduler {
         else this.#owner.delete(message);
       }
     }
+    this.#notifyIdle();
     if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  #notifyIdle(): void {
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const w of waiters) w();
   }
 }

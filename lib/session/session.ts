@@ -34,6 +34,7 @@ import {
   getMessageId,
   getStatus,
   getSuccessReport,
+  parsePath,
   type SuccessReport,
 } from "../wire/headers.ts";
 import { newMessageId, newTransactionId } from "../wire/ids.ts";
@@ -163,6 +164,8 @@ export class MsrpSession {
   readonly #incoming = new Map<string, IncomingMessage>();
   readonly #completed = new RecentIds(1024);
   #receiving: Receiving | undefined;
+  /** The Message-ID of our binding SEND: through relays a failure REPORT may follow the 200. */
+  readonly #bindMessageId = newMessageId();
   readonly #reported = new Set<IncomingMessage>();
 
   // The application's queue of incoming messages.
@@ -234,7 +237,7 @@ export class MsrpSession {
       headers: new HeaderList([
         ["To-Path", formatPath(this.#remotePath)],
         ["From-Path", this.localUri.toString()],
-        ["Message-ID", newMessageId()],
+        ["Message-ID", this.#bindMessageId],
         ["Byte-Range", "1-0/0"], // §7.1.1: even empty content starts at 1
       ]),
       body: null,
@@ -382,7 +385,7 @@ export class MsrpSession {
       get connection() {
         return session.#connection;
       },
-      acceptsFrom: (fromPath) => this.#acceptsFrom(fromPath),
+      acceptsFrom: (fromPath, method) => this.#acceptsFrom(fromPath, method),
       bind: (connection) => this.#bind(connection),
       receive: (request) => this.#receive(request),
       lost: (error) =>
@@ -394,17 +397,31 @@ export class MsrpSession {
     this.#connection = connection;
   }
 
-  #acceptsFrom(fromPath: readonly MsrpUri[]): boolean {
+  #acceptsFrom(fromPath: readonly MsrpUri[], method: string): boolean {
     if (this.#options.checkFromPath === false || this.#remotePath.length === 0) return true;
+    if (fromPath.length === 0) return false;
     // The original sender is the last From-Path URI; relays come before it (RFC 4976 §6.4).
-    const peer = this.#remotePath[this.#remotePath.length - 1];
-    return fromPath.length > 0 && fromPath[fromPath.length - 1].equals(peer);
+    const sender = fromPath[fromPath.length - 1];
+    const path = this.#remotePath;
+    if (sender.equals(path[path.length - 1])) return true;
+    // A relay on our path may report a failure to us (RFC 4976 §6.4.1).
+    return method === "REPORT" && path.some((hop) => hop.equals(sender));
   }
 
   #receive(request: MsrpRequest): Promise<void> | undefined {
     if (this.#ended) return undefined;
-    // The first request from the peer binds a passive session (§5.4).
-    if (request.offset === 0) this.#resolveReady();
+    if (request.offset === 0) {
+      // A session that does not know its peer yet learns the way back from
+      // the first request: its From-Path, relays first, is the To-Path for
+      // our requests (RFC 4975 §7.2 builds responses the same way).
+      if (this.#remotePath.length === 0) {
+        try {
+          this.#remotePath = parsePath(request.headers.get("From-Path")!);
+        } catch { /* routed here, so it parsed once already */ }
+      }
+      // The first request from the peer binds a passive session (§5.4).
+      this.#resolveReady();
+    }
     switch (request.method) {
       case "SEND":
         return this.#onSend(request);
@@ -590,10 +607,21 @@ export class MsrpSession {
     let messageId: string | undefined;
     try {
       messageId = getMessageId(request.headers);
-      const message = messageId === undefined ? undefined : this.#outgoing.get(messageId);
-      if (message === undefined) return; // §7.1.2: unknown Message-ID, silently ignored
       const status = getStatus(request.headers);
       if (status === undefined || status.namespace !== "000") return;
+      if (messageId === this.#bindMessageId && status.code !== 200) {
+        // A relay answered our binding SEND with 200, then the next hop failed
+        // (RFC 4976 §6.4.1): the peer was never reached.
+        const error = new MsrpError(
+          "bind-failed",
+          `the binding SEND did not reach the peer: ${status.code} ${status.comment}`.trim(),
+        );
+        this.#rejectReady(error);
+        this.close(error);
+        return;
+      }
+      const message = messageId === undefined ? undefined : this.#outgoing.get(messageId);
+      if (message === undefined) return; // §7.1.2: unknown Message-ID, silently ignored
       const range = getByteRange(request.headers);
       const span: [number, number] | undefined = range === undefined ? undefined : [
         range.start - 1,

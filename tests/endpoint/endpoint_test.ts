@@ -293,3 +293,55 @@ Deno.test("a wrong relay password is a RelayAuthError naming the relay", async (
   );
   await server.close();
 });
+
+Deno.test("a session accepted without the peer's path learns it from the first request", async () => {
+  const alice = await MsrpEndpoint.start();
+  const bob = await MsrpEndpoint.start({ port: 0 });
+  const a = alice.createSession();
+  const b = bob.createSession();
+  const accepting = bob.accept(b, []); // e.g. a URI handed out without SDP
+  await alice.connect(a, [b.localUri]);
+  await accepting;
+  assert.deepEqual(b.remotePath.map(String), [a.localUri.toString()]);
+  const [sent, got] = await Promise.all([
+    b.send("I know where you are"),
+    a.nextMessage().then((m) => m!.text()),
+  ]);
+  assert.equal(sent.status, 200);
+  assert.equal(got, "I know where you are");
+  await alice.close();
+  await bob.close();
+});
+
+Deno.test("closing an endpoint first sends what is queued (a success REPORT)", async () => {
+  const alice = await MsrpEndpoint.start({ port: 0 });
+  const bob = await MsrpEndpoint.start({ port: 0 });
+  const a = alice.createSession();
+  const b = bob.createSession();
+  await negotiate(alice, a, bob, b);
+  const sending = a.send("report this", { successReport: true });
+  await (await b.nextMessage())!.text();
+  await bob.close(); // the REPORT was queued when the message completed
+  const result = await sending;
+  assert.equal(result.confirmedBy, "report");
+  await alice.close();
+});
+
+Deno.test("through a relay, a peer the relay cannot reach ends the session with bind-failed", async () => {
+  const { server, uri } = await relay();
+  const alice = await MsrpEndpoint.start({
+    relays: [{ uri, username: "alice", password: "alice-secret" }],
+    caCerts: [CA],
+  });
+  const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (free.addr as Deno.NetAddr).port;
+  free.close();
+  const a = alice.createSession();
+  // The relay answers the binding SEND with 200, then fails to reach the peer.
+  await alice.connect(a, [`msrp://127.0.0.1:${port}/nobodyHere0002;tcp`]).catch(() => {});
+  const end = await a.closed;
+  assert.ok(end.error instanceof MsrpError);
+  assert.equal((end.error as MsrpError).code, "bind-failed");
+  await alice.close();
+  await server.close();
+});
