@@ -1,0 +1,298 @@
+/**
+ * A relay for the benchmarks (RFC 4976 §5.1, §6, §9.2): the same relay
+ * server `serveRelay` gives, started either in this process or in a child
+ * process of its own, plus the endpoints that use it.
+ *
+ * A deployed relay runs on its own machine, so the throughput figures in
+ * `relay_bench.ts` put it in a child process (it then has a CPU core of its
+ * own, as it would in production) and its memory can be measured alone: the
+ * child reports its own V8 heap and resident set size on request, after
+ * forcing garbage collection (`--v8-flags=--expose-gc` is passed to the
+ * child only). The relay can also run in this process, to see the work of
+ * all three parties (sender, relay, receiver) on one JavaScript thread.
+ *
+ * The relay listens twice on loopback: TLS (`msrps`, RFC 4976 §9.2: "Client
+ * to relay communications MUST use TLS for AUTH requests") with the test
+ * certificate for `localhost`, and plain TCP (`msrp`, with `allowInsecure`,
+ * for testing only) to show what TLS costs.
+ *
+ * The child talks over its standard streams, one JSON object per line:
+ * it prints `{"ready": {...}}` once listening, answers `"memory"` and
+ * `"stats"` requests, and exits on `"exit"` or when its standard input
+ * closes (so it never outlives the bench process).
+ *
+ * @module
+ */
+
+import { MsrpEndpoint, type MsrpSession } from "../mod.ts";
+import {
+  type RelayServer,
+  type RelayStats,
+  resolveRelayConfig,
+  serveRelay,
+} from "../lib/relay/mod.ts";
+
+const CERTS = new URL("../tests/fixtures/certs/", import.meta.url);
+
+/** The test CA (PEM) that signed the relay's `localhost` certificate. */
+export const CA: string = Deno.readTextFileSync(new URL("ca.pem", CERTS));
+
+/** The `localhost` certificate and key the relay and the direct msrps endpoints use. */
+export const SERVER_IDENTITY: { cert: string; key: string } = {
+  cert: Deno.readTextFileSync(new URL("server.pem", CERTS)),
+  key: Deno.readTextFileSync(new URL("server.key", CERTS)),
+};
+
+/** The relay's users: name and password. */
+export const USERS: Readonly<Record<string, string>> = {
+  alice: "alice-secret",
+  bob: "bob-secret",
+};
+
+/** Memory of the relay's process, after garbage collection when the child could force it. */
+export interface RelayMemory {
+  /** V8 heap in use (`Deno.memoryUsage().heapUsed`), octets. */
+  readonly heapUsed: number;
+  /** V8 heap reserved, octets. */
+  readonly heapTotal: number;
+  /** Memory outside the V8 heap held by JavaScript objects (ArrayBuffers), octets. */
+  readonly external: number;
+  /** Resident set size of the whole process, octets. */
+  readonly rss: number;
+  /** Whether `gc()` was available and run before measuring. */
+  readonly gc: boolean;
+}
+
+/** A running relay, in this process or in a child process. */
+export interface BenchRelay {
+  /** `msrps://localhost:<port>;tcp` */
+  readonly tlsUri: string;
+  /** `msrp://localhost:<port>;tcp` */
+  readonly tcpUri: string;
+  /** Where the relay runs. */
+  readonly where: "in-process" | "child";
+  /** The child's process id, for a relay in a child process. */
+  readonly pid: number | undefined;
+  /** The relay's counters. */
+  stats(): Promise<RelayStats>;
+  /** The relay process's memory (a child only; in this process it is the whole process). */
+  memory(): Promise<RelayMemory>;
+  /** Stops the relay (and its process). */
+  close(): Promise<void>;
+}
+
+async function startServer(): Promise<RelayServer> {
+  const config = resolveRelayConfig({
+    host: "localhost",
+    listen: [
+      { hostname: "127.0.0.1", port: 0, tls: true },
+      { hostname: "127.0.0.1", port: 0, tls: false },
+    ],
+    tls: {
+      certFile: new URL("server.pem", CERTS).pathname,
+      keyFile: new URL("server.key", CERTS).pathname,
+    },
+    // AUTH over plain TCP, for the TCP figures only (RFC 4976 §9.2 wants TLS).
+    allowInsecure: true,
+    users: Object.fromEntries(Object.entries(USERS).map(([u, p]) => [u, { password: p }])),
+  });
+  return await serveRelay(config, { logger: () => {} });
+}
+
+function uris(server: RelayServer): { tlsUri: string; tcpUri: string } {
+  return {
+    tlsUri: `msrps://localhost:${server.listeners[0].addr!.port};tcp`,
+    tcpUri: `msrp://localhost:${server.listeners[1].addr!.port};tcp`,
+  };
+}
+
+type Gc = () => void;
+
+async function measureMemory(): Promise<RelayMemory> {
+  const gc = (globalThis as { gc?: Gc }).gc;
+  if (gc) {
+    // Several rounds, with turns of the event loop between them, so that
+    // objects freed by finalizers or promise jobs are collected too.
+    for (let i = 0; i < 4; i++) {
+      gc();
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+  const m = Deno.memoryUsage();
+  return {
+    heapUsed: m.heapUsed,
+    heapTotal: m.heapTotal,
+    external: m.external,
+    rss: m.rss,
+    gc: gc !== undefined,
+  };
+}
+
+/** Starts a relay in this process. */
+export async function startRelayInProcess(): Promise<BenchRelay> {
+  const server = await startServer();
+  return {
+    ...uris(server),
+    where: "in-process",
+    pid: undefined,
+    stats: () => Promise.resolve(server.relay.stats()),
+    memory: measureMemory,
+    close: () => server.close(),
+  };
+}
+
+/** Options of {@linkcode spawnRelay}. */
+export interface SpawnRelayOptions {
+  /** Write a V8 CPU profile of the relay process into this directory when it exits. */
+  cpuProfDir?: string;
+}
+
+/**
+ * Starts a relay in a child Deno process, with `gc()` exposed there.
+ *
+ * @param options a directory for a CPU profile of the relay
+ */
+export async function spawnRelay(options: SpawnRelayOptions = {}): Promise<BenchRelay> {
+  const args = ["run", "-A", "--v8-flags=--expose-gc"];
+  if (options.cpuProfDir) args.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`);
+  args.push(new URL(import.meta.url).pathname, "--child");
+  const child = new Deno.Command(Deno.execPath(), {
+    args,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).pipeThrough(lineSplitter())
+    [Symbol.asyncIterator]();
+  const next = async (): Promise<Record<string, unknown>> => {
+    const r = await lines.next();
+    if (r.done) throw new Error("the relay process ended");
+    return JSON.parse(r.value);
+  };
+  // One request at a time: each answer is the next line.
+  let queue: Promise<unknown> = Promise.resolve();
+  const ask = <T>(cmd: string): Promise<T> => {
+    const p = queue.then(async () => {
+      await writer.write(new TextEncoder().encode(cmd + "\n"));
+      return (await next()).result as T;
+    });
+    queue = p.catch(() => {});
+    return p;
+  };
+  const ready = (await next()).ready as { tlsUri: string; tcpUri: string };
+  let closed: Promise<void> | undefined;
+  return {
+    ...ready,
+    where: "child",
+    pid: child.pid,
+    stats: () => ask<RelayStats>("stats"),
+    memory: () => ask<RelayMemory>("memory"),
+    close: () =>
+      closed ??= (async () => {
+        await ask("exit").catch(() => {});
+        await writer.close().catch(() => {});
+        await child.status;
+      })(),
+  };
+}
+
+function lineSplitter(): TransformStream<string, string> {
+  let rest = "";
+  return new TransformStream({
+    transform(text, controller) {
+      const parts = (rest + text).split("\n");
+      rest = parts.pop()!;
+      for (const p of parts) if (p.trim() !== "") controller.enqueue(p);
+    },
+  });
+}
+
+/** The child's side: serve a relay and answer requests on stdin. */
+async function child(): Promise<void> {
+  const server = await startServer();
+  const out = (value: unknown) => console.log(JSON.stringify(value));
+  out({ ready: uris(server) });
+  const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream()).pipeThrough(
+    lineSplitter(),
+  );
+  for await (const line of lines) {
+    if (line === "stats") out({ result: server.relay.stats() });
+    else if (line === "memory") out({ result: await measureMemory() });
+    else if (line === "exit") {
+      out({ result: true });
+      break;
+    }
+  }
+  // stdin ended (the bench process is gone) or "exit": stop.
+  await server.close();
+}
+
+// ---- endpoints ----
+
+/** One side of the transport choice: TLS as deployed, or plain TCP. */
+export type Security = "tls" | "tcp";
+
+/**
+ * An endpoint that uses `relay` (RFC 4976 §5.1: it AUTHs and gets a Use-Path).
+ *
+ * @param relay the relay
+ * @param security msrps or msrp to the relay
+ * @param username a user of the relay
+ */
+export function relayEndpoint(
+  relay: BenchRelay,
+  security: Security,
+  username: string,
+): Promise<MsrpEndpoint> {
+  return MsrpEndpoint.start({
+    relays: [{
+      uri: security === "tls" ? relay.tlsUri : relay.tcpUri,
+      username,
+      password: USERS[username],
+    }],
+    caCerts: [CA],
+  });
+}
+
+/**
+ * A listening endpoint for direct sessions: msrps with the `localhost`
+ * certificate, or plain msrp.
+ *
+ * @param security msrps or msrp
+ */
+export function directEndpoint(security: Security): Promise<MsrpEndpoint> {
+  return MsrpEndpoint.start(
+    security === "tls"
+      ? {
+        host: "localhost",
+        bindAddress: "127.0.0.1",
+        port: 0,
+        tls: SERVER_IDENTITY,
+        caCerts: [CA],
+      }
+      : { host: "127.0.0.1", port: 0 },
+  );
+}
+
+/**
+ * Offer from `ea`, answer from `eb` (RFC 4975 §8, RFC 6135); resolves when
+ * both sessions are bound (§5.4).
+ *
+ * @param ea the offerer's endpoint
+ * @param a the offerer's session
+ * @param eb the answerer's endpoint
+ * @param b the answerer's session
+ */
+export async function negotiate(
+  ea: MsrpEndpoint,
+  a: MsrpSession,
+  eb: MsrpEndpoint,
+  b: MsrpSession,
+): Promise<void> {
+  const answer = await eb.answer(b, ea.offer(a));
+  await ea.completeOffer(a, answer);
+  await b.ready;
+}
+
+if (import.meta.main && Deno.args[0] === "--child") await child();

@@ -1,0 +1,196 @@
+/**
+ * `msrp chat`: two people, one MSRP session, lines of text both ways
+ * (RFC 4975 §5.4, §7.1; RFC 3994 for the opening status message).
+ *
+ * One side listens (`--listen`) and prints its URI; the other connects to
+ * it (`--to`). Each line read from standard input is sent as a
+ * `text/plain` message; each text message received is printed as
+ * `peer> line`.
+ *
+ * Without SDP, the listening side does not know the peer's path until a
+ * message arrives: a session learns nothing from the bodiless SEND that
+ * binds it (§5.4). So it takes the To-Path for its own messages from the
+ * From-Path of the first message it receives (§7.2: the From-Path is the
+ * way back, relays first, RFC 4976 §6.4), and the connecting side sends an
+ * RFC 3994 is-composing message with state `idle` right after binding, which
+ * shows nothing to the person but tells the listener where to answer.
+ *
+ * @module
+ */
+
+import { MsrpEndpoint } from "../endpoint/endpoint.ts";
+import { buildIsComposing, ISCOMPOSING_CONTENT_TYPE } from "../payload/iscomposing.ts";
+import { MsrpSendError } from "../session/outgoing.ts";
+import type { IncomingMessage } from "../session/reassembly.ts";
+import type { MsrpSession } from "../session/session.ts";
+import { parsePath } from "../wire/headers.ts";
+import {
+  type CliIo,
+  describeFailure,
+  ENDPOINT_FLAGS,
+  endpointOptions,
+  EXIT_FAILED,
+  EXIT_OK,
+  FOREVER_MS,
+  forTerminal,
+  parseCommandArgs,
+  parseUriList,
+  str,
+  UsageError,
+  waitForSignal,
+} from "./common.ts";
+import { CHAT_HELP } from "./help.ts";
+import { readLines } from "./lines.ts";
+import { isComposingStatus, passiveSession, startListening } from "./listen.ts";
+
+/** The flags of `msrp chat`. */
+export const CHAT_FLAGS = {
+  ...ENDPOINT_FLAGS,
+  listen: { type: "boolean" },
+  to: { type: "string" },
+  host: { type: "string" },
+  bind: { type: "string" },
+  port: { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/**
+ * The lines printed for a received text: each of its lines after `prefix`.
+ *
+ * @param text the message's text
+ * @param prefix what goes before each line
+ */
+export function formatIncoming(text: string, prefix = "peer> "): string {
+  const lines = text.replace(/\r?\n$/, "").split(/\r?\n/);
+  return lines.map((l) => prefix + l + "\n").join("");
+}
+
+/**
+ * Learns a passive session's To-Path from a received message's From-Path
+ * (used until the library learns it from the binding request itself).
+ *
+ * @param session the session
+ * @param m a message from the peer
+ * @returns whether the path was set
+ */
+export function learnPeerPath(session: MsrpSession, m: IncomingMessage): boolean {
+  const from = m.headers.get("From-Path");
+  if (from === undefined) return false;
+  try {
+    session.setRemotePath(parsePath(from));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs `msrp chat`.
+ *
+ * @param args the arguments after `chat`
+ * @param io standard streams and signals
+ * @returns the exit code
+ */
+export async function chatCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs(args, CHAT_FLAGS);
+  if (values.help === true) {
+    io.out(CHAT_HELP);
+    return EXIT_OK;
+  }
+  const to = str(values, "to");
+  const listening = values.listen === true;
+  if (listening === (to !== undefined)) {
+    throw new UsageError("give either --listen or --to <uri>");
+  }
+  const path = to === undefined ? undefined : parseUriList(to);
+  const { signal, dispose } = waitForSignal(io);
+  const stopped = signal.then(() => "stopped" as const);
+  let endpoint: MsrpEndpoint | undefined;
+  try {
+    let session: MsrpSession;
+    let knowPath: Promise<void>;
+    let learnt = (): void => {};
+    if (path === undefined) {
+      endpoint = await startListening(values);
+      session = passiveSession(endpoint);
+      io.out(endpoint.path(session).join(" ") + "\n");
+      io.err("msrp chat: waiting for a peer (Ctrl-C to stop)\n");
+      const bound = endpoint.accept(session, [], FOREVER_MS).then(() => "bound" as const);
+      bound.catch(() => {}); // after a signal the session is closed unbound: not an error
+      if (await Promise.race([bound, stopped]) === "stopped") return EXIT_OK;
+      knowPath = new Promise((resolve) => (learnt = resolve));
+    } else {
+      endpoint = await MsrpEndpoint.start(await endpointOptions(values));
+      session = endpoint.createSession();
+      await endpoint.connect(session, path);
+      // Tell a listening peer where to answer (see the module comment). A
+      // peer that does not take is-composing messages (415, §7.3.1) is fine.
+      await session.send(buildIsComposing({ state: "idle" }), {
+        contentType: ISCOMPOSING_CONTENT_TYPE,
+      }).catch((e) => {
+        if (!(e instanceof MsrpSendError && e.code === "rejected")) throw e;
+      });
+      knowPath = Promise.resolve();
+    }
+    io.err(
+      io.stdinIsTerminal
+        ? "msrp chat: connected; type a line and press Enter to send it, Ctrl-D to leave\n"
+        : "msrp chat: connected\n",
+    );
+
+    let learning = path === undefined;
+    const receiving = (async () => {
+      for await (const m of session.messages()) {
+        if (learning && learnPeerPath(session, m)) {
+          learning = false;
+          learnt();
+        }
+        if (isComposingStatus(m) || m.duplicate) {
+          await m.bytes().catch(() => {});
+          continue;
+        }
+        try {
+          const text = m.contentType.startsWith("text/")
+            ? await m.text()
+            : `[${m.contentType} message of ${(await m.bytes()).length} bytes not shown]`;
+          io.out(formatIncoming(io.stdoutIsTerminal ? forTerminal(text) : text));
+        } catch (e) {
+          io.err(`msrp chat: message ${m.messageId}: ${describeFailure(e).line}\n`);
+        }
+      }
+    })();
+
+    let failures = 0;
+    const sending = (async () => {
+      for await (const line of readLines(io.stdin)) {
+        if (session.ended) break;
+        if (line.trim() === "") continue;
+        const known = await Promise.race([
+          knowPath.then(() => true),
+          session.closed.then(() => false),
+        ]);
+        if (!known) break;
+        try {
+          await session.send(line);
+        } catch (e) {
+          if (session.ended) break;
+          failures++;
+          io.err(`msrp chat: ${describeFailure(e).line}\n`);
+        }
+      }
+    })();
+
+    const end = await Promise.race([
+      sending.then(() => "eof" as const),
+      session.closed.then(() => "peer-left" as const),
+      stopped,
+    ]);
+    if (end === "peer-left") io.err("msrp chat: the peer left\n");
+    session.close();
+    await receiving;
+    return failures > 0 ? EXIT_FAILED : EXIT_OK;
+  } finally {
+    dispose();
+    await endpoint?.close();
+  }
+}

@@ -1,0 +1,384 @@
+/**
+ * What every `msrp` command shares: exit codes, usage errors, turning a
+ * library error into one clear line, the process's standard streams, and the
+ * options that build an {@linkcode EndpointOptions} (TLS identity, trusted
+ * roots, relays).
+ *
+ * Exit codes:
+ *
+ * | code | meaning                                                           |
+ * | ---- | ----------------------------------------------------------------- |
+ * | 0    | success                                                           |
+ * | 1    | the peer or a relay refused, or a send failed (status and comment) |
+ * | 2    | usage: a bad flag, a bad URI (RFC 4975 §9 syntax), an unreadable file |
+ * | 3    | network: unreachable host, refused connection, TLS failure (§14.2) |
+ *
+ * @module
+ */
+
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { MsrpError, MsrpSyntaxError } from "../errors.ts";
+import { consoleLogger, type Logger, silentLogger } from "../log.ts";
+import type { EndpointOptions, TlsIdentity } from "../endpoint/endpoint.ts";
+import type { RelayAccount } from "../endpoint/relay_client.ts";
+import { MsrpSendError } from "../session/outgoing.ts";
+import { MsrpUri } from "../wire/uri.ts";
+
+/** Everything went well. */
+export const EXIT_OK = 0;
+/** The peer (or a relay) refused, or a send failed. */
+export const EXIT_FAILED = 1;
+/** The command line was wrong: a flag, a value, a URI, a file. */
+export const EXIT_USAGE = 2;
+/** The network failed: DNS, a refused or unreachable address, TLS. */
+export const EXIT_NETWORK = 3;
+
+/** The longest a timer may wait (`setTimeout` fires at once beyond 2^31 - 1 ms). */
+export const FOREVER_MS = 2 ** 31 - 1;
+
+/** A mistake on the command line; the command's `--help` explains the right form. */
+export class UsageError extends MsrpError {
+  /**
+   * Makes a usage error.
+   *
+   * @param message what is wrong, in words
+   */
+  constructor(message: string) {
+    super("usage", message);
+    this.name = "UsageError";
+  }
+}
+
+/** The process's standard streams and signals, injectable for tests. */
+export interface CliIo {
+  /**
+   * Writes text to standard output as it is (add the line end yourself).
+   *
+   * @param text the text
+   */
+  out(text: string): void;
+  /**
+   * Writes text to standard error as it is.
+   *
+   * @param text the text
+   */
+  err(text: string): void;
+  /** Standard input. */
+  readonly stdin: ReadableStream<Uint8Array>;
+  /** Whether standard input is a terminal (a person typing). */
+  readonly stdinIsTerminal: boolean;
+  /** Whether standard output is a terminal (received text is then cleaned of control characters). */
+  readonly stdoutIsTerminal: boolean;
+  /** Whether standard error is a terminal (progress bars are drawn only then). */
+  readonly stderrIsTerminal: boolean;
+  /**
+   * Calls `handler` on SIGINT or SIGTERM; returns a function that stops listening.
+   *
+   * @param handler called with the signal's name
+   */
+  onSignal(handler: (signal: string) => void): () => void;
+}
+
+function writeAll(file: { writeSync(p: Uint8Array): number }, text: string): void {
+  let bytes = new TextEncoder().encode(text);
+  while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
+}
+
+/** The real standard streams of this process. */
+export function denoIo(): CliIo {
+  let stdin: ReadableStream<Uint8Array> | undefined;
+  return {
+    out: (text) => writeAll(Deno.stdout, text),
+    err: (text) => writeAll(Deno.stderr, text),
+    get stdin() {
+      return stdin ??= Deno.stdin.readable;
+    },
+    stdinIsTerminal: Deno.stdin.isTerminal(),
+    stdoutIsTerminal: Deno.stdout.isTerminal(),
+    stderrIsTerminal: Deno.stderr.isTerminal(),
+    onSignal(handler) {
+      const signals: Deno.Signal[] = Deno.build.os === "windows"
+        ? ["SIGINT", "SIGBREAK"]
+        : ["SIGINT", "SIGTERM"];
+      const listeners = signals.map((s) => [s, () => handler(s)] as const);
+      for (const [s, l] of listeners) Deno.addSignalListener(s, l);
+      return () => {
+        for (const [s, l] of listeners) Deno.removeSignalListener(s, l);
+      };
+    },
+  };
+}
+
+/**
+ * Text from the network made safe to show on a terminal: control
+ * characters other than line feed and tab (which could move the cursor,
+ * change colours or retitle the window) become U+FFFD.
+ *
+ * @param text received text
+ */
+export function forTerminal(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/\r\n/g, "\n").replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, "\ufffd");
+}
+
+/**
+ * Resolves with the signal's name on the first SIGINT or SIGTERM.
+ *
+ * @param io where signals come from
+ * @returns the promise and a function that stops listening
+ */
+export function waitForSignal(io: CliIo): { signal: Promise<string>; dispose: () => void } {
+  let dispose = (): void => {};
+  const signal = new Promise<string>((resolve) => {
+    dispose = io.onSignal((s) => resolve(s));
+  });
+  return { signal, dispose: () => dispose() };
+}
+
+/**
+ * Parses a command's arguments with `node:util` `parseArgs` (strict: unknown
+ * flags and missing values are usage errors).
+ *
+ * @param args the arguments after the command name
+ * @param options the flags the command knows
+ * @param allowPositionals whether plain arguments are allowed
+ * @throws {UsageError} for an unknown flag or a missing value
+ */
+export function parseCommandArgs(
+  args: string[],
+  options: NonNullable<ParseArgsConfig["options"]>,
+  allowPositionals = false,
+): { values: Record<string, unknown>; positionals: string[] } {
+  try {
+    const { values, positionals } = parseArgs({ args, options, allowPositionals, strict: true });
+    return { values, positionals };
+  } catch (e) {
+    // node's messages go on with advice about "--"; the first sentence says what is wrong.
+    const text = e instanceof Error ? e.message : String(e);
+    throw new UsageError(text.split(/\. (?=[A-Z])/)[0].replace(/\.$/, ""));
+  }
+}
+
+/**
+ * A string flag's value, or `undefined`.
+ *
+ * @param values parsed flags
+ * @param name the flag's name without dashes
+ */
+export function str(values: Record<string, unknown>, name: string): string | undefined {
+  const v = values[name];
+  return typeof v === "string" ? v : undefined;
+}
+
+/**
+ * A repeatable string flag's values (empty when absent).
+ *
+ * @param values parsed flags
+ * @param name the flag's name without dashes
+ */
+export function strs(values: Record<string, unknown>, name: string): string[] {
+  const v = values[name];
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+}
+
+/**
+ * A TCP port from a flag value: an integer from 0 (any free port) to 65535.
+ *
+ * @param text the flag's value
+ * @param flag the flag's name, for the message
+ * @throws {UsageError} when it is not such an integer
+ */
+export function parsePort(text: string, flag: string): number {
+  if (!/^[0-9]{1,5}$/.test(text) || Number(text) > 65535) {
+    throw new UsageError(
+      `${flag} must be a port number from 0 to 65535, not ${JSON.stringify(text)}`,
+    );
+  }
+  return Number(text);
+}
+
+/**
+ * The peer's path from `--to`: one URI, or several separated by spaces (a
+ * path through relays, RFC 4976 §5.1, as `msrp listen` prints it).
+ *
+ * @param text the flag's value
+ * @throws {UsageError} naming the URI and what is wrong with it (the
+ *   {@linkcode MsrpSyntaxError} message says where, RFC 4975 §9)
+ */
+export function parseUriList(text: string): MsrpUri[] {
+  const parts = text.trim().split(/\s+/).filter((p) => p !== "");
+  if (parts.length === 0) throw new UsageError("--to needs an msrp: or msrps: URI");
+  return parts.map((p) => {
+    try {
+      return MsrpUri.parse(p);
+    } catch (e) {
+      if (e instanceof MsrpSyntaxError) throw new UsageError(`bad URI in --to: ${e.message}`);
+      throw e;
+    }
+  });
+}
+
+/**
+ * Reads a text file named on the command line.
+ *
+ * @param path the file
+ * @param flag the flag that named it, for the message
+ * @throws {UsageError} when the file cannot be read
+ */
+export async function readTextArg(path: string, flag: string): Promise<string> {
+  try {
+    return await Deno.readTextFile(path);
+  } catch (e) {
+    throw new UsageError(`cannot read ${flag} ${path}: ${ioReason(e)}`);
+  }
+}
+
+/**
+ * A short reason for a file-system error ("no such file", "permission denied").
+ *
+ * @param e the error
+ */
+export function ioReason(e: unknown): string {
+  if (e instanceof Deno.errors.NotFound) return "no such file or directory";
+  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (e instanceof Deno.errors.NotCapable) {
+    return "not allowed (run with --allow-read/--allow-write)";
+  }
+  if (e instanceof Deno.errors.IsADirectory) return "is a directory";
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** The flags shared by commands that make an endpoint. */
+export const ENDPOINT_FLAGS = {
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  ca: { type: "string", multiple: true },
+  relay: { type: "string" },
+  user: { type: "string" },
+  password: { type: "string" },
+  verbose: { type: "boolean", short: "v" },
+} as const;
+
+/**
+ * Builds endpoint options from the shared flags: `--tls-cert`/`--tls-key`
+ * (listen with msrps, RFC 4975 §14.2), `--ca` (extra trusted roots),
+ * `--relay`/`--user`/`--password` (a relay that acts for us, RFC 4976 §5.1;
+ * the password may come from `MSRP_RELAY_PASSWORD` instead), `--verbose`.
+ *
+ * @param values parsed flags
+ * @param env reads an environment variable (`MSRP_RELAY_PASSWORD`)
+ * @throws {UsageError} for half-given pairs, unreadable files or a bad relay URI
+ */
+export async function endpointOptions(
+  values: Record<string, unknown>,
+  env: (name: string) => string | undefined = safeEnv,
+): Promise<EndpointOptions> {
+  const options: EndpointOptions = {};
+  const cert = str(values, "tls-cert");
+  const key = str(values, "tls-key");
+  if ((cert === undefined) !== (key === undefined)) {
+    throw new UsageError("--tls-cert and --tls-key go together");
+  }
+  if (cert !== undefined && key !== undefined) {
+    const tls: TlsIdentity = {
+      cert: await readTextArg(cert, "--tls-cert"),
+      key: await readTextArg(key, "--tls-key"),
+    };
+    options.tls = tls;
+  }
+  const ca = strs(values, "ca");
+  if (ca.length > 0) {
+    options.caCerts = await Promise.all(ca.map((f) => readTextArg(f, "--ca")));
+  }
+  const relay = str(values, "relay");
+  const user = str(values, "user");
+  const password = str(values, "password") ??
+    (relay !== undefined ? env("MSRP_RELAY_PASSWORD") : undefined);
+  if (relay !== undefined) {
+    if (user === undefined || password === undefined) {
+      throw new UsageError(
+        "--relay needs --user and --password (or MSRP_RELAY_PASSWORD in the environment)",
+      );
+    }
+    let uri: MsrpUri;
+    try {
+      uri = MsrpUri.parse(relay);
+    } catch (e) {
+      if (e instanceof MsrpSyntaxError) throw new UsageError(`bad URI in --relay: ${e.message}`);
+      throw e;
+    }
+    const account: RelayAccount = { uri, username: user, password };
+    options.relays = [account];
+  } else if (user !== undefined || str(values, "password") !== undefined) {
+    throw new UsageError("--user and --password are for a relay: give --relay too");
+  }
+  options.logger = values.verbose === true ? consoleLogger(true) : silentLogger as Logger;
+  return options;
+}
+
+function safeEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined; // no --allow-env: as if unset
+  }
+}
+
+/** Error codes of the network and TLS layers (see `lib/transport`): exit code 3. */
+const NETWORK_CODES: ReadonlySet<string> = new Set([
+  "dns-failed",
+  "connect-refused",
+  "connect-failed",
+  "connect-aborted",
+  "connection-reset",
+  "connection-failed",
+  "receive-overflow",
+  "listen-failed",
+  "tls-failed",
+  "tls-untrusted",
+  "tls-name-mismatch",
+  "fingerprint-mismatch",
+  "fingerprint-unsupported",
+  "no-peer-certificate",
+]);
+
+/** Error codes that mean "the command line was wrong": exit code 2. */
+const USAGE_CODES: ReadonlySet<string> = new Set(["usage", "bad-config", "bad-config-json"]);
+
+function isNetwork(e: unknown, depth = 0): boolean {
+  if (depth > 4 || !(e instanceof Error)) return false;
+  if (e instanceof MsrpError && NETWORK_CODES.has(e.code)) return true;
+  return isNetwork(e.cause, depth + 1);
+}
+
+/**
+ * The exit code and the one line to print for an error that ended a
+ * command: never a stack trace.
+ *
+ * @param e what was thrown
+ * @returns the exit code (1, 2 or 3) and the line, without the command's prefix
+ */
+export function describeFailure(e: unknown): { exitCode: number; line: string } {
+  if (e instanceof MsrpSyntaxError) return { exitCode: EXIT_USAGE, line: e.message };
+  if (e instanceof MsrpError && USAGE_CODES.has(e.code)) {
+    return { exitCode: EXIT_USAGE, line: e.message };
+  }
+  if (e instanceof MsrpSendError) {
+    if (isNetwork(e.cause)) {
+      return { exitCode: EXIT_NETWORK, line: `${e.message}: ${(e.cause as Error).message}` };
+    }
+    const status = e.status === 0 ? "" : ` (status ${e.status}${e.comment ? " " + e.comment : ""})`;
+    return { exitCode: EXIT_FAILED, line: `not delivered: ${e.message}${status}` };
+  }
+  if (isNetwork(e)) return { exitCode: EXIT_NETWORK, line: oneLine(e) };
+  if (e instanceof MsrpError) return { exitCode: EXIT_FAILED, line: oneLine(e) };
+  if (e instanceof Deno.errors.NotCapable || e instanceof Deno.errors.PermissionDenied) {
+    return { exitCode: EXIT_USAGE, line: `not allowed: ${oneLine(e)}` };
+  }
+  return { exitCode: EXIT_FAILED, line: `unexpected error: ${oneLine(e)}` };
+}
+
+function oneLine(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  return text.split("\n")[0];
+}

@@ -1,0 +1,166 @@
+/**
+ * The help texts of the `msrp` command line (one per command), with
+ * examples. MSRP itself is RFC 4975; relays are RFC 4976.
+ *
+ * @module
+ */
+
+/** `msrp --help`. */
+export const MAIN_HELP =
+  `msrp: send and receive MSRP messages and files (RFC 4975), run a relay (RFC 4976)
+
+Usage:
+  msrp listen [options]             wait for a peer; print what it sends, save files
+  msrp send --to <uri> [options]    send a text, a file or standard input to a peer
+  msrp chat (--listen | --to <uri>) interactive chat: lines typed are sent
+  msrp relay [options]              run an MSRP relay
+  msrp help [command]               show help (also: msrp <command> --help)
+  msrp --version                    show the version
+
+There is no SIP or SDP here: "listen" prints its MSRP URI, and you give it to
+"send" or "chat" with --to.
+
+Example:
+  $ msrp listen --port 2855
+  msrp://127.0.0.1:2855/k3P9bXaQ2mLw7s1Z;tcp
+  $ msrp send --to 'msrp://127.0.0.1:2855/k3P9bXaQ2mLw7s1Z;tcp' Hello there
+
+Exit codes:
+  0  success
+  1  the peer or a relay refused, or a message could not be delivered
+  2  usage error: a bad flag, a bad URI, an unreadable file
+  3  network error: unreachable host, refused connection, TLS failure
+`;
+
+/** `msrp listen --help`. */
+export const LISTEN_HELP = `Usage: msrp listen [options]
+
+Listens on a port, makes one MSRP session and prints its URI as the first line
+of standard output. The first peer that connects to that URI binds the session
+(RFC 4975 §5.4). Text messages (text/*) are printed to standard output as they
+arrive; other messages, texts over 1 MiB, and messages sent as files
+(Content-Disposition attachment or filename) are streamed to files named by
+their filename or their Message-ID (existing files are never overwritten).
+
+When the peer closes the session, listen keeps serving: the same URI is ready
+for the next peer (one peer at a time). With --once it exits after the first
+message has been printed or saved.
+SIGINT (Ctrl-C) or SIGTERM stops it with exit code 0.
+
+Options:
+  --host <name>         host name or IP address in the URI (default 127.0.0.1)
+  --bind <address>      address to bind, when it differs from --host (e.g. 0.0.0.0)
+  --port <n>            port to listen on; 0 picks a free one (default 0)
+  --tls-cert <file>     listen with TLS (msrps:) with this certificate (PEM)...
+  --tls-key <file>      ...and this private key (PEM)
+  --save <dir>          save every message (texts too) into <dir> (default: texts
+                        are printed, other messages saved in the current directory)
+  --once                exit after the first message
+  --relay <uri>         be reached through this relay (RFC 4976); prints the path
+  --user <name>         user name at the relay
+  --password <secret>   password at the relay (or MSRP_RELAY_PASSWORD)
+  --ca <file>           extra trusted CA certificate (PEM), e.g. the relay's; repeatable
+  -v, --verbose         log protocol events to standard error
+  -h, --help            show this help
+
+Examples:
+  msrp listen
+  msrp listen --host 192.0.2.10 --bind 0.0.0.0 --port 2855 --save ./inbox
+  msrp listen --tls-cert server.pem --tls-key server.key --once
+`;
+
+/** `msrp send --help`. */
+export const SEND_HELP = `Usage: msrp send --to <uri> [options] [text...]
+
+Connects to a peer's MSRP URI (as printed by "msrp listen"), sends one message
+and waits until it is confirmed: by a 200 response, or with --success-report
+by the receiver's success REPORT (RFC 4975 §7.1.3). Prints a one-line summary
+on standard error. The message is the text given as arguments, or the file
+given with --file, or else standard input.
+
+A file is sent as Content-Disposition: attachment with its name, and shows a
+progress bar when standard error is a terminal.
+
+Options:
+  --to <uri>            the peer's URI (msrp:// or msrps://); a path through
+                        relays is several URIs separated by spaces
+  --file <path>         send this file
+  --content-type <t>    the Content-Type (default: text/plain;charset=UTF-8 for
+                        text, by file extension for files, else
+                        application/octet-stream)
+  --success-report      ask the receiver for a success REPORT (always done with
+                        --relay: a relay's 200 only means the relay has it)
+  --ca <file>           extra trusted CA certificate (PEM) for msrps; repeatable
+  --relay <uri>         send through this relay (RFC 4976), e.g. msrps://relay.example.com:2855;tcp
+  --user <name>         user name at the relay
+  --password <secret>   password at the relay (or MSRP_RELAY_PASSWORD)
+  -v, --verbose         log protocol events to standard error
+  -h, --help            show this help
+
+Examples:
+  msrp send --to 'msrp://127.0.0.1:2855/k3P9bXaQ2mLw7s1Z;tcp' Hello there
+  msrp send --to "$URI" --file photo.jpg --success-report
+  echo '{"a":1}' | msrp send --to "$URI" --content-type application/json
+  msrp send --to "$URI" --ca ca.pem --relay 'msrps://relay.example.com:2855;tcp' \\
+    --user alice --password secret Hi
+`;
+
+/** `msrp chat --help`. */
+export const CHAT_HELP = `Usage: msrp chat --listen [options]
+       msrp chat --to <uri> [options]
+
+Interactive chat over one MSRP session: each line read from standard input is
+sent as a text/plain message; messages received are printed to standard output
+as "peer> text". Ends (exit 0) when standard input ends, when the peer leaves,
+or on SIGINT/SIGTERM.
+
+With --listen it prints its URI as the first line of standard output and waits
+for one peer. It learns where to send from the peer's first message; the
+"chat --to" side sends an RFC 3994 "idle" status message right after it
+connects, so either side may speak first. (Another MSRP client must send
+something first: lines typed before then wait.)
+
+Options:
+  --listen              wait for a peer (see "msrp listen" for --host, --bind,
+                        --port, --tls-cert, --tls-key)
+  --to <uri>            connect to a peer (see "msrp send" for --ca, --relay,
+                        --user, --password)
+  --host, --bind, --port, --tls-cert, --tls-key, --ca, --relay, --user, --password
+  -v, --verbose         log protocol events to standard error
+  -h, --help            show this help
+
+Examples:
+  msrp chat --listen --port 2855
+  msrp chat --to 'msrp://127.0.0.1:2855/k3P9bXaQ2mLw7s1Z;tcp'
+`;
+
+/** `msrp relay --help`. */
+export const RELAY_HELP = `Usage: msrp relay [options]
+
+Runs an MSRP relay (RFC 4976): clients AUTH to it with HTTP Digest over TLS and
+then send through it. Prints the relay's URIs on standard output, one per
+listener, and runs until SIGINT (Ctrl-C) or SIGTERM, then exits 0.
+
+Settings come from --config (a JSON file; see lib/relay/config.ts) and the
+flags below, which override the file.
+
+Options:
+  --config <file>       a relay configuration file (JSON)
+  --host <name>         the relay's host name, as written in its URIs; must be a
+                        name, not an IP address (RFC 4976 §4.2) (default localhost)
+  --bind <address>      address to listen on (default 0.0.0.0)
+  --port <n>            port to listen on; 0 picks a free one (default 2855)
+  --tls-cert <file>     TLS certificate (PEM); its names must include --host
+  --tls-key <file>      TLS private key (PEM)
+  --user <name:password>  a user allowed to AUTH; repeatable
+  --insecure            listen on plain TCP (msrp:) and accept AUTH over it:
+                        for testing only (RFC 4976 §9.2 requires TLS)
+  -v, --verbose         log every relay event (default: warnings and errors)
+  -h, --help            show this help
+
+Examples:
+  msrp relay --host relay.example.com --tls-cert cert.pem --tls-key key.pem \\
+    --user alice:secret --user bob:secret
+  msrp relay --config relay.json
+  msrp relay --insecure --port 0 --user test:test
+`;

@@ -1,0 +1,246 @@
+/**
+ * `msrp listen`: the passive side of a session without SDP (RFC 4975 §5.4).
+ *
+ * Normally each side learns the other's URI from SDP (§8). Here the
+ * listener prints its session URI and the peer connects to it: the peer's
+ * first request (a bodiless SEND, §5.4) binds the session to the connection
+ * it arrived on. The listener does not know the peer's URI in advance, so it
+ * accepts any From-Path; it only receives, and responses and success
+ * REPORTs travel back along the request's own From-Path (§7.2, §7.1.3).
+ *
+ * When the peer closes the session, the same URI is offered again (a new
+ * session object with the same local URI), so several `msrp send` runs can
+ * use one printed URI, one after the other. Through a relay the session
+ * stays bound to the relay connection and simply goes on receiving.
+ *
+ * @module
+ */
+
+import { MsrpEndpoint } from "../endpoint/endpoint.ts";
+import { ISCOMPOSING_CONTENT_TYPE } from "../payload/iscomposing.ts";
+import type { IncomingMessage } from "../session/reassembly.ts";
+import { MsrpSession } from "../session/session.ts";
+import {
+  type CliIo,
+  describeFailure,
+  ENDPOINT_FLAGS,
+  endpointOptions,
+  EXIT_OK,
+  FOREVER_MS,
+  forTerminal,
+  parseCommandArgs,
+  parsePort,
+  str,
+  UsageError,
+  waitForSignal,
+} from "./common.ts";
+import { LISTEN_HELP } from "./help.ts";
+import { isAttachment, saveMessage } from "./save.ts";
+
+/** The flags of `msrp listen`. */
+export const LISTEN_FLAGS = {
+  ...ENDPOINT_FLAGS,
+  host: { type: "string" },
+  bind: { type: "string" },
+  port: { type: "string" },
+  save: { type: "string" },
+  once: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/**
+ * Starts a listening endpoint from the flags shared by `listen` and `chat --listen`.
+ *
+ * @param values parsed flags (`--host`, `--bind`, `--port`, TLS, relay)
+ * @param defaultPort the port when `--port` is absent
+ */
+export async function startListening(
+  values: Record<string, unknown>,
+  defaultPort = 0,
+): Promise<MsrpEndpoint> {
+  const options = await endpointOptions(values);
+  const portText = str(values, "port");
+  return await MsrpEndpoint.start({
+    ...options,
+    host: str(values, "host") ?? "127.0.0.1",
+    bindAddress: str(values, "bind"),
+    // Through a relay, peers reach us on our relay connection: no port needed (RFC 4976 §5.1).
+    port: portText !== undefined
+      ? parsePort(portText, "--port")
+      : options.relays !== undefined
+      ? undefined
+      : defaultPort,
+  });
+}
+
+/**
+ * A session waiting for any peer on `endpoint` (From-Path not checked: the
+ * peer is unknown until it binds, §5.4).
+ *
+ * @param endpoint the listening endpoint
+ * @param like reuse this session's URI (serve the same URI again)
+ */
+export function passiveSession(endpoint: MsrpEndpoint, like?: MsrpSession): MsrpSession {
+  if (like === undefined) return endpoint.createSession({ checkFromPath: false });
+  return new MsrpSession({ localUri: like.localUri, checkFromPath: false });
+}
+
+/**
+ * Whether a message is an RFC 3994 is-composing status (shown nowhere).
+ *
+ * @param m the message
+ */
+export function isComposingStatus(m: IncomingMessage): boolean {
+  return m.contentType === ISCOMPOSING_CONTENT_TYPE;
+}
+
+/** The largest text (by its declared size) printed rather than saved: 1 MiB. */
+const MAX_PRINTED = 1024 * 1024;
+
+/**
+ * Prints or saves one message as `listen` does: text printed, other content
+ * (or everything with `saveDir`) streamed to a file.
+ *
+ * @param m the message
+ * @param io where to print
+ * @param saveDir `--save`, if given
+ */
+export async function handleMessage(
+  m: IncomingMessage,
+  io: CliIo,
+  saveDir: string | undefined,
+): Promise<void> {
+  if (isComposingStatus(m) || m.duplicate) {
+    await m.bytes().catch(() => {}); // status only, or already shown (§5.4)
+    return;
+  }
+  const save = saveDir !== undefined || !m.contentType.startsWith("text/") || isAttachment(m) ||
+    (m.size !== undefined && m.size > MAX_PRINTED); // a large text goes to disk, not to memory
+  try {
+    if (!save) {
+      let text = await m.text();
+      if (io.stdoutIsTerminal) text = forTerminal(text);
+      io.out(text.endsWith("\n") ? text : text + "\n");
+      return;
+    }
+    const { path, bytes } = await saveMessage(m, saveDir ?? ".");
+    io.err(`msrp listen: saved ${bytes} bytes (${m.contentType}) to ${path}\n`);
+  } catch (e) {
+    io.err(`msrp listen: message ${m.messageId}: ${describeFailure(e).line}\n`);
+  }
+}
+
+/**
+ * Handles every message of a session until it ends, or only the first one.
+ *
+ * @param session a bound session
+ * @param io where to print
+ * @param saveDir `--save`, if given
+ * @param once stop after the first message (not counting is-composing status)
+ */
+export async function serveMessages(
+  session: MsrpSession,
+  io: CliIo,
+  saveDir: string | undefined,
+  once = false,
+): Promise<void> {
+  // Messages are handled side by side: one waiting on disk must not stall
+  // the others, which share the connection (back-pressure, §7.3.1).
+  const pending = new Set<Promise<void>>();
+  for await (const m of session.messages()) {
+    const task = handleMessage(m, io, saveDir);
+    if (once && !isComposingStatus(m)) {
+      await task;
+      break;
+    }
+    pending.add(task);
+    task.finally(() => pending.delete(task));
+  }
+  await Promise.all(pending);
+}
+
+/** How long `--once` waits for the peer to close after the message (see {@linkcode peerDone}). */
+const ONCE_GRACE_MS = 2000;
+
+/**
+ * After the one message of `--once`: waits until the peer closes the session
+ * (a direct `msrp send` does so as soon as it is confirmed), at most
+ * {@linkcode ONCE_GRACE_MS}, so that the 200 response and the success REPORT
+ * still queued for it are written before our connection closes (closing
+ * drops what is queued).
+ *
+ * @param session the session
+ * @param stopped resolves on SIGINT/SIGTERM
+ */
+async function peerDone(session: MsrpSession, stopped: Promise<unknown>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    session.closed,
+    stopped,
+    new Promise((resolve) => (timer = setTimeout(resolve, ONCE_GRACE_MS))),
+  ]);
+  clearTimeout(timer);
+}
+
+/**
+ * Runs `msrp listen`.
+ *
+ * @param args the arguments after `listen`
+ * @param io standard streams and signals
+ * @returns the exit code
+ */
+export async function listenCommand(args: string[], io: CliIo): Promise<number> {
+  const { values } = parseCommandArgs(args, LISTEN_FLAGS);
+  if (values.help === true) {
+    io.out(LISTEN_HELP);
+    return EXIT_OK;
+  }
+  const saveDir = str(values, "save");
+  if (saveDir !== undefined) {
+    const info = await Deno.stat(saveDir).catch(() => undefined);
+    if (info === undefined || !info.isDirectory) {
+      throw new UsageError(`--save ${saveDir}: not a directory`);
+    }
+  }
+  const endpoint = await startListening(values);
+  const { signal, dispose } = waitForSignal(io);
+  const stopped = signal.then(() => "stopped" as const);
+  let session = passiveSession(endpoint);
+  try {
+    io.out(endpoint.path(session).join(" ") + "\n");
+    io.err(`msrp listen: waiting for a peer (Ctrl-C to stop)\n`);
+    for (;;) {
+      const bound = endpoint.accept(session, [], FOREVER_MS).then(
+        () => "bound" as const,
+        () => "expired" as const,
+      );
+      const outcome = await Promise.race([bound, stopped]);
+      if (outcome === "stopped") {
+        session.close();
+        break;
+      }
+      if (outcome === "bound") {
+        io.err(`msrp listen: a peer bound the session\n`);
+        const once = values.once === true;
+        const served = serveMessages(session, io, saveDir, once);
+        const end = await Promise.race([served.then(() => "ended" as const), stopped]);
+        if (end === "stopped") {
+          session.close();
+          await served;
+          break;
+        }
+        if (once) {
+          await peerDone(session, stopped);
+          break;
+        }
+        io.err(`msrp listen: the peer closed the session\n`);
+      }
+      session = passiveSession(endpoint, session);
+    }
+  } finally {
+    dispose();
+    session.close(); // the endpoint closes only the sessions it made itself
+    await endpoint.close();
+  }
+  return EXIT_OK;
+}

@@ -1,0 +1,407 @@
+// The `msrp` command line driven as a subprocess, as a person or a script
+// would: help texts, exit codes (2 usage, 3 network, 1 refused), listen +
+// send (text, file with --save), keep-serving the same URI, chat with piped
+// stdin both ways, and a relay that clients AUTH through (RFC 4976) and that
+// stops on SIGTERM with exit code 0.
+//
+// No sleeps: every step waits for a line the other process prints.
+
+import assert from "node:assert/strict";
+
+const ROOT = new URL("../../", import.meta.url);
+const CLI = new URL("cli.ts", ROOT).pathname;
+const CERTS = new URL("tests/fixtures/certs/", ROOT).pathname;
+
+/** Collects a stream's lines and lets a test wait for the one it needs. */
+class Lines {
+  readonly lines: string[] = [];
+  /** Everything read, as it came. */
+  text = "";
+  #waiters: { test: (line: string) => boolean; resolve: (l: string | undefined) => void }[] = [];
+  #ended = false;
+  readonly done: Promise<void>;
+
+  constructor(stream: ReadableStream<Uint8Array>) {
+    this.done = this.#pump(stream);
+  }
+
+  async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
+    let pending = "";
+    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+      this.text += text;
+      pending += text;
+      let nl: number;
+      while ((nl = pending.indexOf("\n")) >= 0) {
+        this.#push(pending.slice(0, nl));
+        pending = pending.slice(nl + 1);
+      }
+    }
+    if (pending !== "") this.#push(pending);
+    this.#ended = true;
+    for (const w of this.#waiters) w.resolve(undefined);
+    this.#waiters = [];
+  }
+
+  #push(line: string): void {
+    this.lines.push(line);
+    this.#waiters = this.#waiters.filter((w) => {
+      if (!w.test(line)) return true;
+      w.resolve(line);
+      return false;
+    });
+  }
+
+  /** The first line (already seen or to come) that passes `test`; undefined at end of stream. */
+  waitFor(test: (line: string) => boolean): Promise<string | undefined> {
+    const seen = this.lines.find(test);
+    if (seen !== undefined || this.#ended) return Promise.resolve(seen);
+    return new Promise((resolve) => this.#waiters.push({ test, resolve }));
+  }
+}
+
+/** A running `msrp` process. */
+class Cli {
+  readonly child: Deno.ChildProcess;
+  readonly out: Lines;
+  readonly err: Lines;
+  readonly #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  readonly #watchdog: ReturnType<typeof setTimeout>;
+
+  constructor(args: string[], options: { stdin?: boolean; cwd?: string } = {}) {
+    this.child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", CLI, ...args],
+      cwd: options.cwd ?? ROOT.pathname,
+      stdin: options.stdin ? "piped" : "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    this.out = new Lines(this.child.stdout);
+    this.err = new Lines(this.child.stderr);
+    this.#stdin = options.stdin ? this.child.stdin.getWriter() : undefined;
+    // A safety net only: a wedged process fails the test instead of hanging it.
+    this.#watchdog = setTimeout(() => this.kill("SIGKILL"), 20_000);
+  }
+
+  /** The URI a listening command prints as its first line of stdout. */
+  async uri(): Promise<string> {
+    const line = await this.out.waitFor(() => true);
+    assert.ok(line, `no URI printed; stderr: ${this.err.text}`);
+    return line;
+  }
+
+  async write(text: string): Promise<void> {
+    await this.#stdin!.write(new TextEncoder().encode(text));
+  }
+
+  async closeStdin(): Promise<void> {
+    await this.#stdin!.close();
+  }
+
+  kill(signal: Deno.Signal = "SIGTERM"): void {
+    try {
+      this.child.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+
+  /** Waits for the exit; returns the code and everything printed. */
+  async finish(): Promise<{ code: number; stdout: string; stderr: string }> {
+    const status = await this.child.status;
+    clearTimeout(this.#watchdog);
+    await Promise.all([this.out.done, this.err.done]);
+    if (this.#stdin) await this.#stdin.close().catch(() => {});
+    return { code: status.code, stdout: this.out.text, stderr: this.err.text };
+  }
+}
+
+/** Runs `msrp ...args` to completion. */
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Cli(args).finish();
+}
+
+function assertNoStack(stderr: string): void {
+  assert.doesNotMatch(stderr, /^\s+at /m, "no stack trace");
+}
+
+Deno.test("--help of every command, help <command> and --version exit 0", async () => {
+  const cases: [string[], RegExp][] = [
+    [["--help"], /Usage:\n {2}msrp listen/],
+    [["help"], /Exit codes:/],
+    [["listen", "--help"], /^Usage: msrp listen/],
+    [["send", "--help"], /^Usage: msrp send --to <uri>/],
+    [["chat", "-h"], /^Usage: msrp chat --listen/],
+    [["relay", "--help"], /^Usage: msrp relay/],
+    [["help", "send"], /^Usage: msrp send/],
+  ];
+  const results = await Promise.all(cases.map(([args]) => run(args)));
+  for (const [i, r] of results.entries()) {
+    assert.equal(r.code, 0, `${cases[i][0].join(" ")}: ${r.stderr}`);
+    assert.match(r.stdout, cases[i][1]);
+    assert.match(r.stdout, /Examples?:/);
+    assert.equal(r.stderr, "");
+  }
+  const version = await run(["--version"]);
+  assert.equal(version.code, 0);
+  assert.match(version.stdout, /^msrp \d+\.\d+\.\d+\n$/);
+});
+
+Deno.test("usage errors exit 2 with one clear line: bad URI (saying where), unknown flag, missing --to", async () => {
+  const [badUri, badScheme, flag, noTo, unknown, relayHalf, empty] = await Promise.all([
+    run(["send", "--to", "msrp://example.com:99999/abc;tcp", "hi"]),
+    run(["send", "--to", "http://example.com/abc", "hi"]),
+    run(["send", "--frobnicate"]),
+    run(["send", "hello"]),
+    run(["dance"]),
+    run([
+      "send",
+      "--to",
+      "msrp://127.0.0.1:2855/abc;tcp",
+      "--relay",
+      "msrps://r.example:2855;tcp",
+      "x",
+    ]),
+    run(["send", "--to", "msrp://127.0.0.1:2855/abc;tcp"]), // stdin is /dev/null
+  ]);
+  assert.equal(badUri.code, 2);
+  assert.equal(
+    badUri.stderr,
+    "msrp send: bad URI in --to: the port must be 0 to 65535 at offset 19 in " +
+      "\"msrp://example.com:99999/abc;tcp\"\nTry 'msrp send --help'.\n",
+  );
+  assert.equal(badScheme.code, 2);
+  assert.match(
+    badScheme.stderr,
+    /^msrp send: bad URI in --to: the scheme must be "msrp" or "msrps", not "http" at offset 0/,
+  );
+  assert.equal(flag.code, 2);
+  assert.match(
+    flag.stderr,
+    /^msrp send: Unknown option '--frobnicate'\nTry 'msrp send --help'\.\n$/,
+  );
+  assert.equal(noTo.code, 2);
+  assert.match(noTo.stderr, /--to is required/);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command "dance"/);
+  assert.equal(relayHalf.code, 2);
+  assert.match(relayHalf.stderr, /--relay needs --user and --password/);
+  assert.equal(empty.code, 2);
+  assert.match(empty.stderr, /^msrp send: nothing to send: standard input was empty\n/);
+  for (const r of [badUri, badScheme, flag, noTo, unknown, relayHalf, empty]) {
+    assertNoStack(r.stderr);
+  }
+});
+
+Deno.test("an unreachable peer exits 3 with one line naming host:port", async () => {
+  const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (free.addr as Deno.NetAddr).port;
+  free.close();
+  const [refused, tls] = await Promise.all([
+    run(["send", "--to", `msrp://127.0.0.1:${port}/gone00000001;tcp`, "hi"]),
+    // msrps to a port where nothing speaks TLS: refused as well, through the TLS path.
+    run(["send", "--to", `msrps://127.0.0.1:${port}/gone00000001;tcp`, "hi"]),
+  ]);
+  assert.equal(refused.code, 3);
+  assert.equal(
+    refused.stderr,
+    `msrp send: cannot connect to 127.0.0.1:${port}: connection refused\n`,
+  );
+  assert.equal(tls.code, 3);
+  assert.match(tls.stderr, new RegExp(`^msrp send: .*127\\.0\\.0\\.1:${port}.*\\n$`));
+});
+
+Deno.test("msrp listen + msrp send: texts printed, same URI served again, an unknown session exits 1", async () => {
+  const listener = new Cli(["listen"]);
+  const uri = await listener.uri();
+  assert.match(uri, /^msrp:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9]+;tcp$/);
+
+  const first = await run(["send", "--to", uri, "Hello", "from", "the", "CLI"]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stderr, /^msrp send: delivered 18 bytes .* confirmed by a 200 response\n$/);
+  assert.equal(await listener.out.waitFor((l) => l.startsWith("Hello")), "Hello from the CLI");
+
+  // The same URI again (keep serving), with a success report this time.
+  const second = await run(["send", "--to", uri, "--success-report", "second message"]);
+  assert.equal(second.code, 0, second.stderr);
+  assert.match(second.stderr, /confirmed by a success report/);
+  assert.equal(await listener.out.waitFor((l) => l.startsWith("second")), "second message");
+
+  // The body from standard input (a pipe).
+  const piped = new Cli(["send", "--to", uri], { stdin: true });
+  await piped.write("from a pipe\n");
+  await piped.closeStdin();
+  const pipedEnd = await piped.finish();
+  assert.equal(pipedEnd.code, 0, pipedEnd.stderr);
+  assert.equal(await listener.out.waitFor((l) => l.startsWith("from")), "from a pipe");
+
+  // A session id the listener does not have: 481 (RFC 4975 §7.3), exit 1.
+  const wrong = uri.replace(/\/[A-Za-z0-9]+;tcp$/, "/noSuchSession01;tcp");
+  const refused = await run(["send", "--to", wrong, "lost"]);
+  assert.equal(refused.code, 1);
+  assert.equal(
+    refused.stderr,
+    "msrp send: the peer refused the session: 481 Session Does Not Exist\n",
+  );
+
+  listener.kill("SIGTERM");
+  const end = await listener.finish();
+  assert.equal(end.code, 0, end.stderr);
+  assert.equal(end.stdout, `${uri}\nHello from the CLI\nsecond message\nfrom a pipe\n`);
+});
+
+Deno.test("msrp send --file to msrp listen --save DIR --once: the same bytes on disk", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "msrp_cli_" });
+  try {
+    const source = `${dir}/source`;
+    await Deno.mkdir(source);
+    const inbox = `${dir}/inbox`;
+    await Deno.mkdir(inbox);
+    const data = new Uint8Array(1_500_000);
+    for (let i = 0; i < data.length; i += 65536) {
+      crypto.getRandomValues(data.subarray(i, Math.min(data.length, i + 65536)));
+    }
+    await Deno.writeFile(`${source}/photo one.bin`, data);
+
+    const listener = new Cli(["listen", "--save", inbox, "--once"]);
+    const uri = await listener.uri();
+    const sent = await run([
+      "send",
+      "--to",
+      uri,
+      "--file",
+      `${source}/photo one.bin`,
+      "--success-report",
+    ]);
+    assert.equal(sent.code, 0, sent.stderr);
+    // stderr is a pipe: no progress bar, one final line.
+    assert.match(
+      sent.stderr,
+      /^msrp send: delivered 1500000 bytes \(1\.43 MiB, [^)]*\) to .*success report\n$/,
+    );
+    const end = await listener.finish(); // --once: exits by itself
+    assert.equal(end.code, 0, end.stderr);
+    assert.match(
+      end.stderr,
+      /saved 1500000 bytes \(application\/octet-stream\) to .*photo one\.bin/,
+    );
+    assert.deepEqual(await Deno.readFile(`${inbox}/photo one.bin`), data);
+    assert.deepEqual([...Deno.readDirSync(inbox)].map((e) => e.name), ["photo one.bin"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("msrp chat: --listen and --to with piped stdin, both ways, then the peer leaves", async () => {
+  const alice = new Cli(["chat", "--listen"], { stdin: true });
+  const uri = await alice.uri();
+  const bob = new Cli(["chat", "--to", uri], { stdin: true });
+  await bob.err.waitFor((l) => l === "msrp chat: connected");
+  await alice.err.waitFor((l) => l === "msrp chat: connected");
+
+  // Alice (listening) speaks first: her line waits until Bob's hello tells her where.
+  await alice.write("Hi Bob, Alice here\n");
+  assert.equal(await bob.out.waitFor((l) => l.includes("Alice")), "peer> Hi Bob, Alice here");
+  await bob.write("Hello Alice\r\nline two\n");
+  assert.equal(await alice.out.waitFor((l) => l.includes("line two")), "peer> line two");
+
+  await bob.closeStdin(); // Bob leaves: exit 0; Alice sees him go and exits 0.
+  const [b, a] = await Promise.all([bob.finish(), alice.finish()]);
+  assert.equal(b.code, 0, b.stderr);
+  assert.equal(a.code, 0, a.stderr);
+  assert.equal(a.stdout, `${uri}\npeer> Hello Alice\npeer> line two\n`);
+  assert.equal(b.stdout, "peer> Hi Bob, Alice here\n");
+  assert.match(a.stderr, /msrp chat: the peer left/);
+});
+
+Deno.test("msrp relay: prints its URI, carries a message between two CLI clients, stops on SIGTERM", async () => {
+  const relay = new Cli([
+    "relay",
+    "--host",
+    "localhost",
+    "--bind",
+    "127.0.0.1",
+    "--port",
+    "0",
+    "--tls-cert",
+    `${CERTS}server.pem`,
+    "--tls-key",
+    `${CERTS}server.key`,
+    "--user",
+    "alice:alice-secret",
+    "--user",
+    "bob:bob-secret",
+  ]);
+  const relayUri = await relay.uri();
+  assert.match(relayUri, /^msrps:\/\/localhost:\d+;tcp$/);
+  const ca = `${CERTS}ca.pem`;
+
+  // Bob listens through the relay: his "URI" is a path, the relay's URI for him first.
+  const bob = new Cli([
+    "listen",
+    "--relay",
+    relayUri,
+    "--user",
+    "bob",
+    "--password",
+    "bob-secret",
+    "--ca",
+    ca,
+  ]);
+  const bobPath = await bob.uri();
+  assert.match(bobPath, /^msrps:\/\/localhost:\d+\/\S+;tcp msrps:\/\/127\.0\.0\.1:9\/\S+;tcp$/);
+
+  const sent = await run([
+    "send",
+    "--to",
+    bobPath,
+    "--relay",
+    relayUri,
+    "--user",
+    "alice",
+    "--password",
+    "alice-secret",
+    "--ca",
+    ca,
+    "--success-report",
+    "through the relay",
+  ]);
+  assert.equal(sent.code, 0, sent.stderr);
+  assert.equal(await bob.out.waitFor((l) => l.startsWith("through")), "through the relay");
+
+  // A wrong password: the relay refuses (exit 1), one line naming it.
+  const denied = await run([
+    "send",
+    "--to",
+    bobPath,
+    "--relay",
+    relayUri,
+    "--user",
+    "alice",
+    "--password",
+    "wrong",
+    "--ca",
+    ca,
+    "x",
+  ]);
+  assert.equal(denied.code, 1);
+  assert.match(denied.stderr, /^msrp send: .*\n$/);
+
+  bob.kill("SIGTERM");
+  relay.kill("SIGTERM");
+  const [b, r] = await Promise.all([bob.finish(), relay.finish()]);
+  assert.equal(b.code, 0, b.stderr);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, `${relayUri}\n`);
+  assert.match(r.stderr, /msrp relay: SIGTERM: stopping/);
+});
+
+Deno.test("listen and chat --listen waiting for a peer stop on SIGTERM with exit 0", async () => {
+  const waiting = [new Cli(["listen"]), new Cli(["chat", "--listen"], { stdin: true })];
+  for (const p of waiting) await p.uri();
+  for (const p of waiting) p.kill("SIGTERM");
+  for (const end of await Promise.all(waiting.map((p) => p.finish()))) {
+    assert.equal(end.code, 0, end.stderr);
+    assertNoStack(end.stderr);
+  }
+});
