@@ -321,6 +321,8 @@ interface OpenWire {
 }
 
 /** A SEND chunk being forwarded piece by piece to one connection. */
+let nextStreamSeq = 0;
+
 class OutStream {
   readonly ctx: SendContext;
   /** The connection it is written to. */
@@ -341,6 +343,8 @@ class OutStream {
   abortFlag: ContinuationFlag | undefined;
   wire: OpenWire | undefined;
   finished = false;
+  /** Creation order: chunks of one message are forwarded in this order. */
+  readonly seq: number = nextStreamSeq++;
 
   constructor(ctx: SendContext, target: Conn, headers: HeaderList, total: number | "*") {
     this.ctx = ctx;
@@ -353,6 +357,24 @@ class OutStream {
     return !this.finished &&
       (this.abortFlag !== undefined || this.pieces.length > 0 || this.endFlag !== undefined);
   }
+}
+
+/**
+ * Whether `s` may take a turn on its connection: it has something to write,
+ * and no earlier chunk of the same message from the same sender is still
+ * waiting there. Taking turns is for different messages (RFC 4975 §7.1.1);
+ * a message's own chunks go out in the order they came, so that the next
+ * hop receives its bytes in order.
+ */
+function eligible(s: OutStream, streams: readonly OutStream[]): boolean {
+  if (!s.ready()) return false;
+  for (const o of streams) {
+    if (
+      o !== s && !o.finished && o.seq < s.seq && o.ctx.origin === s.ctx.origin &&
+      o.ctx.messageId === s.ctx.messageId
+    ) return false;
+  }
+  return true;
 }
 
 /** The request being received in pieces on a connection. */
@@ -1890,7 +1912,7 @@ export class MsrpRelay {
             c.active = undefined;
             continue;
           }
-          const rival = c.streams.some((s) => s !== a && s.ready());
+          const rival = c.streams.some((s) => s !== a && eligible(s, c.streams));
           if (a.ready() && (!rival || c.activeBytes < quantum)) {
             await this.#step(c, a);
             continue;
@@ -1907,7 +1929,7 @@ export class MsrpRelay {
           c.active = undefined;
           continue;
         }
-        const next = c.streams.find((s) => s.ready());
+        const next = c.streams.find((s) => eligible(s, c.streams));
         if (next === undefined) {
           await this.#idle(c);
           continue;

@@ -246,6 +246,9 @@ export class IncomingMessage {
    *
    * @param start offset of the first octet in the message
    * @param bytes the octets (kept as a view, not copied)
+   * @throws {MsrpError} `reassembly-overflow` when, read as a stream, more
+   *   than the buffer limit arrived ahead of a gap (the message then ends
+   *   incomplete)
    */
   write(start: number, bytes: Uint8Array): Promise<void> | undefined {
     if (this.#state !== "receiving" || bytes.length === 0) return undefined;
@@ -258,6 +261,15 @@ export class IncomingMessage {
     if (this.#mode === "stream") {
       if (this.#controller === undefined) return undefined; // cancelled: discard
       this.#streamPiece(start, bytes);
+      if (this.#held > this.#bufferLimit) {
+        // Too much arrived ahead of a gap to hold: the message cannot be
+        // delivered in order within the limit. The session answers 413.
+        this.#end("incomplete");
+        throw new MsrpError(
+          "reassembly-overflow",
+          `message ${this.messageId}: more than ${this.#bufferLimit} octets arrived ahead of a gap`,
+        );
+      }
     } else {
       this.#pieces.push({ start, bytes });
       this.#held += bytes.length;
@@ -303,8 +315,12 @@ export class IncomingMessage {
   /** A promise when more octets should not be accepted yet. */
   #room(): Promise<void> | undefined {
     if (this.#state !== "receiving") return undefined;
+    // Only what the reader can drain may hold the connection back: in
+    // stream mode, the stream's queue; before the reader chose, everything.
+    // Bytes held out of order wait for a gap that only more reading fills,
+    // so they never block (they are bounded in `write` instead).
     const full = this.#mode === "stream"
-      ? this.#controller !== undefined && this.#queued + this.#held > this.#streamHwm
+      ? this.#controller !== undefined && this.#queued > this.#streamHwm
       : !this.#wantBytes && this.#held > this.#bufferLimit;
     if (!full) return undefined;
     return new Promise((resolve) => this.#waiters.push(resolve));

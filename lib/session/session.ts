@@ -550,7 +550,16 @@ export class MsrpSession {
       if (piece.flag === undefined) this.#receiving = { ...rx, message: undefined };
       return undefined;
     }
-    const wait = message.write(at, body);
+    let wait: Promise<void> | undefined;
+    try {
+      wait = message.write(at, body);
+    } catch (error) {
+      // More out-of-order data than we hold for a stream: stop the message (§10.5).
+      this.#respond(rx.request, 413, `Message Too Large: ${(error as Error).message}`);
+      this.#endIncoming(message, "incomplete");
+      if (piece.flag === undefined) this.#receiving = { ...rx, message: undefined };
+      return undefined;
+    }
     if (piece.flag === undefined) return wait;
     // The end-line: the chunk is whole.
     const chunkEnd = at + body.length;

@@ -299,12 +299,16 @@ class ConnTransport implements MsrpTransport {
     this.localAddr = netAddress(conn.localAddr);
     this.#where = this.remoteAddr ? formatAddress(this.remoteAddr) : "the peer";
     const readSize = options.readSize ?? 65536;
+    // The buffer of a pending read is held while the peer is silent, so an
+    // idle connection should not pin 64 KiB: start small, double while reads
+    // fill the buffer, halve when they use under a quarter of it.
+    let size = Math.min(4096, readSize);
     this.readable = new ReadableStream<Uint8Array>({
       start: (c) => {
         this.#readableController = c;
       },
       pull: async (c) => {
-        const buf = new Uint8Array(readSize);
+        const buf = new Uint8Array(size);
         let n: number | null;
         try {
           n = await conn.read(buf);
@@ -321,8 +325,10 @@ class ConnTransport implements MsrpTransport {
           if (this.#writeDone) this.#release();
           return;
         }
-        // A short read keeps a right-sized copy instead of pinning 64 KiB.
-        if (n > 0) c.enqueue(n * 2 >= readSize ? buf.subarray(0, n) : buf.slice(0, n));
+        if (n === size && size < readSize) size = Math.min(readSize, size * 2);
+        else if (n * 4 < size && size > 4096) size = size / 2;
+        // A short read keeps a right-sized copy instead of pinning the buffer.
+        if (n > 0) c.enqueue(n * 2 >= buf.length ? buf.subarray(0, n) : buf.slice(0, n));
       },
       cancel: () => this.close(),
     }, { highWaterMark: 0 });

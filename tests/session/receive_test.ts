@@ -281,6 +281,48 @@ Deno.test("a body streams out in order as its chunks arrive", async () => {
   conn.close();
 });
 
+Deno.test("bytes held ahead of a gap do not stop reading: the gap can still arrive", async () => {
+  // A stream reader that has taken everything contiguous, and more than its
+  // high-water mark waiting out of order: the connection must read on.
+  const { bob, conn, peer } = rawToSession({ incoming: { streamHighWaterMark: 1000 } });
+  const h = (
+    range: string,
+  ): [string, string][] => [["Message-ID", "msgGapped1"], ["Byte-Range", range]];
+  await peer.send(request("gp1xyz", BOB, ALICE, "a".repeat(100), h("1-100/2300"), "+"));
+  const m = (await bob.nextMessage())!;
+  const reader = m.stream().getReader();
+  assert.equal((await reader.read()).value!.length, 100);
+  await peer.send(request("gp3xyz", BOB, ALICE, "c".repeat(2100), h("201-2300/2300"), "$"));
+  await peer.send(request("gp2xyz", BOB, ALICE, "b".repeat(100), h("101-200/2300"), "+"));
+  let rest = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    rest += dec(value);
+  }
+  assert.equal(rest, "b".repeat(100) + "c".repeat(2100));
+  assert.deepEqual(kinds(await peer.fence()), ["200", "200", "200"]);
+  bob.close();
+  conn.close();
+});
+
+Deno.test("more out-of-order data than the buffer limit ends the message with 413", async () => {
+  const { bob, conn, peer } = rawToSession({
+    incoming: { streamHighWaterMark: 1000, bufferLimit: 1500 },
+  });
+  const h = (
+    range: string,
+  ): [string, string][] => [["Message-ID", "msgGapped2"], ["Byte-Range", range]];
+  await peer.send(request("go1xyz", BOB, ALICE, "a".repeat(100), h("1-100/2300"), "+"));
+  const m = (await bob.nextMessage())!;
+  m.stream();
+  await peer.send(request("go3xyz", BOB, ALICE, "c".repeat(2100), h("201-2300/2300"), "$"));
+  assert.deepEqual(kinds(await peer.fence()), ["200", "413"]);
+  assert.equal(await m.done, "incomplete");
+  bob.close();
+  conn.close();
+});
+
 // ---- status codes ----
 
 Deno.test("400 for a SEND without Message-ID, a bad Byte-Range, or a body without Content-Type", async () => {
