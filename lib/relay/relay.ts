@@ -67,6 +67,7 @@ import {
   parseAuthorization,
   parseWwwAuthenticate,
 } from "../wire/auth_headers.ts";
+import { concatBytes } from "../wire/bytes.ts";
 import { FrameParser } from "../wire/decoder.ts";
 import { FrameWriter, type TransactionIdChange } from "../wire/encoder.ts";
 import type {
@@ -456,19 +457,6 @@ class Conn {
   get closed(): boolean {
     return this.state === "closed";
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function describe(error: unknown): string {
@@ -1835,7 +1823,7 @@ export class MsrpRelay {
       coalesceLimit: Infinity,
       onTransactionIdChange: (ch) => onTid?.(ch.to),
     }).write(frame, (b) => parts.push(b));
-    return concat(parts);
+    return concatBytes(parts);
   }
 
   /** Queues a whole frame for a connection, ahead of streamed chunks (§7.1.1). */

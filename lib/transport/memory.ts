@@ -36,6 +36,7 @@
  */
 
 import { MsrpError } from "../errors.ts";
+import { closeQuietly } from "./quiet.ts";
 import type { MsrpTransport } from "./types.ts";
 
 /** Options of {@link memoryPipe}. */
@@ -230,14 +231,6 @@ class MemoryEnd implements MemoryTransport {
     // Their direction: we read no more; their writes fail.
     this.#in.readerGone();
     closeQuietly(this.#readableController);
-  }
-}
-
-function closeQuietly(c: ReadableStreamDefaultController<Uint8Array>): void {
-  try {
-    c.close();
-  } catch {
-    // already closed, errored or cancelled
   }
 }
 

@@ -43,6 +43,7 @@
 
 import { lookup } from "node:dns/promises";
 import { MsrpError } from "../errors.ts";
+import { closeQuietly, errorQuietly } from "./quiet.ts";
 import type { MsrpTransport, NetAddress } from "./types.ts";
 
 // ---------------------------------------------------------------------------
@@ -418,25 +419,6 @@ function closedLocally(): MsrpError {
   return new MsrpError("connection-closed", "the connection was closed locally");
 }
 
-function errorQuietly(
-  c: ReadableStreamDefaultController<Uint8Array> | WritableStreamDefaultController,
-  error: MsrpError,
-): void {
-  try {
-    c.error(error);
-  } catch {
-    // already closed or errored
-  }
-}
-
-function closeQuietly(c: ReadableStreamDefaultController<Uint8Array>): void {
-  try {
-    c.close();
-  } catch {
-    // already closed, errored or cancelled
-  }
-}
-
 /**
  * Opens a TCP connection for MSRP (RFC 4975 §5.4, §6.2) and returns it as an
  * {@link MsrpTransport} with `TCP_NODELAY` set.
@@ -579,15 +561,8 @@ export class DenoListener implements MsrpListener {
    *
    * @returns an async iterator of transports
    */
-  async *[Symbol.asyncIterator](): AsyncIterator<MsrpTransport> {
-    for (;;) {
-      try {
-        yield await this.accept();
-      } catch (e) {
-        if (e instanceof MsrpError && e.code === "listener-closed") return;
-        throw e;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<MsrpTransport> {
+    return acceptUntilClosed(this);
   }
 
   /** Stops listening; connections already accepted stay open. */
@@ -610,4 +585,24 @@ export class DenoListener implements MsrpListener {
  */
 export function listenerClosed(addr: NetAddress): Error {
   return new MsrpError("listener-closed", `the listener on ${formatAddress(addr)} is closed`);
+}
+
+/**
+ * Yields what `listener.accept()` gives until the listener is closed: the
+ * async iteration every {@link MsrpListener} offers.
+ *
+ * @param listener a listener
+ * @returns an async iterator of accepted transports
+ */
+export async function* acceptUntilClosed(
+  listener: Pick<MsrpListener, "accept">,
+): AsyncGenerator<MsrpTransport> {
+  for (;;) {
+    try {
+      yield await listener.accept();
+    } catch (e) {
+      if (e instanceof MsrpError && e.code === "listener-closed") return;
+      throw e;
+    }
+  }
 }

@@ -83,6 +83,7 @@ import type { Socket } from "node:net";
 import { MsrpError } from "../errors.ts";
 import { type Fingerprint, fingerprintMatches } from "../payload/sdp.ts";
 import {
+  acceptUntilClosed,
   bareHost,
   connTransport,
   DenoListener,
@@ -95,6 +96,7 @@ import {
   type TcpConnectOptions,
   tryAddresses,
 } from "./tcp.ts";
+import { closeQuietly, errorQuietly } from "./quiet.ts";
 import type { MsrpTransport, NetAddress } from "./types.ts";
 
 export type { Fingerprint };
@@ -589,25 +591,6 @@ function closedLocally(): MsrpError {
   return new MsrpError("connection-closed", "the connection was closed locally");
 }
 
-function closeQuietly(c: ReadableStreamDefaultController<Uint8Array>): void {
-  try {
-    c.close();
-  } catch {
-    // already closed, errored or cancelled
-  }
-}
-
-function errorQuietly(
-  c: ReadableStreamDefaultController<Uint8Array> | WritableStreamDefaultController,
-  error: MsrpError,
-): void {
-  try {
-    c.error(error);
-  } catch {
-    // already closed or errored
-  }
-}
-
 // ---------------------------------------------------------------------------
 // Listening
 
@@ -774,15 +757,8 @@ class NodeTlsListener implements MsrpListener {
     return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<MsrpTransport> {
-    for (;;) {
-      try {
-        yield await this.accept();
-      } catch (e) {
-        if (e instanceof MsrpError && e.code === "listener-closed") return;
-        throw e;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<MsrpTransport> {
+    return acceptUntilClosed(this);
   }
 
   close(): void {

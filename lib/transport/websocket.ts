@@ -48,7 +48,8 @@
  */
 
 import { MsrpError } from "../errors.ts";
-import { formatAddress, listenerClosed, type MsrpListener } from "./tcp.ts";
+import { acceptUntilClosed, formatAddress, listenerClosed, type MsrpListener } from "./tcp.ts";
+import { closeQuietly, errorQuietly } from "./quiet.ts";
 import type { MsrpTransport, NetAddress } from "./types.ts";
 
 /** The subprotocol name registered by RFC 7977 §10. */
@@ -305,25 +306,6 @@ function closedLocally(): MsrpError {
 
 function closedByPeer(where: string): MsrpError {
   return new MsrpError("connection-reset", `the WebSocket to ${where} was closed by the peer`);
-}
-
-function closeQuietly(c: ReadableStreamDefaultController<Uint8Array>): void {
-  try {
-    c.close();
-  } catch {
-    // already closed, errored or cancelled
-  }
-}
-
-function errorQuietly(
-  c: ReadableStreamDefaultController<Uint8Array> | WritableStreamDefaultController,
-  error: MsrpError,
-): void {
-  try {
-    c.error(error);
-  } catch {
-    // already closed or errored
-  }
 }
 
 /**
@@ -660,15 +642,8 @@ class WsListener implements WebSocketListener {
     return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<MsrpTransport> {
-    for (;;) {
-      try {
-        yield await this.accept();
-      } catch (e) {
-        if (e instanceof MsrpError && e.code === "listener-closed") return;
-        throw e;
-      }
-    }
+  [Symbol.asyncIterator](): AsyncIterator<MsrpTransport> {
+    return acceptUntilClosed(this);
   }
 
   close(): void {

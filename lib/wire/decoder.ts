@@ -31,6 +31,7 @@
 
 import { FrameError, type MsrpStatusCode } from "../errors.ts";
 import { BytePattern } from "./byte_search.ts";
+import { concatBytes } from "./bytes.ts";
 import type { ContinuationFlag, DecodedFrame, InvalidFrame, MsrpRequest } from "./frame.ts";
 import { HeaderList } from "./header_list.ts";
 import { ascii, utf8OrUndefined } from "./text.ts";
@@ -148,17 +149,6 @@ function methodName(b: Uint8Array, s: number, e: number): string {
     b[s + 4] === 82 && b[s + 5] === 84
   ) return "REPORT";
   return ascii(b, s, e);
-}
-
-function concat(parts: Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function join(a: Uint8Array, b: Uint8Array): Uint8Array {
@@ -812,7 +802,7 @@ export class FrameParser {
     parts.push(h.subarray(from, to));
     this.#partsLen += to - from;
     // Many tiny reads would leave many tiny views: merge them now and then.
-    if (parts.length >= 64) this.#parts = [concat(parts, this.#partsLen)];
+    if (parts.length >= 64) this.#parts = [concatBytes(parts, this.#partsLen)];
     if (this.#method !== "SEND" && this.#partsLen > this.#maxNonSend) {
       this.#parts = [];
       this.#partsLen = 0;
@@ -843,7 +833,7 @@ export class FrameParser {
   }
 
   #emitBody(emit: FrameSink, flag: ContinuationFlag | undefined): void {
-    const body = concat(this.#parts, this.#partsLen);
+    const body = concatBytes(this.#parts, this.#partsLen);
     const piece: MsrpRequest = {
       kind: "request",
       tid: this.#tid,

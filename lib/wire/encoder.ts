@@ -29,6 +29,7 @@
 
 import { MsrpError } from "../errors.ts";
 import { BytePattern } from "./byte_search.ts";
+import { concatBytes } from "./bytes.ts";
 import type {
   ContinuationFlag,
   Frame,
@@ -605,19 +606,7 @@ export function encodeFrame(frame: Frame): Uint8Array {
   }
   const parts: Uint8Array[] = [];
   wholeFrameWriter.write(frame, (b) => parts.push(b));
-  return parts.length === 1 ? parts[0] : concatAll(parts);
-}
-
-function concatAll(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }
 
 /**
