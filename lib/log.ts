@@ -1,7 +1,8 @@
 /**
  * Logging, made injectable. The library never writes to the console on its
- * own: events worth knowing (a response to an unknown transaction, a peer
- * that broke framing) go to a {@linkcode Logger} the application supplies.
+ * own: events worth knowing (a response to an unknown transaction, RFC 4975
+ * §7.2; a peer that broke framing, §9) go to a {@linkcode Logger} the
+ * application supplies.
  *
  * @module
  */

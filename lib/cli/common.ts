@@ -1,5 +1,5 @@
 /**
- * What every `msrp` command shares: exit codes, usage errors, turning a
+ * What every `msrp` command shares (RFC 4975 sessions, RFC 4976 relays): exit codes, usage errors, turning a
  * library error into one clear line, the process's standard streams, and the
  * options that build an {@linkcode EndpointOptions} (TLS identity, trusted
  * roots, relays).

@@ -1,7 +1,8 @@
 /**
  * The `msrp` command line: picks the command and turns what ends it into
  * an exit code and, on failure, one line on standard error (never a stack
- * trace). See `cli.ts` for the entry point and `help.ts` for the commands.
+ * trace). See `cli.ts` for the entry point and `help.ts` for the commands:
+ * sessions and files (RFC 4975) and the relay (RFC 4976).
  *
  * @module
  */
