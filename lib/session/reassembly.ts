@@ -63,6 +63,11 @@ export interface ReceiveProgress {
 
 /** Tuning of an {@linkcode IncomingMessage}. */
 export interface IncomingOptions {
+  /**
+   * Called when the application refuses the message (the session tells the
+   * sender). Set by the session.
+   */
+  onReject?: (status: number, comment: string) => void;
   /** Octets held before the application has chosen how to read; then writers wait. Default 16 MiB. */
   bufferLimit?: number;
   /** Octets a `stream()` may queue ahead of its reader before writers wait. Default 1 MiB. */
@@ -95,6 +100,7 @@ export class IncomingMessage {
   #resolveDone!: (s: IncomingState) => void;
   readonly #bufferLimit: number;
   readonly #streamHwm: number;
+  readonly #onReject: ((status: number, comment: string) => void) | undefined;
 
   // Buffered mode: pieces in arrival order (views; never copied until assembled).
   #pieces: Piece[] = [];
@@ -134,6 +140,7 @@ export class IncomingMessage {
     this.duplicate = duplicate;
     this.#bufferLimit = options.bufferLimit ?? 16 * 1024 * 1024;
     this.#streamHwm = options.streamHighWaterMark ?? 1024 * 1024;
+    this.#onReject = options.onReject;
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
   }
 
@@ -218,10 +225,11 @@ export class IncomingMessage {
       },
       pull: () => this.#wake(),
       cancel: () => {
-        // The reader gave up: drop what is held; later bytes are discarded.
+        // The reader gave up: drop what is held, and tell the sender to stop.
         this.#pieces = [];
         this.#held = 0;
         this.#controller = undefined;
+        this.reject(413, "the receiver stopped reading");
         this.#wake();
       },
     }, { highWaterMark: this.#streamHwm, size: (chunk) => chunk.length });
@@ -293,6 +301,20 @@ export class IncomingMessage {
   /** The sender aborted the message with `#` (§7.1). */
   abort(): void {
     this.#end("aborted");
+  }
+
+  /**
+   * Refuses the rest of the message: the sender is told with `status` (a
+   * response to the chunk arriving, or a failure REPORT, RFC 4975 §7.1.4),
+   * and the message ends incomplete.
+   *
+   * @param status the MSRP status code; 413 asks the sender to stop (§10.5)
+   * @param comment the reason phrase
+   */
+  reject(status = 413, comment = "Message Too Large"): void {
+    if (this.#state !== "receiving") return;
+    this.#onReject?.(status, comment);
+    this.#end("incomplete");
   }
 
   /** The session or connection ended before the message was whole. */

@@ -50,7 +50,7 @@ import {
   type SendResult,
 } from "./outgoing.ts";
 import { IncomingMessage, type IncomingOptions } from "./reassembly.ts";
-import { responseFor, wantsSuccessReport } from "./reports.ts";
+import { reportsLateFailure, responseFor, wantsSuccessReport } from "./reports.ts";
 
 /** Options of an {@linkcode MsrpSession}. */
 export interface SessionOptions {
@@ -163,6 +163,13 @@ export class MsrpSession {
   readonly #outgoing = new Map<string, OutgoingMessage>();
   readonly #incoming = new Map<string, IncomingMessage>();
   readonly #completed = new RecentIds(1024);
+  /** Messages the application refused, and with what status: later chunks get it too. */
+  readonly #refusedIds = new Map<string, [number, string]>();
+  /** The last complete chunk of each message: what a failure REPORT reports on (§7.1.4). */
+  readonly #lastChunk = new WeakMap<
+    IncomingMessage,
+    { request: MsrpRequest; start: number; end: number }
+  >();
   #receiving: Receiving | undefined;
   /** The Message-ID of our binding SEND: through relays a failure REPORT may follow the 200. */
   readonly #bindMessageId = newMessageId();
@@ -499,10 +506,20 @@ export class MsrpSession {
       this.#respond(request, 413, `Message Too Large: limit is ${this.#maxSize} octets`); // §10.5
       return this.#refused(request);
     }
+    const refused = this.#refusedIds.get(messageId);
+    if (refused !== undefined) {
+      this.#respond(request, refused[0], refused[1]); // §10.5: no more of this message
+      return this.#refused(request);
+    }
     let message = this.#incoming.get(messageId);
-    if (message === undefined && start > 0 && this.#completed.has(messageId)) {
-      // A straggling chunk of a message already complete: acknowledge, drop.
-      // Only a resend from the first byte counts as a duplicate message (§5.4).
+    if (
+      message === undefined && this.#completed.has(messageId) &&
+      !(start === 0 && request.flag === "$")
+    ) {
+      // A late copy of a chunk of a message already complete: acknowledge and
+      // drop it. Only a chunk that is by itself a whole message is delivered
+      // again, flagged as a duplicate (§5.4): anything else would make a
+      // message that can never complete.
       if (responseFor(failureReport, 200) !== undefined) this.#respond(request, 200);
       return this.#refused(request);
     }
@@ -511,13 +528,17 @@ export class MsrpSession {
         this.#respond(request, 413, "Message Too Large: too many messages in progress");
         return this.#refused(request);
       }
-      message = new IncomingMessage(
+      const created: IncomingMessage = new IncomingMessage(
         messageId,
         mediaType,
         request.headers,
         this.#completed.has(messageId),
-        this.#options.incoming,
+        {
+          ...this.#options.incoming,
+          onReject: (status, comment) => this.#reject(created, status, comment),
+        },
       );
+      message = created;
       this.#incoming.set(messageId, message);
       this.#deliver(message);
     }
@@ -563,6 +584,7 @@ export class MsrpSession {
     if (piece.flag === undefined) return wait;
     // The end-line: the chunk is whole.
     const chunkEnd = at + body.length;
+    this.#lastChunk.set(message, { request: rx.request, start: rx.start, end: chunkEnd });
     if (piece.flag === "$") message.setSize(chunkEnd); // the "$" chunk fixes the length (§7.3.1)
     if (piece.flag === "#") this.#endIncoming(message, "aborted");
     if (responseFor(rx.failureReport, 200) !== undefined) this.#respond(rx.request, 200);
@@ -587,6 +609,53 @@ export class MsrpSession {
     if (this.#incoming.get(message.messageId) === message) this.#incoming.delete(message.messageId);
     this.#reported.delete(message);
     if (message.state === "complete") this.#completed.add(message.messageId);
+  }
+
+  /**
+   * The application refused `message`: answer the chunk arriving now with
+   * the error, or, between chunks, send a failure REPORT on the last chunk
+   * received with its actual Byte-Range (§7.1.4); later chunks get the
+   * same status.
+   */
+  #reject(message: IncomingMessage, status: number, comment: string): void {
+    if (this.#refusedIds.size >= 1024) {
+      this.#refusedIds.delete(this.#refusedIds.keys().next().value!);
+    }
+    this.#refusedIds.set(message.messageId, [status, comment]);
+    const rx = this.#receiving;
+    if (rx !== undefined && rx.message === message) {
+      this.#respond(rx.request, status, comment);
+      this.#receiving = { ...rx, message: undefined };
+    } else {
+      const last = this.#lastChunk.get(message);
+      const connection = this.#connection;
+      if (last !== undefined && connection !== undefined) {
+        let failureReport: FailureReport = "yes";
+        try {
+          failureReport = getFailureReport(last.request.headers);
+        } catch { /* answered as yes */ }
+        const range = getByteRange(last.request.headers);
+        if (reportsLateFailure(failureReport)) {
+          connection.scheduler.control({
+            kind: "request",
+            tid: newTransactionId(),
+            method: "REPORT",
+            headers: new HeaderList([
+              ["To-Path", last.request.headers.get("From-Path")!],
+              ["From-Path", this.localUri.toString()],
+              ["Message-ID", message.messageId],
+              // §7.1.4: range-start and total from the SEND, range-end from the data.
+              ["Byte-Range", `${last.start + 1}-${last.end}/${range?.total ?? "*"}`],
+              ["Status", `000 ${status} ${comment}`],
+            ]),
+            body: null,
+            offset: 0,
+            flag: "$",
+          });
+        }
+      }
+    }
+    if (this.#incoming.get(message.messageId) === message) this.#incoming.delete(message.messageId);
   }
 
   /** A success REPORT (§7.1.3) for octets `[start, end)` of `message`. */

@@ -323,6 +323,84 @@ Deno.test("more out-of-order data than the buffer limit ends the message with 41
   conn.close();
 });
 
+// ---- the application refusing a message (§7.1.4, §10.5) ----
+
+Deno.test("rejecting between chunks sends a failure REPORT with the actual Byte-Range; later chunks get 413", async () => {
+  const { bob, conn, peer } = rawToSession();
+  const h = (
+    range: string,
+  ): [string, string][] => [["Message-ID", "msgReject1"], ["Byte-Range", range]];
+  await peer.send(request("rj1xyz", BOB, ALICE, "abcdef", h("1-*/100"), "+")); // 6 octets of a "*" range
+  const m = (await bob.nextMessage())!;
+  assert.deepEqual(kinds(await peer.fence()), ["200"]);
+  m.reject(413, "Too big for me");
+  assert.equal(await m.done, "incomplete");
+  const report = await peer.next();
+  assert.equal(report.kind, "request");
+  const r = report as MsrpRequest;
+  assert.equal(r.method, "REPORT");
+  assert.deepEqual([...r.headers], [
+    ["To-Path", ALICE],
+    ["From-Path", BOB],
+    ["Message-ID", "msgReject1"],
+    ["Byte-Range", "1-6/100"],
+    ["Status", "000 413 Too big for me"],
+  ]);
+  await peer.send(request("rj2xyz", BOB, ALICE, "ghij", h("7-*/100"), "+"));
+  assert.deepEqual(kinds(await peer.fence()), ["413"]);
+  bob.close();
+  conn.close();
+});
+
+Deno.test("rejecting while a chunk arrives answers that chunk with the error", async () => {
+  const { bob, conn, peer } = rawToSession();
+  const piece = new Uint8Array(70_000).fill(0x61);
+  const first = request("rj3xyz", BOB, ALICE, piece, [["Message-ID", "msgReject2"], [
+    "Byte-Range",
+    "1-*/*",
+  ]], "open");
+  await peer.send(first);
+  const m = (await bob.nextMessage())!;
+  m.reject();
+  const r = await peer.next();
+  assert.equal(r.kind === "response" && r.status, 413);
+  await peer.send({ ...first, body: new Uint8Array(0), offset: 70_000, flag: "#" });
+  assert.deepEqual(kinds(await peer.fence()), [], "nothing more for the refused chunk");
+  bob.close();
+  conn.close();
+});
+
+Deno.test("a reader cancelling its stream refuses the message", async () => {
+  const { bob, conn, peer } = rawToSession();
+  const h = (
+    range: string,
+  ): [string, string][] => [["Message-ID", "msgReject3"], ["Byte-Range", range]];
+  await peer.send(request("rj4xyz", BOB, ALICE, "abc", h("1-*/9"), "+"));
+  const m = (await bob.nextMessage())!;
+  await m.stream().cancel();
+  assert.deepEqual(kinds(await peer.fence()), [
+    "200",
+    "REPORT 000 413 the receiver stopped reading 1-3/9",
+  ]);
+  bob.close();
+  conn.close();
+});
+
+Deno.test("no failure REPORT when Failure-Report is no", async () => {
+  const { bob, conn, peer } = rawToSession();
+  await peer.send(
+    request("rj5xyz", BOB, ALICE, "abc", [["Message-ID", "msgReject4"], ["Byte-Range", "1-*/9"], [
+      "Failure-Report",
+      "no",
+    ]], "+"),
+  );
+  const m = (await bob.nextMessage())!;
+  m.reject();
+  assert.deepEqual(kinds(await peer.fence()), []);
+  bob.close();
+  conn.close();
+});
+
 // ---- status codes ----
 
 Deno.test("400 for a SEND without Message-ID, a bad Byte-Range, or a body without Content-Type", async () => {
