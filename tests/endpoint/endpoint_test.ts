@@ -345,3 +345,39 @@ Deno.test("through a relay, a peer the relay cannot reach ends the session with 
   await alice.close();
   await server.close();
 });
+
+Deno.test("a chain of two relays (RFC 4976 §5.1): AUTH through the inner relay, paths, traffic both ways", async () => {
+  const users = { alice: { password: "alice-secret" }, bob: { password: "bob-secret" } };
+  const tls = { certFile: new URL("server.pem", CERTS).pathname, keyFile: new URL("server.key", CERTS).pathname };
+  const serve = (users: Record<string, { password: string }>) =>
+    serveRelay(
+      resolveRelayConfig({ host: "localhost", listen: [{ hostname: "127.0.0.1", port: 0, tls: true }], tls, users }),
+      { logger: () => {}, caCerts: [CA] },
+    );
+  const intra = await serve({ alice: users.alice });
+  const extra = await serve(users);
+  const intraUri = `msrps://localhost:${intra.listeners[0].addr!.port};tcp`;
+  const extraUri = `msrps://localhost:${extra.listeners[0].addr!.port};tcp`;
+  // Alice reaches the world through intra, then extra; Bob uses extra only.
+  const alice = await MsrpEndpoint.start({
+    relays: [
+      { uri: intraUri, username: "alice", password: "alice-secret" },
+      { uri: extraUri, username: "alice", password: "alice-secret" },
+    ],
+    caCerts: [CA],
+  });
+  const bob = await MsrpEndpoint.start({ relays: [{ uri: extraUri, username: "bob", password: "bob-secret" }], caCerts: [CA] });
+  // §5.1: the Use-Path of the outermost AUTH names both relays, innermost first.
+  assert.deepEqual(alice.usePath.map((u) => u.port), [intra.listeners[0].addr!.port, extra.listeners[0].addr!.port]);
+  const a = alice.createSession();
+  const b = bob.createSession();
+  // a=path: the Use-Path reversed (extra, intra), then Alice.
+  assert.deepEqual(alice.path(a).map(String), [alice.usePath[1], alice.usePath[0], a.localUri].map(String));
+  await negotiate(alice, a, bob, b);
+  assert.equal(a.remotePath.length, 4, "To-Path: intra, extra (Alice's), extra (Bob's), Bob");
+  await exchange(a, b);
+  await alice.close();
+  await bob.close();
+  await intra.close();
+  await extra.close();
+});
