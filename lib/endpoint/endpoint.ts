@@ -36,6 +36,8 @@ import { MsrpError } from "../errors.ts";
 import { type Logger, silentLogger } from "../log.ts";
 import {
   computeFingerprint,
+  type Direction,
+  type FileTransferAttributes,
   type Fingerprint,
   makeAnswer,
   makeOffer,
@@ -112,6 +114,10 @@ export interface SdpOptions {
   acceptWrappedTypes?: readonly string[];
   /** `a=max-size` (§8.6). */
   maxSize?: number;
+  /** File-transfer attributes (RFC 5547: file-selector, file-transfer-id, ...). */
+  file?: FileTransferAttributes;
+  /** The direction (RFC 5547 pushes a file with `sendonly`, pulls one with `recvonly`). */
+  direction?: Direction;
 }
 
 /** The first hop of a path: where a connection must go. */
@@ -356,6 +362,8 @@ export class MsrpEndpoint {
       acceptTypes: options.acceptTypes ?? ["*"],
       acceptWrappedTypes: options.acceptWrappedTypes,
       maxSize: options.maxSize,
+      file: options.file,
+      direction: options.direction,
       setup: canAccept ? "actpass" : "active",
       fingerprints: this.#fingerprints.length > 0 ? this.#fingerprints : undefined,
     });
@@ -380,6 +388,8 @@ export class MsrpEndpoint {
       acceptTypes: options.acceptTypes ?? ["*"],
       acceptWrappedTypes: options.acceptWrappedTypes,
       maxSize: options.maxSize,
+      file: options.file,
+      direction: options.direction,
       setup: behindNat ? "active" : "passive",
       fingerprints: this.#fingerprints.length > 0 ? this.#fingerprints : undefined,
     });

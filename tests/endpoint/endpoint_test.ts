@@ -71,6 +71,32 @@ Deno.test("direct over TCP: offer, answer, messages both ways and a file", async
   await bob.close();
 });
 
+Deno.test("a file offered with RFC 5547 attributes: the answer mirrors the selector", async () => {
+  const alice = await MsrpEndpoint.start({ port: 0 });
+  const bob = await MsrpEndpoint.start({ port: 0 });
+  const a = alice.createSession();
+  const b = bob.createSession();
+  const file = {
+    selector: { name: "report.pdf", type: "application/pdf", size: 1000, hashes: [] },
+    transferId: "vBnG916bdberum2fFEABR",
+  };
+  const offer = alice.offer(a, { acceptTypes: ["application/pdf"], file, direction: "sendonly" });
+  assert.match(offer, /^a=file-selector:name:"report.pdf" type:application\/pdf size:1000\r$/m);
+  assert.match(offer, /^a=sendonly\r$/m);
+  const answer = await bob.answer(b, offer, { acceptTypes: ["application/pdf"] });
+  assert.match(answer, /^a=file-selector:name:"report.pdf" type:application\/pdf size:1000\r$/m);
+  assert.match(answer, /^a=recvonly\r$/m);
+  await alice.completeOffer(a, answer);
+  const [sent, got] = await Promise.all([
+    a.send(bytes(1000), { contentType: "application/pdf" }),
+    b.nextMessage().then((m) => m!.bytes()),
+  ]);
+  assert.equal(sent.status, 200);
+  assert.equal(got.length, 1000);
+  await alice.close();
+  await bob.close();
+});
+
 Deno.test("direct over TLS (msrps) with a CA-signed certificate", async () => {
   const alice = await MsrpEndpoint.start({
     host: "localhost",
@@ -348,10 +374,18 @@ Deno.test("through a relay, a peer the relay cannot reach ends the session with 
 
 Deno.test("a chain of two relays (RFC 4976 §5.1): AUTH through the inner relay, paths, traffic both ways", async () => {
   const users = { alice: { password: "alice-secret" }, bob: { password: "bob-secret" } };
-  const tls = { certFile: new URL("server.pem", CERTS).pathname, keyFile: new URL("server.key", CERTS).pathname };
+  const tls = {
+    certFile: new URL("server.pem", CERTS).pathname,
+    keyFile: new URL("server.key", CERTS).pathname,
+  };
   const serve = (users: Record<string, { password: string }>) =>
     serveRelay(
-      resolveRelayConfig({ host: "localhost", listen: [{ hostname: "127.0.0.1", port: 0, tls: true }], tls, users }),
+      resolveRelayConfig({
+        host: "localhost",
+        listen: [{ hostname: "127.0.0.1", port: 0, tls: true }],
+        tls,
+        users,
+      }),
       { logger: () => {}, caCerts: [CA] },
     );
   const intra = await serve({ alice: users.alice });
@@ -366,13 +400,22 @@ Deno.test("a chain of two relays (RFC 4976 §5.1): AUTH through the inner relay,
     ],
     caCerts: [CA],
   });
-  const bob = await MsrpEndpoint.start({ relays: [{ uri: extraUri, username: "bob", password: "bob-secret" }], caCerts: [CA] });
+  const bob = await MsrpEndpoint.start({
+    relays: [{ uri: extraUri, username: "bob", password: "bob-secret" }],
+    caCerts: [CA],
+  });
   // §5.1: the Use-Path of the outermost AUTH names both relays, innermost first.
-  assert.deepEqual(alice.usePath.map((u) => u.port), [intra.listeners[0].addr!.port, extra.listeners[0].addr!.port]);
+  assert.deepEqual(alice.usePath.map((u) => u.port), [
+    intra.listeners[0].addr!.port,
+    extra.listeners[0].addr!.port,
+  ]);
   const a = alice.createSession();
   const b = bob.createSession();
   // a=path: the Use-Path reversed (extra, intra), then Alice.
-  assert.deepEqual(alice.path(a).map(String), [alice.usePath[1], alice.usePath[0], a.localUri].map(String));
+  assert.deepEqual(
+    alice.path(a).map(String),
+    [alice.usePath[1], alice.usePath[0], a.localUri].map(String),
+  );
   await negotiate(alice, a, bob, b);
   assert.equal(a.remotePath.length, 4, "To-Path: intra, extra (Alice's), extra (Bob's), Bob");
   await exchange(a, b);
