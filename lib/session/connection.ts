@@ -334,7 +334,10 @@ export class MsrpConnection {
         }
       }
     }
-    this.#end(error);
+    // The peer finished sending: what we still owe it (responses, REPORTs)
+    // goes out before the connection closes. Broken framing closes at once.
+    if (error === undefined) await this.shutdown(2000);
+    else this.#end(error);
   }
 
   #onResponse(response: MsrpResponse): void {

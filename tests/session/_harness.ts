@@ -88,6 +88,26 @@ export class RawPeer {
     }
   }
 
+  /** Ends our side of the stream (a TCP FIN): the peer reads what was sent, then the end. */
+  async finish(): Promise<void> {
+    await this.#writer.close();
+  }
+
+  /**
+   * Sends a bodiless SEND that must be answered, then ends our side of the
+   * stream; resolves with "answered" or, if the stream ends first, "ended".
+   */
+  async fenceAndFinish(to = BOB, from = ALICE): Promise<"answered" | "ended"> {
+    const tid = `fence${this.#fence++}x`;
+    await this.send(request(tid, to, from, null, [["Message-ID", "fenceMsg" + this.#fence]]));
+    await this.finish();
+    for (;;) {
+      const r = await this.#frames.next();
+      if (r.done) return "ended";
+      if (r.value.kind === "response" && r.value.tid === tid) return "answered";
+    }
+  }
+
   /** Writes raw bytes. */
   async raw(bytes: Uint8Array | string): Promise<void> {
     await this.#writer.write(typeof bytes === "string" ? new TextEncoder().encode(bytes) : bytes);
