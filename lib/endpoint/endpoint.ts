@@ -150,6 +150,8 @@ export class MsrpEndpoint {
   readonly #idleTimers = new Map<MsrpConnection, unknown>();
   readonly #sessions = new Set<MsrpSession>();
   #relay: { client: RelayClient; connection: MsrpConnection } | undefined;
+  /** Set while the relay connection is being re-established after a loss. */
+  #relinking: Promise<void> | undefined;
   #fingerprints: Fingerprint[] = [];
   readonly #offers = new WeakMap<MsrpSession, string>();
   #closed = false;
@@ -196,22 +198,73 @@ export class MsrpEndpoint {
       this.#port = this.#listener.addr.port;
       this.#acceptLoop(this.#listener);
     }
-    if (o.relays !== undefined && o.relays.length > 0) {
-      const first = typeof o.relays[0].uri === "string"
-        ? MsrpUri.parse(o.relays[0].uri)
-        : o.relays[0].uri;
-      const connection = await this.#connection(first, {});
-      const client = new RelayClient({
-        connection,
-        relays: o.relays,
-        localUri: this.#uriFor(newSessionId()),
-        clock: this.#clock,
-        onRenewFailed: (error) =>
-          this.#logger("error", "relay renewal failed", { error: String(error) }),
-      });
+    if (o.relays !== undefined && o.relays.length > 0) await this.#linkRelays();
+  }
+
+  /**
+   * Connects to the first relay and AUTHs to each relay in turn (RFC 4976
+   * §5.1). When that connection is later lost, its sessions fail with it
+   * (RFC 4975 §5.4) and the endpoint links again, backing off from 1 s to a
+   * minute between attempts, so that new sessions can be made.
+   */
+  async #linkRelays(): Promise<void> {
+    const relays = this.#options.relays!;
+    const first = typeof relays[0].uri === "string" ? MsrpUri.parse(relays[0].uri) : relays[0].uri;
+    const connection = await this.#connection(first, {});
+    const client = new RelayClient({
+      connection,
+      relays,
+      localUri: this.#uriFor(newSessionId()),
+      clock: this.#clock,
+      onRenewFailed: (error) =>
+        this.#logger("error", "relay renewal failed", { error: String(error) }),
+    });
+    try {
       await client.authenticate();
-      this.#relay = { client, connection };
+    } catch (error) {
+      connection.close(error);
+      throw error;
     }
+    this.#relay = { client, connection };
+    connection.closed.then(() => {
+      client.close();
+      if (!this.#closed && this.#relay?.connection === connection) this.#relinking = this.#relink();
+    });
+  }
+
+  async #relink(): Promise<void> {
+    for (let delay = 1000; !this.#closed; delay = Math.min(60_000, delay * 2)) {
+      try {
+        await this.#linkRelays();
+        this.#relinking = undefined;
+        return;
+      } catch (error) {
+        this.#logger("warn", "relay link failed; retrying", {
+          error: String(error),
+          retryMs: delay,
+        });
+        await new Promise<void>((resolve) => this.#clock.setTimer(resolve, delay));
+      }
+    }
+  }
+
+  /**
+   * Resolves once the endpoint can make sessions: at once, or, after the
+   * relay connection was lost, when it is re-established and authenticated.
+   */
+  whenReady(): Promise<void> {
+    return this.#relinking ?? Promise.resolve();
+  }
+
+  /** The relay link, or a clear error while it is being re-established. */
+  #relayNow(): { client: RelayClient; connection: MsrpConnection } | undefined {
+    if (this.#relinking !== undefined) {
+      throw new MsrpError(
+        "relay-reconnecting",
+        "the relay connection is being re-established; await endpoint.whenReady()",
+      );
+    }
+    return this.#relay;
   }
 
   /** Where we listen, when we do. */
@@ -276,7 +329,8 @@ export class MsrpEndpoint {
    * @param session a session of this endpoint
    */
   path(session: MsrpSession): MsrpUri[] {
-    return this.#relay ? this.#relay.client.sdpPath(session.localUri) : [session.localUri];
+    const relay = this.#relayNow();
+    return relay ? relay.client.sdpPath(session.localUri) : [session.localUri];
   }
 
   /**
@@ -294,6 +348,7 @@ export class MsrpEndpoint {
     peerPath: readonly (MsrpUri | string)[],
     options: { fingerprints?: readonly Fingerprint[] } = {},
   ): Promise<void> {
+    if (this.#relinking !== undefined) await this.#relinking;
     const path = toUris(peerPath);
     const toPath = this.#relay ? this.#relay.client.toPath(path) : path;
     session.setRemotePath(toPath);
@@ -317,6 +372,7 @@ export class MsrpEndpoint {
     peerPath: readonly (MsrpUri | string)[],
     timeout?: number,
   ): Promise<void> {
+    if (this.#relinking !== undefined) await this.#relinking;
     const path = toUris(peerPath);
     // An empty path means "not known yet": the session learns it from the
     // peer's first request (its From-Path, relays included).
@@ -380,7 +436,8 @@ export class MsrpEndpoint {
    * @param offerSdp the peer's offer
    * @param options accept-types, max-size
    */
-  answer(session: MsrpSession, offerSdp: string, options: SdpOptions = {}): Promise<string> {
+  async answer(session: MsrpSession, offerSdp: string, options: SdpOptions = {}): Promise<string> {
+    if (this.#relinking !== undefined) await this.#relinking;
     const offer = parseMsrpMedia(offerSdp);
     const behindNat = this.#listener === undefined && this.#relay === undefined;
     const answer = makeAnswer(offer, {
@@ -396,7 +453,7 @@ export class MsrpEndpoint {
     const answerMedia = parseMsrpMedia(answer);
     // The outcome shows in `session.ready` (a failure also closes the session).
     this.#go(session, offer, "answerer", whoConnects(offer, answerMedia)).catch(() => {});
-    return Promise.resolve(answer);
+    return answer;
   }
 
   /**

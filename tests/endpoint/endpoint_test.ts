@@ -424,3 +424,35 @@ Deno.test("a chain of two relays (RFC 4976 §5.1): AUTH through the inner relay,
   await intra.close();
   await extra.close();
 });
+
+Deno.test("after losing its relay connection an endpoint links again and makes new sessions", async () => {
+  const { server, uri } = await relay();
+  const alice = await MsrpEndpoint.start({
+    relays: [{ uri, username: "alice", password: "alice-secret" }],
+    caCerts: [CA],
+  });
+  const bob = await MsrpEndpoint.start({
+    relays: [{ uri, username: "bob", password: "bob-secret" }],
+    caCerts: [CA],
+  });
+  const a1 = alice.createSession();
+  const b1 = bob.createSession();
+  await negotiate(alice, a1, bob, b1);
+  const before = alice.usePath[0].toString();
+  // The relay connection goes away: its sessions fail with it (RFC 4975 §5.4).
+  alice.connections[0].close();
+  assert.ok((await a1.closed).error);
+  assert.throws(
+    () => alice.offer(alice.createSession()),
+    (e: unknown) => e instanceof MsrpError && e.code === "relay-reconnecting",
+  );
+  await alice.whenReady();
+  assert.notEqual(alice.usePath[0].toString(), before, "a fresh Use-Path from a new AUTH");
+  const a2 = alice.createSession();
+  const b2 = bob.createSession();
+  await negotiate(alice, a2, bob, b2);
+  await exchange(a2, b2);
+  await alice.close();
+  await bob.close();
+  await server.close();
+});
