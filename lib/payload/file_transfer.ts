@@ -41,6 +41,7 @@
  * @module
  */
 
+import { MsrpError } from "../errors.ts";
 import { parseMediaType } from "./media_types.ts";
 import { HEX_PAIRS } from "./fingerprint.ts";
 import { attrError, DIGITS, isSdpToken, type SdpAttribute } from "./sdp_syntax.ts";
@@ -356,6 +357,23 @@ function formatFileSelector(s: FileSelector): string | undefined {
   return parts.length === 0 ? undefined : parts.join(" ");
 }
 
+/**
+ * `start "-" stop` (RFC 5547 §6 file-range): start counts from 1 and stop
+ * is not before it, or `*`.
+ */
+function formatFileRange(range: FileRange): string {
+  const { start, stop } = range;
+  const ok = Number.isSafeInteger(start) && start >= 1 &&
+    (stop === "*" || (Number.isSafeInteger(stop) && stop >= start));
+  if (!ok) {
+    throw new MsrpError(
+      "bad-file-range",
+      `file-range ${start}-${stop} is not "start-stop" with 1 <= start <= stop (RFC 5547 §6)`,
+    );
+  }
+  return `${start}-${stop}`;
+}
+
 function formatFileDate(d: FileDate): string {
   const parts: string[] = [];
   if (d.creation !== undefined) parts.push(`creation:"${d.creation}"`);
@@ -383,8 +401,10 @@ export function fileTransferAttributes(file: FileTransferAttributes): SdpAttribu
   }
   if (file.transferId !== undefined) add("file-transfer-id", file.transferId);
   if (file.disposition !== undefined) add("file-disposition", file.disposition);
-  if (file.date !== undefined) add("file-date", formatFileDate(file.date));
+  // A file-date needs at least one date (RFC 5547 §6 date-param): none, no attribute.
+  const date = file.date === undefined ? "" : formatFileDate(file.date);
+  if (date !== "") add("file-date", date);
   if (file.icon !== undefined) add("file-icon", file.icon);
-  if (file.range !== undefined) add("file-range", `${file.range.start}-${file.range.stop}`);
+  if (file.range !== undefined) add("file-range", formatFileRange(file.range));
   return attributes;
 }

@@ -1132,3 +1132,26 @@ Deno.test("sdp: malformed MSRP attributes fail with a code and the attribute lin
     19,
   );
 });
+
+Deno.test("building never writes file attributes the parser would refuse", () => {
+  const base = { path: ["msrp://a.example.com:7777/s1;tcp"], acceptTypes: ["*"] };
+  const sdp = buildMsrpSdp({ ...base, file: { date: {} } });
+  assert.doesNotMatch(sdp, /a=file-date/, "an empty file-date is left out");
+  parseMsrpMedia(sdp);
+  for (
+    const range of [{ start: 0, stop: 5 }, { start: 6, stop: 5 }, {
+      start: 1.5,
+      stop: "*" as const,
+    }]
+  ) {
+    assert.throws(
+      () => buildMsrpSdp({ ...base, file: { range } }),
+      (e: unknown) => e instanceof MsrpError && e.code === "bad-file-range",
+    );
+  }
+  assert.equal(
+    parseMsrpMedia(buildMsrpSdp({ ...base, file: { range: { start: 1, stop: "*" } } })).fileRange
+      ?.stop,
+    "*",
+  );
+});
