@@ -38,3 +38,12 @@ export * from "./lib/session/scheduler.ts";
 export * from "./lib/session/connection.ts";
 export * from "./lib/session/session.ts";
 export * from "./lib/endpoint/mod.ts";
+// SDP types that appear in the endpoint API (the rest is in "./payload").
+export type {
+  Direction,
+  FileDate,
+  FileHash,
+  FileRange,
+  FileSelector,
+  FileTransferAttributes,
+} from "./lib/payload/sdp.ts";

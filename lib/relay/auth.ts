@@ -1,0 +1,249 @@
+/**
+ * AUTH at a relay: the Digest challenge, checking credentials, and handing
+ * out a URI (RFC 4976 §4.1-§4.6, §5.1, §6.3, §9.1, §9.2; RFC 7616 §3.3).
+ *
+ * A client asks a relay for a URI with an `AUTH` request whose To-Path ends
+ * at the relay (§5.1). The exchange is HTTP Digest:
+ *
+ * ```text
+ * client                                  relay
+ *   |--- AUTH (no Authorization) ---------->|
+ *   |<-- 401, WWW-Authenticate: nonce ------|   one challenge per algorithm
+ *   |--- AUTH, Authorization: response ---->|   digest-uri: the relay's URI
+ *   |<-- 200, Use-Path, Expires, -----------|   rspauth in Authentication-Info:
+ *   |         Authentication-Info           |   the relay knows the password too
+ * ```
+ *
+ * The relay answers 401 when credentials are missing, wrong or use an old
+ * nonce (`stale=true`), 403 when the user is not allowed or may not refresh
+ * that URI, and 423 with Min-Expires or Max-Expires when the requested
+ * lifetime is out of bounds (§4.6, §6.3). AUTH must come over TLS (§9.2).
+ * The URI handed out is valid on this connection only, or, for a relay known
+ * by its TLS certificate, on any connection to that relay (§6.3). Failed
+ * AUTHs are counted, and too many close the connection.
+ *
+ * @module
+ */
+
+import {
+  type DigestCredentials,
+  formatAuthenticationInfo,
+  formatWwwAuthenticate,
+  parseAuthorization,
+  parseWwwAuthenticate,
+} from "../wire/auth_headers.ts";
+import type { MsrpRequest } from "../wire/frame.ts";
+import type { HeaderList } from "../wire/header_list.ts";
+import { formatExpires, formatPath, parseExpires } from "../wire/headers.ts";
+import { parseUri } from "../wire/uri.ts";
+import { relayUserHa1 } from "./config.ts";
+import { type Conn, noteFailure, succeeded } from "./connection.ts";
+import type { RelayCore } from "./core.ts";
+import { verifyCredentials } from "./digest.ts";
+import type { RouteDecision } from "./forwarding.ts";
+import type { RegistrationBinding, RelayRegistration } from "./registrations.ts";
+import { reply, type ReqInfo } from "./reply.ts";
+import { describe } from "./services.ts";
+
+/**
+ * Whether a forwarded 401 carries a `stale=true` challenge (RFC 4976 §6.3).
+ *
+ * @param headers the 401's header fields
+ */
+export function hasStaleChallenge(headers: HeaderList): boolean {
+  for (const value of headers.getAll("WWW-Authenticate")) {
+    try {
+      if (parseWwwAuthenticate(value).stale) return true;
+    } catch {
+      // A challenge we cannot read is not a stale one.
+    }
+  }
+  return false;
+}
+
+/** URI equality for digest-uri checks (RFC 4975 §6.1), falling back to the text. */
+function sameUriText(a: string, b: string): boolean {
+  if (a === b) return true;
+  try {
+    return parseUri(a).equals(parseUri(b));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * §5.1, §6.3, §9.1: authenticate a client and hand it a URI.
+ *
+ * @param core the relay
+ * @param c the connection the AUTH came over
+ * @param req the AUTH request
+ * @param d the routing decision: the To-Path ends at the relay
+ * @param info what is needed to answer it
+ */
+export function onAuth(
+  core: RelayCore,
+  c: Conn,
+  req: MsrpRequest,
+  d: Extract<RouteDecision, { kind: "local" }>,
+  info: ReqInfo,
+): void {
+  const config = core.config;
+  // §9.2: "Client-to-relay communications MUST use TLS for AUTH requests".
+  if (!c.secure && !config.allowInsecure) {
+    core.log("warn", "auth-insecure", "AUTH over a connection without TLS refused", c);
+    reply(core, c, info, { status: 403, comment: "AUTH requires TLS" });
+    noteFailure(core, c, true);
+    return;
+  }
+  // An AUTH to one of the relay's URIs refreshes that registration.
+  let refreshing: RelayRegistration | undefined;
+  if (d.target.sessionId !== undefined) {
+    refreshing = core.regs.get(d.target.sessionId);
+    if (refreshing === undefined) {
+      reply(core, c, info, { status: 481 });
+      noteFailure(core, c, false);
+      return;
+    }
+  }
+  const values = req.headers.getAll("Authorization");
+  if (values.length === 0) {
+    // §5.1: "In response to an AUTH request that does not contain an
+    // Authorization header, a relay MUST respond with a 401".
+    challenge(core, c, info, false);
+    return;
+  }
+  let credentials: DigestCredentials;
+  try {
+    const parsed = values.map((v) => parseAuthorization(v, { requireUri: false }));
+    credentials = parsed.find((p) => p.realm === config.realm) ?? parsed[0];
+  } catch (e) {
+    core.log("info", "auth-failed", `unreadable Authorization: ${describe(e)}`, c);
+    challenge(core, c, info, false);
+    noteFailure(core, c, true);
+    return;
+  }
+  const result = verifyCredentials({
+    credentials,
+    method: "AUTH",
+    // §9.1: "The request-URI to be used in calculating H(A2) is the
+    // rightmost URI in the To-Path header."
+    expectedUri: d.target.toString(),
+    realm: config.realm,
+    lookupHa1: (user, realm, hash) => relayUserHa1(config, user, realm, hash),
+    nonces: core.nonces,
+    algorithms: config.algorithms,
+    uriMatches: sameUriText,
+    nextnonce: config.nextnonce,
+  });
+  if (!result.ok) {
+    if (result.reason === "stale") {
+      // RFC 7616 §3.3: right password, old nonce: retry with a new one.
+      challenge(core, c, info, true);
+      return;
+    }
+    core.log(
+      "info",
+      "auth-failed",
+      `AUTH from ${JSON.stringify(credentials.username)} refused: ${result.reason}`,
+      c,
+    );
+    challenge(core, c, info, false);
+    noteFailure(core, c, true);
+    return;
+  }
+  // §6.3: "If the client is not authorized, the relay returns a 403 response."
+  if (config.users[result.username]?.disabled === true) {
+    core.log("info", "auth-forbidden", `user ${result.username} is not authorized`, c);
+    reply(core, c, info, { status: 403 });
+    noteFailure(core, c, true);
+    return;
+  }
+  // §6.3: check a requested Expires, "and, if not, return an error
+  // containing a Min-Expires or Max-Expires header, as appropriate".
+  let expires = config.expires.default;
+  const requested = req.headers.get("Expires");
+  if (requested !== undefined) {
+    let n: number;
+    try {
+      n = parseExpires(requested);
+    } catch (e) {
+      core.log("info", "bad-request", `bad Expires: ${describe(e)}`, c);
+      reply(core, c, info, { status: 400 });
+      noteFailure(core, c, false);
+      return;
+    }
+    if (n < config.expires.min) {
+      reply(core, c, info, {
+        status: 423,
+        headers: [["Min-Expires", formatExpires(config.expires.min)]],
+      });
+      return;
+    }
+    if (n > config.expires.max) {
+      reply(core, c, info, {
+        status: 423,
+        headers: [["Max-Expires", formatExpires(config.expires.max)]],
+      });
+      return;
+    }
+    expires = n;
+  }
+  // §6.3: a URI for a client is valid on this connection only; for a relay
+  // authenticated by TLS, on any connection to that relay.
+  const binding: RegistrationBinding = c.peerHost !== undefined
+    ? { kind: "relay", host: c.peerHost }
+    : { kind: "connection", connectionId: c.id };
+  let reg: RelayRegistration;
+  if (refreshing !== undefined) {
+    if (
+      refreshing.username !== result.username || !refreshing.boundTo(c.id, c.peerHost)
+    ) {
+      core.log("info", "auth-forbidden", "refresh of another client's registration", c);
+      reply(core, c, info, { status: 403 });
+      noteFailure(core, c, true);
+      return;
+    }
+    reg = core.regs.refresh(refreshing, expires);
+  } else {
+    try {
+      reg = core.regs.issue({
+        uri: (sid) => core.ownUri(c.secure || binding.kind === "relay", sid),
+        username: result.username,
+        binding,
+        via: info.fromPath.slice(0, -1),
+        expiresSec: expires,
+      });
+    } catch (e) {
+      core.log("warn", "registration-limit", describe(e), c, e);
+      reply(core, c, info, { status: 403, comment: "Too many registrations" });
+      return;
+    }
+  }
+  // §9.1: "Relays MUST include rspauth, cnonce, nc, and qop parameters in a
+  // Authentication-Info header for all 200 OK responses to an AUTH request."
+  reply(core, c, info, {
+    status: 200,
+    headers: [
+      ["Use-Path", formatPath(reg.usePath)],
+      ["Authentication-Info", formatAuthenticationInfo(result.authenticationInfo)],
+      ["Expires", formatExpires(expires)],
+    ],
+  });
+  succeeded(core, c);
+  core.log(
+    "info",
+    refreshing !== undefined ? "auth-refreshed" : "auth-ok",
+    `${result.username} registered ${reg.uri} for ${expires} s`,
+    c,
+  );
+}
+
+/** A 401 with one challenge per configured algorithm (§5.1, §9.1). */
+function challenge(core: RelayCore, c: Conn, info: ReqInfo, stale: boolean): void {
+  const nonce = core.nonces.issue();
+  const headers: [string, string][] = core.config.algorithms.map((algorithm) => [
+    "WWW-Authenticate",
+    formatWwwAuthenticate({ realm: core.config.realm, nonce, qop: ["auth"], algorithm, stale }),
+  ]);
+  reply(core, c, info, { status: 401, headers });
+}

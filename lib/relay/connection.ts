@@ -1,0 +1,186 @@
+/**
+ * One connection of a relay and the rules of its life
+ * (RFC 4976 §6.1, §6.3, §6.5; RFC 4975 §5.4).
+ *
+ * A relay does not trust a new connection (§6.1): it gets a probation period
+ * (30 seconds in the RFC, `probationMs` here) to make one successful request,
+ * and is closed if it does not, or if it only makes failed ones. A client
+ * that keeps failing AUTH is disconnected too (§6.3). A connection that
+ * carries no registration and has not been used for a while may be closed
+ * (§6.5), and is the first to go when the relay runs out of connections.
+ *
+ * {@linkcode Conn} holds everything the relay knows about a connection: its
+ * transport and state, its probation and failure counts, what is queued to
+ * be written on it (`outbound.ts`), the chunk being received on it
+ * (`forwarder.ts`), and the forwarded transactions waiting for an answer
+ * over it (`transactions.ts`).
+ *
+ * @module
+ */
+
+import type { FrameWriter } from "../wire/encoder.ts";
+import type { MsrpTransport } from "../transport/types.ts";
+import type { RelayCore } from "./core.ts";
+import type { Incoming } from "./forwarder.ts";
+import { type ControlJob, type OpenWire, type OutStream, wake } from "./outbound.ts";
+import type { Pending } from "./transactions.ts";
+
+/** The state of one connection, accepted or opened by the relay. */
+export class Conn {
+  readonly id: number;
+  readonly outbound: boolean;
+  /** `connectionKey` of the URI an outbound connection was opened for. */
+  readonly key: string | undefined;
+  transport: MsrpTransport | undefined;
+  state: "connecting" | "open" | "closed";
+  /** The host the peer is authenticated as (TLS), lower case. */
+  peerHost: string | undefined;
+  /** An inbound relay identified by mutual TLS (RFC 4976 §6.3). */
+  identifiedRelay = false;
+  /** Will close once the frames queued now are written. */
+  closing = false;
+  closingReason = "";
+  closeTimer: unknown;
+  probation = false;
+  probationTimer: unknown;
+  probationFailures = 0;
+  authFailures = 0;
+  lastActivity: number;
+  // output
+  control: ControlJob[] = [];
+  streams: OutStream[] = [];
+  active: OutStream | undefined;
+  activeBytes = 0;
+  buffered = 0;
+  wake: (() => void) | undefined;
+  roomWaiters: (() => void)[] = [];
+  /** When the write in progress started; undefined between writes. */
+  writingSince: number | undefined;
+  writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  frameWriter: FrameWriter | undefined;
+  currentWire: OpenWire | undefined;
+  // input
+  incoming: Incoming | undefined;
+  pending = new Map<string, Pending>();
+  /** URI keys of peers learned to be reachable over this connection. */
+  learned = new Set<string>();
+
+  constructor(id: number, outbound: boolean, key: string | undefined, now: number) {
+    this.id = id;
+    this.outbound = outbound;
+    this.key = key;
+    this.state = outbound ? "connecting" : "open";
+    this.lastActivity = now;
+  }
+
+  get secure(): boolean {
+    return this.transport?.secure ?? false;
+  }
+
+  /** Read through a getter so that checks after an `await` are not narrowed away. */
+  get closed(): boolean {
+    return this.state === "closed";
+  }
+}
+
+/**
+ * Closes a transport, ignoring one that is already closed.
+ *
+ * @param t the transport
+ */
+export function closeTransport(t: MsrpTransport): void {
+  try {
+    t.close();
+  } catch {
+    // already closed
+  }
+}
+
+/**
+ * Starts the probation period of a connection a peer opened (§6.1).
+ *
+ * @param core the relay
+ * @param c the accepted connection
+ */
+export function startProbation(core: RelayCore, c: Conn): void {
+  // §6.1: "the server waits for up to 30 seconds to receive an MSRP request
+  // ... If no successful requests are sent during this probationary
+  // period, the server closes the connection."
+  c.probation = true;
+  c.probationTimer = core.clock.setTimeout(() => {
+    if (c.probation && c.state !== "closed") {
+      core.log("info", "probation-timeout", "no successful request during probation", c);
+      core.close(c, "probation ended without a successful request (RFC 4976 §6.1)");
+    }
+  }, core.config.limits.probationMs);
+}
+
+/**
+ * Closes once what is queued now has been written (bounded by a timer).
+ *
+ * @param core the relay
+ * @param c the connection
+ * @param reason for the log
+ */
+export function closeSoon(core: RelayCore, c: Conn, reason: string): void {
+  if (c.closing || c.state === "closed") return;
+  c.closing = true;
+  c.closingReason = reason;
+  c.closeTimer = core.clock.setTimeout(
+    () => core.close(c, reason),
+    core.config.limits.transactionTimeoutMs,
+  );
+  wake(c);
+}
+
+/**
+ * A request on `c` succeeded: its probation is over (§6.1).
+ *
+ * @param core the relay
+ * @param c the connection
+ */
+export function succeeded(core: RelayCore, c: Conn): void {
+  if (!c.probation) return;
+  c.probation = false;
+  core.clock.clearTimeout(c.probationTimer);
+}
+
+/**
+ * Counts a failed request (§6.1) or a failed AUTH (§6.3). AUTH failures
+ * count only on connections from clients, never from relays.
+ *
+ * @param core the relay
+ * @param c the connection the request came over
+ * @param auth whether it was a failed AUTH
+ */
+export function noteFailure(core: RelayCore, c: Conn, auth: boolean): void {
+  const limits = core.config.limits;
+  if (auth && !c.outbound && !c.identifiedRelay) {
+    c.authFailures++;
+    if (c.authFailures >= limits.maxAuthFailures) {
+      core.log("warn", "auth-failures", `${c.authFailures} failed AUTH requests`, c);
+      closeSoon(core, c, "too many failed AUTH requests (RFC 4976 §6.3)");
+      return;
+    }
+  }
+  if (c.probation) {
+    c.probationFailures++;
+    if (c.probationFailures >= limits.maxProbationFailures) {
+      core.log("warn", "probation-failures", `${c.probationFailures} failed requests`, c);
+      closeSoon(core, c, "only failed requests during probation (RFC 4976 §6.1)");
+    }
+  }
+}
+
+/**
+ * Whether `c` is open, has nothing under way, and carries no registration:
+ * such a connection may be closed when unused (§6.5).
+ *
+ * @param core the relay
+ * @param c the connection
+ */
+export function isIdle(core: RelayCore, c: Conn): boolean {
+  return c.state === "open" && c.pending.size === 0 && c.control.length === 0 &&
+    c.streams.length === 0 && c.incoming === undefined &&
+    core.regs.countFor({ kind: "connection", connectionId: c.id }) === 0;
+}

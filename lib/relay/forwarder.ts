@@ -1,0 +1,276 @@
+/**
+ * Forwarding a request to its next hop (RFC 4976 §6.4, §6.4.1, §6.4.2;
+ * RFC 4975 §7.1, §7.1.1, §7.1.2).
+ *
+ * `forwarding.ts` decides whether and where a request goes; this module
+ * sends it there. The relay moves its URI from To-Path to From-Path and
+ * sends the request on under a new transaction id (§6.4):
+ *
+ * - **SEND** is answered here, hop by hop (§6.4.1): 200 (with
+ *   Failure-Report `yes`) once the whole chunk has arrived. A short chunk
+ *   is forwarded whole. A long one comes out of the parser in pieces, and
+ *   each piece is forwarded as it arrives, through an `OutStream` on the
+ *   next hop's writer (`outbound.ts`), so that a 1 GB chunk needs no more
+ *   memory than a few pieces.
+ * - **REPORT** is forwarded and forgotten: it is never answered
+ *   (RFC 4975 §7.1.2).
+ * - **AUTH and unknown methods** are forwarded, and their response is
+ *   passed back when it comes (§6.4.2, §6.4.3; `transactions.ts`). With
+ *   `blockUnknownMethods`, unknown methods get 501 instead (§6.4.2).
+ *
+ * @module
+ */
+
+import type { MsrpRequest } from "../wire/frame.ts";
+import type { ByteRange } from "../wire/headers.ts";
+import { newTransactionId } from "../wire/ids.ts";
+import { type Conn, noteFailure, succeeded } from "./connection.ts";
+import type { ConnectionTable } from "./connection_table.ts";
+import type { RelayCore } from "./core.ts";
+import { forwardedHeaders, type RouteDecision } from "./forwarding.ts";
+import { enqueueFrame, OutStream, pushPiece, room, wake } from "./outbound.ts";
+import { reply, type ReqInfo } from "./reply.ts";
+import {
+  armTimer,
+  ctxInfo,
+  type PendingRelayed,
+  type PendingSend,
+  rekey,
+  type SendContext,
+  sendFailed,
+} from "./transactions.ts";
+
+/** The request being received in pieces on a connection. */
+export interface Incoming {
+  readonly tid: string;
+  readonly discard: boolean;
+  readonly stream: OutStream | undefined;
+  readonly target: Conn | undefined;
+  readonly ctx: SendContext | undefined;
+}
+
+/**
+ * Forwards a request the relay may forward (§6.4): picks the connection to
+ * the next hop, then sends the request on, whole or piece by piece.
+ *
+ * @param core the relay
+ * @param table the relay's connections
+ * @param c the connection the request came over
+ * @param req the request, or its first piece
+ * @param d the routing decision
+ * @param info what is needed to answer it
+ * @param range its Byte-Range, for a SEND
+ */
+export async function forward(
+  core: RelayCore,
+  table: ConnectionTable,
+  c: Conn,
+  req: MsrpRequest,
+  d: Extract<RouteDecision, { kind: "toward-client" | "from-client" }>,
+  info: ReqInfo,
+  range: ByteRange | undefined,
+): Promise<void> {
+  const method = req.method;
+  const whole = req.flag !== undefined;
+  if (
+    method !== "SEND" && method !== "REPORT" && method !== "AUTH" &&
+    core.config.blockUnknownMethods
+  ) {
+    // §6.4.2: "An MSRP node MAY be configured to block unknown methods".
+    reply(core, c, info, { status: 501 });
+    noteFailure(core, c, false);
+    return;
+  }
+  const target = d.kind === "toward-client"
+    ? table.clientTarget(d.registration, d.toPath[0])
+    : table.hopTarget(d.toPath[0]);
+  succeeded(core, c);
+  if (d.kind === "toward-client") table.learn(c, info.fromPath[0]);
+
+  if (method === "SEND") {
+    const ctx: SendContext = {
+      origin: c,
+      originTid: req.tid,
+      fr: info.fr,
+      messageId: info.messageId,
+      range,
+      reportTo: info.fromPath,
+      ourUri: d.ourUri,
+      answered: false,
+      failed: false,
+      complete: whole,
+      stream: undefined,
+    };
+    if (target === undefined) {
+      sendFailed(core, ctx, 408, "next hop unreachable", 0, req.body?.length ?? 0);
+      if (!whole) {
+        c.incoming = { tid: req.tid, discard: true, stream: undefined, target, ctx };
+      }
+      return;
+    }
+    if (whole) {
+      await forwardWholeSend(core, target, req, d, ctx);
+      // §6.4.1: "MUST respond with a final response immediately"; the 200
+      // means the chunk was received, not that it was forwarded.
+      if (!ctx.failed && !ctx.answered && ctx.fr === "yes") {
+        ctx.answered = true;
+        reply(core, c, info, { status: 200 });
+      }
+      return;
+    }
+    // A long chunk: forward it piece by piece as it arrives.
+    const declared = range;
+    const stream = new OutStream(
+      ctx,
+      target,
+      forwardedHeaders(req.headers, d.toPath, d.fromPath),
+      declared?.total ?? "*",
+    );
+    ctx.stream = stream;
+    target.streams.push(stream);
+    c.incoming = { tid: req.tid, discard: false, stream, target, ctx };
+    if (req.body !== null && req.body.length > 0) await pushPiece(core, target, stream, req.body);
+    return;
+  }
+
+  if (target === undefined) {
+    core.log("warn", "forward-failed", `${method} ${req.tid}: next hop unreachable`, c);
+    if (method !== "REPORT") reply(core, c, info, { status: 408 });
+    return;
+  }
+  const tid = newTransactionId();
+  const frame: MsrpRequest = {
+    ...req,
+    tid,
+    headers: forwardedHeaders(req.headers, d.toPath, d.fromPath),
+  };
+  await room(core, target);
+  if (target.state === "closed") {
+    if (method !== "REPORT") reply(core, c, info, { status: 408 });
+    return;
+  }
+  if (method === "REPORT") {
+    // REPORTs get no response (RFC 4975 §7.1.2): nothing to wait for.
+    enqueueFrame(core, target, frame);
+    core.counters.forwardedRequests++;
+    return;
+  }
+  // AUTH and unknown methods are answered end to end (§6.4.2, §6.4.3).
+  const p: PendingRelayed = {
+    kind: "relayed",
+    conn: target,
+    tid,
+    origin: c,
+    originTid: req.tid,
+    method,
+    fromPath: info.fromPath,
+    ourUri: d.ourUri,
+    fr: info.fr,
+    hadCredentials: req.headers.has("Authorization"),
+    ownHops: d.fromPath.length - info.fromPath.length,
+    timer: undefined,
+    done: false,
+  };
+  target.pending.set(tid, p);
+  const queued = enqueueFrame(core, target, frame, {
+    onTid: (to) => rekey(p, to),
+    onWritten: () => armTimer(core, p),
+  });
+  if (!queued) {
+    target.pending.delete(p.tid);
+    reply(core, c, info, { status: 408 });
+    return;
+  }
+  core.counters.forwardedRequests++;
+}
+
+async function forwardWholeSend(
+  core: RelayCore,
+  target: Conn,
+  req: MsrpRequest,
+  d: Extract<RouteDecision, { kind: "toward-client" | "from-client" }>,
+  ctx: SendContext,
+): Promise<void> {
+  const length = req.body?.length ?? 0;
+  await room(core, target);
+  if (target.state === "closed") {
+    sendFailed(core, ctx, 408, "next hop connection lost", 0, length);
+    return;
+  }
+  const tid = newTransactionId();
+  const p: PendingSend = {
+    kind: "send",
+    conn: target,
+    tid,
+    ctx,
+    offset: 0,
+    length,
+    stream: undefined,
+    timer: undefined,
+    done: false,
+  };
+  if (ctx.fr !== "no") target.pending.set(tid, p);
+  const frame: MsrpRequest = {
+    ...req,
+    tid,
+    headers: forwardedHeaders(req.headers, d.toPath, d.fromPath),
+  };
+  const queued = enqueueFrame(core, target, frame, {
+    onTid: (to) => rekey(p, to),
+    onWritten: () => armTimer(core, p),
+    bodyBytes: length,
+  });
+  if (!queued) {
+    target.pending.delete(p.tid);
+    sendFailed(core, ctx, 408, "next hop connection lost", 0, length);
+    return;
+  }
+  core.counters.forwardedRequests++;
+}
+
+/**
+ * The next piece of a chunk being received on `c`: forward it, and answer
+ * the SEND once its last piece is in (§6.4.1).
+ *
+ * @param core the relay
+ * @param c the connection it arrived on
+ * @param inc the chunk being received
+ * @param piece the piece
+ */
+export async function onPiece(
+  core: RelayCore,
+  c: Conn,
+  inc: Incoming,
+  piece: MsrpRequest,
+): Promise<void> {
+  const last = piece.flag !== undefined;
+  if (last) c.incoming = undefined;
+  const ctx = inc.ctx;
+  const s = inc.stream;
+  if (inc.discard || ctx === undefined || s === undefined || ctx.failed || s.finished) return;
+  if (piece.body !== null && piece.body.length > 0) {
+    await pushPiece(core, inc.target!, s, piece.body);
+  }
+  if (!last) return;
+  ctx.complete = true;
+  if (!s.finished && s.endFlag === undefined) {
+    s.endFlag = piece.flag;
+    wake(inc.target!);
+  }
+  if (!ctx.failed && !ctx.answered && ctx.fr === "yes") {
+    ctx.answered = true;
+    reply(core, c, ctxInfo(ctx), { status: 200 });
+  }
+}
+
+/**
+ * A chunk that will get no more pieces: its forwarded part ends interrupted (`+`).
+ *
+ * @param inc the chunk being received
+ */
+export function abandon(inc: Incoming): void {
+  const s = inc.stream;
+  if (s === undefined || s.finished || s.endFlag !== undefined) return;
+  s.endFlag = "+";
+  if (inc.target !== undefined) wake(inc.target);
+}
