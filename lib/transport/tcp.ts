@@ -299,7 +299,7 @@ class ConnTransport implements MsrpTransport {
     this.remoteAddr = netAddress(conn.remoteAddr);
     this.localAddr = netAddress(conn.localAddr);
     this.#where = this.remoteAddr ? formatAddress(this.remoteAddr) : "the peer";
-    const readSize = options.readSize ?? 65536;
+    const readSize = options.readSize ?? 262144;
     // The buffer of a pending read is held while the peer is silent, so an
     // idle connection should not pin 64 KiB: start small, double while reads
     // fill the buffer, halve when they use under a quarter of it.
