@@ -301,8 +301,8 @@ class ConnTransport implements MsrpTransport {
     this.#where = this.remoteAddr ? formatAddress(this.remoteAddr) : "the peer";
     const readSize = options.readSize ?? 262144;
     // The buffer of a pending read is held while the peer is silent, so an
-    // idle connection should not pin 64 KiB: start small, double while reads
-    // fill the buffer, halve when they use under a quarter of it.
+    // idle connection should not pin a large one: start at 4 KiB, double
+    // while reads fill the buffer, shrink to what came when one does not.
     let size = Math.min(4096, readSize);
     this.readable = new ReadableStream<Uint8Array>({
       start: (c) => {
@@ -326,8 +326,11 @@ class ConnTransport implements MsrpTransport {
           if (this.#writeDone) this.#release();
           return;
         }
-        if (n === size && size < readSize) size = Math.min(readSize, size * 2);
-        else if (n * 4 < size && size > 4096) size = size / 2;
+        // A full read: more is waiting, read more at once next time. A
+        // short one: the peer paused (or stopped), so the next read, which
+        // may wait long, gets a buffer the size of what came.
+        if (n === size) size = Math.min(readSize, size * 2);
+        else size = Math.min(readSize, Math.max(4096, 2 ** Math.ceil(Math.log2(Math.max(1, n)))));
         // A short read keeps a right-sized copy instead of pinning the buffer.
         if (n > 0) c.enqueue(n * 2 >= buf.length ? buf.subarray(0, n) : buf.slice(0, n));
       },
