@@ -35,6 +35,38 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
+/**
+ * `n` random bytes: replayable from `rand` when given, else from
+ * `crypto.getRandomValues` (which hands out at most 64 KiB per call).
+ */
+export function randomBytes(n: number, rand?: () => number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(n);
+  if (rand !== undefined) {
+    for (let i = 0; i < n; i++) out[i] = (rand() * 256) | 0;
+    return out;
+  }
+  for (let i = 0; i < n; i += 65536) {
+    crypto.getRandomValues(out.subarray(i, Math.min(n, i + 65536)));
+  }
+  return out;
+}
+
+/** Writes `data` to `w` in pieces of 1 to `maxPiece` bytes chosen by `rand`, then closes it. */
+export async function writeInPieces(
+  w: WritableStream<Uint8Array>,
+  data: Uint8Array,
+  rand: () => number,
+  maxPiece: number,
+): Promise<void> {
+  const writer = w.getWriter();
+  for (let at = 0; at < data.length;) {
+    const n = Math.min(data.length - at, 1 + ((rand() * maxPiece) | 0));
+    await writer.write(data.subarray(at, at + n));
+    at += n;
+  }
+  await writer.close();
+}
+
 /** Feeds `input` to a fresh parser cut at the given positions. */
 export function decodeSplit(
   input: Uint8Array,

@@ -11,20 +11,13 @@ import {
   RelayAuthError,
 } from "../../mod.ts";
 import { resolveRelayConfig, serveRelay } from "../../lib/relay/mod.ts";
+import { randomBytes } from "../_util.ts";
 
 const CERTS = new URL("../fixtures/certs/", import.meta.url);
 const read = (name: string) => Deno.readTextFileSync(new URL(name, CERTS));
 const CA = read("ca.pem");
 const SERVER = { cert: read("server.pem"), key: read("server.key") };
 const SELF_SIGNED = { cert: read("selfsigned.pem"), key: read("selfsigned.key") };
-
-function bytes(n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i += 65536) {
-    crypto.getRandomValues(out.subarray(i, Math.min(n, i + 65536)));
-  }
-  return out;
-}
 
 /** Offer from `a`'s endpoint, answer from `b`'s; both bound when this resolves. */
 async function negotiate(
@@ -39,7 +32,7 @@ async function negotiate(
 }
 
 async function exchange(a: MsrpSession, b: MsrpSession): Promise<void> {
-  const file = bytes(1_000_000);
+  const file = randomBytes(1_000_000);
   const [sent, text] = await Promise.all([
     a.send("Hello Bob", { successReport: true }),
     b.nextMessage().then((m) => m!.text()),
@@ -88,7 +81,7 @@ Deno.test("a file offered with RFC 5547 attributes: the answer mirrors the selec
   assert.match(answer, /^a=recvonly\r$/m);
   await alice.completeOffer(a, answer);
   const [sent, got] = await Promise.all([
-    a.send(bytes(1000), { contentType: "application/pdf" }),
+    a.send(randomBytes(1000), { contentType: "application/pdf" }),
     b.nextMessage().then((m) => m!.bytes()),
   ]);
   assert.equal(sent.status, 200);
@@ -189,7 +182,7 @@ Deno.test("over WebSocket (RFC 7977): one chunk per message, a file in whole chu
       writes.push(f.flag === undefined ? -1 : f.body.length);
     }
   };
-  const file = bytes(300_000);
+  const file = randomBytes(300_000);
   const [sent, got] = await Promise.all([a.send(file), b.nextMessage().then((m) => m!.bytes())]);
   assert.equal(sent.bytesConfirmed, 300_000);
   assert.deepEqual(got, file);

@@ -22,6 +22,13 @@ import {
   quoteCpimString,
   unescapeCpimText,
 } from "../../lib/payload/cpim.ts";
+import {
+  RFC5438_7_1_1_3,
+  RFC5438_7_2_1_1,
+  RFC5438_7_2_1_2,
+  RFC5438_8_1,
+  RFC5438_8_3,
+} from "../fixtures/rfc5438_examples.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -48,141 +55,6 @@ const RFC3862_5_1 = [
   "<body>",
   "Here is the text of my message.",
   "</body>",
-].join("\r\n");
-
-/** RFC 5438 §7.1.1.3: an IM asking for delivery notifications. */
-const RFC5438_7_1_1_3 = [
-  "From: Alice <im:alice@example.com>",
-  "To: Bob <im:bob@example.com>",
-  "NS: imdn <urn:ietf:params:imdn>",
-  "imdn.Message-ID: 34jk324j",
-  "DateTime: 2006-04-04T12:16:49-05:00",
-  "imdn.Disposition-Notification: positive-delivery, negative-delivery",
-  "Content-type: text/plain",
-  "Content-length: 12",
-  "",
-  "Hello World",
-].join("\r\n");
-
-/** RFC 5438 §7.2.1.1: a delivery notification. */
-const RFC5438_7_2_1_1 = [
-  "From: Bob <im:bob@example.com>",
-  "To: Alice <im:alice@example.com>",
-  "NS: imdn <urn:ietf:params:imdn>",
-  "imdn.Message-ID: d834jied93rf",
-  "Content-type: message/imdn+xml",
-  "Content-Disposition: notification",
-  "Content-length: ...",
-  "",
-  '<?xml version="1.0" encoding="UTF-8"?>',
-  '<imdn xmlns="urn:ietf:params:xml:ns:imdn">',
-  "      <message-id>34jk324j</message-id>",
-  "      <datetime>2008-04-04T12:16:49-05:00</datetime>",
-  "     <recipient-uri>im:bob@example.com</recipient-uri>",
-  "      <original-recipient-uri",
-  "        >im:bob@example.com</original-recipient-uri>",
-  "      <delivery-notification>",
-  "         <status>",
-  "            <delivered/>",
-  "         </status>",
-  "      </delivery-notification>",
-  "    </imdn>",
-].join("\r\n");
-
-/** RFC 5438 §7.2.1.2: a display notification. */
-const RFC5438_7_2_1_2 = [
-  "From: Bob <im:bob@example.com>",
-  "To: Alice <im:alice@example.com>",
-  "NS: imdn <urn:ietf:params:imdn>",
-  "imdn.Message-ID: dfjkleriou432333",
-  "Content-type: message/imdn+xml",
-  "Content-Disposition: notification",
-  "Content-length: ...",
-  "",
-  '<?xml version="1.0" encoding="UTF-8"?>',
-  '<imdn xmlns="urn:ietf:params:xml:ns:imdn">',
-  "      <message-id>34jk324j</message-id>",
-  "      <datetime>2008-04-04T12:16:49-05:00</datetime>",
-  "     <recipient-uri>im:bob@example.com</recipient-uri>",
-  "      <original-recipient-uri",
-  "         >im:bob@example.com</original-recipient-uri>",
-  "      <display-notification>",
-  "         <status>",
-  "            <displayed/>",
-  "         </status>",
-  "      </display-notification>",
-  "    </imdn>",
-].join("\r\n");
-
-/** RFC 5438 §8.1: a processing notification (after the outer Content-type line). */
-const RFC5438_8_1 = [
-  "From: Bob <im:bob@example.com>",
-  "To: Alice <im:alice@example.com>",
-  "Content-type: message/imdn+xml",
-  "Content-Disposition: notification",
-  "Content-length: ...",
-  "",
-  '<?xml version="1.0" encoding="UTF-8"?>',
-  '<imdn xmlns="urn:ietf:params:xml:ns:imdn">',
-  "      <message-id>34jk324j</message-id>",
-  "      <datetime>2008-04-04T12:16:49-05:00</datetime>",
-  "     <recipient-uri>im:bob@example.com</recipient-uri>",
-  "      <original-recipient-uri",
-  "         >im:bob@example.com</original-recipient-uri>",
-  "      <processing-notification>",
-  "         <status>",
-  "            <processed/>",
-  "         </status>",
-  "      </processing-notification>",
-  "    </imdn>",
-].join("\r\n");
-
-/** RFC 5438 §8.3: aggregated notifications, with a folded Content-type. */
-const RFC5438_8_3 = [
-  "From: Bob <im:bob@example.com>",
-  "To: Alice <im:alice@example.com>",
-  "NS: imdn <urn:ietf:params:imdn>",
-  "imdn.Message-ID: d834jied93rf",
-  "Content-type: multipart/mixed;",
-  '                   boundary="imdn-boundary"',
-  "Content-Disposition: notification",
-  "Content-length: ...",
-  "",
-  "--imdn-boundary",
-  "Content-type: message/imdn+xml",
-  "",
-  '<?xml version="1.0" encoding="UTF-8"?>',
-  '<imdn xmlns="urn:ietf:params:xml:ns:imdn">',
-  "      <message-id>34jk324j</message-id>",
-  "      <datetime>2008-04-04T12:16:49-05:00</datetime>",
-  "     <recipient-uri>im:bob@example.com</recipient-uri>",
-  "      <original-recipient-uri",
-  "        >im:bob@example.com</original-recipient-uri>",
-  "      <delivery-notification>",
-  "         <status>",
-  "            <delivered/>",
-  "         </status>",
-  "      </delivery-notification>",
-  "    </imdn>",
-  "",
-  "--imdn-boundary",
-  "Content-type: message/imdn+xml",
-  "",
-  '<?xml version="1.0" encoding="UTF-8"?>',
-  '<imdn xmlns="urn:ietf:params:xml:ns:imdn">',
-  "      <message-id>34jk324j</message-id>",
-  "      <datetime>2008-04-04T12:16:49-05:00</datetime>",
-  "     <recipient-uri>im:bob@example.com</recipient-uri>",
-  "      <original-recipient-uri",
-  "         >im:bob@example.com</original-recipient-uri>",
-  "      <display-notification>",
-  "         <status>",
-  "            <displayed/>",
-  "         </status>",
-  "      </display-notification>",
-  "    </imdn>",
-  "",
-  "--imdn-boundary",
 ].join("\r\n");
 
 /** RFC 5547 §9.1 figure 10: the CPIM part of the first chunk. */

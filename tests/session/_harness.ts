@@ -204,10 +204,4 @@ export function response(req: DecodedFrame, status: number, comment = ""): MsrpR
   };
 }
 
-export function randomBytes(n: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i += 65536) {
-    crypto.getRandomValues(out.subarray(i, Math.min(n, i + 65536)));
-  }
-  return out;
-}
+export { randomBytes } from "../_util.ts";

@@ -2,47 +2,7 @@ import assert from "node:assert/strict";
 import { MsrpError } from "../../lib/errors.ts";
 import { memoryPipe } from "../../lib/transport/memory.ts";
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomBytes(rand: () => number, n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = (rand() * 256) | 0;
-  return out;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/** Writes `data` in random-sized pieces, then closes the writable. */
-async function writeAll(
-  w: WritableStream<Uint8Array>,
-  data: Uint8Array,
-  rand: () => number,
-): Promise<void> {
-  const writer = w.getWriter();
-  for (let at = 0; at < data.length;) {
-    const n = Math.min(data.length - at, 1 + ((rand() * 3000) | 0));
-    await writer.write(data.subarray(at, at + n));
-    at += n;
-  }
-  await writer.close();
-}
+import { concatBytes, prng, randomBytes, writeInPieces } from "../_util.ts";
 
 /** Reads to the end; returns the pieces. */
 async function readAll(r: ReadableStream<Uint8Array>): Promise<Uint8Array[]> {
@@ -68,16 +28,16 @@ for (const chunkSize of [undefined, 1, 7, 4096]) {
   Deno.test(`memoryPipe: random bytes both ways arrive exactly, chunkSize ${chunkSize}`, async () => {
     const rand = prng(chunkSize ?? 0);
     const [a, b] = memoryPipe({ chunkSize, capacity: 1000 });
-    const ab = randomBytes(rand, chunkSize === 1 ? 20000 : 200000);
-    const ba = randomBytes(rand, 150000);
+    const ab = randomBytes(chunkSize === 1 ? 20000 : 200000, rand);
+    const ba = randomBytes(150000, rand);
     const [, , gotB, gotA] = await Promise.all([
-      writeAll(a.writable, ab, prng(1)),
-      writeAll(b.writable, ba, prng(2)),
+      writeInPieces(a.writable, ab, prng(1), 3000),
+      writeInPieces(b.writable, ba, prng(2), 3000),
       readAll(b.readable),
       readAll(a.readable),
     ]);
-    assert.deepEqual(concat(gotB), ab);
-    assert.deepEqual(concat(gotA), ba);
+    assert.deepEqual(concatBytes(gotB), ab);
+    assert.deepEqual(concatBytes(gotA), ba);
     if (chunkSize !== undefined) {
       for (const c of [...gotA, ...gotB]) assert.ok(c.length >= 1 && c.length <= chunkSize);
     }
@@ -175,12 +135,12 @@ Deno.test("memoryPipe: closing a writable is a half close", async () => {
   const wa = a.writable.getWriter();
   await wa.write(new Uint8Array([1, 2]));
   await wa.close();
-  assert.deepEqual(concat(await readAll(b.readable)), new Uint8Array([1, 2]));
+  assert.deepEqual(concatBytes(await readAll(b.readable)), new Uint8Array([1, 2]));
   // The other direction still works.
   const wb = b.writable.getWriter();
   await wb.write(new Uint8Array([3]));
   await wb.close();
-  assert.deepEqual(concat(await readAll(a.readable)), new Uint8Array([3]));
+  assert.deepEqual(concatBytes(await readAll(a.readable)), new Uint8Array([3]));
   a.close();
   b.close();
 });
@@ -218,7 +178,7 @@ Deno.test("memoryPipe: close() delivers what was queued, then ends both directio
   assert.deepEqual(await pendingA, { done: true, value: undefined });
   await rejectsWith(wa.write(new Uint8Array([1])), "connection-closed");
   // The peer reads what was queued, then the end; its writes fail.
-  assert.deepEqual(concat(await readAll(b.readable)), new Uint8Array([7, 8, 9]));
+  assert.deepEqual(concatBytes(await readAll(b.readable)), new Uint8Array([7, 8, 9]));
   await rejectsWith(b.writable.getWriter().write(new Uint8Array([1])), "connection-reset");
   a.close(); // twice is harmless
   b.close();

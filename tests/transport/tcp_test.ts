@@ -4,51 +4,12 @@ import { MsrpError } from "../../lib/errors.ts";
 import { connectTcp, listenTcp, type MsrpListener } from "../../lib/transport/tcp.ts";
 import type { MsrpTransport } from "../../lib/transport/types.ts";
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomBytes(rand: () => number, n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = (rand() * 256) | 0;
-  return out;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-async function writeAll(
-  w: WritableStream<Uint8Array>,
-  data: Uint8Array,
-  rand: () => number,
-): Promise<void> {
-  const writer = w.getWriter();
-  for (let at = 0; at < data.length;) {
-    const n = Math.min(data.length - at, 1 + ((rand() * 20000) | 0));
-    await writer.write(data.subarray(at, at + n));
-    at += n;
-  }
-  await writer.close();
-}
+import { concatBytes, prng, randomBytes, writeInPieces } from "../_util.ts";
 
 async function readAll(r: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   for await (const chunk of r) parts.push(chunk);
-  return concat(parts);
+  return concatBytes(parts);
 }
 
 async function rejectsWith(p: Promise<unknown>, code: string, text?: string): Promise<void> {
@@ -103,9 +64,9 @@ for (const host of ["127.0.0.1", "::1"]) {
       assert.equal(t.secure, false);
       assert.deepEqual(t.remoteAddr, { hostname: host, port: listener.addr.port });
       assert.equal(t.localAddr?.hostname, host);
-      const data = randomBytes(prng(42), 300000);
+      const data = randomBytes(300000, prng(42));
       const [, echoed] = await Promise.all([
-        writeAll(t.writable, data, prng(7)),
+        writeInPieces(t.writable, data, prng(7), 20000),
         readAll(t.readable),
       ]);
       assert.deepEqual(echoed, data);
@@ -136,11 +97,11 @@ Deno.test("tcp: both directions at once, different data each way", async () => {
   const accepted = listener.accept();
   const client = await connectTcp({ hostname: "127.0.0.1", port: listener.addr.port });
   const server = await accepted;
-  const up = randomBytes(prng(1), 500000);
-  const down = randomBytes(prng(2), 400000);
+  const up = randomBytes(500000, prng(1));
+  const down = randomBytes(400000, prng(2));
   const [, , gotUp, gotDown] = await Promise.all([
-    writeAll(client.writable, up, prng(3)),
-    writeAll(server.writable, down, prng(4)),
+    writeInPieces(client.writable, up, prng(3), 20000),
+    writeInPieces(server.writable, down, prng(4), 20000),
     readAll(server.readable),
     readAll(client.readable),
   ]);
@@ -172,7 +133,7 @@ Deno.test("tcp: 16 MiB go through exactly, and a stalled reader stalls the write
     const rand = prng(16);
     const w = client.writable.getWriter();
     while (written < total) {
-      const chunk = randomBytes(rand, piece);
+      const chunk = randomBytes(piece, rand);
       sentHash.update(chunk);
       await w.write(chunk);
       written += chunk.length;

@@ -10,6 +10,7 @@ import {
   type TlsTransport,
 } from "../../lib/transport/tls.ts";
 import type { MsrpTransport } from "../../lib/transport/types.ts";
+import { prng, randomBytes, writeInPieces } from "../_util.ts";
 
 const CERTS = new URL("../fixtures/certs/", import.meta.url);
 const pem = (name: string): string => Deno.readTextFileSync(new URL(name, CERTS));
@@ -427,27 +428,6 @@ Deno.test("tls: a port in use is listen-failed, with or without client certifica
   first.close();
 });
 
-function randomBytes(seed: number, n: number): Uint8Array {
-  let a = seed >>> 0;
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (Math.imul(a, 1103515245) + 12345) >>> 0;
-    out[i] = a >>> 24;
-  }
-  return out;
-}
-
-/** Writes `data` in pieces of up to 20000 bytes, then closes. */
-async function writeAll(w: WritableStream<Uint8Array>, data: Uint8Array): Promise<void> {
-  const writer = w.getWriter();
-  for (let at = 0, i = 0; at < data.length; i++) {
-    const n = Math.min(data.length - at, 1 + (i * 7919) % 20000);
-    await writer.write(data.subarray(at, at + n));
-    at += n;
-  }
-  await writer.close();
-}
-
 for (const mode of ["CA (Deno TLS)", "fingerprint (node:tls)"]) {
   Deno.test(`tls: 2 MiB of random bytes both ways at once, ${mode}`, async () => {
     const fingerprint = mode.startsWith("fingerprint");
@@ -463,11 +443,11 @@ for (const mode of ["CA (Deno TLS)", "fingerprint (node:tls)"]) {
       fingerprint ? { fingerprint: fp(SELF.cert), ...OTHER } : { caCerts: [CA] },
     );
     const server = await accepted;
-    const up = randomBytes(1, 2 * 1024 * 1024);
-    const down = randomBytes(2, 2 * 1024 * 1024 + 17);
+    const up = randomBytes(2 * 1024 * 1024, prng(1));
+    const down = randomBytes(2 * 1024 * 1024 + 17, prng(2));
     const [, , gotUp, gotDown] = await Promise.all([
-      writeAll(client.writable, up),
-      writeAll(server.writable, down),
+      writeInPieces(client.writable, up, prng(3), 20000),
+      writeInPieces(server.writable, down, prng(4), 20000),
       readAll(server.readable),
       readAll(client.readable),
     ]);
