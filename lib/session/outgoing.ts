@@ -220,11 +220,6 @@ export class OutgoingMessage {
       (this.#chunk !== undefined || (!this.#allWritten && this.#failure === undefined));
   }
 
-  /** True while a chunk is open on the wire (the connection is inside its frame). */
-  get chunkOpen(): boolean {
-    return this.#chunk !== undefined;
-  }
-
   /** The total size when known. */
   get size(): number | undefined {
     return this.#source.size;

@@ -173,7 +173,6 @@ export class MsrpSession {
   #receiving: Receiving | undefined;
   /** The Message-ID of our binding SEND: through relays a failure REPORT may follow the 200. */
   readonly #bindMessageId = newMessageId();
-  readonly #reported = new Set<IncomingMessage>();
 
   // The application's queue of incoming messages.
   #queue: IncomingMessage[] = [];
@@ -566,48 +565,51 @@ export class MsrpSession {
     const at = rx.start + piece.offset;
     if (at + body.length > this.#maxSize) {
       // Over max-size in the middle of a chunk: answer now, the sender interrupts (§10.5).
-      this.#respond(rx.request, 413, `Message Too Large: limit is ${this.#maxSize} octets`);
-      this.#endIncoming(message, "incomplete");
-      if (piece.flag === undefined) this.#receiving = { ...rx, message: undefined };
-      return undefined;
+      return this.#stopMidChunk(rx, piece, message, `limit is ${this.#maxSize} octets`);
     }
     let wait: Promise<void> | undefined;
     try {
       wait = message.write(at, body);
     } catch (error) {
       // More out-of-order data than we hold for a stream: stop the message (§10.5).
-      this.#respond(rx.request, 413, `Message Too Large: ${(error as Error).message}`);
-      this.#endIncoming(message, "incomplete");
-      if (piece.flag === undefined) this.#receiving = { ...rx, message: undefined };
-      return undefined;
+      return this.#stopMidChunk(rx, piece, message, (error as Error).message);
     }
     if (piece.flag === undefined) return wait;
     // The end-line: the chunk is whole.
     const chunkEnd = at + body.length;
     this.#lastChunk.set(message, { request: rx.request, start: rx.start, end: chunkEnd });
     if (piece.flag === "$") message.setSize(chunkEnd); // the "$" chunk fixes the length (§7.3.1)
-    if (piece.flag === "#") this.#endIncoming(message, "aborted");
+    if (piece.flag === "#") message.abort();
     if (responseFor(rx.failureReport, 200) !== undefined) this.#respond(rx.request, 200);
     if (wantsSuccessReport(rx.successReport) && piece.flag !== "#") {
       if (this.#options.successReports === "chunk") {
         this.#report(rx.request, message, rx.start, chunkEnd);
-      } else if (message.state === "complete" && !this.#reported.has(message)) {
-        this.#reported.add(message);
+      } else if (message.state === "complete") {
+        // A message completes once, at the end of some chunk, and is then forgotten.
         this.#report(rx.request, message, 0, message.size!);
       }
     }
-    if (message.state !== "receiving") this.#endIncoming(message, message.state);
+    if (message.state !== "receiving") this.#forget(message);
     return wait;
   }
 
-  #endIncoming(
+  /** Answers the chunk arriving with 413 and drops the rest of it and of its message (§10.5). */
+  #stopMidChunk(
+    rx: Receiving,
+    piece: MsrpRequest,
     message: IncomingMessage,
-    state: "complete" | "aborted" | "incomplete" | "receiving",
-  ): void {
-    if (state === "aborted") message.abort();
-    else if (state === "incomplete") message.cutOff();
+    why: string,
+  ): undefined {
+    this.#respond(rx.request, 413, `Message Too Large: ${why}`);
+    message.cutOff();
+    this.#forget(message);
+    if (piece.flag === undefined) this.#receiving = { ...rx, message: undefined };
+    return undefined;
+  }
+
+  /** A message that has ended leaves the table of messages being received. */
+  #forget(message: IncomingMessage): void {
     if (this.#incoming.get(message.messageId) === message) this.#incoming.delete(message.messageId);
-    this.#reported.delete(message);
     if (message.state === "complete") this.#completed.add(message.messageId);
   }
 
@@ -655,7 +657,7 @@ export class MsrpSession {
         }
       }
     }
-    if (this.#incoming.get(message.messageId) === message) this.#incoming.delete(message.messageId);
+    this.#forget(message);
   }
 
   /** A success REPORT (§7.1.3) for octets `[start, end)` of `message`. */

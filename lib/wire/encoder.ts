@@ -426,8 +426,6 @@ interface OpenRequest {
   readonly request: MsrpRequest;
   /** Body bytes of the caller's request written so far. */
   offset: number;
-  /** Body offset at which the current wire transaction started. */
-  wireStart: number;
   tail: Uint8Array | undefined;
 }
 
@@ -523,7 +521,6 @@ export class FrameWriter {
       tid,
       request: frame,
       offset: body.length,
-      wireStart: 0,
       tail: keepTail(pattern, undefined, body),
     };
   }
@@ -584,7 +581,6 @@ export class FrameWriter {
     });
     open.tid = next;
     open.tail = undefined;
-    open.wireStart = open.offset;
     const headers: HeaderList = request.headers.clone();
     headers.set("Byte-Range", `${Number(parsed[1]) + open.offset}-*/${parsed[3]}`);
     out(frameBytes({ ...request, headers }, next, true, null, undefined));
