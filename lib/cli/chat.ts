@@ -1,29 +1,22 @@
 /**
  * `msrp chat`: two people, one MSRP session, lines of text both ways
- * (RFC 4975 §5.4, §7.1; RFC 3994 for the opening status message).
+ * (RFC 4975 §5.4, §7.1).
  *
  * One side listens (`--listen`) and prints its URI; the other connects to
  * it (`--to`). Each line read from standard input is sent as a
  * `text/plain` message; each text message received is printed as
  * `peer> line`.
  *
- * Without SDP, the listening side does not know the peer's path until a
- * message arrives: a session learns nothing from the bodiless SEND that
- * binds it (§5.4). So it takes the To-Path for its own messages from the
- * From-Path of the first message it receives (§7.2: the From-Path is the
- * way back, relays first, RFC 4976 §6.4), and the connecting side sends an
- * RFC 3994 is-composing message with state `idle` right after binding, which
- * shows nothing to the person but tells the listener where to answer.
+ * Without SDP, the listening side does not know the peer's path in advance:
+ * its session learns it from the From-Path of the SEND that binds it (§5.4;
+ * the From-Path is the way back, relays first, RFC 4976 §6.4), so either
+ * side may speak first.
  *
  * @module
  */
 
 import { MsrpEndpoint } from "../endpoint/endpoint.ts";
-import { buildIsComposing, ISCOMPOSING_CONTENT_TYPE } from "../payload/iscomposing.ts";
-import { MsrpSendError } from "../session/outgoing.ts";
-import type { IncomingMessage } from "../session/reassembly.ts";
 import type { MsrpSession } from "../session/session.ts";
-import { parsePath } from "../wire/headers.ts";
 import {
   type CliIo,
   describeFailure,
@@ -66,25 +59,6 @@ export function formatIncoming(text: string, prefix = "peer> "): string {
 }
 
 /**
- * Learns a passive session's To-Path from a received message's From-Path
- * (used until the library learns it from the binding request itself).
- *
- * @param session the session
- * @param m a message from the peer
- * @returns whether the path was set
- */
-export function learnPeerPath(session: MsrpSession, m: IncomingMessage): boolean {
-  const from = m.headers.get("From-Path");
-  if (from === undefined) return false;
-  try {
-    session.setRemotePath(parsePath(from));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
  * Runs `msrp chat`.
  *
  * @param args the arguments after `chat`
@@ -108,8 +82,6 @@ export async function chatCommand(args: string[], io: CliIo): Promise<number> {
   let endpoint: MsrpEndpoint | undefined;
   try {
     let session: MsrpSession;
-    let knowPath: Promise<void>;
-    let learnt = (): void => {};
     if (path === undefined) {
       endpoint = await startListening(values);
       session = passiveSession(endpoint);
@@ -118,19 +90,10 @@ export async function chatCommand(args: string[], io: CliIo): Promise<number> {
       const bound = endpoint.accept(session, [], FOREVER_MS).then(() => "bound" as const);
       bound.catch(() => {}); // after a signal the session is closed unbound: not an error
       if (await Promise.race([bound, stopped]) === "stopped") return EXIT_OK;
-      knowPath = new Promise((resolve) => (learnt = resolve));
     } else {
       endpoint = await MsrpEndpoint.start(await endpointOptions(values));
       session = endpoint.createSession();
       await endpoint.connect(session, path);
-      // Tell a listening peer where to answer (see the module comment). A
-      // peer that does not take is-composing messages (415, §7.3.1) is fine.
-      await session.send(buildIsComposing({ state: "idle" }), {
-        contentType: ISCOMPOSING_CONTENT_TYPE,
-      }).catch((e) => {
-        if (!(e instanceof MsrpSendError && e.code === "rejected")) throw e;
-      });
-      knowPath = Promise.resolve();
     }
     io.err(
       io.stdinIsTerminal
@@ -138,13 +101,8 @@ export async function chatCommand(args: string[], io: CliIo): Promise<number> {
         : "msrp chat: connected\n",
     );
 
-    let learning = path === undefined;
     const receiving = (async () => {
       for await (const m of session.messages()) {
-        if (learning && learnPeerPath(session, m)) {
-          learning = false;
-          learnt();
-        }
         if (isComposingStatus(m) || m.duplicate) {
           await m.bytes().catch(() => {});
           continue;
@@ -165,11 +123,6 @@ export async function chatCommand(args: string[], io: CliIo): Promise<number> {
       for await (const line of readLines(io.stdin)) {
         if (session.ended) break;
         if (line.trim() === "") continue;
-        const known = await Promise.race([
-          knowPath.then(() => true),
-          session.closed.then(() => false),
-        ]);
-        if (!known) break;
         try {
           await session.send(line);
         } catch (e) {

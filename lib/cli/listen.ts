@@ -19,7 +19,7 @@
 import { MsrpEndpoint } from "../endpoint/endpoint.ts";
 import { ISCOMPOSING_CONTENT_TYPE } from "../payload/iscomposing.ts";
 import type { IncomingMessage } from "../session/reassembly.ts";
-import { MsrpSession } from "../session/session.ts";
+import type { MsrpSession } from "../session/session.ts";
 import {
   type CliIo,
   describeFailure,
@@ -74,15 +74,15 @@ export async function startListening(
 }
 
 /**
- * A session waiting for any peer on `endpoint` (From-Path not checked: the
- * peer is unknown until it binds, §5.4).
+ * A session waiting for any peer on `endpoint`: it learns the peer's path
+ * from the request that binds it (§5.4) and checks later From-Paths
+ * against it.
  *
  * @param endpoint the listening endpoint
  * @param like reuse this session's URI (serve the same URI again)
  */
 export function passiveSession(endpoint: MsrpEndpoint, like?: MsrpSession): MsrpSession {
-  if (like === undefined) return endpoint.createSession({ checkFromPath: false });
-  return new MsrpSession({ localUri: like.localUri, checkFromPath: false });
+  return endpoint.createSession(like === undefined ? {} : { localUri: like.localUri });
 }
 
 /**
@@ -159,29 +159,6 @@ export async function serveMessages(
   await Promise.all(pending);
 }
 
-/** How long `--once` waits for the peer to close after the message (see {@linkcode peerDone}). */
-const ONCE_GRACE_MS = 2000;
-
-/**
- * After the one message of `--once`: waits until the peer closes the session
- * (a direct `msrp send` does so as soon as it is confirmed), at most
- * {@linkcode ONCE_GRACE_MS}, so that the 200 response and the success REPORT
- * still queued for it are written before our connection closes (closing
- * drops what is queued).
- *
- * @param session the session
- * @param stopped resolves on SIGINT/SIGTERM
- */
-async function peerDone(session: MsrpSession, stopped: Promise<unknown>): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
-    session.closed,
-    stopped,
-    new Promise((resolve) => (timer = setTimeout(resolve, ONCE_GRACE_MS))),
-  ]);
-  clearTimeout(timer);
-}
-
 /**
  * Runs `msrp listen`.
  *
@@ -229,17 +206,13 @@ export async function listenCommand(args: string[], io: CliIo): Promise<number> 
           await served;
           break;
         }
-        if (once) {
-          await peerDone(session, stopped);
-          break;
-        }
+        if (once) break; // closing the endpoint still sends the 200 and REPORT owed
         io.err(`msrp listen: the peer closed the session\n`);
       }
       session = passiveSession(endpoint, session);
     }
   } finally {
     dispose();
-    session.close(); // the endpoint closes only the sessions it made itself
     await endpoint.close();
   }
   return EXIT_OK;
