@@ -25,6 +25,7 @@
  */
 
 import { MsrpSyntaxError } from "../errors.ts";
+import { scanToken } from "../wire/token.ts";
 
 /** A parsed media type: `type "/" subtype *( ";" parameter )`. */
 export interface MediaType {
@@ -34,22 +35,6 @@ export interface MediaType {
   subtype: string;
   /** Parameters in order; names lower-cased, values as written (quotes removed, escapes undone). */
   parameters: [name: string, value: string][];
-}
-
-/**
- * True for the characters of `token` (RFC 4975 §9):
- * `%x21 / %x23-27 / %x2A-2B / %x2D-2E / %x30-39 / %x41-5A / %x5E-7E`.
- */
-function isTokenChar(c: number): boolean {
-  return c === 0x21 || (c >= 0x23 && c <= 0x27) || c === 0x2a || c === 0x2b ||
-    c === 0x2d || c === 0x2e || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) ||
-    (c >= 0x5e && c <= 0x7e);
-}
-
-/** Index just past the token starting at `i` (equal to `i` when there is none). */
-function scanToken(text: string, i: number): number {
-  while (i < text.length && isTokenChar(text.charCodeAt(i))) i++;
-  return i;
 }
 
 function skipWhitespace(text: string, i: number): number {

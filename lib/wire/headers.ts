@@ -36,6 +36,7 @@
  */
 
 import { type MsrpStatusCode, MsrpSyntaxError } from "../errors.ts";
+import { isTokenChar, scanToken } from "./token.ts";
 import type { HeaderList } from "./header_list.ts";
 import { type MsrpUri, parseUriRange } from "./uri.ts";
 
@@ -103,22 +104,6 @@ function isDigit(c: number): boolean {
 
 function isAlnum(c: number): boolean {
   return isDigit(c) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
-}
-
-/**
- * `token` of RFC 4975 §9:
- * `1*(%x21 / %x23-27 / %x2A-2B / %x2D-2E / %x30-39 / %x41-5A / %x5E-7E)`.
- */
-function isTokenChar(c: number): boolean {
-  if (c < 0x21 || c > 0x7e) return false;
-  if (c === 0x22 || c === 0x28 || c === 0x29 || c === 0x2c || c === 0x2f) return false;
-  if (c >= 0x3a && c <= 0x40) return false;
-  return c < 0x5b || c > 0x5d;
-}
-
-function scanToken(s: string, i: number, end: number): number {
-  while (i < end && isTokenChar(s.charCodeAt(i))) i++;
-  return i;
 }
 
 function skipSpace(s: string, i: number, end: number): number {
