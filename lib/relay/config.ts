@@ -117,6 +117,13 @@ export interface RelayLimitsConfig {
   readonly fairnessQuantum: number;
   /** Failed AUTH requests from a directly connected client before it is disconnected (§6.3). */
   readonly maxAuthFailures: number;
+  /**
+   * 401 challenges one connection may get without a successful AUTH in
+   * between; the next AUTH gets 403 and the connection is closed. Issuing a
+   * challenge stores nothing (see `NonceManager`), so this bounds only the
+   * work one peer can ask for.
+   */
+  readonly maxChallengesPerConnection: number;
   /** Failed requests during probation before the connection is closed (§6.1). */
   readonly maxProbationFailures: number;
   /** How long a new connection has to make a successful request (§6.1: 30 s). */
@@ -180,6 +187,7 @@ export const DEFAULT_RELAY_LIMITS: RelayLimitsConfig = Object.freeze({
   segmentSize: 64 * 1024,
   fairnessQuantum: 256 * 1024,
   maxAuthFailures: 3,
+  maxChallengesPerConnection: 10,
   maxProbationFailures: 3,
   probationMs: 30_000,
   idleMs: 3_600_000,

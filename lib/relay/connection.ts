@@ -45,6 +45,8 @@ export class Conn {
   probationTimer: unknown;
   probationFailures = 0;
   authFailures = 0;
+  /** 401 challenges sent since the last successful AUTH on this connection. */
+  challenges = 0;
   lastActivity: number;
   // output
   control: ControlJob[] = [];
