@@ -96,7 +96,12 @@ export interface RelayExpiresConfig {
 
 /** Resource limits and timers. Times are in milliseconds. */
 export interface RelayLimitsConfig {
-  /** Most connections open at once, inbound and outbound. */
+  /**
+   * Most connections open at once, inbound and outbound. At the limit a new
+   * connection takes the place of the least recently used idle one, else of
+   * the longest-quiet one without AUTH; it is refused only when every
+   * connection is busy and authenticated (or opened by the relay).
+   */
   readonly maxConnections: number;
   /** Most registrations (Use-Path URIs) alive at once. */
   readonly maxRegistrations: number;
@@ -128,7 +133,11 @@ export interface RelayLimitsConfig {
   readonly maxProbationFailures: number;
   /** How long a new connection has to make a successful request (§6.1: 30 s). */
   readonly probationMs: number;
-  /** Connections without registrations unused for this long are closed (§6.5: one hour). */
+  /**
+   * Connections without registrations unused for this long are closed (§6.5:
+   * one hour). Counted from the last bytes read or written: a chunk whose
+   * sender stopped mid-way does not keep a connection in use.
+   */
   readonly idleMs: number;
   /** The hop timer for a forwarded SEND (§6.4.1: 30 s) and forwarded AUTH. */
   readonly transactionTimeoutMs: number;

@@ -511,7 +511,9 @@ export class MsrpRelay {
 
   /**
    * Removes expired registrations (§6.3), closes connections without
-   * registrations that have been idle for `idleMs` (§6.5), and connections
+   * registrations that have been idle for `idleMs` (§6.5; counted from their
+   * last bytes, so a chunk whose sender stalled does not keep a connection
+   * alive), and connections
    * whose peer has taken no data for `writeStallMs`. Runs every
    * `sweepIntervalMs` on its own; tests may call it directly.
    */
