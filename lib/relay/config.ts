@@ -313,6 +313,20 @@ function userEntry(v: unknown, path: string): RelayUserConfig {
 }
 
 /**
+ * Checks the `users` setting on its own, e.g. users reloaded while the relay
+ * runs (see `MsrpRelay.setUsers`).
+ *
+ * @param input an object keyed by user name, each `{ password }` or `{ ha1 }`
+ * @throws {MsrpError} `bad-config` naming the user and what is wrong
+ */
+export function resolveRelayUsers(input: unknown): Record<string, RelayUserConfig> {
+  if (!isObject(input)) bad("users", "must be an object keyed by user name");
+  const users: Record<string, RelayUserConfig> = {};
+  for (const [name, u] of Object.entries(input)) users[name] = userEntry(u, `users.${name}`);
+  return users;
+}
+
+/**
  * Checks a configuration object and fills in the defaults. Unknown settings
  * are refused so that a misspelt limit does not go unnoticed.
  *
@@ -367,13 +381,7 @@ export function resolveRelayConfig(input: unknown): RelayConfig {
     bad("tls", "is required when a listener has tls: true (certFile and keyFile)");
   }
 
-  const users: Record<string, RelayUserConfig> = {};
-  if (input.users !== undefined) {
-    if (!isObject(input.users)) bad("users", "must be an object keyed by user name");
-    for (const [name, u] of Object.entries(input.users)) {
-      users[name] = userEntry(u, `users.${name}`);
-    }
-  }
+  const users = input.users === undefined ? {} : resolveRelayUsers(input.users);
 
   let algorithms: ("SHA-256" | "MD5")[] = ["SHA-256", "MD5"];
   if (input.algorithms !== undefined) {
