@@ -287,8 +287,9 @@ export async function relayCommand(args: string[], io: CliIo): Promise<number> {
     if (Object.keys(config.users).length === 0) {
       io.err("msrp relay: no users configured (--users-file FILE): every AUTH will fail\n");
     }
-    if (usersSource.usersFile !== undefined && io.onHangup !== undefined) {
-      // SIGHUP: read the users file again; one reload at a time.
+    if (io.onHangup !== undefined) {
+      // SIGHUP: read the users file again, one reload at a time (and never
+      // the default action, which would end the relay).
       let reloading = Promise.resolve();
       stopHangup = io.onHangup(() => {
         reloading = reloading.then(() => reloadOnHangup(server.relay, usersSource, io));
@@ -311,6 +312,10 @@ async function reloadOnHangup(
   source: RelayUsersSource,
   io: CliIo,
 ): Promise<void> {
+  if (source.usersFile === undefined) {
+    io.err("msrp relay: SIGHUP: no --users-file to reload; nothing changed\n");
+    return;
+  }
   try {
     const { users, warnings } = await reloadRelayUsers(relay, source);
     for (const w of warnings) io.err(`msrp relay: warning: ${w}\n`);
