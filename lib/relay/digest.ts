@@ -326,7 +326,10 @@ export class NonceManager {
   /** Issues a fresh nonce. Nothing is stored until it comes back in use. */
   issue(): string {
     const bytes = new Uint8Array(NONCE_BYTES);
-    // Never at or below the horizon, so that a fresh nonce is never stale.
+    // Never at or below the horizon, where an unused nonce reads stale. The
+    // horizon passes the clock only if the clock went back, or if more than
+    // maxTracked nonces were used within a millisecond; the nonce then reads
+    // as from the future (stale) until the clock catches up.
     const t = Math.max(0, Math.floor(this.#now()), this.#horizon + 1);
     const view = new DataView(bytes.buffer);
     view.setUint32(0, Math.floor(t / 2 ** 32));
@@ -361,20 +364,24 @@ export class NonceManager {
 
   /**
    * Checks a nonce without using up a nonce count: `ok`, `stale` or
-   * `invalid` as in {@linkcode NonceCheck}. Stores nothing.
+   * `invalid` as in {@linkcode NonceCheck}. Records nothing.
    *
    * @param nonce the nonce from the credentials
    */
   validate(nonce: string): "ok" | "stale" | "invalid" {
+    return this.#validate(nonce).state;
+  }
+
+  #validate(nonce: string): { state: "ok" | "stale" | "invalid"; issued: number } {
     const issued = this.#open(nonce);
-    if (issued === undefined) return "invalid";
+    if (issued === undefined) return { state: "invalid", issued: 0 };
     if (this.#expired(issued, this.#now())) {
       if (this.#tracked.delete(nonce)) this.#forgot(issued);
-      return "stale";
+      return { state: "stale", issued };
     }
     // Below the horizon, only a nonce still remembered is known not to be a replay.
-    if (issued <= this.#horizon && !this.#tracked.has(nonce)) return "stale";
-    return "ok";
+    if (issued <= this.#horizon && !this.#tracked.has(nonce)) return { state: "stale", issued };
+    return { state: "ok", issued };
   }
 
   /**
@@ -387,15 +394,14 @@ export class NonceManager {
    * @param nc the nonce count from the credentials
    */
   check(nonce: string, nc: number): NonceCheck {
-    const state = this.validate(nonce);
+    const { state, issued } = this.#validate(nonce);
     if (state !== "ok") return state;
     const entry = this.#tracked.get(nonce);
     if (!Number.isInteger(nc) || !(nc > (entry?.nc ?? 0))) return "replay";
-    const now = this.#now();
-    if (entry !== undefined) this.#tracked.delete(nonce);
     // Most recently used last.
-    this.#tracked.set(nonce, { issued: entry?.issued ?? this.#open(nonce)!, nc });
-    this.#trim(now);
+    this.#tracked.delete(nonce);
+    this.#tracked.set(nonce, { issued, nc });
+    this.#trim(this.#now());
     return "ok";
   }
 
