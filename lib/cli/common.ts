@@ -77,6 +77,13 @@ export interface CliIo {
    * @param handler called with the signal's name
    */
   onSignal(handler: (signal: string) => void): () => void;
+  /**
+   * Calls `handler` on SIGHUP (where there is one); returns a function that
+   * stops listening. `msrp relay` reloads its users file then.
+   *
+   * @param handler called on each SIGHUP
+   */
+  onHangup?(handler: () => void): () => void;
 }
 
 function writeAll(file: { writeSync(p: Uint8Array): number }, text: string): void {
@@ -105,6 +112,12 @@ export function denoIo(): CliIo {
       return () => {
         for (const [s, l] of listeners) Deno.removeSignalListener(s, l);
       };
+    },
+    onHangup(handler) {
+      if (Deno.build.os === "windows") return () => {};
+      const listener = (): void => handler();
+      Deno.addSignalListener("SIGHUP", listener);
+      return () => Deno.removeSignalListener("SIGHUP", listener);
     },
   };
 }
@@ -256,14 +269,32 @@ export const ENDPOINT_FLAGS = {
   relay: { type: "string" },
   user: { type: "string" },
   password: { type: "string" },
+  "password-file": { type: "string" },
   verbose: { type: "boolean", short: "v" },
 } as const;
+
+/**
+ * The password in a `--password-file`: its first line, without the line
+ * end. Unlike `--password`, it is not visible to other local users (in
+ * `/proc/PID/cmdline` or `ps`).
+ *
+ * @param path the file
+ * @throws {UsageError} when it cannot be read or its first line is empty
+ */
+export async function readPasswordFile(path: string): Promise<string> {
+  const text = await readTextArg(path, "--password-file");
+  const nl = text.indexOf("\n");
+  const line = (nl < 0 ? text : text.slice(0, nl)).replace(/\r$/, "");
+  if (line === "") throw new UsageError(`--password-file ${path}: the first line is empty`);
+  return line;
+}
 
 /**
  * Builds endpoint options from the shared flags: `--tls-cert`/`--tls-key`
  * (listen with msrps, RFC 4975 §14.2), `--ca` (extra trusted roots),
  * `--relay`/`--user`/`--password` (a relay that acts for us, RFC 4976 §5.1;
- * the password may come from `MSRP_RELAY_PASSWORD` instead), `--verbose`.
+ * the password may come from `--password-file` or `MSRP_RELAY_PASSWORD`
+ * instead), `--verbose`.
  *
  * @param values parsed flags
  * @param env reads an environment variable (`MSRP_RELAY_PASSWORD`)
@@ -292,12 +323,18 @@ export async function endpointOptions(
   }
   const relay = str(values, "relay");
   const user = str(values, "user");
-  const password = str(values, "password") ??
-    (relay !== undefined ? env("MSRP_RELAY_PASSWORD") : undefined);
+  const passwordFile = str(values, "password-file");
+  if (passwordFile !== undefined && str(values, "password") !== undefined) {
+    throw new UsageError("give --password or --password-file, not both");
+  }
   if (relay !== undefined) {
+    const password = str(values, "password") ??
+      (passwordFile !== undefined ? await readPasswordFile(passwordFile) : undefined) ??
+      env("MSRP_RELAY_PASSWORD");
     if (user === undefined || password === undefined) {
       throw new UsageError(
-        "--relay needs --user and --password (or MSRP_RELAY_PASSWORD in the environment)",
+        "--relay needs --user and --password (or --password-file FILE, " +
+          "or MSRP_RELAY_PASSWORD in the environment)",
       );
     }
     let uri: MsrpUri;
@@ -309,7 +346,10 @@ export async function endpointOptions(
     }
     const account: RelayAccount = { uri, username: user, password };
     options.relays = [account];
-  } else if (user !== undefined || str(values, "password") !== undefined) {
+  } else if (
+    user !== undefined || str(values, "password") !== undefined ||
+    passwordFile !== undefined
+  ) {
     throw new UsageError("--user and --password are for a relay: give --relay too");
   }
   options.logger = values.verbose === true ? consoleLogger(true) : silentLogger as Logger;

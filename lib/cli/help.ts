@@ -58,7 +58,9 @@ Options:
   --once                exit after the first message
   --relay <uri>         be reached through this relay (RFC 4976); prints the path
   --user <name>         user name at the relay
-  --password <secret>   password at the relay (or MSRP_RELAY_PASSWORD)
+  --password-file <f>   read the password at the relay from the first line of <f>
+  --password <secret>   password at the relay (or MSRP_RELAY_PASSWORD); visible to
+                        other local users (ps): prefer --password-file
   --ca <file>           extra trusted CA certificate (PEM), e.g. the relay's; repeatable
   -v, --verbose         log protocol events to standard error
   -h, --help            show this help
@@ -93,7 +95,9 @@ Options:
   --ca <file>           extra trusted CA certificate (PEM) for msrps; repeatable
   --relay <uri>         send through this relay (RFC 4976), e.g. msrps://relay.example.com:2855;tcp
   --user <name>         user name at the relay
-  --password <secret>   password at the relay (or MSRP_RELAY_PASSWORD)
+  --password-file <f>   read the password at the relay from the first line of <f>
+  --password <secret>   password at the relay (or MSRP_RELAY_PASSWORD); visible to
+                        other local users (ps): prefer --password-file
   -v, --verbose         log protocol events to standard error
   -h, --help            show this help
 
@@ -102,7 +106,7 @@ Examples:
   msrp send --to "$URI" --file photo.jpg --success-report
   echo '{"a":1}' | msrp send --to "$URI" --content-type application/json
   msrp send --to "$URI" --ca ca.pem --relay 'msrps://relay.example.com:2855;tcp' \\
-    --user alice --password secret Hi
+    --user alice --password-file ~/.msrp-password Hi
 `;
 
 /** `msrp chat --help`. */
@@ -124,8 +128,9 @@ Options:
   --listen              wait for a peer (see "msrp listen" for --host, --bind,
                         --port, --tls-cert, --tls-key)
   --to <uri>            connect to a peer (see "msrp send" for --ca, --relay,
-                        --user, --password)
-  --host, --bind, --port, --tls-cert, --tls-key, --ca, --relay, --user, --password
+                        --user, --password-file, --password)
+  --host, --bind, --port, --tls-cert, --tls-key, --ca, --relay, --user,
+  --password-file, --password
   -v, --verbose         log protocol events to standard error
   -h, --help            show this help
 
@@ -144,7 +149,14 @@ listener, and runs until SIGINT (Ctrl-C) or SIGTERM, then exits 0.
 Settings come from --config (a JSON file; see lib/relay/config.ts) and the
 flags below, which override the file.
 
+Users are best given in a users file (--users-file): one "user:realm:HA1" line
+each, as htdigest writes them, where HA1 = hash of "user:realm:password" in hex:
+32 digits for MD5, 64 for SHA-256 (the relay offers both: give a line for each).
+The realm is the relay's host name. Lines starting with # are comments. On
+SIGHUP the relay reads the file again; connections and registrations stay.
+
 Options:
+  --users-file <file>   users allowed to AUTH, "user:realm:HA1" per line
   --config <file>       a relay configuration file (JSON)
   --host <name>         the relay's host name, as written in its URIs; must be a
                         name, not an IP address (RFC 4976 §4.2) (default localhost)
@@ -152,15 +164,20 @@ Options:
   --port <n>            port to listen on; 0 picks a free one (default 2855)
   --tls-cert <file>     TLS certificate (PEM); its names must include --host
   --tls-key <file>      TLS private key (PEM)
-  --user <name:password>  a user allowed to AUTH; repeatable
+  --user <name:password>  a user allowed to AUTH; repeatable. The password is
+                        visible to every local user (ps, /proc): for tests only
   --insecure            listen on plain TCP (msrp:) and accept AUTH over it:
                         for testing only (RFC 4976 §9.2 requires TLS)
   -v, --verbose         log every relay event (default: warnings and errors)
   -h, --help            show this help
 
 Examples:
+  printf 'alice:relay.example.com:%s\\n' \\
+    "$(printf %s alice:relay.example.com:secret | sha256sum | cut -d' ' -f1)" \\
+    "$(printf %s alice:relay.example.com:secret | md5sum | cut -d' ' -f1)" >> users.txt
   msrp relay --host relay.example.com --tls-cert cert.pem --tls-key key.pem \\
-    --user alice:secret --user bob:secret
+    --users-file users.txt
+  kill -HUP <pid>       # after editing users.txt
   msrp relay --config relay.json
   msrp relay --insecure --port 0 --user test:test
 `;

@@ -12,9 +12,16 @@
  */
 
 import { MsrpError } from "../errors.ts";
-import { loadRelayConfig, type RelayConfig, resolveRelayConfig } from "../relay/config.ts";
-import type { RelayLogger } from "../relay/relay.ts";
+import {
+  loadRelayConfig,
+  type RelayConfig,
+  type RelayUserConfig,
+  resolveRelayConfig,
+  resolveRelayUsers,
+} from "../relay/config.ts";
+import type { MsrpRelay, RelayLogger } from "../relay/relay.ts";
 import { serveRelay } from "../relay/server.ts";
+import { loadUsersFile } from "../relay/users_file.ts";
 import { MsrpUri } from "../wire/uri.ts";
 import {
   type CliIo,
@@ -37,6 +44,7 @@ export const RELAY_FLAGS = {
   port: { type: "string" },
   "tls-cert": { type: "string" },
   "tls-key": { type: "string" },
+  "users-file": { type: "string" },
   user: { type: "string", multiple: true },
   insecure: { type: "boolean" },
   verbose: { type: "boolean", short: "v" },
@@ -62,6 +70,94 @@ export function parseUsers(specs: readonly string[]): Record<string, { password:
 }
 
 /**
+ * Where a relay's users come from, so that they can be read again on
+ * SIGHUP: the `--config` file's users, under those of `--users-file`, under
+ * those of `--user` (a later source wins for the same name).
+ */
+export interface RelayUsersSource {
+  /** The `--users-file` (htdigest `user:realm:HA1` lines), read again on each reload. */
+  readonly usersFile: string | undefined;
+  /** Users from `--config`, read once at start. */
+  readonly configUsers: Readonly<Record<string, RelayUserConfig>>;
+  /** Users from `--user name:password`. */
+  readonly flagUsers: Readonly<Record<string, RelayUserConfig>>;
+}
+
+/** The users of a source for a realm, and warnings worth showing the operator. */
+export interface RelayUsersRead {
+  /** The users, checked. */
+  readonly users: Record<string, RelayUserConfig>;
+  /** Lines skipped (other realms) and users that some challenges cannot serve. */
+  readonly warnings: string[];
+}
+
+/**
+ * Reads the users of a source: the users file now, merged with the others.
+ *
+ * @param source where the users come from
+ * @param realm the relay's Digest realm (users-file lines for other realms are skipped)
+ * @param algorithms the algorithms the relay challenges with
+ * @throws {UsageError} when the users file cannot be read; {@linkcode MsrpError}
+ *   `bad-config` naming the file and line of a wrong entry
+ */
+export async function readRelayUsers(
+  source: RelayUsersSource,
+  realm: string,
+  algorithms: readonly ("SHA-256" | "MD5")[],
+): Promise<RelayUsersRead> {
+  const warnings: string[] = [];
+  let fileUsers: Record<string, RelayUserConfig> = {};
+  const path = source.usersFile;
+  if (path !== undefined) {
+    let read;
+    try {
+      read = await loadUsersFile(path, realm);
+    } catch (e) {
+      if (e instanceof MsrpError) throw e;
+      throw new UsageError(`cannot read --users-file ${path}: ${ioReason(e)}`);
+    }
+    fileUsers = read.users;
+    if (read.otherRealmLines.length > 0) {
+      warnings.push(
+        `${path}: line(s) ${read.otherRealmLines.join(", ")} are for another realm than ` +
+          `${JSON.stringify(realm)}; skipped`,
+      );
+    }
+    for (const [name, user] of Object.entries(fileUsers)) {
+      const missing = algorithms.filter((a) => user.ha1?.[a] === undefined);
+      if (missing.length > 0) {
+        warnings.push(
+          `${path}: ${name} has no ${missing.join(" or ")} HA1; a client choosing ` +
+            `${missing.join(" or ")} cannot authenticate (add a line with that hash)`,
+        );
+      }
+    }
+  }
+  const users = resolveRelayUsers({ ...source.configUsers, ...fileUsers, ...source.flagUsers });
+  return { users, warnings };
+}
+
+/**
+ * Reads the users again and gives them to a running relay (on SIGHUP):
+ * connections and registrations stay (see `MsrpRelay.setUsers`). When the
+ * file cannot be read or has a wrong line, the relay keeps its users.
+ *
+ * @param relay the running relay
+ * @param source where the users come from
+ * @returns warnings about the file, and the number of users now
+ * @throws {UsageError} or {@linkcode MsrpError} `bad-config` as {@linkcode readRelayUsers}
+ */
+export async function reloadRelayUsers(
+  relay: MsrpRelay,
+  source: RelayUsersSource,
+): Promise<{ users: number; warnings: string[] }> {
+  const config = relay.config;
+  const { users, warnings } = await readRelayUsers(source, config.realm, config.algorithms);
+  relay.setUsers(users);
+  return { users: Object.keys(users).length, warnings };
+}
+
+/**
  * The relay configuration from `--config` and the flags, flags winning.
  * `--port`, `--bind` and `--insecure` replace the file's listeners with one.
  *
@@ -70,6 +166,19 @@ export function parseUsers(specs: readonly string[]): Record<string, { password:
  *   `bad-config` naming a wrong setting
  */
 export async function relayConfigFrom(values: Record<string, unknown>): Promise<RelayConfig> {
+  return (await relaySetupFrom(values)).config;
+}
+
+/**
+ * The relay configuration as {@linkcode relayConfigFrom} makes it, with
+ * where its users came from (for reloading) and warnings about them.
+ *
+ * @param values parsed flags
+ * @throws as {@linkcode relayConfigFrom}
+ */
+export async function relaySetupFrom(
+  values: Record<string, unknown>,
+): Promise<{ config: RelayConfig; users: RelayUsersSource; warnings: string[] }> {
   const configPath = str(values, "config");
   const cert = str(values, "tls-cert");
   const key = str(values, "tls-key");
@@ -122,11 +231,15 @@ export async function relayConfigFrom(values: Record<string, unknown>): Promise<
         "or --insecure for plain TCP (testing only)",
     );
   }
-  input.users = {
-    ...(base.users as Record<string, unknown> ?? {}),
-    ...parseUsers(strs(values, "user")),
+  const source: RelayUsersSource = {
+    usersFile: str(values, "users-file"),
+    configUsers: (base.users as Record<string, RelayUserConfig> | undefined) ?? {},
+    flagUsers: parseUsers(strs(values, "user")),
   };
-  return resolveRelayConfig(input);
+  input.users = { ...source.configUsers, ...source.flagUsers };
+  const config = resolveRelayConfig(input);
+  const { users, warnings } = await readRelayUsers(source, config.realm, config.algorithms);
+  return { config: { ...config, users }, users: source, warnings };
 }
 
 /**
@@ -158,7 +271,8 @@ export async function relayCommand(args: string[], io: CliIo): Promise<number> {
     io.out(RELAY_HELP);
     return EXIT_OK;
   }
-  const config = await relayConfigFrom(values);
+  const { config, users: usersSource, warnings } = await relaySetupFrom(values);
+  for (const w of warnings) io.err(`msrp relay: warning: ${w}\n`);
   const verbose = values.verbose === true;
   const logger: RelayLogger = (e) => {
     if (!verbose && e.level !== "warn" && e.level !== "error") return;
@@ -166,11 +280,20 @@ export async function relayCommand(args: string[], io: CliIo): Promise<number> {
     io.err(`msrp relay: ${e.level} ${e.event}${conn}: ${e.message}\n`);
   };
   const { signal, dispose } = waitForSignal(io);
+  let stopHangup = (): void => {};
   try {
     const server = await serveRelay(config, { logger });
     for (const uri of relayUris(server.relay.config)) io.out(`${uri}\n`);
     if (Object.keys(config.users).length === 0) {
-      io.err("msrp relay: no users configured (--user name:password): every AUTH will fail\n");
+      io.err("msrp relay: no users configured (--users-file FILE): every AUTH will fail\n");
+    }
+    if (io.onHangup !== undefined) {
+      // SIGHUP: read the users file again, one reload at a time (and never
+      // the default action, which would end the relay).
+      let reloading = Promise.resolve();
+      stopHangup = io.onHangup(() => {
+        reloading = reloading.then(() => reloadOnHangup(server.relay, usersSource, io));
+      });
     }
     io.err("msrp relay: running (Ctrl-C to stop)\n");
     const name = await signal;
@@ -178,6 +301,27 @@ export async function relayCommand(args: string[], io: CliIo): Promise<number> {
     await server.close();
     return EXIT_OK;
   } finally {
+    stopHangup();
     dispose();
+  }
+}
+
+/** SIGHUP: reloads the users, saying what happened on standard error; never throws. */
+async function reloadOnHangup(
+  relay: MsrpRelay,
+  source: RelayUsersSource,
+  io: CliIo,
+): Promise<void> {
+  if (source.usersFile === undefined) {
+    io.err("msrp relay: SIGHUP: no --users-file to reload; nothing changed\n");
+    return;
+  }
+  try {
+    const { users, warnings } = await reloadRelayUsers(relay, source);
+    for (const w of warnings) io.err(`msrp relay: warning: ${w}\n`);
+    io.err(`msrp relay: SIGHUP: ${users} user(s) loaded from ${source.usersFile}\n`);
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    io.err(`msrp relay: SIGHUP: users not reloaded, the old ones stay: ${why}\n`);
   }
 }

@@ -20,7 +20,10 @@
  * lifetime is out of bounds (§4.6, §6.3). AUTH must come over TLS (§9.2).
  * The URI handed out is valid on this connection only, or, for a relay known
  * by its TLS certificate, on any connection to that relay (§6.3). Failed
- * AUTHs are counted, and too many close the connection.
+ * AUTHs are counted, and too many close the connection. A challenge costs
+ * the relay no memory (its nonce is checked by MAC and time, digest.ts), and
+ * a connection gets at most `maxChallengesPerConnection` of them between
+ * successful AUTHs.
  *
  * @module
  */
@@ -37,7 +40,7 @@ import type { HeaderList } from "../wire/header_list.ts";
 import { formatExpires, formatPath, parseExpires } from "../wire/headers.ts";
 import { parseUri } from "../wire/uri.ts";
 import { relayUserHa1 } from "./config.ts";
-import { type Conn, noteFailure, succeeded } from "./connection.ts";
+import { closeSoon, type Conn, noteFailure, succeeded } from "./connection.ts";
 import type { RelayCore } from "./core.ts";
 import { verifyCredentials } from "./digest.ts";
 import type { RouteDecision } from "./forwarding.ts";
@@ -230,6 +233,7 @@ export function onAuth(
     ],
   });
   succeeded(core, c);
+  c.challenges = 0;
   core.log(
     "info",
     refreshing !== undefined ? "auth-refreshed" : "auth-ok",
@@ -238,8 +242,19 @@ export function onAuth(
   );
 }
 
-/** A 401 with one challenge per configured algorithm (§5.1, §9.1). */
+/**
+ * A 401 with one challenge per configured algorithm (§5.1, §9.1). A
+ * connection that keeps asking for challenges without ever authenticating
+ * gets 403 past `maxChallengesPerConnection` and is closed.
+ */
 function challenge(core: RelayCore, c: Conn, info: ReqInfo, stale: boolean): void {
+  if (c.challenges >= core.config.limits.maxChallengesPerConnection) {
+    core.log("warn", "challenge-limit", `${c.challenges} challenges without a successful AUTH`, c);
+    reply(core, c, info, { status: 403, comment: "Too many challenges" });
+    closeSoon(core, c, "too many AUTH challenges without success");
+    return;
+  }
+  c.challenges++;
   const nonce = core.nonces.issue();
   const headers: [string, string][] = core.config.algorithms.map((algorithm) => [
     "WWW-Authenticate",

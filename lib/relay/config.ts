@@ -96,7 +96,12 @@ export interface RelayExpiresConfig {
 
 /** Resource limits and timers. Times are in milliseconds. */
 export interface RelayLimitsConfig {
-  /** Most connections open at once, inbound and outbound. */
+  /**
+   * Most connections open at once, inbound and outbound. At the limit a new
+   * connection takes the place of the least recently used idle one, else of
+   * the longest-quiet one without AUTH; it is refused only when every
+   * connection is busy and authenticated (or opened by the relay).
+   */
   readonly maxConnections: number;
   /** Most registrations (Use-Path URIs) alive at once. */
   readonly maxRegistrations: number;
@@ -117,11 +122,22 @@ export interface RelayLimitsConfig {
   readonly fairnessQuantum: number;
   /** Failed AUTH requests from a directly connected client before it is disconnected (§6.3). */
   readonly maxAuthFailures: number;
+  /**
+   * 401 challenges one connection may get without a successful AUTH in
+   * between; the next AUTH gets 403 and the connection is closed. Issuing a
+   * challenge stores nothing (see `NonceManager`), so this bounds only the
+   * work one peer can ask for.
+   */
+  readonly maxChallengesPerConnection: number;
   /** Failed requests during probation before the connection is closed (§6.1). */
   readonly maxProbationFailures: number;
   /** How long a new connection has to make a successful request (§6.1: 30 s). */
   readonly probationMs: number;
-  /** Connections without registrations unused for this long are closed (§6.5: one hour). */
+  /**
+   * Connections without registrations unused for this long are closed (§6.5:
+   * one hour). Counted from the last bytes read or written: a chunk whose
+   * sender stopped mid-way does not keep a connection in use.
+   */
   readonly idleMs: number;
   /** The hop timer for a forwarded SEND (§6.4.1: 30 s) and forwarded AUTH. */
   readonly transactionTimeoutMs: number;
@@ -180,6 +196,7 @@ export const DEFAULT_RELAY_LIMITS: RelayLimitsConfig = Object.freeze({
   segmentSize: 64 * 1024,
   fairnessQuantum: 256 * 1024,
   maxAuthFailures: 3,
+  maxChallengesPerConnection: 10,
   maxProbationFailures: 3,
   probationMs: 30_000,
   idleMs: 3_600_000,
@@ -296,6 +313,20 @@ function userEntry(v: unknown, path: string): RelayUserConfig {
 }
 
 /**
+ * Checks the `users` setting on its own, e.g. users reloaded while the relay
+ * runs (see `MsrpRelay.setUsers`).
+ *
+ * @param input an object keyed by user name, each `{ password }` or `{ ha1 }`
+ * @throws {MsrpError} `bad-config` naming the user and what is wrong
+ */
+export function resolveRelayUsers(input: unknown): Record<string, RelayUserConfig> {
+  if (!isObject(input)) bad("users", "must be an object keyed by user name");
+  const users: Record<string, RelayUserConfig> = {};
+  for (const [name, u] of Object.entries(input)) users[name] = userEntry(u, `users.${name}`);
+  return users;
+}
+
+/**
  * Checks a configuration object and fills in the defaults. Unknown settings
  * are refused so that a misspelt limit does not go unnoticed.
  *
@@ -350,13 +381,7 @@ export function resolveRelayConfig(input: unknown): RelayConfig {
     bad("tls", "is required when a listener has tls: true (certFile and keyFile)");
   }
 
-  const users: Record<string, RelayUserConfig> = {};
-  if (input.users !== undefined) {
-    if (!isObject(input.users)) bad("users", "must be an object keyed by user name");
-    for (const [name, u] of Object.entries(input.users)) {
-      users[name] = userEntry(u, `users.${name}`);
-    }
-  }
+  const users = input.users === undefined ? {} : resolveRelayUsers(input.users);
 
   let algorithms: ("SHA-256" | "MD5")[] = ["SHA-256", "MD5"];
   if (input.algorithms !== undefined) {

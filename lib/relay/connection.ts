@@ -7,7 +7,8 @@
  * and is closed if it does not, or if it only makes failed ones. A client
  * that keeps failing AUTH is disconnected too (§6.3). A connection that
  * carries no registration and has not been used for a while may be closed
- * (§6.5), and is the first to go when the relay runs out of connections.
+ * (§6.5), and is the first to go when the relay runs out of connections;
+ * after it, the connection without AUTH that has been quiet longest.
  *
  * {@linkcode Conn} holds everything the relay knows about a connection: its
  * transport and state, its probation and failure counts, what is queued to
@@ -45,6 +46,8 @@ export class Conn {
   probationTimer: unknown;
   probationFailures = 0;
   authFailures = 0;
+  /** 401 challenges sent since the last successful AUTH on this connection. */
+  challenges = 0;
   lastActivity: number;
   // output
   control: ControlJob[] = [];
@@ -173,14 +176,34 @@ export function noteFailure(core: RelayCore, c: Conn, auth: boolean): void {
 }
 
 /**
- * Whether `c` is open, has nothing under way, and carries no registration:
- * such a connection may be closed when unused (§6.5).
+ * Whether `c` is open, has no transaction waiting and nothing queued to
+ * write, and carries no registration: such a connection may be closed once
+ * unused for a while (§6.5), and is the first to go when the relay needs
+ * room. A chunk being received does not count: how long a connection has
+ * been unused is the time since its last bytes (`lastActivity`), so a chunk
+ * whose sender stalled mid-way leaves the connection idle.
  *
  * @param core the relay
  * @param c the connection
  */
 export function isIdle(core: RelayCore, c: Conn): boolean {
   return c.state === "open" && c.pending.size === 0 && c.control.length === 0 &&
-    c.streams.length === 0 && c.incoming === undefined &&
+    c.streams.length === 0 &&
+    core.regs.countFor({ kind: "connection", connectionId: c.id }) === 0;
+}
+
+/**
+ * Whether `c` is a peer's connection that holds no registration and is not
+ * an identified relay: a client that has not (or no longer) authenticated,
+ * or a user without a relay sending to one of our clients (§9.2). Such
+ * connections may be closed to make room for others, so that they can
+ * never keep authenticated clients out (§6.1 probation alone does not: one
+ * request toward a registered client ends it).
+ *
+ * @param core the relay
+ * @param c the connection
+ */
+export function isUnauthenticated(core: RelayCore, c: Conn): boolean {
+  return c.state === "open" && !c.outbound && !c.identifiedRelay &&
     core.regs.countFor({ kind: "connection", connectionId: c.id }) === 0;
 }

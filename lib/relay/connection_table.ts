@@ -16,14 +16,16 @@
  * a registered client goes over the binding of its registration: the
  * client's own connection, or a connection with the relay it is behind
  * (§6.3). When the relay is at its connection limit it closes the least
- * recently used idle connection to make room (§6.5).
+ * recently used idle connection to make room (§6.5), or failing that the
+ * longest-quiet connection that carries no AUTH, so that a client can
+ * always get in.
  *
  * @module
  */
 
 import type { MsrpTransport } from "../transport/types.ts";
 import type { MsrpUri } from "../wire/uri.ts";
-import { closeTransport, Conn, isIdle } from "./connection.ts";
+import { closeTransport, Conn, isIdle, isUnauthenticated } from "./connection.ts";
 import type { RelayCore } from "./core.ts";
 import type { RelayRegistration } from "./registrations.ts";
 import { describe } from "./services.ts";
@@ -95,17 +97,43 @@ export class ConnectionTable {
     c.learned.clear();
   }
 
-  /** Below the connection limit, closing the least recently used idle connection if needed (§6.5). */
+  /**
+   * Below the connection limit, closing a connection if needed: the least
+   * recently used idle one (§6.5), else the unauthenticated one quiet for
+   * longest, so that peers that never AUTH cannot keep clients out. False
+   * when every connection is busy and authenticated (or a relay's own).
+   */
   makeRoom(): boolean {
     if (this.#conns.size < this.#core.config.limits.maxConnections) return true;
-    let victim: Conn | undefined;
+    let idle: Conn | undefined;
+    let unauthenticated: Conn | undefined;
     for (const c of this.#conns.values()) {
-      if (!isIdle(this.#core, c)) continue;
-      if (victim === undefined || c.lastActivity < victim.lastActivity) victim = c;
+      if (isIdle(this.#core, c)) {
+        if (idle === undefined || c.lastActivity < idle.lastActivity) idle = c;
+      } else if (isUnauthenticated(this.#core, c)) {
+        if (unauthenticated === undefined || c.lastActivity < unauthenticated.lastActivity) {
+          unauthenticated = c;
+        }
+      }
     }
-    if (victim === undefined) return false;
-    this.#core.close(victim, "closed to make room for a new connection (RFC 4976 §6.5)");
-    return true;
+    if (idle !== undefined) {
+      this.#core.close(idle, "closed to make room for a new connection (RFC 4976 §6.5)");
+      return true;
+    }
+    if (unauthenticated !== undefined) {
+      this.#core.log(
+        "warn",
+        "connection-evicted",
+        "at the connection limit: closing the longest-quiet connection without AUTH",
+        unauthenticated,
+      );
+      this.#core.close(
+        unauthenticated,
+        "unauthenticated; closed to make room for a new connection",
+      );
+      return true;
+    }
+    return false;
   }
 
   /**

@@ -218,7 +218,13 @@ export interface NonceManagerOptions {
   secret?: Uint8Array;
   /** How long a nonce stays good, in milliseconds (default 300 000, five minutes). */
   lifetimeMs?: number;
-  /** How many nonces' counts are remembered at most (default 10 000); the oldest go first. */
+  /**
+   * How many used nonces' counts are remembered at most (default 10 000).
+   * Issuing a nonce remembers nothing; only a nonce that came back with a
+   * correct digest takes a place. When the table is full the least recently
+   * used entry goes, and every nonce issued no later than it then reads as
+   * stale (never as ok again).
+   */
   maxTracked?: number;
   /** The clock, in milliseconds; injectable for tests. */
   now?: () => number;
@@ -227,8 +233,8 @@ export interface NonceManagerOptions {
 /**
  * What {@linkcode NonceManager.check} found:
  * - `ok`: issued here, fresh, and the count is new;
- * - `stale`: issued here but too old or no longer remembered (the client
- *   should retry with a new nonce: answer with `stale=true`);
+ * - `stale`: issued here but too old, or its counts may have been forgotten
+ *   (the client should retry with a new nonce: answer with `stale=true`);
  * - `invalid`: not a nonce this manager issued (bad form or MAC);
  * - `replay`: the nonce count is not above the highest seen for it.
  */
@@ -258,9 +264,19 @@ function isBase64urlChar(c: number): boolean {
  * A nonce is base64url(issue time ‖ 16 random bytes ‖ HMAC-SHA256(secret,
  * time ‖ random) cut to 16 bytes), the construction RFC 7616 §3.3 suggests
  * ("timestamp H(timestamp ":" ETag ":" secret-data)") with a keyed MAC.
- * So the relay needs no table to tell its own nonces from forgeries and to
- * expire them; it keeps one only for the highest nonce count per nonce, and
- * that table is bounded: a nonce pushed out of it reads as stale, never as ok.
+ * So issuing a nonce stores nothing: the MAC tells the relay's own nonces
+ * from forgeries, and the time inside tells whether one has expired. A flood
+ * of challenges therefore costs no memory and cannot push a slow client's
+ * nonce out of a table.
+ *
+ * Replay protection (RFC 7616 §3.4 `nc`) needs state only for nonces that
+ * were actually used: the highest count seen per nonce, kept from its first
+ * use until it expires. That table is bounded; when it is full the least
+ * recently used entry goes and a horizon moves up to that entry's issue
+ * time, so that a nonce issued no later than the horizon and no longer
+ * remembered reads as stale (the client just retries with a fresh nonce),
+ * never as ok. The horizon starts at the manager's creation, so a manager
+ * restarted with the same secret does not accept old nonces afresh.
  *
  * ```ts
  * const nonces = new NonceManager();
@@ -274,8 +290,10 @@ export class NonceManager {
   #lifetimeMs: number;
   #maxTracked: number;
   #now: () => number;
-  /** nonce -> issue time and highest nc seen, in issue order. */
+  /** Used nonce -> issue time and highest nc seen, least recently used first. */
   #tracked = new Map<string, { issued: number; nc: number }>();
+  /** Nonces issued at or before this time and not in the table read as stale. */
+  #horizon: number;
 
   /**
    * Makes a manager with its own secret unless one is given.
@@ -290,9 +308,12 @@ export class NonceManager {
     this.#lifetimeMs = options.lifetimeMs ?? 300_000;
     this.#maxTracked = Math.max(1, Math.floor(options.maxTracked ?? 10_000));
     this.#now = options.now ?? Date.now;
+    // Nonces issued before this manager existed (an earlier run sharing the
+    // secret) may have been used already: they read as stale.
+    this.#horizon = Math.floor(this.#now()) - 1;
   }
 
-  /** How many nonces are remembered now (at most `maxTracked`). */
+  /** How many used nonces' counts are remembered now (at most `maxTracked`). */
   get size(): number {
     return this.#tracked.size;
   }
@@ -302,31 +323,20 @@ export class NonceManager {
     return new Uint8Array(mac.buffer, mac.byteOffset, 16);
   }
 
-  /** Issues a fresh nonce and starts remembering its count. */
+  /** Issues a fresh nonce. Nothing is stored until it comes back in use. */
   issue(): string {
     const bytes = new Uint8Array(NONCE_BYTES);
-    const t = Math.max(0, Math.floor(this.#now()));
+    // Never at or below the horizon, where an unused nonce reads stale. The
+    // horizon passes the clock only if the clock went back, or if more than
+    // maxTracked nonces were used within a millisecond; the nonce then reads
+    // as from the future (stale) until the clock catches up.
+    const t = Math.max(0, Math.floor(this.#now()), this.#horizon + 1);
     const view = new DataView(bytes.buffer);
     view.setUint32(0, Math.floor(t / 2 ** 32));
     view.setUint32(4, t >>> 0);
     crypto.getRandomValues(bytes.subarray(8, MAC_START));
     bytes.set(this.#mac(bytes.subarray(0, MAC_START)), MAC_START);
-    const nonce = base64url(bytes);
-    this.#sweep(t);
-    this.#tracked.set(nonce, { issued: t, nc: 0 });
-    // Memory bound: forget the oldest; it then reads as stale.
-    while (this.#tracked.size > this.#maxTracked) {
-      this.#tracked.delete(this.#tracked.keys().next().value!);
-    }
-    return nonce;
-  }
-
-  /** Drops expired nonces from the front of the table (issue order). */
-  #sweep(now: number): void {
-    for (const [nonce, entry] of this.#tracked) {
-      if (!this.#expired(entry.issued, now)) break;
-      this.#tracked.delete(nonce);
-    }
+    return base64url(bytes);
   }
 
   #expired(issued: number, now: number): boolean {
@@ -354,35 +364,68 @@ export class NonceManager {
 
   /**
    * Checks a nonce without using up a nonce count: `ok`, `stale` or
-   * `invalid` as in {@linkcode NonceCheck}.
+   * `invalid` as in {@linkcode NonceCheck}. Records nothing.
    *
    * @param nonce the nonce from the credentials
    */
   validate(nonce: string): "ok" | "stale" | "invalid" {
+    return this.#validate(nonce).state;
+  }
+
+  #validate(nonce: string): { state: "ok" | "stale" | "invalid"; issued: number } {
     const issued = this.#open(nonce);
-    if (issued === undefined) return "invalid";
+    if (issued === undefined) return { state: "invalid", issued: 0 };
     if (this.#expired(issued, this.#now())) {
-      this.#tracked.delete(nonce);
-      return "stale";
+      if (this.#tracked.delete(nonce)) this.#forgot(issued);
+      return { state: "stale", issued };
     }
-    return this.#tracked.has(nonce) ? "ok" : "stale";
+    // Below the horizon, only a nonce still remembered is known not to be a replay.
+    if (issued <= this.#horizon && !this.#tracked.has(nonce)) return { state: "stale", issued };
+    return { state: "ok", issued };
   }
 
   /**
    * Checks a nonce and its count, and records the count when it is new
    * (RFC 7616 §3.4 `nc`: "if the same nc value is seen twice, then the
-   * request is a replay").
+   * request is a replay"). The first use of a nonce takes a place in the
+   * bounded table of used nonces.
    *
    * @param nonce the nonce from the credentials
    * @param nc the nonce count from the credentials
    */
   check(nonce: string, nc: number): NonceCheck {
-    const state = this.validate(nonce);
+    const { state, issued } = this.#validate(nonce);
     if (state !== "ok") return state;
-    const entry = this.#tracked.get(nonce)!;
-    if (!Number.isInteger(nc) || !(nc > entry.nc)) return "replay";
-    entry.nc = nc;
+    const entry = this.#tracked.get(nonce);
+    if (!Number.isInteger(nc) || !(nc > (entry?.nc ?? 0))) return "replay";
+    // Most recently used last.
+    this.#tracked.delete(nonce);
+    this.#tracked.set(nonce, { issued, nc });
+    this.#trim(this.#now());
     return "ok";
+  }
+
+  /** Drops expired entries at the front, then the least recently used past the bound. */
+  #trim(now: number): void {
+    for (const [nonce, entry] of this.#tracked) {
+      if (!this.#expired(entry.issued, now)) break;
+      this.#tracked.delete(nonce);
+      this.#forgot(entry.issued);
+    }
+    while (this.#tracked.size > this.#maxTracked) {
+      const [nonce, entry] = this.#tracked.entries().next().value!;
+      this.#tracked.delete(nonce);
+      this.#forgot(entry.issued);
+    }
+  }
+
+  /**
+   * The counts of a nonce issued at `issued` are forgotten: from now on every
+   * nonce issued then or earlier and not in the table reads as stale, even if
+   * the clock goes back.
+   */
+  #forgot(issued: number): void {
+    if (issued > this.#horizon) this.#horizon = issued;
   }
 }
 

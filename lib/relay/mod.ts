@@ -19,3 +19,4 @@ export * from "./forwarding.ts";
 export * from "./registrations.ts";
 export * from "./relay.ts";
 export * from "./server.ts";
+export * from "./users_file.ts";

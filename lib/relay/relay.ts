@@ -85,7 +85,13 @@ import { FrameWriter } from "../wire/encoder.ts";
 import type { DecodedFrame } from "../wire/frame.ts";
 import { MsrpUri } from "../wire/uri.ts";
 import type { MsrpTransport, NetAddress } from "../transport/types.ts";
-import type { RelayConfig, RelayListenConfig, RelayTlsConfig } from "./config.ts";
+import {
+  type RelayConfig,
+  type RelayListenConfig,
+  type RelayTlsConfig,
+  type RelayUserConfig,
+  resolveRelayUsers,
+} from "./config.ts";
 import { closeTransport, type Conn, isIdle, startProbation } from "./connection.ts";
 import { ConnectionTable } from "./connection_table.ts";
 import type { RelayCore } from "./core.ts";
@@ -185,7 +191,7 @@ export interface RelayStats {
  * ```
  */
 export class MsrpRelay {
-  readonly #config: RelayConfig;
+  #config: RelayConfig;
   readonly #identify: ((transport: MsrpTransport) => string | undefined) | undefined;
   readonly #clock: RelayClock;
   readonly #logger: RelayLogger;
@@ -227,8 +233,12 @@ export class MsrpRelay {
       hosts: [config.host.toLowerCase(), ...config.aliases],
       ports: [...ports],
     };
+    const currentConfig = (): RelayConfig => this.#config;
     this.#core = {
-      config,
+      // Read on each use: setUsers() replaces the configuration.
+      get config(): RelayConfig {
+        return currentConfig();
+      },
       clock,
       identity: this.#identity,
       nonces,
@@ -255,6 +265,20 @@ export class MsrpRelay {
   /** The configuration the relay runs with. */
   get config(): RelayConfig {
     return this.#config;
+  }
+
+  /**
+   * Replaces the users, e.g. from a users file reloaded on SIGHUP. Nothing
+   * else changes: connections and registrations stay. The new users apply
+   * to the next AUTH, refreshes included: a user removed or disabled keeps
+   * its Use-Path URIs until they expire but cannot refresh them (RFC 4976
+   * §6.3: 401 or 403).
+   *
+   * @param users by name, each `{ password }` or `{ ha1 }` as in the configuration
+   * @throws {MsrpError} `bad-config` for a wrong entry; the old users then stay
+   */
+  setUsers(users: Readonly<Record<string, RelayUserConfig>>): void {
+    this.#config = { ...this.#config, users: resolveRelayUsers(users) };
   }
 
   /** The names and ports the relay answers to. */
@@ -511,7 +535,9 @@ export class MsrpRelay {
 
   /**
    * Removes expired registrations (§6.3), closes connections without
-   * registrations that have been idle for `idleMs` (§6.5), and connections
+   * registrations that have been idle for `idleMs` (§6.5; counted from their
+   * last bytes, so a chunk whose sender stalled does not keep a connection
+   * alive), and connections
    * whose peer has taken no data for `writeStallMs`. Runs every
    * `sweepIntervalMs` on its own; tests may call it directly.
    */

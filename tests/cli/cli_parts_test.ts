@@ -27,6 +27,7 @@ import { runCli, VERSION } from "../../lib/cli/main.ts";
 import { contentTypeForFile, extensionForType } from "../../lib/cli/media.ts";
 import { formatBytes, formatProgress, ProgressBar } from "../../lib/cli/progress.ts";
 import { parseUsers, relayConfigFrom, relayUris } from "../../lib/cli/relay.ts";
+import { digestHa1 } from "../../lib/relay/digest.ts";
 import { nonEmpty } from "../../lib/cli/send.ts";
 import { fileNameFor, isAttachment, safeFileName, saveMessage } from "../../lib/cli/save.ts";
 
@@ -331,6 +332,66 @@ Deno.test("relay flags: users, TLS or --insecure, host names only, --config merg
     await assert.rejects(
       relayConfigFrom({ config: `${dir}/missing.json` }),
       /cannot read --config/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--password-file: the first line is the password; --users-file for the relay", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "msrp_pwfile_" });
+  try {
+    const relay = "msrps://relay.example:2855;tcp";
+    await Deno.writeTextFile(`${dir}/pw`, "s3cret with spaces\r\nignored\n");
+    await Deno.writeTextFile(`${dir}/bare`, "no-newline");
+    await Deno.writeTextFile(`${dir}/empty`, "\nsecond");
+    const fromFile = await endpointOptions(
+      { relay, user: "alice", "password-file": `${dir}/pw` },
+      () => "from-env",
+    );
+    assert.equal(fromFile.relays?.[0].password, "s3cret with spaces");
+    const bare = await endpointOptions({ relay, user: "a", "password-file": `${dir}/bare` });
+    assert.equal(bare.relays?.[0].password, "no-newline");
+    await assert.rejects(
+      endpointOptions({ relay, user: "a", "password-file": `${dir}/empty` }),
+      /--password-file .*empty: the first line is empty/,
+    );
+    await assert.rejects(
+      endpointOptions({ relay, user: "a", "password-file": `${dir}/missing` }),
+      /cannot read --password-file .*missing: no such file or directory/,
+    );
+    await assert.rejects(
+      endpointOptions({ relay, user: "a", password: "x", "password-file": `${dir}/pw` }),
+      /give --password or --password-file, not both/,
+    );
+    await assert.rejects(
+      endpointOptions({ "password-file": `${dir}/pw` }),
+      /give --relay too/,
+    );
+
+    // The relay: users-file entries under --user, over --config; lines named in errors.
+    const ha1 = (u: string, p: string) => digestHa1("SHA-256", u, "localhost", p);
+    await Deno.writeTextFile(
+      `${dir}/users`,
+      `# users\nalice:localhost:${ha1("alice", "a")}\nbob:localhost:${ha1("bob", "b")}\n`,
+    );
+    const config = await relayConfigFrom({
+      insecure: true,
+      "users-file": `${dir}/users`,
+      user: ["bob:flag"],
+    });
+    assert.deepEqual(config.users.alice.ha1, { "SHA-256": ha1("alice", "a") });
+    assert.equal(config.users.bob.password, "flag");
+    await Deno.writeTextFile(`${dir}/users`, "alice:localhost\n");
+    await assert.rejects(
+      relayConfigFrom({ insecure: true, "users-file": `${dir}/users` }),
+      (e: unknown) =>
+        e instanceof MsrpError && e.code === "bad-config" &&
+        e.message === `${dir}/users line 1: expected user:realm:HA1`,
+    );
+    await assert.rejects(
+      relayConfigFrom({ insecure: true, "users-file": `${dir}/none` }),
+      /cannot read --users-file .*none: no such file or directory/,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -396,6 +396,94 @@ Deno.test("msrp relay: prints its URI, carries a message between two CLI clients
   assert.match(r.stderr, /msrp relay: SIGTERM: stopping/);
 });
 
+Deno.test("msrp relay --users-file, clients with --password-file, users reloaded on SIGHUP", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "msrp_users_" });
+  const relay = await (async () => {
+    const ha1 = async (user: string, password: string, algorithm: string) => {
+      const data = new TextEncoder().encode(`${user}:localhost:${password}`);
+      const digest = new Uint8Array(await crypto.subtle.digest(algorithm, data));
+      return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+    };
+    const userLine = async (user: string, password: string) =>
+      `${user}:localhost:${await ha1(user, password, "SHA-256")}\n`;
+    await Deno.writeTextFile(
+      `${dir}/users`,
+      "# user:realm:HA1\n" + await userLine("alice", "alice-secret") +
+        await userLine("bob", "bob-secret"),
+    );
+    for (const [name, pw] of [["alice", "alice-secret"], ["bob", "bob-secret"], ["carol", "c"]]) {
+      await Deno.writeTextFile(`${dir}/${name}.pw`, `${pw}\n`);
+    }
+    return {
+      cli: new Cli([
+        "relay",
+        "--host",
+        "localhost",
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--tls-cert",
+        `${CERTS}server.pem`,
+        "--tls-key",
+        `${CERTS}server.key`,
+        "--users-file",
+        `${dir}/users`,
+      ]),
+      addCarol: async () =>
+        await Deno.writeTextFile(`${dir}/users`, await userLine("carol", "c"), { append: true }),
+    };
+  })();
+  try {
+    const relayUri = await relay.cli.uri();
+    const ca = `${CERTS}ca.pem`;
+    const through = (user: string) => [
+      "--relay",
+      relayUri,
+      "--user",
+      user,
+      "--password-file",
+      `${dir}/${user}.pw`,
+      "--ca",
+      ca,
+    ];
+    const bob = new Cli(["listen", ...through("bob")]);
+    const bobPath = await bob.uri();
+    const sendAs = (user: string, to: string, text: string) =>
+      run(["send", "--to", to, ...through(user), "--success-report", text]);
+
+    const fromAlice = await sendAs("alice", bobPath, "hello from alice");
+    assert.equal(fromAlice.code, 0, fromAlice.stderr);
+    assert.ok(await bob.out.waitFor((l) => l === "hello from alice"));
+    // Carol is not in the file yet: refused.
+    const early = await sendAs("carol", bobPath, "too early");
+    assert.equal(early.code, 1, early.stderr);
+    assert.match(early.stderr, /rejected the credentials of carol/);
+
+    // The operator adds Carol and sends SIGHUP; the relay keeps running.
+    await relay.addCarol();
+    relay.cli.kill("SIGHUP");
+    assert.ok(await relay.cli.err.waitFor((l) => l.includes("SIGHUP: 3 user(s) loaded")));
+    const carol = new Cli(["listen", "--once", ...through("carol")]);
+    const carolPath = await carol.uri();
+    const toCarol = await sendAs("alice", carolPath, "hello carol");
+    assert.equal(toCarol.code, 0, toCarol.stderr);
+    const c = await carol.finish();
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(c.stdout, `${carolPath}\nhello carol\n`);
+
+    bob.kill("SIGTERM");
+    relay.cli.kill("SIGTERM");
+    const [b, r] = await Promise.all([bob.finish(), relay.cli.finish()]);
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(b.stdout, `${bobPath}\nhello from alice\n`);
+  } finally {
+    relay.cli.kill("SIGKILL");
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("listen and chat --listen waiting for a peer stop on SIGTERM with exit 0", async () => {
   const waiting = [new Cli(["listen"]), new Cli(["chat", "--listen"], { stdin: true })];
   for (const p of waiting) await p.uri();

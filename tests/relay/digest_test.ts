@@ -295,34 +295,61 @@ Deno.test("NonceManager: a clock that goes back makes newer nonces stale", () =>
   assert.equal(nonces.check(nonce, 1), "stale");
 });
 
-Deno.test("NonceManager: at most maxTracked nonces remembered; evicted ones read stale", () => {
+Deno.test("NonceManager: issuing stores nothing; a flood leaves an earlier nonce good", () => {
   const c = clock();
   const nonces = new NonceManager({ now: c.now, maxTracked: 3 });
   const first = nonces.issue();
+  for (let i = 0; i < 20_000; i++) nonces.issue();
+  assert.equal(nonces.size, 0);
+  c.advance(1000);
   assert.equal(nonces.check(first, 1), "ok");
+  assert.equal(nonces.size, 1);
+  assert.equal(nonces.check(first, 1), "replay");
+});
+
+Deno.test("NonceManager: at most maxTracked used nonces remembered; evicted ones read stale", () => {
+  const c = clock();
+  const nonces = new NonceManager({ now: c.now, maxTracked: 3 });
+  const first = nonces.issue();
   const rest = [nonces.issue(), nonces.issue(), nonces.issue()];
+  const unused = nonces.issue();
+  c.advance(1);
+  const later = nonces.issue();
+  assert.equal(nonces.check(first, 1), "ok");
+  for (const n of rest) assert.equal(nonces.check(n, 1), "ok");
   assert.equal(nonces.size, 3);
-  // Its MAC is still good, but its counts are forgotten: stale, not ok.
+  // Its MAC is still good, but its counts are forgotten: stale, not ok, not replayable.
   assert.equal(nonces.validate(first), "stale");
   assert.equal(nonces.check(first, 2), "stale");
   assert.equal(nonces.check(first, 1), "stale");
-  for (const n of rest) assert.equal(nonces.check(n, 1), "ok");
-  for (let i = 0; i < 100; i++) nonces.issue();
+  // So is an unused nonce issued no later than it (its counts cannot be told apart)...
+  assert.equal(nonces.check(unused, 1), "stale");
+  for (const n of rest) assert.equal(nonces.check(n, 2), "ok");
+  // ...but a nonce issued after it is still good.
+  assert.equal(nonces.check(later, 1), "ok");
+  assert.equal(nonces.size, 3);
+  for (let i = 0; i < 100; i++) {
+    c.advance(1);
+    assert.equal(nonces.check(nonces.issue(), 1), "ok");
+  }
   assert.equal(nonces.size, 3);
 });
 
-Deno.test("NonceManager: issuing sweeps expired nonces; shared secret but untracked is stale", () => {
+Deno.test("NonceManager: used nonces are forgotten once expired; a restart reads old nonces stale", () => {
   const c = clock();
   const secret = crypto.getRandomValues(new Uint8Array(32));
   const nonces = new NonceManager({ secret, now: c.now, lifetimeMs: 1000 });
-  nonces.issue();
-  nonces.issue();
+  assert.equal(nonces.check(nonces.issue(), 1), "ok");
+  assert.equal(nonces.check(nonces.issue(), 1), "ok");
   c.advance(1000);
-  nonces.issue();
+  assert.equal(nonces.check(nonces.issue(), 1), "ok");
   assert.equal(nonces.size, 1);
   // A restarted relay with the same secret knows the MAC but not the counts.
+  const old = nonces.issue();
+  c.advance(1);
   const restarted = new NonceManager({ secret, now: c.now, lifetimeMs: 1000 });
-  assert.equal(restarted.check(nonces.issue(), 1), "stale");
+  assert.equal(restarted.check(old, 1), "stale");
+  assert.equal(restarted.check(restarted.issue(), 1), "ok");
   msrpError(() => new NonceManager({ secret: new Uint8Array(8) }), "weak-secret");
 });
 

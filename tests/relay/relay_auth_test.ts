@@ -2,11 +2,18 @@
 // in-memory transports with a fake clock.
 
 import assert from "node:assert/strict";
-import { DigestClient, digestHa1, digestResponse, digestRspauth } from "../../lib/relay/digest.ts";
+import {
+  DigestClient,
+  digestHa1,
+  digestResponse,
+  digestRspauth,
+  NonceManager,
+} from "../../lib/relay/digest.ts";
 import { formatAuthorization, parseWwwAuthenticate } from "../../lib/wire/auth_headers.ts";
 import {
   ack,
   authenticate,
+  FakeClock,
   memoryRelay,
   type Peer,
   request,
@@ -445,5 +452,58 @@ Deno.test("idle connections without registrations are closed after idleMs (§6.5
     "msrp://x.example.com:1/x;tcp",
   );
   assert.equal((await alice.response()).status, 403);
+  await relay.close();
+});
+
+Deno.test("an AUTH flood does not push out a slow client's nonce; replays still fail (issue 8 #4)", async () => {
+  const clock = new FakeClock();
+  const nonces = new NonceManager({ now: () => clock.now() });
+  const { relay, connect } = memoryRelay(INTRA, { clock, nonces });
+  const alice = connect();
+  await alice.send(auth("f0001"));
+  const nonce = nonceOf(await alice.response());
+  // Others get 50,000 challenges (issued in-process: what the relay does per 401).
+  for (let i = 0; i < 50_000; i++) nonces.issue();
+  clock.advance(2_000);
+  const creds = rfcCredentials(nonce);
+  await alice.send(auth("f0002", [["Authorization", creds]]));
+  assert.equal((await alice.response()).status, 200);
+  // Replay protection holds: the same count again is refused (not stale).
+  await alice.send(auth("f0003", [["Authorization", creds]]));
+  const res = await alice.response();
+  assert.equal(res.status, 401);
+  assert.equal(parseWwwAuthenticate(res.headers.get("WWW-Authenticate")!).stale, false);
+  await relay.close();
+});
+
+Deno.test("challenges per connection are bounded: past the limit 403, then closed (issue 8 #4)", async () => {
+  const { relay, connect, log } = memoryRelay({
+    ...INTRA,
+    limits: { maxChallengesPerConnection: 4 },
+  });
+  // A client that authenticates resets its count: it may refresh for ever.
+  const alice = connect();
+  for (let round = 0; round < 3; round++) {
+    for (let i = 0; i < 3; i++) {
+      await alice.send(auth(`a${round}${i}`));
+      assert.equal((await alice.response()).status, 401);
+    }
+    await alice.send(auth(`b${round}`));
+    const nonce = nonceOf(await alice.response());
+    await alice.send(auth(`c${round}`, [["Authorization", rfcCredentials(nonce)]]));
+    assert.equal((await alice.response()).status, 200);
+  }
+  // A flooder gets its 4 challenges, then 403, then the connection closes.
+  const flood = connect();
+  for (let i = 0; i < 4; i++) {
+    await flood.send(auth(`f${i}`));
+    assert.equal((await flood.response()).status, 401);
+  }
+  await flood.send(auth("f4"));
+  const res = await flood.response();
+  assert.equal(res.status, 403);
+  assert.equal(res.comment, "Too many challenges");
+  assert.equal(await flood.next(), undefined);
+  assert.ok(log.some((e) => e.event === "challenge-limit"));
   await relay.close();
 });
