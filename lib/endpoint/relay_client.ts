@@ -46,6 +46,13 @@ export interface RelayAccount {
   readonly username: string;
   /** Our password at that relay. */
   readonly password: string;
+  /**
+   * The lifetime in seconds to ask this relay for (the `Expires` of the
+   * AUTH, RFC 4976 §6.3); default: the client's `expires`, else the relay's
+   * choice. A relay that finds it out of bounds answers 423 and the client
+   * asks again within them.
+   */
+  readonly expires?: number;
 }
 
 /** What one successful AUTH gives. */
@@ -265,7 +272,7 @@ export class RelayClient {
       const relayUri = typeof account.uri === "string" ? MsrpUri.parse(account.uri) : account.uri;
       const route = [...usePath, relayUri];
       const grant = await authenticate(this.#options.connection, route, this.#local, account, {
-        expires: this.#options.expires,
+        expires: account.expires ?? this.#options.expires,
         digest: this.#digests[i],
       });
       usePath = grant.usePath;

@@ -80,8 +80,10 @@
  */
 
 import { MsrpError } from "../errors.ts";
+import type { Logger } from "../log.ts";
 import { FrameParser } from "../wire/decoder.ts";
 import { FrameWriter } from "../wire/encoder.ts";
+import { frameTracer } from "../wire/frame_trace.ts";
 import type { DecodedFrame } from "../wire/frame.ts";
 import { MsrpUri } from "../wire/uri.ts";
 import type { MsrpTransport, NetAddress } from "../transport/types.ts";
@@ -140,6 +142,13 @@ export interface MsrpRelayOptions {
   clock?: RelayClock;
   /** Where log events go (default {@linkcode consoleRelayLogger}). */
   logger?: RelayLogger;
+  /**
+   * Where a trace of the wire goes: every frame read or written on every
+   * connection, as `debug` events `frame in` / `frame out` with the
+   * connection's id (the shape of the session `Logger`, see
+   * `lib/wire/frame_trace.ts`). Default: no trace.
+   */
+  trace?: Logger;
   /** The Digest nonce issuer (default: a new one with the configured lifetime and the clock). */
   nonces?: NonceManager;
 }
@@ -189,6 +198,7 @@ export class MsrpRelay {
   readonly #identify: ((transport: MsrpTransport) => string | undefined) | undefined;
   readonly #clock: RelayClock;
   readonly #logger: RelayLogger;
+  readonly #trace: Logger | undefined;
   readonly #regs: RegistrationTable;
   readonly #identity: RelayIdentity;
   /** What the parts of the relay (auth, forwarding, writing, ...) share. */
@@ -210,6 +220,7 @@ export class MsrpRelay {
     this.#identify = options.identifyPeer;
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? consoleRelayLogger();
+    this.#trace = options.trace;
     const clock = this.#clock;
     const nonces = options.nonces ??
       new NonceManager({ lifetimeMs: config.limits.nonceLifetimeMs, now: () => clock.now() });
@@ -377,6 +388,15 @@ export class MsrpRelay {
   #attach(c: Conn, transport: MsrpTransport): void {
     c.transport = transport;
     c.state = "open";
+    if (this.#trace !== undefined) {
+      const remote = transport.remoteAddr;
+      const where = {
+        connection: c.id,
+        ...(remote ? { peer: `${remote.hostname}:${remote.port}` } : {}),
+      };
+      c.traceIn = frameTracer(this.#trace, "in", where);
+      c.traceOut = frameTracer(this.#trace, "out", where);
+    }
     c.frameWriter = new FrameWriter({
       onTransactionIdChange: (ch) => onTidChange(this.#core, c, ch),
     });
@@ -441,11 +461,13 @@ export class MsrpRelay {
         const { value, done } = await reader.read();
         if (c.closed) break;
         if (done) {
+          c.traceIn?.end();
           parser.finish(emit);
           await this.#drain(c, batch);
           break;
         }
         c.lastActivity = this.#clock.now();
+        c.traceIn?.push(value);
         parser.push(value, emit);
         await this.#drain(c, batch);
         if (parser.failed) break;

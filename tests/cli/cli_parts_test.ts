@@ -287,7 +287,7 @@ Deno.test("relay flags: users, TLS or --insecure, host names only, --config merg
   const insecure = await relayConfigFrom({
     insecure: true,
     port: "0",
-    bind: "127.0.0.1",
+    bind: ["127.0.0.1"],
     user: ["a:b"],
   });
   assert.deepEqual(insecure.listen, [{ hostname: "127.0.0.1", port: 0, tls: false }]);
