@@ -23,7 +23,11 @@
 
 import { MsrpError } from "../errors.ts";
 import { DigestClient } from "../relay/digest.ts";
-import { parseAuthenticationInfo, parseWwwAuthenticate } from "../wire/auth_headers.ts";
+import {
+  formatAuthorization,
+  parseAuthenticationInfo,
+  parseWwwAuthenticate,
+} from "../wire/auth_headers.ts";
 import type { MsrpRequest, MsrpResponse } from "../wire/frame.ts";
 import { HeaderList } from "../wire/header_list.ts";
 import {
@@ -167,6 +171,11 @@ export async function authenticate(
       const next = min !== undefined && (expires ?? 0) < min ? min : max;
       if (next === undefined || next === expires) break;
       expires = next;
+      // The same credentials again would be a replay (RFC 7616 §3.4 nc):
+      // the next nonce count answers the same challenge.
+      if (authorization !== undefined) {
+        authorization = formatAuthorization(digest.renew(digestUri));
+      }
       continue;
     }
     const code = response.status === 403 ? "auth-forbidden" : "auth-failed";

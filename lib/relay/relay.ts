@@ -84,7 +84,7 @@ import type { Logger } from "../log.ts";
 import { FrameParser } from "../wire/decoder.ts";
 import { FrameWriter } from "../wire/encoder.ts";
 import { frameTracer } from "../wire/frame_trace.ts";
-import type { DecodedFrame } from "../wire/frame.ts";
+import type { DecodedFrame, MsrpRequest, MsrpResponse } from "../wire/frame.ts";
 import { MsrpUri } from "../wire/uri.ts";
 import type { MsrpTransport, NetAddress } from "../transport/types.ts";
 import type { RelayConfig, RelayListenConfig, RelayTlsConfig } from "./config.ts";
@@ -504,7 +504,13 @@ export class MsrpRelay {
    * (`requests.ts`).
    */
   async #onFrame(c: Conn, f: DecodedFrame): Promise<void> {
-    if (c.closing) return;
+    if (c.closing) {
+      if (f.kind === "invalid" || f.kind === "response" || f.offset === 0) {
+        const what = f.kind === "invalid" ? "an unreadable frame" : `${frameName(f)} ${f.tid}`;
+        this.#log("debug", "frame-dropped", `${what}: the connection is closing`, c);
+      }
+      return;
+    }
     if (f.kind === "invalid") return onInvalid(this.#core, c, f);
     if (f.kind === "response") return onResponse(this.#core, c, f);
     const inc = c.incoming;
@@ -598,6 +604,11 @@ export class MsrpRelay {
     }
     while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
   }
+}
+
+/** `SEND`, `REPORT`, ... or `response 200`, for a log line. */
+function frameName(f: MsrpRequest | MsrpResponse): string {
+  return f.kind === "request" ? f.method : `response ${f.status}`;
 }
 
 // ---------------------------------------------------------------------------

@@ -61,15 +61,14 @@ export interface TracedFrame {
 }
 
 /**
- * Text from the wire made safe to print: `\`, `"` and every control
- * character are escaped (`\r`, `\n`, `\t`, else `\xNN`).
+ * Text from the wire made safe to print: every control character is
+ * escaped (`\r`, `\n`, `\t`, else `\xNN`), the rest is left as it is.
  *
- * @param text a start line, header value or decoded body prefix
+ * @param text a start line or a header field
  */
 export function escapeTraceText(text: string): string {
   // deno-lint-ignore no-control-regex
-  return text.replace(/[\x00-\x1f\x7f-\x9f\\"]/g, (ch) => {
-    if (ch === "\\" || ch === '"') return "\\" + ch;
+  return text.replace(/[\x00-\x1f\x7f-\x9f]/g, (ch) => {
     if (ch === "\r") return "\\r";
     if (ch === "\n") return "\\n";
     if (ch === "\t") return "\\t";
