@@ -139,12 +139,13 @@ export class FrameTrace {
   end(): void {
     if (this.#stopped) return;
     this.#stopped = true;
-    if (this.#head !== undefined) this.#finishRequest("[the stream ended before the end-line]");
+    this.#parser.finish(this.#sink);
+    if (this.#head !== undefined) this.#finishRequest("[no end-line]");
   }
 
   #onFrame(f: DecodedFrame): void {
     if (f.kind === "invalid") {
-      if (this.#head !== undefined) this.#finishRequest("[cut off by the error below]");
+      if (this.#head !== undefined) this.#finishRequest("[no end-line]");
       const e = f.error;
       const what = e.fatal
         ? "framing lost, nothing more is traced here"
