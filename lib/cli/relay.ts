@@ -12,7 +12,12 @@
  */
 
 import { MsrpError } from "../errors.ts";
-import { loadRelayConfig, type RelayConfig, resolveRelayConfig } from "../relay/config.ts";
+import {
+  DEFAULT_RELAY_EXPIRES,
+  loadRelayConfig,
+  type RelayConfig,
+  resolveRelayConfig,
+} from "../relay/config.ts";
 import type { RelayLogger } from "../relay/relay.ts";
 import { serveRelay } from "../relay/server.ts";
 import { MsrpUri } from "../wire/uri.ts";
@@ -239,7 +244,7 @@ function expiresFrom(
   if (min !== undefined && max === undefined && out.max !== undefined && out.max < min) {
     delete out.max;
   }
-  if (max !== undefined && min === undefined && out.min !== undefined && out.min > max) {
+  if (max !== undefined && min === undefined && (out.min ?? DEFAULT_RELAY_EXPIRES.min) > max) {
     out.min = max;
   }
   if (

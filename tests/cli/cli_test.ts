@@ -508,6 +508,7 @@ Deno.test("send --relay to a peer that never sends REPORTs succeeds on the relay
     "--user",
     "bob:bob-secret",
     "-v",
+    "--trace",
   ]);
   const relayUri = await relay.uri();
   assert.ok(await relay.err.waitFor((l) => /WARNING: insecure/.test(l)), relay.err.text);
@@ -546,6 +547,15 @@ Deno.test("send --relay to a peer that never sends REPORTs succeeds on the relay
     assert.match(sent.stderr, new RegExp(`^< -------${tid}\\$$`, "m"));
     assert.doesNotMatch(sent.stderr, /Success-Report/);
 
+    // The relay's trace: the SEND as it came in, and as it went out to Bob.
+    assert.ok(
+      await relay.err.waitFor((l) =>
+        /^msrp relay: frame in conn=\d+ from 127\.0\.0\.1:\d+$/.test(l)
+      ),
+    );
+    assert.match(relay.err.text, /^msrp relay: frame out conn=\d+ to 127\.0\.0\.1:\d+$/m);
+    assert.match(relay.err.text, /^< \[15 bytes: "no reports here"\]$/m);
+    assert.match(relay.err.text, /^> \[15 bytes: "no reports here"\]$/m);
     // The relay's verbose log: the SEND forwarded, and a frame it drops, with the reason.
     assert.ok(await relay.err.waitFor((l) => /forwarded .*SEND/.test(l)), relay.err.text);
     await bob.answer(
