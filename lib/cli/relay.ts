@@ -113,7 +113,8 @@ export function parseUsers(specs: readonly string[]): Record<string, { password:
 
 /**
  * The relay configuration from `--config` and the flags, flags winning.
- * `--port`, `--bind` and `--insecure` replace the file's listeners with one.
+ * `--port`, `--bind`, `--advertise-port` and `--insecure` replace the file's listeners
+ * with one per `--bind` address; the Expires bounds and limits are merged key by key.
  *
  * @param values parsed flags
  * @throws {UsageError} for contradictory flags; {@linkcode MsrpError}
