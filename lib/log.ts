@@ -13,6 +13,8 @@
  * @module
  */
 
+import { markTraceLines } from "./wire/frame_trace.ts";
+
 /** How serious a log event is. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
@@ -42,16 +44,7 @@ export function consoleLogger(verbose = false): Logger {
   };
 }
 
-/**
- * One log event as text: `prefix`, the message and the data as JSON on one
- * line; a traced frame (`data.frame`, a string) on the lines after it, each
- * after `> ` when it went out and `< ` when it came in. No line end at the end.
- *
- * @param prefix what starts the first line, e.g. `"[msrp debug] "`
- * @param message the event's sentence
- * @param data its details
- */
-export function formatLogEvent(
+function formatLogEvent(
   prefix: string,
   message: string,
   data?: Record<string, unknown>,
@@ -60,7 +53,6 @@ export function formatLogEvent(
   const { frame, ...rest } = data;
   const extra = Object.keys(rest).length > 0 ? " " + JSON.stringify(rest) : "";
   if (typeof frame !== "string") return `${prefix}${message}${extra}`;
-  const mark = data.direction === "in" ? "< " : "> ";
-  const lines = frame.split("\n").map((l) => (l === "" ? mark.trimEnd() : mark + l));
-  return `${prefix}${message}${extra}\n${lines.join("\n")}`;
+  const lines = markTraceLines(frame, data.direction === "in" ? "in" : "out");
+  return `${prefix}${message}${extra}\n${lines.slice(0, -1)}`;
 }

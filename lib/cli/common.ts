@@ -22,6 +22,7 @@ import { consoleLogger, type Logger, silentLogger } from "../log.ts";
 import type { EndpointOptions, TlsIdentity } from "../endpoint/endpoint.ts";
 import type { RelayAccount } from "../endpoint/relay_client.ts";
 import { MsrpSendError } from "../session/outgoing.ts";
+import { markTraceLines } from "../wire/frame_trace.ts";
 import { MsrpUri } from "../wire/uri.ts";
 
 /** Everything went well. */
@@ -302,9 +303,7 @@ export function formatTrace(
   const incoming = data!.direction === "in";
   const conn = data!.connection === undefined ? "" : ` conn=${data!.connection}`;
   const peer = typeof data!.peer === "string" ? ` ${incoming ? "from" : "to"} ${data!.peer}` : "";
-  const mark = incoming ? "< " : "> ";
-  return `${who}: ${message}${conn}${peer}\n` +
-    frame.split("\n").map((l) => (l === "" ? mark.trimEnd() : mark + l) + "\n").join("");
+  return `${who}: ${message}${conn}${peer}\n` + markTraceLines(frame, incoming ? "in" : "out");
 }
 
 /**

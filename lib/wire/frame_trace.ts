@@ -258,6 +258,19 @@ export function frameTracer(
 }
 
 /**
+ * A traced frame for a terminal: each of its lines after `> ` when it went
+ * out and `< ` when it came in (a blank line gets the mark alone).
+ *
+ * @param frame the rendered frame (`TracedFrame.text`, or `data.frame` of a trace event)
+ * @param direction `in` or `out`
+ * @returns the lines, each ending in a line feed
+ */
+export function markTraceLines(frame: string, direction: TraceDirection): string {
+  const mark = direction === "in" ? "<" : ">";
+  return frame.split("\n").map((l) => (l === "" ? mark : `${mark} ${l}`) + "\n").join("");
+}
+
+/**
  * A pass-through stream that shows `trace` every chunk going by.
  *
  * @param trace the trace of this direction

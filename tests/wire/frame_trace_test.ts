@@ -5,9 +5,11 @@
 
 import assert from "node:assert/strict";
 import {
+  consoleLogger,
   FrameTrace,
   frameTracer,
   type LogLevel,
+  markTraceLines,
   MsrpConnection,
   MsrpSession,
   SessionDirectory,
@@ -195,4 +197,27 @@ Deno.test("frameTracer: a logger that throws does not break the trace", () => {
   }, "out");
   t.push(enc(OK));
   t.end();
+});
+
+Deno.test("markTraceLines and consoleLogger: each line of a traced frame after > or <", () => {
+  assert.equal(
+    markTraceLines("MSRP t 200 OK\n\n-------t$", "in"),
+    "< MSRP t 200 OK\n<\n< -------t$\n",
+  );
+  const printed: string[] = [];
+  const original = console.error;
+  console.error = (text: string) => void printed.push(text);
+  try {
+    consoleLogger(true)("debug", "frame out", {
+      peer: "127.0.0.1:1",
+      direction: "out",
+      frame: "MSRP t SEND\n-------t$",
+    });
+    consoleLogger(false)("debug", "frame in", { direction: "in", frame: "x" });
+  } finally {
+    console.error = original;
+  }
+  assert.deepEqual(printed, [
+    '[msrp debug] frame out {"peer":"127.0.0.1:1","direction":"out"}\n> MSRP t SEND\n> -------t$',
+  ]);
 });
