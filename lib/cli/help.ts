@@ -82,10 +82,11 @@ by the receiver's success REPORT (RFC 4975 §7.1.3). Prints a one-line summary
 on standard error. The message is the text given as arguments, or the file
 given with --file, or else standard input.
 
-Through a relay the 200 comes from the relay (RFC 4976 §6.4.1): the relay has
-the message, and a failure further on comes back as a REPORT. Add
---success-report to wait for the receiver's own confirmation (only if it sends
-success REPORTs: many MSRP clients never do).
+Through a relay the 200 comes from the relay (RFC 4976 §6.4.1): it means the
+relay has the message, not that the receiver got it (a later failure would come
+back as a REPORT, which send does not wait for). Add --success-report to wait
+for the receiver's own confirmation (only if it sends success REPORTs: many MSRP
+clients never do).
 
 A file is sent as Content-Disposition: attachment with its name, and shows a
 progress bar when standard error is a terminal.

@@ -7,10 +7,10 @@
  * then the message, and waits for the confirmation it asked for: 200
  * responses (Failure-Report yes, §7.1.4) and, with `--success-report`, the
  * receiver's success REPORT (§7.1.3). Through a relay the 200 comes from the
- * relay, hop by hop (RFC 4976 §6.4.1): it says the relay has the message;
- * a failure further on comes back as a REPORT. Only `--success-report` asks
- * the receiver to confirm end to end, since many receivers never send one. A file goes as a stream, in chunks,
- * with a Content-Disposition naming it (RFC 2183).
+ * relay, hop by hop (RFC 4976 §6.4.1): it says the relay has the message, not
+ * that the receiver got it. Only `--success-report` asks the receiver to
+ * confirm end to end, since many receivers never send one. A file goes as a
+ * stream, in chunks, with a Content-Disposition naming it (RFC 2183).
  *
  * @module
  */
