@@ -184,6 +184,10 @@ Options:
   --max-registrations <n>  Use-Path URIs alive at once (default 100000)
   --limit <name=value>  any limit of lib/relay/config.ts (times in ms), e.g.
                         idleMs=60000 or probationMs=5000; repeatable
+  --algorithm <name>    a Digest algorithm offered, SHA-256 or MD5, strongest
+                        first; repeatable (default: both, RFC 4976 §9.1)
+  --block-unknown-methods  answer unknown methods 501 instead of forwarding
+                        them (RFC 4976 §6.4.2)
   --insecure            listen on plain TCP (msrp:) and accept AUTH over it:
                         for testing only (RFC 4976 §9.2 requires TLS); the relay
                         prints a warning when it starts

@@ -58,6 +58,8 @@ export const RELAY_FLAGS = {
   "max-connections": { type: "string" },
   "max-registrations": { type: "string" },
   limit: { type: "string", multiple: true },
+  algorithm: { type: "string", multiple: true },
+  "block-unknown-methods": { type: "boolean" },
   verbose: { type: "boolean", short: "v" },
   trace: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -196,6 +198,9 @@ export async function relayConfigFrom(values: Record<string, unknown>): Promise<
   if (aliases.length > 0) input.aliases = aliases;
   const trusted = strs(values, "trusted-relay");
   if (trusted.length > 0) input.trustedRelays = trusted;
+  const algorithms = strs(values, "algorithm");
+  if (algorithms.length > 0) input.algorithms = algorithms;
+  if (values["block-unknown-methods"] === true) input.blockUnknownMethods = true;
   const ca = str(values, "tls-ca");
   if (ca !== undefined) {
     if (input.tls === undefined) {

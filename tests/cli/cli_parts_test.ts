@@ -409,7 +409,11 @@ Deno.test("relay flags: realm, aliases, one listener per --bind, Expires bounds,
     "max-registrations": "20",
     limit: ["idleMs=60000", "probationMs=5000"],
     "trusted-relay": ["peer.example.com"],
+    algorithm: ["SHA-256"],
+    "block-unknown-methods": true,
   });
+  assert.deepEqual(c.algorithms, ["SHA-256"]);
+  assert.equal(c.blockUnknownMethods, true);
   assert.equal(c.host, "relay.example.com");
   assert.equal(c.realm, "example.com");
   assert.deepEqual(c.aliases, ["relay2.example.com", "relay3.example.com"]);
@@ -447,6 +451,10 @@ Deno.test("relay flags: realm, aliases, one listener per --bind, Expires bounds,
     /limits\.idleMS is not a known setting/,
   );
   await assert.rejects(relayConfigFrom({ ...base, "tls-ca": "ca.pem" }), /--tls-ca goes with/);
+  await assert.rejects(
+    relayConfigFrom({ ...base, algorithm: ["MD5-sess"] }),
+    /algorithms\[0\] must be "SHA-256" or "MD5"/,
+  );
   const tls = await relayConfigFrom({
     port: "0",
     "tls-cert": `${CERTS}server.pem`,
