@@ -21,6 +21,7 @@ export * from "./lib/wire/header_list.ts";
 export * from "./lib/wire/ids.ts";
 export * from "./lib/wire/decoder.ts";
 export * from "./lib/wire/encoder.ts";
+export * from "./lib/wire/frame_trace.ts";
 export * from "./lib/wire/uri.ts";
 export * from "./lib/wire/headers.ts";
 export * from "./lib/wire/auth_headers.ts";

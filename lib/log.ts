@@ -4,8 +4,16 @@
  * §7.2; a peer that broke framing, §9) go to a {@linkcode Logger} the
  * application supplies.
  *
+ * The same shape carries a trace of the wire: give a logger as the `trace`
+ * option of a connection, an endpoint or a relay, and every frame in and out
+ * arrives as a `debug` event named `frame in` or `frame out` whose
+ * `data.frame` holds the frame rendered as lines (start line, header fields,
+ * body length and first octets, end-line; see `lib/wire/frame_trace.ts`).
+ *
  * @module
  */
+
+import { markTraceLines } from "./wire/frame_trace.ts";
 
 /** How serious a log event is. */
 export type LogLevel = "debug" | "info" | "warn" | "error";
@@ -24,14 +32,27 @@ export const silentLogger: Logger = (): void => {};
 
 /**
  * A logger that writes `warn` and `error` (and, with `verbose`, everything)
- * to stderr, one line per event.
+ * to stderr, one line per event; a traced frame (`data.frame`) follows its
+ * line, each of its lines after `> ` (out) or `< ` (in).
  *
  * @param verbose also write `debug` and `info`
  */
 export function consoleLogger(verbose = false): Logger {
   return (level, message, data) => {
     if (!verbose && (level === "debug" || level === "info")) return;
-    const extra = data ? " " + JSON.stringify(data) : "";
-    console.error(`[msrp ${level}] ${message}${extra}`);
+    console.error(formatLogEvent(`[msrp ${level}] `, message, data));
   };
+}
+
+function formatLogEvent(
+  prefix: string,
+  message: string,
+  data?: Record<string, unknown>,
+): string {
+  if (data === undefined) return prefix + message;
+  const { frame, ...rest } = data;
+  const extra = Object.keys(rest).length > 0 ? " " + JSON.stringify(rest) : "";
+  if (typeof frame !== "string") return `${prefix}${message}${extra}`;
+  const lines = markTraceLines(frame, data.direction === "in" ? "in" : "out");
+  return `${prefix}${message}${extra}\n${lines.slice(0, -1)}`;
 }

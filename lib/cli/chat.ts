@@ -91,7 +91,7 @@ export async function chatCommand(args: string[], io: CliIo): Promise<number> {
       bound.catch(() => {}); // after a signal the session is closed unbound: not an error
       if (await Promise.race([bound, stopped]) === "stopped") return EXIT_OK;
     } else {
-      endpoint = await MsrpEndpoint.start(await endpointOptions(values));
+      endpoint = await MsrpEndpoint.start(await endpointOptions(values, undefined, "chat"));
       session = endpoint.createSession();
       await endpoint.connect(session, path);
     }

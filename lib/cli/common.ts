@@ -22,6 +22,7 @@ import { consoleLogger, type Logger, silentLogger } from "../log.ts";
 import type { EndpointOptions, TlsIdentity } from "../endpoint/endpoint.ts";
 import type { RelayAccount } from "../endpoint/relay_client.ts";
 import { MsrpSendError } from "../session/outgoing.ts";
+import { markTraceLines } from "../wire/frame_trace.ts";
 import { MsrpUri } from "../wire/uri.ts";
 
 /** Everything went well. */
@@ -270,7 +271,9 @@ export const ENDPOINT_FLAGS = {
   user: { type: "string" },
   password: { type: "string" },
   "password-file": { type: "string" },
+  expires: { type: "string" },
   verbose: { type: "boolean", short: "v" },
+  trace: { type: "boolean" },
 } as const;
 
 /**
@@ -290,19 +293,83 @@ export async function readPasswordFile(path: string): Promise<string> {
 }
 
 /**
+ * A positive whole number of seconds from a flag value, e.g. `--expires`.
+ *
+ * @param text the flag's value
+ * @param flag the flag's name, for the message
+ * @throws {UsageError} when it is not an integer from 1 to 2^31 - 1
+ */
+export function parseSeconds(text: string, flag: string): number {
+  if (!/^[0-9]{1,10}$/.test(text) || Number(text) < 1 || Number(text) > 2 ** 31 - 1) {
+    throw new UsageError(
+      `${flag} must be a whole number of seconds from 1 to ${2 ** 31 - 1}, not ${
+        JSON.stringify(text)
+      }`,
+    );
+  }
+  return Number(text);
+}
+
+/**
+ * The text of one traced frame (a `frame in` or `frame out` event of a
+ * trace logger, see `lib/wire/frame_trace.ts`) for standard error: a line
+ * naming the direction and the peer, then the frame, each line after `> `
+ * (written) or `< ` (read). Other events as one line.
+ *
+ * @param command the command's name, e.g. `send` (`""` for plain `msrp`)
+ * @param message the event's message
+ * @param data the event's data
+ */
+export function formatTrace(
+  command: string,
+  message: string,
+  data: Record<string, unknown> | undefined,
+): string {
+  const who = command === "" ? "msrp" : `msrp ${command}`;
+  const frame = data?.frame;
+  if (typeof frame !== "string") {
+    return `${who}: ${message}${data ? " " + JSON.stringify(data) : ""}\n`;
+  }
+  const incoming = data!.direction === "in";
+  const conn = data!.connection === undefined ? "" : ` conn=${data!.connection}`;
+  const peer = typeof data!.peer === "string" ? ` ${incoming ? "from" : "to"} ${data!.peer}` : "";
+  return `${who}: ${message}${conn}${peer}\n` + markTraceLines(frame, incoming ? "in" : "out");
+}
+
+/**
+ * The logger behind `--trace`: every frame in and out, written by `write`.
+ *
+ * @param command the command's name, e.g. `send`
+ * @param write writes text to standard error
+ */
+export function traceLogger(command: string, write: (text: string) => void): Logger {
+  return (_level, message, data) => write(formatTrace(command, message, data));
+}
+
+/** Writes to this process's standard error. */
+export function writeStderr(text: string): void {
+  writeAll(Deno.stderr, text);
+}
+
+/**
  * Builds endpoint options from the shared flags: `--tls-cert`/`--tls-key`
  * (listen with msrps, RFC 4975 §14.2), `--ca` (extra trusted roots),
  * `--relay`/`--user`/`--password` (a relay that acts for us, RFC 4976 §5.1;
  * the password may come from `--password-file` or `MSRP_RELAY_PASSWORD`
- * instead), `--verbose`.
+ * instead), `--expires` (the lifetime asked of the relay, §6.3), `--verbose`,
+ * `--trace` (every frame in and out on standard error).
  *
  * @param values parsed flags
  * @param env reads an environment variable (`MSRP_RELAY_PASSWORD`)
+ * @param command the command's name, for `--trace` lines
+ * @param err where `--trace` writes (default: standard error)
  * @throws {UsageError} for half-given pairs, unreadable files or a bad relay URI
  */
 export async function endpointOptions(
   values: Record<string, unknown>,
   env: (name: string) => string | undefined = safeEnv,
+  command = "",
+  err: (text: string) => void = writeStderr,
 ): Promise<EndpointOptions> {
   const options: EndpointOptions = {};
   const cert = str(values, "tls-cert");
@@ -344,15 +411,24 @@ export async function endpointOptions(
       if (e instanceof MsrpSyntaxError) throw new UsageError(`bad URI in --relay: ${e.message}`);
       throw e;
     }
-    const account: RelayAccount = { uri, username: user, password };
+    const expiresText = str(values, "expires");
+    const account: RelayAccount = {
+      uri,
+      username: user,
+      password,
+      ...(expiresText !== undefined ? { expires: parseSeconds(expiresText, "--expires") } : {}),
+    };
     options.relays = [account];
   } else if (
     user !== undefined || str(values, "password") !== undefined ||
     passwordFile !== undefined
   ) {
     throw new UsageError("--user and --password are for a relay: give --relay too");
+  } else if (str(values, "expires") !== undefined) {
+    throw new UsageError("--expires is the lifetime asked of a relay: give --relay too");
   }
   options.logger = values.verbose === true ? consoleLogger(true) : silentLogger as Logger;
+  if (values.trace === true) options.trace = traceLogger(command, err);
   return options;
 }
 

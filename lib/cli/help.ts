@@ -61,8 +61,12 @@ Options:
   --password-file <f>   read the password at the relay from the first line of <f>
   --password <secret>   password at the relay (or MSRP_RELAY_PASSWORD); visible to
                         other local users (ps): prefer --password-file
+  --expires <seconds>   lifetime to ask the relay for in AUTH (RFC 4976 §6.3;
+                        default: the relay's choice); renewed before it ends
   --ca <file>           extra trusted CA certificate (PEM), e.g. the relay's; repeatable
   -v, --verbose         log protocol events to standard error
+  --trace               show every frame in and out on standard error: start
+                        line, headers, body length and first 32 bytes, end-line
   -h, --help            show this help
 
 Examples:
@@ -80,6 +84,12 @@ by the receiver's success REPORT (RFC 4975 §7.1.3). Prints a one-line summary
 on standard error. The message is the text given as arguments, or the file
 given with --file, or else standard input.
 
+Through a relay the 200 comes from the relay (RFC 4976 §6.4.1): it means the
+relay has the message, not that the receiver got it (a later failure would come
+back as a REPORT, which send does not wait for). Add --success-report to wait
+for the receiver's own confirmation (only if it sends success REPORTs: many MSRP
+clients never do).
+
 A file is sent as Content-Disposition: attachment with its name, and shows a
 progress bar when standard error is a terminal.
 
@@ -90,15 +100,17 @@ Options:
   --content-type <t>    the Content-Type (default: text/plain;charset=UTF-8 for
                         text, by file extension for files, else
                         application/octet-stream)
-  --success-report      ask the receiver for a success REPORT (always done with
-                        --relay: a relay's 200 only means the relay has it)
+  --success-report      ask the receiver for a success REPORT and wait for it
   --ca <file>           extra trusted CA certificate (PEM) for msrps; repeatable
   --relay <uri>         send through this relay (RFC 4976), e.g. msrps://relay.example.com:2855;tcp
   --user <name>         user name at the relay
   --password-file <f>   read the password at the relay from the first line of <f>
   --password <secret>   password at the relay (or MSRP_RELAY_PASSWORD); visible to
                         other local users (ps): prefer --password-file
+  --expires <seconds>   lifetime to ask the relay for in AUTH (RFC 4976 §6.3)
   -v, --verbose         log protocol events to standard error
+  --trace               show every frame in and out on standard error: start
+                        line, headers, body length and first 32 bytes, end-line
   -h, --help            show this help
 
 Examples:
@@ -107,6 +119,7 @@ Examples:
   echo '{"a":1}' | msrp send --to "$URI" --content-type application/json
   msrp send --to "$URI" --ca ca.pem --relay 'msrps://relay.example.com:2855;tcp' \\
     --user alice --password-file ~/.msrp-password Hi
+  msrp send --to "$URI" --trace Hi       # see the SEND and its 200 on the wire
 `;
 
 /** `msrp chat --help`. */
@@ -130,8 +143,9 @@ Options:
   --to <uri>            connect to a peer (see "msrp send" for --ca, --relay,
                         --user, --password-file, --password)
   --host, --bind, --port, --tls-cert, --tls-key, --ca, --relay, --user,
-  --password-file, --password
+  --password-file, --password, --expires
   -v, --verbose         log protocol events to standard error
+  --trace               show every frame in and out on standard error
   -h, --help            show this help
 
 Examples:
@@ -160,15 +174,38 @@ Options:
   --config <file>       a relay configuration file (JSON)
   --host <name>         the relay's host name, as written in its URIs; must be a
                         name, not an IP address (RFC 4976 §4.2) (default localhost)
-  --bind <address>      address to listen on (default 0.0.0.0)
+  --alias <name>        another name the relay answers to in To-Path; repeatable
+  --realm <realm>       the Digest realm of its challenges (default: --host, §5.1)
+  --bind <address>      address to listen on; repeatable, one listener each
+                        (default 0.0.0.0)
   --port <n>            port to listen on; 0 picks a free one (default 2855)
+  --advertise-port <n>  port written in the relay's URIs when it differs from
+                        --port (behind port forwarding)
   --tls-cert <file>     TLS certificate (PEM); its names must include --host
   --tls-key <file>      TLS private key (PEM)
+  --tls-ca <file>       CA (PEM) for relay-to-relay mutual TLS: ask peers for a
+                        certificate and check next hops against it
+  --trusted-relay <name>  a relay accepted as a peer by its TLS certificate
+                        (default: any that authenticates); repeatable
   --user <name:password>  a user allowed to AUTH; repeatable. The password is
                         visible to every local user (ps, /proc): for tests only
+  --expires <s>         Expires granted when AUTH asks for none (default 1800)
+  --min-expires <s>     shortest Expires granted, else 423 (default 60, §6.3)
+  --max-expires <s>     longest Expires granted, else 423 (default 86400)
+  --max-connections <n> connections open at once (default 10000)
+  --max-registrations <n>  Use-Path URIs alive at once (default 100000)
+  --limit <name=value>  any limit of lib/relay/config.ts (times in ms), e.g.
+                        idleMs=60000 or probationMs=5000; repeatable
+  --algorithm <name>    a Digest algorithm offered, SHA-256 or MD5, strongest
+                        first; repeatable (default: both, RFC 4976 §9.1)
+  --block-unknown-methods  answer unknown methods 501 instead of forwarding
+                        them (RFC 4976 §6.4.2)
   --insecure            listen on plain TCP (msrp:) and accept AUTH over it:
-                        for testing only (RFC 4976 §9.2 requires TLS)
-  -v, --verbose         log every relay event (default: warnings and errors)
+                        for testing only (RFC 4976 §9.2 requires TLS); the relay
+                        prints a warning when it starts
+  -v, --verbose         log every relay event, including each frame forwarded
+                        or dropped and why (default: warnings and errors)
+  --trace               show every frame in and out on standard error
   -h, --help            show this help
 
 Examples:

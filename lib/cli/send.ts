@@ -6,8 +6,11 @@
  * own relay, RFC 4976 §5.1), sends the bodiless SEND that binds the session,
  * then the message, and waits for the confirmation it asked for: 200
  * responses (Failure-Report yes, §7.1.4) and, with `--success-report`, the
- * receiver's success REPORT (§7.1.3). A file goes as a stream, in chunks,
- * with a Content-Disposition naming it (RFC 2183).
+ * receiver's success REPORT (§7.1.3). Through a relay the 200 comes from the
+ * relay, hop by hop (RFC 4976 §6.4.1): it says the relay has the message, not
+ * that the receiver got it. Only `--success-report` asks the receiver to
+ * confirm end to end, since many receivers never send one. A file goes as a
+ * stream, in chunks, with a Content-Disposition naming it (RFC 2183).
  *
  * @module
  */
@@ -154,7 +157,7 @@ export async function sendCommand(args: string[], io: CliIo): Promise<number> {
       throw new UsageError(`bad --content-type: ${(e as Error).message}`);
     }
   }
-  const options = await endpointOptions(values);
+  const options = await endpointOptions(values, undefined, "send");
 
   let outgoing: Outgoing;
   if (filePath !== undefined) outgoing = await openFile(filePath);
@@ -192,9 +195,9 @@ export async function sendCommand(args: string[], io: CliIo): Promise<number> {
     try {
       result = await session.send(outgoing.body, {
         contentType: contentType ?? outgoing.contentType,
-        // Through a relay a 200 comes from the relay (hop by hop, RFC 4976 §6.4):
-        // only a success REPORT says the peer has the message.
-        successReport: values["success-report"] === true || options.relays !== undefined,
+        // Asked for only on request: a receiver that never sends success
+        // REPORTs (many do not) would otherwise fail every send (§7.1.3).
+        successReport: values["success-report"] === true,
         headers: outgoing.headers,
         size: outgoing.size,
         onProgress: (p) => bar.update(p),
@@ -205,7 +208,9 @@ export async function sendCommand(args: string[], io: CliIo): Promise<number> {
     const how = result.confirmedBy === "report"
       ? "confirmed by a success report"
       : result.confirmedBy === "response"
-      ? "confirmed by a 200 response"
+      ? options.relays !== undefined
+        ? "confirmed by the relay's 200 response (--success-report asks the receiver)"
+        : "confirmed by a 200 response"
       : "not confirmed";
     const rate = outgoing.large && bar.elapsed > 0
       ? `, ${formatBytes(Math.round(result.bytesSent / bar.elapsed))}/s`

@@ -97,6 +97,12 @@ export interface EndpointOptions {
   clock?: Clock;
   /** Where log events go. */
   logger?: Logger;
+  /**
+   * Where a trace of the wire goes: every frame in and out on every
+   * connection, as `debug` events `frame in` / `frame out` (see
+   * `lib/wire/frame_trace.ts`). Default: no trace.
+   */
+  trace?: Logger;
   /** The longest wait for a TCP/TLS/WebSocket connection to open. Default 10000 ms. */
   connectTimeout?: number;
   /** How transports are opened; tests replace it. Default: TCP or TLS by the URI's scheme. */
@@ -534,6 +540,7 @@ export class MsrpEndpoint {
       directory: this.directory,
       clock: this.#clock,
       logger: this.#logger,
+      trace: this.#options.trace,
     });
     this.#opened.add(connection);
     connection.closed.then(() => this.#opened.delete(connection));
@@ -587,6 +594,7 @@ export class MsrpEndpoint {
           directory: this.directory,
           clock: this.#clock,
           logger: this.#logger,
+          trace: this.#options.trace,
         });
         this.#accepted.add(connection);
         connection.closed.then(() => this.#accepted.delete(connection));

@@ -23,7 +23,11 @@
 
 import { MsrpError } from "../errors.ts";
 import { DigestClient } from "../relay/digest.ts";
-import { parseAuthenticationInfo, parseWwwAuthenticate } from "../wire/auth_headers.ts";
+import {
+  formatAuthorization,
+  parseAuthenticationInfo,
+  parseWwwAuthenticate,
+} from "../wire/auth_headers.ts";
 import type { MsrpRequest, MsrpResponse } from "../wire/frame.ts";
 import { HeaderList } from "../wire/header_list.ts";
 import {
@@ -46,6 +50,13 @@ export interface RelayAccount {
   readonly username: string;
   /** Our password at that relay. */
   readonly password: string;
+  /**
+   * The lifetime in seconds to ask this relay for (the `Expires` of the
+   * AUTH, RFC 4976 §6.3); default: the client's `expires`, else the relay's
+   * choice. A relay that finds it out of bounds answers 423 and the client
+   * asks again within them.
+   */
+  readonly expires?: number;
 }
 
 /** What one successful AUTH gives. */
@@ -160,6 +171,11 @@ export async function authenticate(
       const next = min !== undefined && (expires ?? 0) < min ? min : max;
       if (next === undefined || next === expires) break;
       expires = next;
+      // The same credentials again would be a replay (RFC 7616 §3.4 nc):
+      // the next nonce count answers the same challenge.
+      if (authorization !== undefined) {
+        authorization = formatAuthorization(digest.renew(digestUri));
+      }
       continue;
     }
     const code = response.status === 403 ? "auth-forbidden" : "auth-failed";
@@ -265,7 +281,7 @@ export class RelayClient {
       const relayUri = typeof account.uri === "string" ? MsrpUri.parse(account.uri) : account.uri;
       const route = [...usePath, relayUri];
       const grant = await authenticate(this.#options.connection, route, this.#local, account, {
-        expires: this.#options.expires,
+        expires: account.expires ?? this.#options.expires,
         digest: this.#digests[i],
       });
       usePath = grant.usePath;

@@ -20,6 +20,7 @@
  */
 
 import type { FrameWriter } from "../wire/encoder.ts";
+import type { FrameTrace } from "../wire/frame_trace.ts";
 import type { MsrpTransport } from "../transport/types.ts";
 import type { RelayCore } from "./core.ts";
 import type { Incoming } from "./forwarder.ts";
@@ -62,6 +63,10 @@ export class Conn {
   writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
   frameWriter: FrameWriter | undefined;
   currentWire: OpenWire | undefined;
+  /** The trace of what is written, when the relay traces the wire. */
+  traceOut: FrameTrace | undefined;
+  /** The trace of what is read. */
+  traceIn: FrameTrace | undefined;
   // input
   incoming: Incoming | undefined;
   pending = new Map<string, Pending>();

@@ -77,6 +77,7 @@ export async function forward(
     core.config.blockUnknownMethods
   ) {
     // §6.4.2: "An MSRP node MAY be configured to block unknown methods".
+    core.log("info", "forward-refused", `${method} ${req.tid}: unknown method blocked (501)`, c);
     reply(core, c, info, { status: 501 });
     noteFailure(core, c, false);
     return;
@@ -128,6 +129,7 @@ export async function forward(
     );
     ctx.stream = stream;
     target.streams.push(stream);
+    logForwarded(core, c, req, target, d, "in pieces as it arrives");
     c.incoming = { tid: req.tid, discard: false, stream, target, ctx };
     if (req.body !== null && req.body.length > 0) await pushPiece(core, target, stream, req.body);
     return;
@@ -153,6 +155,7 @@ export async function forward(
     // REPORTs get no response (RFC 4975 §7.1.2): nothing to wait for.
     enqueueFrame(core, target, frame);
     core.counters.forwardedRequests++;
+    logForwarded(core, c, req, target, d, `as ${tid}`);
     return;
   }
   // AUTH and unknown methods are answered end to end (§6.4.2, §6.4.3).
@@ -177,11 +180,30 @@ export async function forward(
     onWritten: () => armTimer(core, p),
   });
   if (!queued) {
+    core.log("info", "forward-failed", `${method} ${req.tid}: next hop connection lost`, c);
     target.pending.delete(p.tid);
     reply(core, c, info, { status: 408 });
     return;
   }
   core.counters.forwardedRequests++;
+  logForwarded(core, c, req, target, d, `as ${tid}`);
+}
+
+/** The verbose log line of a request passed on to its next hop (RFC 4976 §6.4). */
+function logForwarded(
+  core: RelayCore,
+  c: Conn,
+  req: MsrpRequest,
+  target: Conn,
+  d: Extract<RouteDecision, { kind: "toward-client" | "from-client" }>,
+  how: string,
+): void {
+  core.log(
+    "debug",
+    "forwarded",
+    `${req.method} ${req.tid} to ${d.toPath[0]} on conn=${target.id} ${how}`,
+    c,
+  );
 }
 
 async function forwardWholeSend(
@@ -226,6 +248,7 @@ async function forwardWholeSend(
     return;
   }
   core.counters.forwardedRequests++;
+  logForwarded(core, ctx.origin, req, target, d, `as ${tid}`);
 }
 
 /**

@@ -286,6 +286,7 @@ export function releaseWaiters(c: Conn): void {
 
 async function write(core: RelayCore, c: Conn, bytes: Uint8Array): Promise<void> {
   c.writingSince = core.clock.now();
+  c.traceOut?.push(bytes);
   await c.writer!.write(bytes);
   c.writingSince = undefined;
   c.lastActivity = core.clock.now();

@@ -80,9 +80,11 @@
  */
 
 import { MsrpError } from "../errors.ts";
+import type { Logger } from "../log.ts";
 import { FrameParser } from "../wire/decoder.ts";
 import { FrameWriter } from "../wire/encoder.ts";
-import type { DecodedFrame } from "../wire/frame.ts";
+import { frameTracer } from "../wire/frame_trace.ts";
+import type { DecodedFrame, MsrpRequest, MsrpResponse } from "../wire/frame.ts";
 import { MsrpUri } from "../wire/uri.ts";
 import type { MsrpTransport, NetAddress } from "../transport/types.ts";
 import {
@@ -146,6 +148,13 @@ export interface MsrpRelayOptions {
   clock?: RelayClock;
   /** Where log events go (default {@linkcode consoleRelayLogger}). */
   logger?: RelayLogger;
+  /**
+   * Where a trace of the wire goes: every frame read or written on every
+   * connection, as `debug` events `frame in` / `frame out` with the
+   * connection's id (the shape of the session `Logger`, see
+   * `lib/wire/frame_trace.ts`). Default: no trace.
+   */
+  trace?: Logger;
   /** The Digest nonce issuer (default: a new one with the configured lifetime and the clock). */
   nonces?: NonceManager;
 }
@@ -195,6 +204,7 @@ export class MsrpRelay {
   readonly #identify: ((transport: MsrpTransport) => string | undefined) | undefined;
   readonly #clock: RelayClock;
   readonly #logger: RelayLogger;
+  readonly #trace: Logger | undefined;
   readonly #regs: RegistrationTable;
   readonly #identity: RelayIdentity;
   /** What the parts of the relay (auth, forwarding, writing, ...) share. */
@@ -216,6 +226,7 @@ export class MsrpRelay {
     this.#identify = options.identifyPeer;
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger ?? consoleRelayLogger();
+    this.#trace = options.trace;
     const clock = this.#clock;
     const nonces = options.nonces ??
       new NonceManager({ lifetimeMs: config.limits.nonceLifetimeMs, now: () => clock.now() });
@@ -401,6 +412,15 @@ export class MsrpRelay {
   #attach(c: Conn, transport: MsrpTransport): void {
     c.transport = transport;
     c.state = "open";
+    if (this.#trace !== undefined) {
+      const remote = transport.remoteAddr;
+      const where = {
+        connection: c.id,
+        ...(remote ? { peer: `${remote.hostname}:${remote.port}` } : {}),
+      };
+      c.traceIn = frameTracer(this.#trace, "in", where);
+      c.traceOut = frameTracer(this.#trace, "out", where);
+    }
     c.frameWriter = new FrameWriter({
       onTransactionIdChange: (ch) => onTidChange(this.#core, c, ch),
     });
@@ -465,11 +485,13 @@ export class MsrpRelay {
         const { value, done } = await reader.read();
         if (c.closed) break;
         if (done) {
+          c.traceIn?.end();
           parser.finish(emit);
           await this.#drain(c, batch);
           break;
         }
         c.lastActivity = this.#clock.now();
+        c.traceIn?.push(value);
         parser.push(value, emit);
         await this.#drain(c, batch);
         if (parser.failed) break;
@@ -506,7 +528,13 @@ export class MsrpRelay {
    * (`requests.ts`).
    */
   async #onFrame(c: Conn, f: DecodedFrame): Promise<void> {
-    if (c.closing) return;
+    if (c.closing) {
+      if (f.kind === "invalid" || f.kind === "response" || f.offset === 0) {
+        const what = f.kind === "invalid" ? "an unreadable frame" : `${frameName(f)} ${f.tid}`;
+        this.#log("debug", "frame-dropped", `${what}: the connection is closing`, c);
+      }
+      return;
+    }
     if (f.kind === "invalid") return onInvalid(this.#core, c, f);
     if (f.kind === "response") return onResponse(this.#core, c, f);
     const inc = c.incoming;
@@ -602,6 +630,11 @@ export class MsrpRelay {
     }
     while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
   }
+}
+
+/** `SEND`, `REPORT`, ... or `response 200`, for a log line. */
+function frameName(f: MsrpRequest | MsrpResponse): string {
+  return f.kind === "request" ? f.method : `response ${f.status}`;
 }
 
 // ---------------------------------------------------------------------------

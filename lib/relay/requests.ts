@@ -208,10 +208,18 @@ function onLocal(
       core.log("debug", "report-dropped", `REPORT ${req.tid} addressed to the relay`, c);
       return;
     case "SEND":
+      // No session ends at a relay (RFC 4976 §6.4).
+      core.log("info", "forward-refused", `SEND ${req.tid}: To-Path ends at the relay (481)`, c);
       reply(core, c, localInfo, { status: 481 });
       noteFailure(core, c, false);
       return;
     default:
+      core.log(
+        "info",
+        "forward-refused",
+        `${req.method} ${req.tid}: addressed to the relay (501)`,
+        c,
+      );
       reply(core, c, localInfo, { status: 501 });
       noteFailure(core, c, false);
   }

@@ -20,6 +20,7 @@ import { connectTcp, listenTcp } from "../transport/tcp.ts";
 import { connectTls, listenTls, type TlsTransport } from "../transport/tls.ts";
 import type { MsrpTransport } from "../transport/types.ts";
 import type { MsrpUri } from "../wire/uri.ts";
+import type { Logger } from "../log.ts";
 import type { RelayConfig } from "./config.ts";
 import {
   consoleRelayLogger,
@@ -38,6 +39,8 @@ export interface ServeRelayOptions {
   caCerts?: string[];
   /** Where log events go. Default: warnings and errors to stderr. */
   logger?: RelayLogger;
+  /** Where a trace of every frame in and out goes (see `MsrpRelayOptions.trace`). Default: none. */
+  trace?: Logger;
   /** Where time comes from (tests). */
   clock?: RelayClock;
 }
@@ -72,6 +75,7 @@ export async function serveRelay(
   return await startRelay(config, {
     clock: options.clock,
     logger: options.logger ?? consoleRelayLogger("warn"),
+    trace: options.trace,
     listen: async (listen) => {
       if (!listen.tls) return listenTcp({ hostname: listen.hostname, port: listen.port });
       if (tls === undefined) throw new Error("a TLS listener needs tls.certFile and tls.keyFile");

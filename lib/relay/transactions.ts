@@ -241,7 +241,10 @@ export function onResponse(core: RelayCore, c: Conn, res: MsrpResponse): void {
   } catch {
     fromPath = undefined;
   }
-  if (fromPath === undefined) return;
+  if (fromPath === undefined) {
+    core.log("info", "response-dropped", `response ${res.tid} has no usable From-Path`, c);
+    return;
+  }
   if (p.origin.state === "closed") {
     core.log("debug", "response-dropped", "the connection back has closed", c);
     return;
@@ -258,6 +261,12 @@ export function onResponse(core: RelayCore, c: Conn, res: MsrpResponse): void {
     flag: "$",
   };
   enqueueFrame(core, p.origin, frame);
+  core.log(
+    "debug",
+    "forwarded",
+    `response ${res.status} to ${p.method} ${p.originTid} back on conn=${p.origin.id}`,
+    c,
+  );
   // §6.3: failed AUTHs forwarded for a directly connected client count too.
   if (
     p.method === "AUTH" && p.hadCredentials && res.status === 401 &&

@@ -20,6 +20,9 @@
  * Responses to SEND go to the first From-Path URI only (the previous hop);
  * responses to other methods go back along the whole From-Path (§7.2).
  *
+ * With a `trace` logger, every frame read and written is shown to it as it
+ * was on the wire (`lib/wire/frame_trace.ts`).
+ *
  * @module
  */
 
@@ -28,6 +31,7 @@ import { consoleLogger, type Logger, silentLogger } from "../log.ts";
 import type { MsrpTransport } from "../transport/types.ts";
 import { type FrameDecoderOptions, FrameDecoderStream } from "../wire/decoder.ts";
 import { FrameEncoderStream } from "../wire/encoder.ts";
+import { frameTracer, traceStream } from "../wire/frame_trace.ts";
 import type { InvalidFrame, MsrpRequest, MsrpResponse, OutgoingFrame } from "../wire/frame.ts";
 import { HeaderList } from "../wire/header_list.ts";
 import { parseFailureReport, parsePath, STATUS_TEXT } from "../wire/headers.ts";
@@ -106,6 +110,12 @@ export interface ConnectionOptions {
   clock?: Clock;
   /** Where log events go. Default: warnings and errors to stderr when `MSRP_DEBUG` is set, else nothing. */
   logger?: Logger;
+  /**
+   * Where a trace of the wire goes: each frame read or written, as a
+   * `debug` event `frame in` / `frame out` (see `lib/wire/frame_trace.ts`).
+   * Default: no trace.
+   */
+  trace?: Logger;
   /** How long to wait for a response after the last byte of a request (§7.1.1). Default 30000 ms. */
   transactionTimeout?: number;
   /** Limits of the frame decoder. */
@@ -166,13 +176,22 @@ export class MsrpConnection {
       // One WebSocket message per frame (RFC 7977): never split a frame's bytes.
       coalesceLimit: transport.frameAligned ? Infinity : undefined,
     });
-    this.#piped = encoder.readable.pipeTo(transport.writable);
+    const trace = options.trace;
+    const remote = transport.remoteAddr;
+    const where = remote ? { peer: `${remote.hostname}:${remote.port}` } : {};
+    const out = trace === undefined
+      ? encoder.readable
+      : encoder.readable.pipeThrough(traceStream(frameTracer(trace, "out", where)));
+    this.#piped = out.pipeTo(transport.writable);
     this.#piped.catch((error) => this.#end(error));
     const writer = encoder.writable.getWriter();
     this.#writer = writer;
     this.scheduler = new Scheduler((frame) => writer.write(frame));
     this.scheduler.done.catch((error) => this.#end(error));
-    this.#read(options.decoder).catch((error) => this.#end(error));
+    const input = trace === undefined
+      ? transport.readable
+      : transport.readable.pipeThrough(traceStream(frameTracer(trace, "in", where)));
+    this.#read(input, options.decoder).catch((error) => this.#end(error));
   }
 
   /** The sessions bound to this connection. */
@@ -317,8 +336,11 @@ export class MsrpConnection {
     this.#end(undefined);
   }
 
-  async #read(decoderOptions: FrameDecoderOptions | undefined): Promise<void> {
-    const frames = this.transport.readable.pipeThrough(new FrameDecoderStream(decoderOptions));
+  async #read(
+    input: ReadableStream<Uint8Array>,
+    decoderOptions: FrameDecoderOptions | undefined,
+  ): Promise<void> {
+    const frames = input.pipeThrough(new FrameDecoderStream(decoderOptions));
     let error: unknown;
     for await (const frame of frames) {
       if (this.#ended) break;

@@ -16,8 +16,10 @@ import {
   type CliIo,
   describeFailure,
   endpointOptions,
+  formatTrace,
   forTerminal,
   parsePort,
+  parseSeconds,
   parseUriList,
   UsageError,
 } from "../../lib/cli/common.ts";
@@ -26,7 +28,14 @@ import { readLines } from "../../lib/cli/lines.ts";
 import { runCli, VERSION } from "../../lib/cli/main.ts";
 import { contentTypeForFile, extensionForType } from "../../lib/cli/media.ts";
 import { formatBytes, formatProgress, ProgressBar } from "../../lib/cli/progress.ts";
-import { parseUsers, relayConfigFrom, relayUris } from "../../lib/cli/relay.ts";
+import { CHAT_HELP, LISTEN_HELP, RELAY_HELP, SEND_HELP } from "../../lib/cli/help.ts";
+import {
+  parseLimits,
+  parseUsers,
+  RELAY_FLAGS,
+  relayConfigFrom,
+  relayUris,
+} from "../../lib/cli/relay.ts";
 import { digestHa1 } from "../../lib/relay/digest.ts";
 import { nonEmpty } from "../../lib/cli/send.ts";
 import { fileNameFor, isAttachment, safeFileName, saveMessage } from "../../lib/cli/save.ts";
@@ -288,7 +297,7 @@ Deno.test("relay flags: users, TLS or --insecure, host names only, --config merg
   const insecure = await relayConfigFrom({
     insecure: true,
     port: "0",
-    bind: "127.0.0.1",
+    bind: ["127.0.0.1"],
     user: ["a:b"],
   });
   assert.deepEqual(insecure.listen, [{ hostname: "127.0.0.1", port: 0, tls: false }]);
@@ -398,6 +407,125 @@ Deno.test("--password-file: the first line is the password; --users-file for the
   }
 });
 
+Deno.test("flags: --expires for the relay AUTH, --trace writes each frame after > or <", async () => {
+  assert.equal(parseSeconds("600", "--expires"), 600);
+  for (const bad of ["0", "-5", "1.5", "", "2147483648", "ten"]) {
+    assert.throws(
+      () => parseSeconds(bad, "--expires"),
+      /--expires must be a whole number of seconds from 1 to 2147483647/,
+    );
+  }
+  const env = (): string => "pw";
+  const opts = await endpointOptions(
+    { relay: "msrp://relay.example.com:2855;tcp", user: "alice", expires: "300" },
+    env,
+  );
+  assert.equal(opts.relays?.[0].expires, 300);
+  assert.equal(opts.trace, undefined);
+  const noExpires = await endpointOptions({ relay: "msrp://r.example:2855;tcp", user: "a" }, env);
+  assert.equal(noExpires.relays?.[0].expires, undefined);
+  await assert.rejects(endpointOptions({ expires: "300" }), /--expires .*give --relay too/);
+  await assert.rejects(
+    endpointOptions({ relay: "msrp://r.example:2855;tcp", user: "a", expires: "0" }, env),
+    /--expires must be/,
+  );
+  let written = "";
+  const traced = await endpointOptions({ trace: true }, env, "send", (t) => (written += t));
+  traced.trace!("debug", "frame out", {
+    peer: "127.0.0.1:2855",
+    direction: "out",
+    frame: 'MSRP abcd SEND\nTo-Path: x\n\n[2 bytes: "hi"]\n-------abcd$',
+  });
+  traced.trace!("debug", "frame in", { direction: "in", frame: "MSRP abcd 200 OK\n-------abcd$" });
+  assert.equal(
+    written,
+    "msrp send: frame out to 127.0.0.1:2855\n> MSRP abcd SEND\n> To-Path: x\n>\n" +
+      '> [2 bytes: "hi"]\n> -------abcd$\n' +
+      "msrp send: frame in\n< MSRP abcd 200 OK\n< -------abcd$\n",
+  );
+  assert.equal(
+    formatTrace("relay", "frame in", {
+      connection: 3,
+      peer: "[::1]:4000",
+      direction: "in",
+      frame: "MSRP x 200 OK",
+    }),
+    "msrp relay: frame in conn=3 from [::1]:4000\n< MSRP x 200 OK\n",
+  );
+});
+
+Deno.test("relay flags: realm, aliases, one listener per --bind, Expires bounds, limits, relay TLS", async () => {
+  const base = { insecure: true, port: "0", user: ["a:b"] };
+  const c = await relayConfigFrom({
+    ...base,
+    host: "relay.example.com",
+    realm: "example.com",
+    alias: ["Relay2.example.com", "relay3.example.com"],
+    bind: ["127.0.0.1", "::1"],
+    "advertise-port": "2856",
+    expires: "120",
+    "min-expires": "30",
+    "max-expires": "600",
+    "max-connections": "50",
+    "max-registrations": "20",
+    limit: ["idleMs=60000", "probationMs=5000"],
+    "trusted-relay": ["peer.example.com"],
+    algorithm: ["SHA-256"],
+    "block-unknown-methods": true,
+  });
+  assert.deepEqual(c.algorithms, ["SHA-256"]);
+  assert.equal(c.blockUnknownMethods, true);
+  assert.equal(c.host, "relay.example.com");
+  assert.equal(c.realm, "example.com");
+  assert.deepEqual(c.aliases, ["relay2.example.com", "relay3.example.com"]);
+  assert.deepEqual(c.listen, [
+    { hostname: "127.0.0.1", port: 0, tls: false, advertisePort: 2856 },
+    { hostname: "::1", port: 0, tls: false, advertisePort: 2856 },
+  ]);
+  assert.deepEqual(c.expires, { default: 120, min: 30, max: 600 });
+  assert.equal(c.limits.maxConnections, 50);
+  assert.equal(c.limits.maxRegistrations, 20);
+  assert.equal(c.limits.idleMs, 60000);
+  assert.equal(c.limits.probationMs, 5000);
+  assert.equal(c.limits.transactionTimeoutMs, 30000);
+  assert.deepEqual(c.trustedRelays, ["peer.example.com"]);
+  // One bound alone: the default follows it into range.
+  assert.deepEqual((await relayConfigFrom({ ...base, "max-expires": "30" })).expires, {
+    default: 30,
+    min: 30,
+    max: 30,
+  });
+  assert.deepEqual((await relayConfigFrom({ ...base, "min-expires": "100000" })).expires, {
+    default: 100000,
+    min: 100000,
+    max: 100000,
+  });
+  await assert.rejects(
+    relayConfigFrom({ ...base, expires: "10", "min-expires": "60" }),
+    /expires\.default must be an integer from 60/,
+  );
+  await assert.rejects(relayConfigFrom({ ...base, "max-expires": "0" }), /--max-expires must be/);
+  await assert.rejects(relayConfigFrom({ ...base, "max-connections": "many" }), /whole number/);
+  assert.throws(() => parseLimits(["idleMs"]), /--limit must be name=integer/);
+  await assert.rejects(
+    relayConfigFrom({ ...base, limit: ["idleMS=5"] }),
+    /limits\.idleMS is not a known setting/,
+  );
+  await assert.rejects(relayConfigFrom({ ...base, "tls-ca": "ca.pem" }), /--tls-ca goes with/);
+  await assert.rejects(
+    relayConfigFrom({ ...base, algorithm: ["MD5-sess"] }),
+    /algorithms\[0\] must be "SHA-256" or "MD5"/,
+  );
+  const tls = await relayConfigFrom({
+    port: "0",
+    "tls-cert": `${CERTS}server.pem`,
+    "tls-key": `${CERTS}server.key`,
+    "tls-ca": `${CERTS}ca.pem`,
+  });
+  assert.equal(tls.tls?.caFile, `${CERTS}ca.pem`);
+  assert.equal(tls.allowInsecure, false);
+});
+
 Deno.test("media types by extension and back", () => {
   assert.equal(contentTypeForFile("photo.JPG"), "image/jpeg");
   assert.equal(contentTypeForFile("/tmp/notes.txt"), "text/plain;charset=UTF-8");
@@ -463,4 +591,16 @@ Deno.test("nonEmpty: undefined for an empty stream, else the same bytes", async 
     new Uint8Array(await new Response(again).arrayBuffer()),
     new Uint8Array([1, 2, 3]),
   );
+});
+
+Deno.test("help texts name the relay, Expires and trace flags", () => {
+  for (const help of [SEND_HELP, LISTEN_HELP, CHAT_HELP]) {
+    assert.match(help, /--expires/);
+    assert.match(help, /--trace/);
+  }
+  assert.doesNotMatch(SEND_HELP, /always done with\s+--relay/);
+  for (const flag of Object.keys(RELAY_FLAGS)) {
+    assert.match(RELAY_HELP, new RegExp(`--${flag}\\b`), `--${flag} in msrp relay --help`);
+  }
+  assert.match(RELAY_HELP, /--insecure[^]*prints a warning/);
 });

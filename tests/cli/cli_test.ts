@@ -7,6 +7,17 @@
 // No sleeps: every step waits for a line the other process prints.
 
 import assert from "node:assert/strict";
+import {
+  type DecodedFrame,
+  DigestClient,
+  encodeFrame,
+  FrameParser,
+  getUsePath,
+  HeaderList,
+  type MsrpResponse,
+  newTransactionId,
+  parseWwwAuthenticate,
+} from "../../mod.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const CLI = new URL("cli.ts", ROOT).pathname;
@@ -482,6 +493,174 @@ Deno.test("msrp relay --users-file, clients with --password-file, users reloaded
     relay.cli.kill("SIGKILL");
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/**
+ * A peer behind a relay that answers every SEND with 200 and never sends a
+ * REPORT (as many MSRP clients do), on a raw socket: it AUTHs with Digest
+ * (RFC 4976 §5.1) and returns its path (Use-Path reversed, then its URI).
+ */
+async function rawPeerBehindRelay(
+  relayUri: string,
+  port: number,
+  user: string,
+  password: string,
+): Promise<
+  { path: string; bodies: string[]; answer: (raw: string) => Promise<void>; close(): void }
+> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const me = `msrp://127.0.0.1:${conn.localAddr.port}/rawpeer1;tcp`;
+  const frames: MsrpResponse[] = [];
+  const waiters: (() => void)[] = [];
+  const bodies: string[] = [];
+  const writer = conn.writable.getWriter();
+  const parser = new FrameParser();
+  const pump = (async () => {
+    for await (const chunk of conn.readable) {
+      const got: DecodedFrame[] = [];
+      parser.push(chunk, (f) => got.push(f));
+      for (const f of got) {
+        if (f.kind === "response") frames.push(f);
+        else if (f.kind === "request" && f.method === "SEND" && f.flag !== undefined) {
+          bodies.push(new TextDecoder().decode(f.body ?? new Uint8Array()));
+          // §7.2: to the previous hop only; never a REPORT.
+          const from = f.headers.get("From-Path")!.split(" ")[0];
+          await writer.write(
+            new TextEncoder().encode(
+              `MSRP ${f.tid} 200 OK\r\nTo-Path: ${from}\r\nFrom-Path: ${me}\r\n-------${f.tid}$\r\n`,
+            ),
+          );
+        }
+      }
+      for (const w of waiters.splice(0)) w();
+    }
+  })().catch(() => {});
+  const next = async (): Promise<MsrpResponse> => {
+    while (frames.length === 0) await new Promise<void>((r) => waiters.push(r));
+    return frames.shift()!;
+  };
+  const auth = async (authorization?: string): Promise<MsrpResponse> => {
+    const headers: [string, string][] = [["To-Path", relayUri], ["From-Path", me]];
+    if (authorization) headers.push(["Authorization", authorization]);
+    await writer.write(
+      encodeFrame({
+        kind: "request",
+        tid: newTransactionId(),
+        method: "AUTH",
+        headers: new HeaderList(headers),
+        body: null,
+        offset: 0,
+        flag: "$",
+      }),
+    );
+    return await next();
+  };
+  const challenge = await auth();
+  assert.equal(challenge.status, 401);
+  const digest = new DigestClient({ username: user, password });
+  const ok = await auth(
+    digest.authorization(
+      challenge.headers.getAll("WWW-Authenticate").map(parseWwwAuthenticate),
+      relayUri,
+    ),
+  );
+  assert.equal(ok.status, 200);
+  const usePath = getUsePath(ok.headers)!;
+  return {
+    path: [...usePath.map(String).reverse(), me].join(" "),
+    bodies,
+    answer: (raw) => writer.write(new TextEncoder().encode(raw)),
+    close: () => {
+      try {
+        conn.close();
+      } catch {
+        // closed
+      }
+      void pump;
+    },
+  };
+}
+
+Deno.test("send --relay to a peer that never sends REPORTs succeeds on the relay's 200; --trace shows frames both ways; relay -v names forwards and drops", async () => {
+  const relay = new Cli([
+    "relay",
+    "--insecure",
+    "--bind",
+    "127.0.0.1",
+    "--port",
+    "0",
+    "--max-expires",
+    "600",
+    "--user",
+    "alice:alice-secret",
+    "--user",
+    "bob:bob-secret",
+    "-v",
+    "--trace",
+  ]);
+  const relayUri = await relay.uri();
+  assert.ok(await relay.err.waitFor((l) => /WARNING: insecure/.test(l)), relay.err.text);
+  const port = Number(/:(\d+);tcp$/.exec(relayUri)![1]);
+  const bob = await rawPeerBehindRelay(relayUri, port, "bob", "bob-secret");
+  try {
+    const sent = await run([
+      "send",
+      "--to",
+      bob.path,
+      "--relay",
+      relayUri,
+      "--user",
+      "alice",
+      "--password",
+      "alice-secret",
+      "--expires",
+      "3600",
+      "--trace",
+      "no reports here",
+    ]);
+    assert.equal(sent.code, 0, sent.stderr);
+    assert.match(sent.stderr, /confirmed by the relay's 200 response/);
+    assert.deepEqual(bob.bodies, ["", "no reports here"]);
+    // --expires: the AUTH asks for 3600 s, the relay's 423 says at most 600, the client asks again.
+    assert.match(sent.stderr, /^> Expires: 3600$/m);
+    assert.match(sent.stderr, /^< MSRP \S+ 423 /m);
+    assert.match(sent.stderr, /^> Expires: 600$/m);
+    // The SEND with its body, and its 200, each with the end-line (RFC 4975 §7.1).
+    const send =
+      /^> MSRP (\S+) SEND$(?:\n>.*)*?\n> \[15 bytes: "no reports here"\]\n> -------\1\$$/m
+        .exec(sent.stderr);
+    assert.ok(send, sent.stderr);
+    const tid = send[1];
+    assert.match(sent.stderr, new RegExp(`^< MSRP ${tid} 200 OK$`, "m"));
+    assert.match(sent.stderr, new RegExp(`^< -------${tid}\\$$`, "m"));
+    assert.doesNotMatch(sent.stderr, /Success-Report/);
+
+    // The relay's trace: the SEND as it came in, and as it went out to Bob.
+    assert.ok(
+      await relay.err.waitFor((l) =>
+        /^msrp relay: frame in conn=\d+ from 127\.0\.0\.1:\d+$/.test(l)
+      ),
+    );
+    assert.match(relay.err.text, /^msrp relay: frame out conn=\d+ to 127\.0\.0\.1:\d+$/m);
+    assert.match(relay.err.text, /^< \[15 bytes: "no reports here"\]$/m);
+    assert.match(relay.err.text, /^> \[15 bytes: "no reports here"\]$/m);
+    // The relay's verbose log: the SEND forwarded, and a frame it drops, with the reason.
+    assert.ok(await relay.err.waitFor((l) => /forwarded .*SEND/.test(l)), relay.err.text);
+    await bob.answer(
+      "MSRP nosuchtid1 200 OK\r\nTo-Path: x\r\nFrom-Path: y\r\n-------nosuchtid1$\r\n",
+    );
+    assert.ok(
+      await relay.err.waitFor((l) =>
+        /response-unmatched.*nosuchtid1 matches no transaction/.test(l)
+      ),
+      relay.err.text,
+    );
+  } finally {
+    bob.close();
+    relay.kill("SIGTERM");
+  }
+  const r = await relay.finish();
+  assert.equal(r.code, 0, r.stderr);
 });
 
 Deno.test("listen and chat --listen waiting for a peer stop on SIGTERM with exit 0", async () => {
