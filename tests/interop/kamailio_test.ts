@@ -115,7 +115,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "Kamailio: a message each way through Kamailio over TCP (RFC 4976 §6.4)",
+  name:
+    "Kamailio: a message each way and a success REPORT through Kamailio over TCP (RFC 4976 §6.4)",
   ignore: install === undefined,
   fn: () =>
     withKamailio({}, async (k) => {
@@ -123,6 +124,14 @@ Deno.test({
       try {
         const [a, b] = await bind(ea, eb);
         await chat(a, b);
+        // Kamailio forwards REPORTs by the session too (RFC 4975 §7.1.2).
+        const [sent, got] = await Promise.all([
+          a.send("report back", { successReport: true }),
+          b.nextMessage(),
+        ]);
+        assert.equal(await got!.text(), "report back");
+        assert.equal(sent.confirmedBy, "report");
+        assert.equal(sent.bytesConfirmed, "report back".length);
       } finally {
         await Promise.all([ea.close(), eb.close()]);
       }
