@@ -202,7 +202,9 @@ Deno.test({
   // Issue 9 defect 2: Kamailio answers the AUTH forwarded by this relay with
   // a 401 whose To-Path is only this relay's URI (hop by hop); this relay
   // drops such a response (lib/relay/transactions.ts, onResponse), so the
-  // client waits 30 s and fails with "no response to AUTH".
+  // client waits 30 s and fails with "no response to AUTH". With that
+  // response passed back along the AUTH's From-Path, this test passes:
+  // remove `ignore` with the fix.
   ignore: true,
   fn: () =>
     withKamailio({}, async (k) => {
@@ -229,6 +231,8 @@ Deno.test({
   // Kamailio relays this relay's 401 to the AUTH towards the next To-Path
   // URI by its address, i.e. to 127.0.0.1:9 ("connect 127.0.0.1:9 failed"
   // in its log), so the client fails with "no response to AUTH" after 30 s.
+  // With the endpoint's URI naming its local address and port of the
+  // connection to Kamailio, this test passes: remove `ignore` with the fix.
   ignore: true,
   fn: () =>
     withKamailio({}, async (k) => {
