@@ -16,6 +16,10 @@
  * certificate for `localhost`, and plain TCP (`msrp`, with `allowInsecure`,
  * for testing only) to show what TLS costs.
  *
+ * For a comparison with the relay users meet most, {@linkcode spawnKamailio}
+ * starts Kamailio's `msrp` module (see `tests/interop/kamailio_harness.ts`)
+ * behind the same interface, with the same users.
+ *
  * The child talks over its standard streams, one JSON object per line:
  * it prints `{"ready": {...}}` once listening, answers `"memory"` and
  * `"stats"` requests, and exits on `"exit"` or when its standard input
@@ -25,6 +29,11 @@
  */
 
 import { MsrpEndpoint, type MsrpSession } from "../mod.ts";
+import {
+  KAMAILIO_USERS,
+  type KamailioInstall,
+  startKamailio,
+} from "../tests/interop/kamailio_harness.ts";
 import {
   type RelayServer,
   type RelayStats,
@@ -63,20 +72,33 @@ export interface RelayMemory {
   readonly gc: boolean;
 }
 
-/** A running relay, in this process or in a child process. */
+/**
+ * Resident memory of a relay's processes, read from `/proc` without forcing
+ * garbage collection (cheap enough to sample under load).
+ */
+export interface ResidentMemory {
+  /** The sum of the processes' resident set sizes (shared pages count once per process), octets. */
+  readonly rss: number;
+  /** The sum of their proportional set sizes (a shared page counts once in all), octets. */
+  readonly pss: number;
+}
+
+/** A running relay, in this process, in a child process, or Kamailio. */
 export interface BenchRelay {
-  /** `msrps://localhost:<port>;tcp` */
+  /** `msrps://localhost:<port>;tcp` (Kamailio: `msrps://127.0.0.1:<port>;tcp`, or "" without its tls module) */
   readonly tlsUri: string;
-  /** `msrp://localhost:<port>;tcp` */
+  /** `msrp://localhost:<port>;tcp` (Kamailio: `msrp://127.0.0.1:<port>;tcp`) */
   readonly tcpUri: string;
   /** Where the relay runs. */
-  readonly where: "in-process" | "child";
-  /** The child's process id, for a relay in a child process. */
+  readonly where: "in-process" | "child" | "kamailio";
+  /** The child's process id, for a relay in a child process (Kamailio: its main process). */
   readonly pid: number | undefined;
-  /** The relay's counters. */
+  /** The relay's counters (not for Kamailio). */
   stats(): Promise<RelayStats>;
   /** The relay process's memory (a child only; in this process it is the whole process). */
   memory(): Promise<RelayMemory>;
+  /** RSS and PSS of the relay's processes now, from `/proc` (Linux). */
+  resident(): Promise<ResidentMemory>;
   /** Stops the relay (and its process). */
   close(): Promise<void>;
 }
@@ -137,7 +159,64 @@ export async function startRelayInProcess(): Promise<BenchRelay> {
     pid: undefined,
     stats: () => Promise.resolve(server.relay.stats()),
     memory: measureMemory,
+    resident: () => residentOf([Deno.pid]),
     close: () => server.close(),
+  };
+}
+
+/** One `kB` field of a `/proc` file, in octets (0 when absent). */
+function procField(text: string, field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(text);
+  return m === null ? 0 : Number(m[1]) * 1024;
+}
+
+/**
+ * The summed RSS and PSS of processes (Linux `/proc/<pid>/smaps_rollup`);
+ * a process that has gone counts 0.
+ *
+ * @param pids process ids
+ */
+export async function residentOf(pids: readonly number[]): Promise<ResidentMemory> {
+  let rss = 0;
+  let pss = 0;
+  for (const pid of pids) {
+    try {
+      const text = await Deno.readTextFile(`/proc/${pid}/smaps_rollup`);
+      rss += procField(text, "Rss");
+      pss += procField(text, "Pss");
+    } catch {
+      // gone
+    }
+  }
+  return { rss, pss };
+}
+
+/**
+ * Starts Kamailio's `msrp` module as a relay on loopback, with the same
+ * users as this project's bench relay (TCP; TLS too when its tls module is
+ * installed).
+ *
+ * @param install what `findKamailio` found
+ * @param tcpChildren Kamailio's TCP worker processes
+ */
+export async function spawnKamailio(
+  install: KamailioInstall,
+  tcpChildren = 2,
+): Promise<BenchRelay> {
+  for (const [user, password] of Object.entries(USERS)) {
+    if (KAMAILIO_USERS[user] !== password) throw new Error(`kamailio has no user ${user}`);
+  }
+  const k = await startKamailio(install, { tls: install.tls, tcpChildren });
+  const unsupported = () => Promise.reject(new Error("not measured for Kamailio"));
+  return {
+    tlsUri: k.tlsUri ?? "",
+    tcpUri: k.tcpUri,
+    where: "kamailio",
+    pid: k.pid,
+    stats: unsupported,
+    memory: unsupported,
+    resident: async () => residentOf(await k.pids()),
+    close: () => k.close(),
   };
 }
 
@@ -188,6 +267,7 @@ export async function spawnRelay(options: SpawnRelayOptions = {}): Promise<Bench
     pid: child.pid,
     stats: () => ask<RelayStats>("stats"),
     memory: () => ask<RelayMemory>("memory"),
+    resident: () => residentOf([child.pid]),
     close: () =>
       closed ??= (async () => {
         await ask("exit").catch(() => {});

@@ -5,6 +5,10 @@
  *
  *   deno bench -A bench/relay_bench.ts
  *
+ * It starts with issue 10's load shapes against this relay and, when it is
+ * installed, Kamailio's `msrp` module, with the ratios (`_relay_shapes.ts`;
+ * `deno run -A bench/_relay_shapes.ts` runs that part alone).
+ *
  * Through a relay every byte is read, parsed, checked against the
  * registration (§6.4), re-framed and written again; each SEND chunk gets a
  * 200 from the relay and another from the receiver (§6.4.1: hop-by-hop
@@ -65,6 +69,7 @@ import {
   spawnRelay,
   startRelayInProcess,
 } from "./_relay_setup.ts";
+import { compareWithKamailio } from "./_relay_shapes.ts";
 
 const SIZE = 64 * 1024 * 1024;
 const RUNS = 3;
@@ -332,6 +337,8 @@ async function waitFor(check: () => Promise<boolean>, ms = 10_000): Promise<void
 }
 
 // ---- the run ----
+
+await compareWithKamailio();
 
 const relay = await spawnRelay();
 
