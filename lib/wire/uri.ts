@@ -12,7 +12,9 @@
  *
  * - The scheme is `msrp`, or `msrps` when the connection MUST use TLS (§6).
  * - The authority is that of RFC 3986 §3.2: `[userinfo "@"] host [":" port]`.
- *   The host is an IPv4 address, a bracketed IPv6 address or a host name. A
+ *   The host is an IPv4 address, a bracketed IPv6 address or a host name;
+ *   a host whose last label is all digits (`127.1`, `2130706433`) is taken
+ *   as a malformed IPv4 address, never as a name, by parse and from alike. A
  *   numeric IP address MUST come with a port (§6); a userinfo MUST NOT carry a
  *   password (§6).
  * - The session-id (`1*( unreserved / "+" / "=" / "/" )`, §9) names a session
@@ -240,9 +242,11 @@ function scanHost(input: string, i: number, end: number): HostScan {
   // RFC 3986 §3.2.2 prefers IPv4address over reg-name whenever the text
   // matches both. Top-level domain labels are never all digits (RFC 3696
   // §2), so a host whose last label is all digits can only be meant as an
-  // address: it must then be a valid dotted quad.
-  let numericLast = lastDot + 1 < j;
-  for (let k = lastDot + 1; k < j && numericLast; k++) {
+  // address (resolvers read `127.1` and `2130706433` as 127.0.0.1): it must
+  // then be a valid dotted quad. The same rule serves parse and from.
+  const lastLabel = lastDot < 0 ? i : lastDot + 1; // the host starts at i, not at 0
+  let numericLast = lastLabel < j;
+  for (let k = lastLabel; k < j && numericLast; k++) {
     if (!is(input.charCodeAt(k), DIGIT)) numericLast = false;
   }
   const host = input.slice(i, j);
