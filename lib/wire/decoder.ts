@@ -460,7 +460,10 @@ export class FrameParser {
       return;
     }
     if (b[s] === DASH) return this.#endLineInHead(b, s, e, emit);
-    // `hname ":" SP hval` (§9); we also accept no space or several.
+    // `hname ":" SP hval` (§9): the one SP is the separator and every byte
+    // after it is the value, kept exactly (a relay forwards extension fields
+    // unchanged; typed parsers such as Byte-Range skip spaces themselves).
+    // A missing SP is tolerated.
     if (!isAlpha(b[s])) {
       return this.#error(
         emit,
@@ -474,9 +477,8 @@ export class FrameParser {
       return this.#error(emit, "bad-header", "header field is not `name: value` (§9)");
     }
     let vs = colon + 1;
-    while (vs < e && (b[vs] === SP || b[vs] === HTAB)) vs++;
-    let ve = e;
-    while (ve > vs && (b[ve - 1] === SP || b[ve - 1] === HTAB)) ve--;
+    if (vs < e && b[vs] === SP) vs++;
+    const ve = e;
     const kind = textKind(b, vs, ve);
     const value = kind === NON_ASCII ? utf8OrUndefined(b, vs, ve) : "";
     if (kind === BAD || value === undefined) {
@@ -504,16 +506,14 @@ export class FrameParser {
     while (colon < n && TOKEN_CHAR[chunk[colon]] === 1) colon++;
     if (colon >= n || chunk[colon] !== COLON) return -1;
     let vs = colon + 1;
-    while (vs < n && (chunk[vs] === SP || chunk[vs] === HTAB)) vs++;
+    if (vs < n && chunk[vs] === SP) vs++; // one SP, as #headerLine
     // The value runs to the first byte that is not printable ASCII or HTAB.
     let e = vs;
     while (e < n && VALUE_CHAR[chunk[e]] === 1) e++;
     if (e + 1 >= n || chunk[e] !== CR || chunk[e + 1] !== LF) return -1;
     if (e - pos > this.#maxLine) return -1; // too long: the general path says so
-    let ve = e;
-    while (ve > vs && (chunk[ve - 1] === SP || chunk[ve - 1] === HTAB)) ve--;
     this.#lineOffset = this.#base + pos;
-    this.#addField(chunk, pos, colon, vs, ve, undefined, emit);
+    this.#addField(chunk, pos, colon, vs, e, undefined, emit);
     return e + 2;
   }
 

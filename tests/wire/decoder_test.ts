@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import {
   type DecodedFrame,
+  encodeFrame,
   FrameDecoderStream,
   FrameParser,
   type InvalidFrame,
@@ -646,11 +647,13 @@ Deno.test("header lines of every shape decode alike whole and split", () => {
   const want: [string, string][] = [
     ["To-Path", "msrp://b.example.com:7777/s2;tcp"],
     ["From-Path", "msrp://a.example.com:7777/s1;tcp"],
+    // §9 `hname ":" SP hval`: one SP after the colon, then the value byte for
+    // byte; a missing SP is tolerated.
     ["X-A", "v"],
-    ["X-B", "spaced out"],
-    ["X-C", "Tab\tinside"],
+    ["X-B", "  spaced out   "],
+    ["X-C", "\tTab\tinside\t"],
     ["X-D", ""],
-    ["X-E", ""],
+    ["X-E", "  "],
     ["x-lower", "v"],
     ["X-Utf", "née"],
     ["X-After", "plain"],
@@ -668,6 +671,23 @@ Deno.test("header lines of every shape decode alike whole and split", () => {
     assert.deepEqual(h.getAll("x-rep"), ["1", "2"]);
     assert.equal(h.has("X-Missing"), false);
     assert.deepEqual([...h], want, `split at ${cut}`);
+  }
+});
+
+Deno.test("header values pass through decode and encode byte for byte (§9 hval)", () => {
+  const fields = "X-Note:  one leading space\r\nX-Tab: \tlead tab\r\nX-Trail: trailing  \r\n" +
+    "X-Both:  \t both \t \r\nX-Utf:  née \r\n";
+  const wire = `MSRP rt1x SEND\r\n${TO}${FROM}${fields}Content-Type: text/plain\r\n\r\n` +
+    `hi\r\n-------rt1x$\r\n`;
+  const input = enc(wire);
+  for (const cuts of [[], [60], Array.from({ length: input.length - 1 }, (_, i) => i + 1)]) {
+    const [f] = decodeSplit(input, cuts) as MsrpRequest[];
+    assert.equal(f.headers.get("X-Note"), " one leading space");
+    assert.equal(f.headers.get("X-Tab"), "\tlead tab");
+    assert.equal(f.headers.get("X-Trail"), "trailing  ");
+    assert.equal(f.headers.get("X-Both"), " \t both \t ");
+    assert.equal(f.headers.get("X-Utf"), " née ");
+    assert.equal(dec(encodeFrame(f)), wire, `cuts ${cuts.length}`);
   }
 });
 
