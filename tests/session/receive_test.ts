@@ -409,8 +409,11 @@ Deno.test("400 for a SEND without Message-ID, a bad Byte-Range, or a body withou
   await peer.send(
     request("b400b", BOB, ALICE, "x", [["Message-ID", "msg400b01"], ["Byte-Range", "0-1/1"]]),
   );
-  const noType = request("b400c", BOB, ALICE, null, [["Message-ID", "msg400c01"]]);
-  await peer.send({ ...noType, body: new TextEncoder().encode("x") });
+  // Raw bytes: the encoder refuses to write a body without Content-Type (§7.1).
+  await peer.raw(
+    `MSRP b400c SEND\r\nTo-Path: ${BOB}\r\nFrom-Path: ${ALICE}\r\nMessage-ID: msg400c01\r\n` +
+      `\r\nx\r\n-------b400c$\r\n`,
+  );
   const seen = await peer.fence();
   assert.deepEqual(seen.map((f) => f.kind === "response" ? [f.tid, f.status] : f.kind), [
     ["b400a", 400],
