@@ -780,3 +780,29 @@ Deno.test("BytePattern.find agrees with a plain search, as the pattern changes",
     }
   }
 });
+
+Deno.test("after a bad header line the section is still read: the error carries the paths", () => {
+  const input = enc(
+    `MSRP hb1x SEND\r\nX-First: 1\r\nno colon\r\n${TO}X-Bad: a\x01b\r\n${FROM}` +
+      `Content-Type: text/plain\r\n\r\nMSRP fake SEND\r\n-------hb1x$\r\n` +
+      `MSRP hb2x SEND\r\n${TO}bad\r\n-------hb2x$\r\n${ok("hb3x")}`,
+  );
+  for (let cut = 0; cut < input.length; cut++) {
+    const frames = decodeSplit(input, cut === 0 ? [] : [cut]);
+    const [a, b, c] = frames as [InvalidFrame, InvalidFrame, DecodedFrame];
+    assert.equal(frames.length, 3, `split at ${cut}`);
+    // The first problem is the one reported, with every field of the section.
+    assert.equal(a.error.code, "bad-header", `split at ${cut}`);
+    assert.equal(a.error.streamOffset, 28);
+    assert.deepEqual([a.tid, a.method], ["hb1x", "SEND"]);
+    assert.deepEqual([...a.headers].map(([n]) => n), [
+      "X-First",
+      "To-Path",
+      "From-Path",
+      "Content-Type",
+    ]);
+    assert.equal(b.error.code, "bad-header");
+    assert.equal(b.headers.get("From-Path"), undefined);
+    assert.equal(c.kind === "response" && c.tid, "hb3x");
+  }
+});
