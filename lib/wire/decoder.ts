@@ -32,7 +32,9 @@
  * Header values are kept byte for byte after the one SP that follows the
  * colon (§9 `hname ":" SP hval`; a missing SP is tolerated), so a relay
  * forwards extension fields unchanged; the typed parsers of `headers.ts`
- * skip spaces around the values they read.
+ * skip spaces around the values they read. Which rules of §7.1 and §9 the
+ * decoder applies leniently, and which the encoder enforces when sending, is
+ * tabled in `encoder.ts`.
  *
  * @module
  */
