@@ -209,6 +209,8 @@ export class FrameParser {
    * it (From-Path may be one) are still read, so that a 400 can be addressed.
    */
   #pending: { code: string; message: string; offset: number } | undefined;
+  /** Bad header lines in this frame; they count towards `maxHeaderCount` like fields. */
+  #badLines = 0;
 
   // Header text is not decoded line by line: the ASCII spans of the tid and
   // of each name and value are noted, and decoded with one TextDecoder call
@@ -375,6 +377,7 @@ export class FrameParser {
     this.#hasToPath = false;
     this.#hasFromPath = false;
     this.#pending = undefined;
+    this.#badLines = 0;
     this.#spans.length = 0;
     this.#spanBuf = undefined;
     this.#tidSpan = false;
@@ -896,6 +899,8 @@ export class FrameParser {
   #headerError(emit: FrameSink, code: string, message: string): void {
     if (this.#state !== HEAD || !this.#hasTid) return this.#error(emit, code, message);
     this.#pending ??= { code, message, offset: this.#lineOffset };
+    // Bad lines count as fields: a section of them ends as a too long one would.
+    if (++this.#badLines >= this.#maxHeaders) this.#error(emit, code, message);
   }
 
   /**

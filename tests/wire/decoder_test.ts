@@ -806,3 +806,20 @@ Deno.test("after a bad header line the section is still read: the error carries 
     assert.equal(c.kind === "response" && c.tid, "hb3x");
   }
 });
+
+Deno.test("bad header lines count towards maxHeaderCount: an endless bad section is cut short", () => {
+  const head = enc(`MSRP cut1 SEND\r\n${TO}${FROM}${"no colon\r\n".repeat(100)}`);
+  const parser = new FrameParser({ maxHeaderCount: 10 });
+  const out: DecodedFrame[] = [];
+  parser.push(head, (f) => out.push(f));
+  // Reported at the 10th bad line, with the first one's place, before the section ends.
+  assert.equal(out.length, 1);
+  const a = out[0] as InvalidFrame;
+  assert.equal(a.error.code, "bad-header");
+  assert.equal(a.error.streamOffset, 16 + TO.length + FROM.length);
+  assert.equal(a.headers.size, 2);
+  // Then the frame is skipped to its end-line, and the next one is read.
+  parser.push(enc(`-------cut1$\r\n${ok("cut2")}`), (f) => out.push(f));
+  assert.equal(out.length, 2);
+  assert.equal(out[1].kind === "response" && out[1].tid, "cut2");
+});
