@@ -21,7 +21,7 @@
  * reads the header section to its end for it), and the relay's own URI
  * stands in for a missing To-Path. Without a From-Path nothing can be
  * addressed and the frame is dropped (logged). A framing error the byte
- * stream cannot recover from closes the connection.
+ * stream cannot recover from closes the connection at once, unanswered.
  *
  * @module
  */
