@@ -37,7 +37,7 @@
  * | `transact-id = ident`, 4 to 32 characters (§9) | requests: refused otherwise; responses echo the request's id, 1 to 64 | 1 to 64 accepted (some stacks send 36-character UUIDs) |
  * | end-line flag `$` `+` `#` (§7.1); responses always `$` (§7.2) | anything else refused | any of the three; other bytes are not an end-line |
  * | header names `hname`, values `utf8text` without CR, LF or controls (§9) | refused otherwise, even in a {@linkcode HeaderList} built by `fromTrusted` | bad header: 400 |
- * | To-Path and From-Path in every request and response (§7.1, §7.2) | refused without them | request: 400 when it can be addressed; response: dropped |
+ * | To-Path and From-Path in every request and response (§7.1, §7.2) | refused without them | request: 400 when it can be addressed; response: accepted, matched by its id |
  * | a request body needs Content-Type (§7.1) | refused | the decoder passes it on; a session answers 400, and so does a relay, which could not forward it |
  * | non-SEND request bodies at most 10240 octets (§7.1) | refused, also across pieces | 400 (`maxNonSendBody`, default 10240) |
  * | one SP after the colon, the rest is the value (§9) | written so, value byte for byte | value byte for byte; a missing SP tolerated |
