@@ -357,7 +357,7 @@ function putAscii(s: string, buf: Uint8Array, at: number): number {
   if (at < 0 || typeof s !== "string") return -1; // not text: the general path says why
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 127 || c < SP) return -1;
+    if (c - SP >>> 0 > 94) return -1; // outside SP (32) to "~" (126): one unsigned compare
     buf[at + i] = c;
   }
   return at + s.length;
