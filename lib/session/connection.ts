@@ -14,6 +14,20 @@
  *   the peer the session expects gets 403.
  * - a malformed request gets 400; when framing is lost the connection closes.
  *
+ * What the receiver does with each frame the decoder could not read (§7.2:
+ * a response goes back on the same connection, To-Path from the request's
+ * From-Path, From-Path our URI in the session):
+ *
+ * | Decoder error | Answer | Why |
+ * | --- | --- | --- |
+ * | a bad header line (`bad-header`, `bad-header-value`, `bad-line-ending`), `too-many-headers`, `line-too-long` in the header section, `body-too-large` (a non-SEND body over 10240 octets, §7.1) | 400, then the next frame is read | the start line was read, so the tid and method are known; the decoder reads the header section to its end, so From-Path is known unless it never came |
+ * | `missing-path`: no To-Path | 400, From-Path our session's URI on this connection | the request can still be addressed by its From-Path; without a session here there is no URI to answer from, and nothing is sent (logged) |
+ * | `missing-path`: no From-Path | nothing (logged) | there is no way to address a response (§7.2) |
+ * | `bad-method` (no method on the start line) | nothing (logged) | the frame may be a garbled response, and responses are never answered |
+ * | errors in a response | nothing (logged) | responses are never answered (§7.2) |
+ * | fatal: `bad-end-line` (another transaction's end-line), `truncated` | 400 when it can be addressed as above, then the connection closes | the byte stream has lost its framing |
+ * | fatal without a transaction id: `bad-start-line`, `bad-transaction-id`, a start line too long | nothing; the connection closes | there is no transaction to answer |
+ *
  * Outbound, a {@linkcode Scheduler} decides what is written next and a
  * {@linkcode FrameEncoderStream} turns it into bytes.
  *
@@ -320,7 +334,12 @@ export class MsrpConnection {
    *
    * @param timeoutMs the longest wait for queued frames; default 5000 ms
    */
-  async shutdown(timeoutMs = 5000): Promise<void> {
+  shutdown(timeoutMs = 5000): Promise<void> {
+    return this.#flushThenEnd(timeoutMs, undefined);
+  }
+
+  /** Writes what is queued (at most `timeoutMs`), ends our side, then ends with `error`. */
+  async #flushThenEnd(timeoutMs: number, error: unknown): Promise<void> {
     if (this.#ended) return;
     let timer: unknown;
     const expired = new Promise<void>((
@@ -333,7 +352,7 @@ export class MsrpConnection {
     })().catch(() => {});
     await Promise.race([flushed, expired]);
     this.clock.clearTimer(timer);
-    this.#end(undefined);
+    this.#end(error);
   }
 
   async #read(
@@ -342,6 +361,7 @@ export class MsrpConnection {
   ): Promise<void> {
     const frames = input.pipeThrough(new FrameDecoderStream(decoderOptions));
     let error: unknown;
+    let answered = false;
     for await (const frame of frames) {
       if (this.#ended) break;
       if (frame.kind === "response") this.#onResponse(frame);
@@ -349,7 +369,7 @@ export class MsrpConnection {
         const wait = this.#onRequest(frame);
         if (wait !== undefined) await wait;
       } else {
-        this.#onInvalid(frame);
+        answered = this.#onInvalid(frame);
         if (frame.error.fatal) {
           error = frame.error;
           break;
@@ -357,8 +377,10 @@ export class MsrpConnection {
       }
     }
     // The peer finished sending: what we still owe it (responses, REPORTs)
-    // goes out before the connection closes. Broken framing closes at once.
+    // goes out before the connection closes. Broken framing closes at once,
+    // after the 400 it was answered with, if any.
     if (error === undefined) await this.shutdown(2000);
+    else if (answered) await this.#flushThenEnd(2000, error);
     else this.#end(error);
   }
 
@@ -431,16 +453,34 @@ export class MsrpConnection {
     return port;
   }
 
-  #onInvalid(frame: InvalidFrame): void {
+  /** Answers a frame the decoder could not read, as the module comment's table says. */
+  #onInvalid(frame: InvalidFrame): boolean {
     const error = frame.error;
     this.logger(error.fatal ? "warn" : "info", error.message, { code: error.code });
-    if (frame.tid === undefined || frame.method === undefined) return;
+    if (frame.tid === undefined || frame.method === undefined) return false;
     // §7.3 / §10.2: an unintelligible request gets 400, if it can be routed back.
-    this.respond(
-      { tid: frame.tid, method: frame.method, headers: frame.headers },
-      error.status,
-      error.message,
-    );
+    let headers = frame.headers;
+    if (!headers.has("From-Path")) {
+      this.logger("info", "no 400 sent: the request has no From-Path to address it to", {
+        tid: frame.tid,
+      });
+      return false;
+    }
+    if (!headers.has("To-Path")) {
+      // Our URI in the session: any session on this connection will do.
+      const own = this.#sessions.values().next().value;
+      const uri = own === undefined ? undefined : PORTS.get(own)?.localUri;
+      if (uri === undefined) {
+        this.logger("info", "no 400 sent: no To-Path and no session to answer from", {
+          tid: frame.tid,
+        });
+        return false;
+      }
+      headers = headers.clone();
+      headers.set("To-Path", uri.toString());
+    }
+    this.respond({ tid: frame.tid, method: frame.method, headers }, error.status, error.message);
+    return true;
   }
 
   #end(error: unknown): void {
