@@ -485,21 +485,21 @@ Deno.test("challenges per connection are bounded: past the limit 403, then close
   const alice = connect();
   for (let round = 0; round < 3; round++) {
     for (let i = 0; i < 3; i++) {
-      await alice.send(auth(`a${round}${i}`));
+      await alice.send(auth(`auth${round}${i}`));
       assert.equal((await alice.response()).status, 401);
     }
-    await alice.send(auth(`b${round}`));
+    await alice.send(auth(`last${round}`));
     const nonce = nonceOf(await alice.response());
-    await alice.send(auth(`c${round}`, [["Authorization", rfcCredentials(nonce)]]));
+    await alice.send(auth(`cred${round}`, [["Authorization", rfcCredentials(nonce)]]));
     assert.equal((await alice.response()).status, 200);
   }
   // A flooder gets its 4 challenges, then 403, then the connection closes.
   const flood = connect();
   for (let i = 0; i < 4; i++) {
-    await flood.send(auth(`f${i}`));
+    await flood.send(auth(`flood${i}`));
     assert.equal((await flood.response()).status, 401);
   }
-  await flood.send(auth("f4"));
+  await flood.send(auth("flood4"));
   const res = await flood.response();
   assert.equal(res.status, 403);
   assert.equal(res.comment, "Too many challenges");
