@@ -19,8 +19,11 @@
  * that URI, and 423 with Min-Expires or Max-Expires when the requested
  * lifetime is out of bounds (§4.6, §6.3). AUTH must come over TLS (§9.2).
  * The URI handed out is valid on this connection only, or, for a relay known
- * by its TLS certificate, on any connection to that relay (§6.3). Failed
- * AUTHs are counted, and too many close the connection.
+ * by its TLS certificate, on any connection to that relay (§6.3). The same
+ * client authenticating again (same user, binding and From-Path) gets the
+ * same URI with a new Expires, so a session outlives the first grant; so
+ * does an AUTH addressed to the URI itself. Failed AUTHs are counted, and
+ * too many close the connection.
  *
  * @module
  */
@@ -193,6 +196,12 @@ export function onAuth(
   const binding: RegistrationBinding = c.peerHost !== undefined
     ? { kind: "relay", host: c.peerHost }
     : { kind: "connection", connectionId: c.id };
+  const via = info.fromPath.slice(0, -1);
+  const client = info.fromPath.at(-1);
+  // The same client asking again over the same binding keeps its URI: the
+  // registration it holds is refreshed (RFC 4976 §6.3 leaves the URI's form
+  // to the relay; peers hold it in their SDP, so a new one would break them).
+  refreshing ??= core.regs.findSame({ binding, username: result.username, via, client });
   let reg: RelayRegistration;
   if (refreshing !== undefined) {
     if (
@@ -210,7 +219,8 @@ export function onAuth(
         uri: (sid) => core.ownUri(c.secure || binding.kind === "relay", sid),
         username: result.username,
         binding,
-        via: info.fromPath.slice(0, -1),
+        via,
+        client,
         expiresSec: expires,
       });
     } catch (e) {
