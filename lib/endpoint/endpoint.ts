@@ -132,6 +132,12 @@ export interface SdpOptions {
 /** How long before an old relay grant lapses its sessions move to the new Use-Path. */
 const GRANT_SWITCH_MARGIN_MS = 2000;
 
+/** `::ffff:192.0.2.1` (an IPv4 address on an IPv6 socket) as `192.0.2.1`; other addresses unchanged. */
+function unmapIpv4(address: string): string {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return m === null ? address : m[1];
+}
+
 /** The first hop of a path: where a connection must go. */
 function firstHop(path: readonly MsrpUri[]): MsrpUri {
   if (path.length === 0) {
@@ -228,7 +234,7 @@ export class MsrpEndpoint {
     const client = new RelayClient({
       connection,
       relays,
-      localUri: this.#uriFor(newSessionId()),
+      localUri: this.#uriFor(newSessionId(), connection),
       clock: this.#clock,
       onRenewFailed: (error) =>
         this.#logger("error", "relay renewal failed", { error: String(error) }),
@@ -344,14 +350,31 @@ export class MsrpEndpoint {
     return [...this.#opened, ...this.#accepted].filter((c) => !c.ended);
   }
 
-  #uriFor(sessionId: string): MsrpUri {
-    return MsrpUri.from({
+  /**
+   * A URI of ours. Behind relays, peers reach us over our connection to the
+   * first relay (RFC 4976 §5.1), so the URI names that connection's local
+   * address and port, of its address family; a relay that routes by URI
+   * rather than by connection finds us there. Otherwise: our host, and our
+   * port or 9 (RFC 6135 §4.2.2: an endpoint that does not listen).
+   *
+   * @param sessionId the session id
+   * @param relayConnection the connection to the first relay, if any
+   */
+  #uriFor(sessionId: string, relayConnection = this.#relay?.connection): MsrpUri {
+    const parts = {
       scheme: this.secure ? "msrps" : "msrp",
-      host: this.#host,
-      port: this.#port ?? 9, // RFC 6135 §4.2.2: port 9 for an endpoint that does not listen
       sessionId,
       transport: this.#options.webSocket ? "ws" : "tcp",
-    });
+    } as const;
+    const local = relayConnection?.transport.localAddr;
+    if (local !== undefined) {
+      try {
+        return MsrpUri.from({ ...parts, host: unmapIpv4(local.hostname), port: local.port });
+      } catch {
+        // e.g. an IPv6 address with a zone id: fall back to our host
+      }
+    }
+    return MsrpUri.from({ ...parts, host: this.#host, port: this.#port ?? 9 });
   }
 
   /**
