@@ -14,16 +14,17 @@
  *   |         Authentication-Info           |   the relay knows the password too
  * ```
  *
+ * The same client authenticating again (same user, binding and From-Path)
+ * gets the same URI with a new Expires, so its sessions outlive the first
+ * grant; so does an AUTH addressed to the URI itself.
+ *
  * The relay answers 401 when credentials are missing, wrong or use an old
  * nonce (`stale=true`), 403 when the user is not allowed or may not refresh
  * that URI, and 423 with Min-Expires or Max-Expires when the requested
  * lifetime is out of bounds (§4.6, §6.3). AUTH must come over TLS (§9.2).
  * The URI handed out is valid on this connection only, or, for a relay known
- * by its TLS certificate, on any connection to that relay (§6.3). The same
- * client authenticating again (same user, binding and From-Path) gets the
- * same URI with a new Expires, so a session outlives the first grant; so
- * does an AUTH addressed to the URI itself. Failed AUTHs are counted, and
- * too many close the connection.
+ * by its TLS certificate, on any connection to that relay (§6.3). Failed
+ * AUTHs are counted, and too many close the connection.
  *
  * @module
  */

@@ -260,11 +260,7 @@ export function onResponse(core: RelayCore, c: Conn, res: MsrpResponse): void {
   } catch {
     fromPath = undefined;
   }
-  if (fromPath === undefined) {
-    // §6.4.3: "if the message cannot be parsed, the relay MUST drop the response".
-    core.log("debug", "response-dropped", `response ${res.tid}: From-Path missing or bad`, c);
-    return;
-  }
+  if (fromPath === undefined) return;
   if (p.origin.state === "closed") {
     core.log("debug", "response-dropped", "the connection back has closed", c);
     return;
