@@ -192,32 +192,32 @@ export async function listenCommand(args: string[], io: CliIo): Promise<number> 
   }
   const endpoint = await startListening(values);
   const { signal, dispose } = waitForSignal(io);
+  const stopped = signal.then(() => "stopped" as const);
   let stopping = false;
-  const stopped = signal.then(() => {
-    stopping = true;
-    return "stopped" as const;
-  });
+  stopped.then(() => (stopping = true));
   const once = values.once === true;
   // The sessions being served, the one quiet the longest first.
   const serving = new Map<MsrpSession, Promise<void>>();
-  const touch = (session: MsrpSession): void => {
-    const served = serving.get(session);
+  const touch = (peer: MsrpSession): void => {
+    const served = serving.get(peer);
     if (served === undefined) return;
-    serving.delete(session);
-    serving.set(session, served);
+    serving.delete(peer);
+    serving.set(peer, served);
   };
-  let waiting: MsrpSession | undefined = passiveSession(endpoint);
+  let session = passiveSession(endpoint);
   try {
-    io.out(endpoint.path(waiting).join(" ") + "\n");
+    io.out(endpoint.path(session).join(" ") + "\n");
     io.err(`msrp listen: waiting for a peer (Ctrl-C to stop)\n`);
     for (;;) {
-      const session: MsrpSession = waiting;
       const bound = endpoint.accept(session, [], FOREVER_MS).then(
         () => "bound" as const,
         () => "expired" as const,
       );
       const outcome = await Promise.race([bound, stopped]);
-      if (outcome === "stopped") break;
+      if (outcome === "stopped") {
+        session.close();
+        break;
+      }
       if (outcome === "bound") {
         io.err(`msrp listen: a peer bound a session\n`);
         if (once) {
@@ -225,14 +225,14 @@ export async function listenCommand(args: string[], io: CliIo): Promise<number> 
           const end = await Promise.race([served.then(() => "ended" as const), stopped]);
           if (end === "stopped") session.close();
           await served;
-          waiting = undefined; // closing the endpoint still sends the 200 and REPORT owed
-          break;
+          break; // closing the endpoint still sends the 200 and REPORT owed
         }
-        const served = serveMessages(session, io, saveDir, false, () => touch(session)).then(() => {
-          serving.delete(session);
+        const peer = session;
+        const served = serveMessages(peer, io, saveDir, false, () => touch(peer)).then(() => {
+          serving.delete(peer);
           if (!stopping) io.err(`msrp listen: a peer's session ended\n`);
         });
-        serving.set(session, served);
+        serving.set(peer, served);
         if (serving.size > MAX_PEERS) {
           const [quiet] = serving.keys();
           io.err(
@@ -242,11 +242,10 @@ export async function listenCommand(args: string[], io: CliIo): Promise<number> 
         }
       }
       // The next peer gets a session of its own, with the same URI.
-      waiting = passiveSession(endpoint, session);
+      session = passiveSession(endpoint, session);
     }
   } finally {
-    waiting?.close();
-    for (const session of serving.keys()) session.close();
+    for (const peer of serving.keys()) peer.close();
     await Promise.all(serving.values());
     dispose();
     await endpoint.close();
