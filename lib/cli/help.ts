@@ -42,9 +42,11 @@ arrive; other messages, texts over 1 MiB, and messages sent as files
 (Content-Disposition attachment or filename) are streamed to files named by
 their filename or their Message-ID (existing files are never overwritten).
 
-When the peer closes the session, listen keeps serving: the same URI is ready
-for the next peer (one peer at a time). With --once it exits after the first
-message has been printed or saved.
+Any number of peers can use the printed URI (or, with --relay, the printed
+path), at once or one after another: each gets a session of its own. Through a
+relay nothing tells listen that a peer has gone, so it keeps at most 100
+sessions and closes the one quiet the longest past that. With --once it exits
+after the first message has been printed or saved.
 SIGINT (Ctrl-C) or SIGTERM stops it with exit code 0.
 
 Options:

@@ -8,10 +8,15 @@
  * accepts any From-Path; it only receives, and responses and success
  * REPORTs travel back along the request's own From-Path (§7.2, §7.1.3).
  *
- * When the peer closes the session, the same URI is offered again (a new
- * session object with the same local URI), so several `msrp send` runs can
- * use one printed URI, one after the other. Through a relay the session
- * stays bound to the relay connection and simply goes on receiving.
+ * Any number of peers can use the printed URI, each in a session of its
+ * own: as soon as one peer binds a session, another session with the same
+ * local URI waits for the next. Directly, each peer binds on its own
+ * connection; through a relay every peer arrives on the one relay
+ * connection, and the connection tells the sessions apart by the From-Path
+ * (the peer's URI, last). A direct session ends when its peer's connection
+ * closes; through a relay nothing says a peer has gone, so at most
+ * {@linkcode MAX_PEERS} sessions are kept, and past that the one quiet the
+ * longest is closed.
  *
  * @module
  */
@@ -130,6 +135,9 @@ export async function handleMessage(
   }
 }
 
+/** The most peers `listen` serves at once; past it the session quiet the longest is closed. */
+export const MAX_PEERS = 100;
+
 /**
  * Handles every message of a session until it ends, or only the first one.
  *
@@ -137,17 +145,20 @@ export async function handleMessage(
  * @param io where to print
  * @param saveDir `--save`, if given
  * @param once stop after the first message (not counting is-composing status)
+ * @param onMessage called as each message starts arriving
  */
 export async function serveMessages(
   session: MsrpSession,
   io: CliIo,
   saveDir: string | undefined,
   once = false,
+  onMessage?: () => void,
 ): Promise<void> {
   // Messages are handled side by side: one waiting on disk must not stall
   // the others, which share the connection (back-pressure, §7.3.1).
   const pending = new Set<Promise<void>>();
   for await (const m of session.messages()) {
+    onMessage?.();
     const task = handleMessage(m, io, saveDir);
     if (once && !isComposingStatus(m)) {
       await task;
@@ -182,6 +193,17 @@ export async function listenCommand(args: string[], io: CliIo): Promise<number> 
   const endpoint = await startListening(values);
   const { signal, dispose } = waitForSignal(io);
   const stopped = signal.then(() => "stopped" as const);
+  let stopping = false;
+  stopped.then(() => (stopping = true));
+  const once = values.once === true;
+  // The sessions being served, the one quiet the longest first.
+  const serving = new Map<MsrpSession, Promise<void>>();
+  const touch = (peer: MsrpSession): void => {
+    const served = serving.get(peer);
+    if (served === undefined) return;
+    serving.delete(peer);
+    serving.set(peer, served);
+  };
   let session = passiveSession(endpoint);
   try {
     io.out(endpoint.path(session).join(" ") + "\n");
@@ -197,21 +219,34 @@ export async function listenCommand(args: string[], io: CliIo): Promise<number> 
         break;
       }
       if (outcome === "bound") {
-        io.err(`msrp listen: a peer bound the session\n`);
-        const once = values.once === true;
-        const served = serveMessages(session, io, saveDir, once);
-        const end = await Promise.race([served.then(() => "ended" as const), stopped]);
-        if (end === "stopped") {
-          session.close();
+        io.err(`msrp listen: a peer bound a session\n`);
+        if (once) {
+          const served = serveMessages(session, io, saveDir, true);
+          const end = await Promise.race([served.then(() => "ended" as const), stopped]);
+          if (end === "stopped") session.close();
           await served;
-          break;
+          break; // closing the endpoint still sends the 200 and REPORT owed
         }
-        if (once) break; // closing the endpoint still sends the 200 and REPORT owed
-        io.err(`msrp listen: the peer closed the session\n`);
+        const peer = session;
+        const served = serveMessages(peer, io, saveDir, false, () => touch(peer)).then(() => {
+          serving.delete(peer);
+          if (!stopping) io.err(`msrp listen: a peer's session ended\n`);
+        });
+        serving.set(peer, served);
+        if (serving.size > MAX_PEERS) {
+          const [quiet] = serving.keys();
+          io.err(
+            `msrp listen: ${MAX_PEERS} peers at once: closing the session quiet the longest\n`,
+          );
+          quiet.close();
+        }
       }
+      // The next peer gets a session of its own, with the same URI.
       session = passiveSession(endpoint, session);
     }
   } finally {
+    for (const peer of serving.keys()) peer.close();
+    await Promise.all(serving.values());
     dispose();
     await endpoint.close();
   }

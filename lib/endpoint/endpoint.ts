@@ -54,7 +54,7 @@ import { connectWebSocket, listenWebSocket } from "../transport/websocket.ts";
 import type { MsrpTransport, NetAddress } from "../transport/types.ts";
 import { newSessionId } from "../wire/ids.ts";
 import { MsrpUri } from "../wire/uri.ts";
-import { type RelayAccount, RelayClient } from "./relay_client.ts";
+import { type RelayAccount, RelayClient, type UsePathChange } from "./relay_client.ts";
 
 /** Our TLS identity, for listening on msrps and for mutual TLS. */
 export interface TlsIdentity {
@@ -87,6 +87,15 @@ export interface EndpointOptions {
   caCerts?: string[];
   /** Relays to use, innermost first (RFC 4976 §5.1). */
   relays?: readonly RelayAccount[];
+  /**
+   * Called when a renewal of the relay grant brings a new Use-Path (a relay
+   * that hands out a new URI on each AUTH). Sessions made before keep the
+   * old path, which works until `change.previousExpiresAt`: re-offer them
+   * through the signalling before then ({@linkcode MsrpEndpoint.offer} gives
+   * the new path). Shortly before the old grant lapses, their requests
+   * switch to the new Use-Path.
+   */
+  onRelayPathChange?: (change: UsePathChange) => void;
   /** Defaults for every session made by {@linkcode MsrpEndpoint.createSession}. */
   session?: Partial<Omit<SessionOptions, "localUri" | "remotePath">>;
   /** How long a passive session waits for its peer's first request. Default 30000 ms. */
@@ -126,6 +135,15 @@ export interface SdpOptions {
   direction?: Direction;
 }
 
+/** How long before an old relay grant lapses its sessions move to the new Use-Path. */
+const GRANT_SWITCH_MARGIN_MS = 2000;
+
+/** `::ffff:192.0.2.1` (an IPv4 address on an IPv6 socket) as `192.0.2.1`; other addresses unchanged. */
+function unmapIpv4(address: string): string {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return m === null ? address : m[1];
+}
+
 /** The first hop of a path: where a connection must go. */
 function firstHop(path: readonly MsrpUri[]): MsrpUri {
   if (path.length === 0) {
@@ -154,6 +172,8 @@ export class MsrpEndpoint {
   readonly #opened = new Set<MsrpConnection>();
   readonly #accepted = new Set<MsrpConnection>();
   readonly #idleTimers = new Map<MsrpConnection, unknown>();
+  /** Timers that move sessions off a lapsing relay grant. */
+  readonly #grantTimers = new Set<unknown>();
   readonly #sessions = new Set<MsrpSession>();
   #relay: { client: RelayClient; connection: MsrpConnection } | undefined;
   /** Set while the relay connection is being re-established after a loss. */
@@ -220,10 +240,11 @@ export class MsrpEndpoint {
     const client = new RelayClient({
       connection,
       relays,
-      localUri: this.#uriFor(newSessionId()),
+      localUri: this.#uriFor(newSessionId(), connection),
       clock: this.#clock,
       onRenewFailed: (error) =>
         this.#logger("error", "relay renewal failed", { error: String(error) }),
+      onUsePathChange: (change) => this.#usePathChanged(connection, change),
     });
     try {
       await client.authenticate();
@@ -236,6 +257,42 @@ export class MsrpEndpoint {
       client.close();
       if (!this.#closed && this.#relay?.connection === connection) this.#relinking = this.#relink();
     });
+  }
+
+  /**
+   * The relay handed out a new Use-Path on renewal: tell the application
+   * now, while the old grant still works, and move the sessions still on the
+   * old path to the new one just before it lapses (RFC 4976 §9.4: the
+   * tokens are re-negotiated by offer/answer "before the tokens expire").
+   */
+  #usePathChanged(connection: MsrpConnection, change: UsePathChange): void {
+    this.#logger("info", "relay Use-Path changed on renewal", {
+      usePath: change.usePath.map(String),
+      previous: change.previous.map(String),
+      previousExpiresAt: change.previousExpiresAt,
+    });
+    try {
+      this.#options.onRelayPathChange?.(change);
+    } catch (error) {
+      this.#logger("error", "onRelayPathChange threw", { error: String(error) });
+    }
+    const margin = Math.min(
+      GRANT_SWITCH_MARGIN_MS,
+      (change.previousExpiresAt - this.#clock.now()) / 2,
+    );
+    const timer = this.#clock.setTimer(() => {
+      this.#grantTimers.delete(timer);
+      const old = change.previous;
+      for (const session of this.#sessions) {
+        const path = session.remotePath;
+        if (
+          session.connection !== connection || path.length < old.length ||
+          !old.every((u, i) => u.equals(path[i]))
+        ) continue;
+        session.setRemotePath([...change.usePath, ...path.slice(old.length)]);
+      }
+    }, Math.max(0, change.previousExpiresAt - this.#clock.now() - margin));
+    this.#grantTimers.add(timer);
   }
 
   async #relink(): Promise<void> {
@@ -299,14 +356,31 @@ export class MsrpEndpoint {
     return [...this.#opened, ...this.#accepted].filter((c) => !c.ended);
   }
 
-  #uriFor(sessionId: string): MsrpUri {
-    return MsrpUri.from({
+  /**
+   * A URI of ours. Behind relays, peers reach us over our connection to the
+   * first relay (RFC 4976 §5.1), so the URI names that connection's local
+   * address and port, of its address family; a relay that routes by URI
+   * rather than by connection finds us there. Otherwise: our host, and our
+   * port or 9 (RFC 6135 §4.2.2: an endpoint that does not listen).
+   *
+   * @param sessionId the session id
+   * @param relayConnection the connection to the first relay, if any
+   */
+  #uriFor(sessionId: string, relayConnection = this.#relay?.connection): MsrpUri {
+    const parts = {
       scheme: this.secure ? "msrps" : "msrp",
-      host: this.#host,
-      port: this.#port ?? 9, // RFC 6135 §4.2.2: port 9 for an endpoint that does not listen
       sessionId,
       transport: this.#options.webSocket ? "ws" : "tcp",
-    });
+    } as const;
+    const local = relayConnection?.transport.localAddr;
+    if (local !== undefined) {
+      try {
+        return MsrpUri.from({ ...parts, host: unmapIpv4(local.hostname), port: local.port });
+      } catch {
+        // e.g. an IPv6 address with a zone id: fall back to our host
+      }
+    }
+    return MsrpUri.from({ ...parts, host: this.#host, port: this.#port ?? 9 });
   }
 
   /**
@@ -504,6 +578,7 @@ export class MsrpEndpoint {
     await Promise.all(all.map((c) => c.shutdown(2000)));
     for (const s of this.#sessions) s.close();
     for (const t of this.#idleTimers.values()) this.#clock.clearTimer(t);
+    for (const t of this.#grantTimers) this.#clock.clearTimer(t);
     await Promise.all(all.map((c) => c.closed));
   }
 

@@ -11,7 +11,11 @@
  *   session waiting in a {@linkcode SessionDirectory} is bound to this
  *   connection by its first request (§5.4); if it is already bound to
  *   another connection the answer is 506. A From-Path that does not end in
- *   the peer the session expects gets 403.
+ *   the peer the session expects gets 403. A URI served to several peers
+ *   (one session per peer with the same local URI, e.g. `msrp listen`
+ *   through a relay, where every peer arrives on the one relay connection)
+ *   goes to the session whose peer sent the request, else to a session of
+ *   that URI still waiting for its peer.
  * - a malformed request gets 400; when framing is lost the connection closes.
  *
  * What the receiver does with each frame the decoder could not read (§7.2:
@@ -161,7 +165,9 @@ export class MsrpConnection {
   // The chunks of one message carry the same paths: parse each text once.
   readonly #toCache = new PathCache();
   readonly #fromCache = new PathCache();
-  readonly #sessions = new Map<string, object>();
+  // Sessions by local URI key, in the order they were bound: usually one;
+  // one per peer for a URI served to several peers over this connection.
+  readonly #sessions = new Map<string, object[]>();
   #inbound: { tid: string; port: SessionPort | undefined } | undefined;
   #ended = false;
   #piped!: Promise<void>;
@@ -210,7 +216,7 @@ export class MsrpConnection {
 
   /** The sessions bound to this connection. */
   get sessions(): object[] {
-    return [...this.#sessions.values()];
+    return [...this.#sessions.values()].flat();
   }
 
   /** True once the connection has ended. */
@@ -233,7 +239,10 @@ export class MsrpConnection {
       throw new MsrpError("session-bound", "the session is bound to another connection (§5.4)");
     }
     if (this.#ended) throw new MsrpError("connection-closed", "the connection is closed");
-    this.#sessions.set(port.localUri.key, session);
+    const key = port.localUri.key;
+    const same = this.#sessions.get(key);
+    if (same === undefined) this.#sessions.set(key, [session]);
+    else if (!same.includes(session)) same.push(session);
     port.bind(this);
   }
 
@@ -245,7 +254,13 @@ export class MsrpConnection {
   detach(session: object): void {
     const port = PORTS.get(session);
     if (port === undefined) return;
-    if (this.#sessions.get(port.localUri.key) === session) this.#sessions.delete(port.localUri.key);
+    const key = port.localUri.key;
+    const same = this.#sessions.get(key);
+    const i = same?.indexOf(session) ?? -1;
+    if (i >= 0) {
+      same!.splice(i, 1);
+      if (same!.length === 0) this.#sessions.delete(key);
+    }
     this.scheduler.removeFlow(session);
   }
 
@@ -425,31 +440,29 @@ export class MsrpConnection {
       this.respond(request, 481, "Session Does Not Exist: To-Path must hold exactly one URI");
       return undefined;
     }
-    const key = toPath[0].key;
-    let session = this.#sessions.get(key);
-    if (session === undefined) {
-      session = this.#directory?.lookup(toPath[0]);
-      const port = session && PORTS.get(session);
-      if (port === undefined) {
-        this.respond(request, 481);
-        return undefined;
-      }
-      if (port.connection !== undefined && port.connection !== this) {
-        this.respond(request, 506); // §5.4: already bound to another connection
-        return undefined;
-      }
-      if (!port.acceptsFrom(fromPath, request.method)) {
-        this.respond(request, 403, "Forbidden: From-Path is not the peer of this session");
-        return undefined;
-      }
-      this.attach(session!);
-      return port;
+    // The session of this URI whose peer sent it (or, first, one that does
+    // not know its peer yet and so accepts any).
+    const same = this.#sessions.get(toPath[0].key);
+    for (const session of same ?? []) {
+      const port = PORTS.get(session)!;
+      if (port.acceptsFrom(fromPath, request.method)) return port;
     }
-    const port = PORTS.get(session)!;
+    const session = this.#directory?.lookup(toPath[0]);
+    const port = session && PORTS.get(session);
+    if (port === undefined || port.connection === this) {
+      if (same === undefined) this.respond(request, 481);
+      else this.respond(request, 403, "Forbidden: From-Path is not the peer of this session");
+      return undefined;
+    }
+    if (port.connection !== undefined) {
+      this.respond(request, 506); // §5.4: already bound to another connection
+      return undefined;
+    }
     if (!port.acceptsFrom(fromPath, request.method)) {
       this.respond(request, 403, "Forbidden: From-Path is not the peer of this session");
       return undefined;
     }
+    this.attach(session!);
     return port;
   }
 
@@ -494,7 +507,7 @@ export class MsrpConnection {
       : new MsrpError("connection-closed", "the connection closed");
     for (const reject of this.#pendingRequests.values()) reject(closedError);
     this.#pendingRequests.clear();
-    const sessions = [...this.#sessions.values()];
+    const sessions = this.sessions;
     this.#sessions.clear();
     for (const s of sessions) PORTS.get(s)?.lost(error);
     try {

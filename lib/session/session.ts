@@ -173,6 +173,8 @@ export class MsrpSession {
   #receiving: Receiving | undefined;
   /** The Message-ID of our binding SEND: through relays a failure REPORT may follow the 200. */
   readonly #bindMessageId = newMessageId();
+  /** Why the binding SEND was refused, once it was: later sends fail with it. */
+  #refusal: { status: number; comment: string; error: MsrpError } | undefined;
 
   // The application's queue of incoming messages.
   #queue: IncomingMessage[] = [];
@@ -257,8 +259,7 @@ export class MsrpSession {
           "bind-refused",
           `the peer refused the session: ${r.status} ${r.comment}`.trim(),
         );
-        this.#rejectReady(error);
-        this.close(error);
+        this.#bindRefused(error, r.status, r.comment);
       },
       onTimeout: () => {
         const error = new MsrpError(
@@ -283,15 +284,22 @@ export class MsrpSession {
    */
   async send(body: MessageBody, options: SendOptions = {}): Promise<SendResult> {
     const messageId = options.messageId ?? newMessageId();
-    const closedError = () =>
-      new MsrpSendError("closed", "the session is closed", {
+    const closedError = () => {
+      const why = this.#refusal;
+      const result = {
         messageId,
-        status: 0,
-        comment: "",
+        status: why?.status ?? 0,
+        comment: why?.comment ?? "",
         bytesSent: 0,
         bytesConfirmed: 0,
         confirmedBy: "none",
-      });
+      } as const;
+      return why === undefined
+        ? new MsrpSendError("closed", "the session is closed", result)
+        : new MsrpSendError("rejected", "the session did not reach the peer", result, {
+          cause: why.error,
+        });
+    };
     if (this.#ended) throw closedError();
     if (this.#connection === undefined) await this.ready; // the passive side waits for the peer's first request
     const connection = this.#connection;
@@ -682,6 +690,20 @@ export class MsrpSession {
     });
   }
 
+  /**
+   * The binding SEND was refused, by the peer or on the way (§5.4; RFC 4976
+   * §6.4.1): messages already being sent fail with that status and reason,
+   * not merely "closed", and the session ends.
+   */
+  #bindRefused(error: MsrpError, status: number, comment: string): void {
+    this.#refusal = { status, comment, error };
+    for (const m of this.#outgoing.values()) {
+      m.fail("rejected", status, comment, "the session did not reach the peer", error);
+    }
+    this.#rejectReady(error);
+    this.close(error);
+  }
+
   /** A REPORT about one of our messages (§7.3.2). No response is ever sent (§7.1.2). */
   #onReport(request: MsrpRequest): void {
     let messageId: string | undefined;
@@ -696,8 +718,7 @@ export class MsrpSession {
           "bind-failed",
           `the binding SEND did not reach the peer: ${status.code} ${status.comment}`.trim(),
         );
-        this.#rejectReady(error);
-        this.close(error);
+        this.#bindRefused(error, status.code, status.comment);
         return;
       }
       const message = messageId === undefined ? undefined : this.#outgoing.get(messageId);
