@@ -600,7 +600,9 @@ export class MsrpSession {
     message: IncomingMessage,
     why: string,
   ): undefined {
-    this.#respond(rx.request, 413, `Message Too Large: ${why}`);
+    const comment = `Message Too Large: ${why}`;
+    this.#respond(rx.request, 413, comment);
+    this.#rememberRefusal(message.messageId, 413, comment); // §10.5: no further chunks
     message.cutOff();
     this.#forget(message);
     if (piece.flag === undefined) this.#receiving = { ...rx, message: undefined };
@@ -620,10 +622,7 @@ export class MsrpSession {
    * same status.
    */
   #reject(message: IncomingMessage, status: number, comment: string): void {
-    if (this.#refusedIds.size >= 1024) {
-      this.#refusedIds.delete(this.#refusedIds.keys().next().value!);
-    }
-    this.#refusedIds.set(message.messageId, [status, comment]);
+    this.#rememberRefusal(message.messageId, status, comment);
     const rx = this.#receiving;
     if (rx !== undefined && rx.message === message) {
       this.#respond(rx.request, status, comment);
@@ -658,6 +657,14 @@ export class MsrpSession {
       }
     }
     this.#forget(message);
+  }
+
+  /** Later chunks of a refused message get the same status (a bounded memory of the last 1024). */
+  #rememberRefusal(messageId: string, status: number, comment: string): void {
+    if (this.#refusedIds.size >= 1024) {
+      this.#refusedIds.delete(this.#refusedIds.keys().next().value!);
+    }
+    this.#refusedIds.set(messageId, [status, comment]);
   }
 
   /** A success REPORT (§7.1.3) for octets `[start, end)` of `message`. */

@@ -13,7 +13,9 @@ import {
 import type { LogLevel } from "../../lib/log.ts";
 import { connectTcp, listenTcp } from "../../lib/transport/tcp.ts";
 import type { MsrpTransport } from "../../lib/transport/types.ts";
-import { ALICE, BOB, RawPeer } from "./_harness.ts";
+import { SparseBuffer } from "../../lib/session/sparse_buffer.ts";
+import { prng } from "../_util.ts";
+import { ALICE, BOB, RawPeer, rawToSession, request } from "./_harness.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -88,4 +90,147 @@ Deno.test("over TCP: blank lines between frames close the connection past 16384 
   assert.ok(log.some(([level, m]) => level === "warn" && m.includes("blank lines between frames")));
   assert.equal(await peer.ended(), true);
   client.close();
+});
+
+// ---- defect 6: bytes held for a message never exceed its size ----
+
+/** Byte-Range and Message-ID of a chunk, without a response (Failure-Report: no). */
+function chunkHeaders(messageId: string, range: string): [string, string][] {
+  return [["Message-ID", messageId], ["Byte-Range", range], ["Failure-Report", "no"]];
+}
+
+for (const total of ["100000", "*"]) {
+  Deno.test(`the same range sent 3000 times holds its size once (total ${total}), read with bytes()`, async () => {
+    const { bob, conn, peer } = rawToSession();
+    const id = `msgRepeat${total === "*" ? "Star" : "Num"}`;
+    const body = new Uint8Array(1000).fill(0x61);
+    await peer.send(request("rep0x", BOB, ALICE, body, chunkHeaders(id, `1-1000/${total}`), "+"));
+    const m = (await bob.nextMessage())!;
+    const whole = m.bytes(); // the application reads the message whole
+    let most = 0;
+    for (let i = 1; i <= 3000; i++) {
+      body.fill(0x61 + (i % 26));
+      await peer.send(
+        request(`rep${i}x`, BOB, ALICE, body.slice(), chunkHeaders(id, `1-1000/${total}`), "+"),
+      );
+      if (i % 500 === 0) {
+        await peer.fence();
+        most = Math.max(most, m.buffered);
+      }
+    }
+    assert.equal(most, 1000, "a repeated range overwrites: 1000 octets held, not 3,000,000");
+    // The last copy received wins (§7.3.1); then the rest completes the message.
+    const tail = total === "*" ? "$" : "+";
+    await peer.send(
+      request("repEndx", BOB, ALICE, "z", chunkHeaders(id, `1001-1001/${total}`), tail),
+    );
+    if (total !== "*") {
+      await peer.send(
+        request(
+          "repEnd2",
+          BOB,
+          ALICE,
+          new Uint8Array(98_999).fill(0x7a),
+          chunkHeaders(id, "1002-100000/100000"),
+        ),
+      );
+    }
+    const got = await whole;
+    assert.equal(got.length, total === "*" ? 1001 : 100_000);
+    assert.equal(got[0], 0x61 + (3000 % 26));
+    assert.equal(got[1000], 0x7a);
+    bob.close();
+    conn.close();
+  });
+}
+
+Deno.test("octets past a message's declared size are not held", async () => {
+  const { bob, conn, peer } = rawToSession();
+  const id = "msgPastSize";
+  // A chunk says the message has 10 octets, out of order, then one runs past the end.
+  await peer.send(request("ps1x", BOB, ALICE, "x".repeat(500), chunkHeaders(id, "6-*/10"), "+"));
+  const m = (await bob.nextMessage())!;
+  await peer.fence();
+  assert.equal(m.buffered, 5);
+  await peer.send(request("ps2x", BOB, ALICE, "hello", chunkHeaders(id, "1-5/10")));
+  assert.equal(await m.text(), "helloxxxxx");
+  bob.close();
+  conn.close();
+});
+
+Deno.test("an unknown total read whole is bounded by max-size: 413 past it", async () => {
+  const { bob, conn, peer } = rawToSession({ maxSize: 10_000 });
+  const id = "msgStarBig";
+  const h = (range: string): [string, string][] => [["Message-ID", id], ["Byte-Range", range]];
+  const piece = new Uint8Array(1000).fill(0x62);
+  await peer.send(request("sb0x", BOB, ALICE, piece, h("1-1000/*"), "+"));
+  const m = (await bob.nextMessage())!;
+  const whole = m.bytes();
+  whole.catch(() => {}); // awaited below
+  const answers: number[] = [];
+  for (let i = 1; i < 12; i++) {
+    await peer.send(request(`sb${i}x`, BOB, ALICE, piece, h(`${i * 1000 + 1}-*/*`), "+"));
+    for (const f of await peer.fence()) if (f.kind === "response") answers.push(f.status);
+  }
+  // The first ten chunks fit in 10,000 octets; the 11th and later get 413 (§10.5).
+  assert.deepEqual(answers, [...Array(10).fill(200), 413, 413]);
+  assert.ok(m.buffered <= 10_000);
+  assert.equal(await m.done, "incomplete");
+  await assert.rejects(whole);
+  bob.close();
+  conn.close();
+});
+
+Deno.test("a message in more than maxFragments pieces is refused with 413", async () => {
+  const { bob, conn, peer } = rawToSession({ incoming: { maxFragments: 50 } });
+  const id = "msgFragmnt";
+  const h = (range: string): [string, string][] => [["Message-ID", id], ["Byte-Range", range]];
+  const answers: number[] = [];
+  for (let i = 0; i < 60; i++) {
+    // One octet every other offset: each chunk opens a new gap.
+    await peer.send(request(`fr${i}x`, BOB, ALICE, "q", h(`${2 * i + 1}-${2 * i + 1}/1000`), "+"));
+  }
+  for (const f of await peer.fence()) if (f.kind === "response") answers.push(f.status);
+  const m = (await bob.nextMessage())!;
+  assert.deepEqual(answers, [...Array(50).fill(200), ...Array(10).fill(413)]);
+  assert.equal(await m.done, "incomplete");
+  bob.close();
+  conn.close();
+});
+
+Deno.test("SparseBuffer: random overlapping writes match a last-write-wins model; held = octets covered", () => {
+  const rnd = prng(11);
+  for (let round = 0; round < 20; round++) {
+    const size = 1 + Math.floor(rnd() * 3000);
+    const model = new Int16Array(size).fill(-1);
+    const buf = new SparseBuffer();
+    for (let w = 0; w < 300; w++) {
+      const start = Math.floor(rnd() * size);
+      const length = 1 + Math.floor(rnd() * Math.min(200, size - start));
+      const big = new Uint8Array(length + 100); // some views of larger buffers, some whole
+      const bytes = rnd() < 0.5 ? big.subarray(50, 50 + length) : new Uint8Array(length);
+      const value = w % 251;
+      bytes.fill(value);
+      buf.write(start, bytes);
+      model.fill(value, start, start + length);
+      assert.equal(buf.held, model.filter((v) => v >= 0).length);
+    }
+    const got = buf.assemble(size);
+    for (let i = 0; i < size; i++) assert.equal(got[i], Math.max(0, model[i]), `offset ${i}`);
+    buf.truncate(size >> 1);
+    assert.equal(buf.held, model.subarray(0, size >> 1).filter((v) => v >= 0).length);
+  }
+});
+
+Deno.test("SparseBuffer: a small view does not keep its large buffer alive; tiny pieces are merged", () => {
+  const buf = new SparseBuffer();
+  const read = new Uint8Array(65536);
+  buf.write(0, read.subarray(0, 10));
+  const [piece] = buf.takeFrom(0);
+  assert.equal(piece.buffer.byteLength, 10, "copied out of the 64 KiB read");
+  for (let i = 0; i < 100_000; i++) buf.write(i, new Uint8Array([i & 255]));
+  assert.equal(buf.held, 100_000);
+  assert.ok(buf.count < 200, `pieces ${buf.count}`);
+  const whole = buf.assemble(100_000);
+  for (let i = 0; i < 100_000; i += 997) assert.equal(whole[i], i & 255);
 });
