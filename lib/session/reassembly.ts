@@ -30,9 +30,15 @@ import { SparseBuffer } from "./sparse_buffer.ts";
 /** Where a received message stands. */
 export type IncomingState = "receiving" | "complete" | "aborted" | "incomplete";
 
-/** The error a read of an aborted or incomplete message ends in; it keeps what did arrive. */
+/**
+ * The error a read of an aborted or incomplete message ends in; it keeps
+ * what did arrive. Its `code` says why: `message-aborted` (the sender sent
+ * `#`), `message-timeout` (nothing more arrived within the session's
+ * `incompleteTimeout`), or `message-incomplete` (the connection or session
+ * ended, or the message was refused).
+ */
 export class IncompleteMessageError extends MsrpError {
-  /** `"aborted"` (the sender sent `#`) or `"incomplete"` (the connection or session ended). */
+  /** `"aborted"` (the sender sent `#`) or `"incomplete"` (anything else). */
   readonly state: "aborted" | "incomplete";
   /** The octets received from the start of the message up to the first gap. */
   readonly received: Uint8Array;
@@ -43,12 +49,24 @@ export class IncompleteMessageError extends MsrpError {
    * @param messageId the Message-ID
    * @param state how the message ended
    * @param received the contiguous octets received from the start
+   * @param idleMs set when the message timed out: how long nothing arrived
    */
-  constructor(messageId: string, state: "aborted" | "incomplete", received: Uint8Array) {
+  constructor(
+    messageId: string,
+    state: "aborted" | "incomplete",
+    received: Uint8Array,
+    idleMs?: number,
+  ) {
     super(
-      state === "aborted" ? "message-aborted" : "message-incomplete",
+      state === "aborted"
+        ? "message-aborted"
+        : idleMs !== undefined
+        ? "message-timeout"
+        : "message-incomplete",
       state === "aborted"
         ? `message ${messageId} was aborted by its sender after ${received.length} octets (§7.1 "#")`
+        : idleMs !== undefined
+        ? `message ${messageId} timed out: nothing arrived for ${idleMs} ms, after ${received.length} contiguous octets`
         : `message ${messageId} ended incomplete after ${received.length} contiguous octets`,
     );
     this.name = "IncompleteMessageError";
@@ -101,6 +119,8 @@ export class IncomingMessage {
   onprogress: ((progress: ReceiveProgress) => void) | undefined;
 
   #state: IncomingState = "receiving";
+  /** Set when the message timed out: the idle time that ended it. */
+  #idleMs: number | undefined;
   #size: number | undefined;
   #ranges = new RangeSet();
   #resolveDone!: (s: IncomingState) => void;
@@ -199,6 +219,7 @@ export class IncomingMessage {
         this.messageId,
         state === "aborted" ? "aborted" : "incomplete",
         this.partial(),
+        this.#idleMs,
       );
     }
     if (this.#assembled === undefined) {
@@ -342,6 +363,19 @@ export class IncomingMessage {
     this.#end("incomplete");
   }
 
+  /**
+   * Nothing arrived for too long: the message ends incomplete, and reads
+   * fail with an {@linkcode IncompleteMessageError} whose code is
+   * `message-timeout`. The session does this (see `incompleteTimeout`).
+   *
+   * @param idleMs how long nothing arrived
+   */
+  expire(idleMs: number): void {
+    if (this.#state !== "receiving") return;
+    this.#idleMs = idleMs;
+    this.#end("incomplete");
+  }
+
   #checkComplete(): void {
     if (this.#size !== undefined && this.#ranges.covers(0, this.#size)) this.#end("complete");
   }
@@ -422,6 +456,7 @@ export class IncomingMessage {
       this.messageId,
       this.#state === "aborted" ? "aborted" : "incomplete",
       new Uint8Array(0),
+      this.#idleMs,
     );
     this.#wake(); // errors now if nothing is queued, else after the last read
   }

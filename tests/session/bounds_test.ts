@@ -4,8 +4,11 @@
 
 import assert from "node:assert/strict";
 import {
+  type DecodedFrame,
   type FrameDecoderOptions,
   FrameError,
+  IncompleteMessageError,
+  ManualClock,
   MsrpConnection,
   MsrpSession,
   SessionDirectory,
@@ -233,4 +236,142 @@ Deno.test("SparseBuffer: a small view does not keep its large buffer alive; tiny
   assert.ok(buf.count < 200, `pieces ${buf.count}`);
   const whole = buf.assemble(100_000);
   for (let i = 0; i < 100_000; i += 997) assert.equal(whole[i], i & 255);
+});
+
+// ---- defect 7: incomplete messages expire ----
+
+function summary(frames: DecodedFrame[]): string[] {
+  return frames.map((f) =>
+    f.kind === "response"
+      ? `${f.tid} ${f.status} ${f.comment}`
+      : f.kind === "request"
+      ? `${f.method} ${f.headers.get("Message-ID")} ${f.headers.get("Byte-Range")} ${
+        f.headers.get("Status")
+      }`
+      : "invalid"
+  );
+}
+
+async function rejectsTimeout(p: Promise<unknown>, idleMs: number): Promise<void> {
+  await assert.rejects(p, (e: unknown) => {
+    assert.ok(e instanceof IncompleteMessageError, String(e));
+    assert.equal(e.code, "message-timeout");
+    assert.equal(e.state, "incomplete");
+    assert.match(e.message, new RegExp(`nothing arrived for ${idleMs} ms`));
+    return true;
+  });
+}
+
+Deno.test("an incomplete message times out: 408 failure REPORT, the reader fails, its slot frees", async () => {
+  const clock = new ManualClock();
+  const { bob, conn, peer } = rawToSession(
+    { incompleteTimeout: 60_000, maxConcurrentMessages: 1 },
+    clock,
+  );
+  const h = (id: string, range: string): [string, string][] => [
+    ["Message-ID", id],
+    ["Byte-Range", range],
+  ];
+  await peer.send(
+    request("exp1x", BOB, ALICE, "a".repeat(100), h("msgExpire1", "1-100/1000"), "+"),
+  );
+  const m = (await bob.nextMessage())!;
+  const whole = m.bytes();
+  whole.catch(() => {}); // awaited below
+  // The one slot is taken: another message gets 413 (the issue's "for good").
+  await peer.send(request("oth1x", BOB, ALICE, "b", h("msgOther01", "1-1/1")));
+  assert.deepEqual(summary(await peer.fence()), [
+    "exp1x 200 OK",
+    "oth1x 413 Message Too Large: too many messages in progress",
+  ]);
+  // Activity restarts the clock: 59.999 s, a chunk, 59.999 s: still alive.
+  clock.advance(59_999);
+  await peer.send(
+    request("exp2x", BOB, ALICE, "a".repeat(100), h("msgExpire1", "101-200/1000"), "+"),
+  );
+  assert.deepEqual(summary(await peer.fence()), ["exp2x 200 OK"]);
+  clock.advance(59_999);
+  assert.equal(m.state, "receiving");
+  clock.advance(1);
+  assert.equal(m.state, "incomplete");
+  await rejectsTimeout(whole, 60_000);
+  // §7.1.4: a failure REPORT on the last chunk received, with its actual range.
+  assert.deepEqual(summary(await peer.fence()), [
+    "REPORT msgExpire1 101-200/1000 000 408 Request Timeout: nothing arrived for 60000 ms",
+  ]);
+  // Later chunks of it get 408; the slot is free for a new message.
+  await peer.send(
+    request("exp3x", BOB, ALICE, "a".repeat(100), h("msgExpire1", "201-300/1000"), "+"),
+    request("oth2x", BOB, ALICE, "b", h("msgOther02", "1-1/1")),
+  );
+  assert.deepEqual(summary(await peer.fence()), [
+    "exp3x 408 Request Timeout: nothing arrived for 60000 ms",
+    "oth2x 200 OK",
+  ]);
+  assert.equal(await (await bob.nextMessage())!.text(), "b");
+  assert.equal(clock.pending, 0, "no expiry timer is left behind");
+  bob.close();
+  conn.close();
+});
+
+Deno.test("a chunk stalled mid-body times out with a 408 response to it; Failure-Report no gets nothing", async () => {
+  const clock = new ManualClock();
+  const { bob, conn, peer } = rawToSession({ incompleteTimeout: 5_000 }, clock);
+  // The chunk's first piece (over the decoder's 64 KiB segment, so it is
+  // passed on at once), and no end-line: the sender stalls.
+  const open = request("stall1", BOB, ALICE, "s".repeat(70_000), [
+    ["Message-ID", "msgStall01"],
+    ["Byte-Range", "1-*/*"],
+  ], "open");
+  await peer.send(open);
+  const m = (await bob.nextMessage())!;
+  const stream = m.stream();
+  const reading = new Response(stream).arrayBuffer();
+  reading.catch(() => {});
+  clock.advance(5_000);
+  await rejectsTimeout(reading, 5_000);
+  const r = await peer.next();
+  assert.deepEqual(summary([r]), ["stall1 408 Request Timeout: nothing arrived for 5000 ms"]);
+  // The rest of the chunk, when it comes, is dropped without another answer.
+  await peer.send({ ...open, body: new Uint8Array(10), offset: 70_000, flag: "$" });
+  assert.deepEqual(summary(await peer.fence()), []);
+
+  // Failure-Report: no: the message still times out, silently (§7.1.4).
+  await peer.send(request("quiet1", BOB, ALICE, "q", [
+    ["Message-ID", "msgQuiet01"],
+    ["Byte-Range", "1-1/2"],
+    ["Failure-Report", "no"],
+  ], "+"));
+  const quiet = (await bob.nextMessage())!;
+  clock.advance(5_000);
+  assert.equal(quiet.state, "incomplete");
+  await rejectsTimeout(quiet.bytes(), 5_000);
+  assert.deepEqual(summary(await peer.fence()), []);
+  bob.close();
+  conn.close();
+});
+
+Deno.test("time the application holds reading back does not count against incompleteTimeout", async () => {
+  const clock = new ManualClock();
+  const { bob, conn, peer } = rawToSession({
+    incompleteTimeout: 5_000,
+    incoming: { bufferLimit: 100 },
+  }, clock);
+  const h: [string, string][] = [["Message-ID", "msgSlowApp"], ["Byte-Range", "1-200/400"]];
+  // 200 octets before the application has chosen how to read: over the 100-octet buffer limit,
+  // so the connection waits for the application.
+  await peer.send(request("slow1", BOB, ALICE, "x".repeat(200), h, "+"));
+  const m = (await bob.nextMessage())!;
+  clock.advance(60_000);
+  assert.equal(m.state, "receiving", "held back by us, not idle");
+  const whole = m.bytes(); // the application reads at last
+  await peer.send(
+    request("slow2", BOB, ALICE, "y".repeat(200), [["Message-ID", "msgSlowApp"], [
+      "Byte-Range",
+      "201-400/400",
+    ]]),
+  );
+  assert.equal((await whole).length, 400);
+  bob.close();
+  conn.close();
 });
