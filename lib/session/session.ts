@@ -648,9 +648,13 @@ export class MsrpSession {
       const entry = this.#idle.get(message);
       if (entry === undefined) return;
       const idleFor = clock.now() - entry.last;
-      if (idleFor < timeout || this.#pauses > 0) {
-        // Activity since, or our reader holds the sender back: look again later.
-        entry.timer = clock.setTimer(check, Math.max(timeout - idleFor, 1));
+      if (this.#pauses > 0) {
+        // Our reader holds the sender back; when it lets go the wait restarts.
+        entry.timer = clock.setTimer(check, timeout);
+        return;
+      }
+      if (idleFor < timeout) {
+        entry.timer = clock.setTimer(check, timeout - idleFor); // activity since: look again then
         return;
       }
       this.#expire(message, idleFor);
