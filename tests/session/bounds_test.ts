@@ -375,3 +375,22 @@ Deno.test("time the application holds reading back does not count against incomp
   bob.close();
   conn.close();
 });
+
+Deno.test("a timed-out message gets a failure REPORT under Failure-Report partial too (§7.1.4 table)", async () => {
+  const clock = new ManualClock();
+  const { bob, conn, peer } = rawToSession({ incompleteTimeout: 1_000 }, clock);
+  await peer.send(request("part1", BOB, ALICE, "p".repeat(10), [
+    ["Message-ID", "msgPartial"],
+    ["Byte-Range", "1-10/20"],
+    ["Failure-Report", "partial"],
+  ], "+"));
+  const m = (await bob.nextMessage())!;
+  assert.deepEqual(summary(await peer.fence()), [], "partial: no 200 for an accepted chunk");
+  clock.advance(1_000);
+  await rejectsTimeout(m.bytes(), 1_000);
+  assert.deepEqual(summary(await peer.fence()), [
+    "REPORT msgPartial 1-10/20 000 408 Request Timeout: nothing arrived for 1000 ms",
+  ]);
+  bob.close();
+  conn.close();
+});
