@@ -836,6 +836,8 @@ export class FrameParser {
     if (to <= from) return;
     if (this.#state !== BODY) {
       if (this.#state === SKIP && (this.#skipped += to - from) > this.#maxSkip) {
+        // The transaction was answered when the skip began: no method, nothing more to answer.
+        this.#method = undefined;
         this.#fail(
           emit,
           "skip-limit",

@@ -796,6 +796,9 @@ Deno.test("skipping a bad frame stops at maxSkip: fatal skip-limit, later frames
     assert.deepEqual(codes(frames), ["bad-header", "skip-limit!"]);
     const e = (frames[1] as InvalidFrame).error;
     assert.equal(e.transactionId, "abcd");
+    // Answered once, at the bad header: the fatal error carries no method to answer again.
+    assert.equal((frames[0] as InvalidFrame).method, "SEND");
+    assert.equal((frames[1] as InvalidFrame).method, undefined);
     assert.match(e.message, /no end-line for transaction abcd within 1000 octets/);
   }
 });
