@@ -116,19 +116,26 @@ export async function handleMessage(
   saveDir: string | undefined,
 ): Promise<void> {
   if (isComposingStatus(m) || m.duplicate) {
-    await m.bytes().catch(() => {}); // status only, or already shown (§5.4)
+    // Status only, or already shown (§5.4): read and dropped, never held whole.
+    await m.stream().pipeTo(new WritableStream()).catch(() => {});
     return;
   }
   const save = saveDir !== undefined || !m.contentType.startsWith("text/") || isAttachment(m) ||
     (m.size !== undefined && m.size > MAX_PRINTED); // a large text goes to disk, not to memory
   try {
+    let body: ReadableStream<Uint8Array> | undefined;
     if (!save) {
-      let text = await m.text();
-      if (io.stdoutIsTerminal) text = forTerminal(text);
-      io.out(text.endsWith("\n") ? text : text + "\n");
-      return;
+      // An unknown total ("*", §7.1.1) is printed only if it ends within MAX_PRINTED.
+      const read = m.size === undefined ? await readUpTo(m, MAX_PRINTED) : await m.bytes();
+      if (read instanceof Uint8Array) {
+        let text = new TextDecoder().decode(read);
+        if (io.stdoutIsTerminal) text = forTerminal(text);
+        io.out(text.endsWith("\n") ? text : text + "\n");
+        return;
+      }
+      body = read; // longer: to disk after all
     }
-    const { path, bytes } = await saveMessage(m, saveDir ?? ".");
+    const { path, bytes } = await saveMessage(m, saveDir ?? ".", body);
     io.err(`msrp listen: saved ${bytes} bytes (${m.contentType}) to ${path}\n`);
   } catch (e) {
     io.err(`msrp listen: message ${m.messageId}: ${describeFailure(e).line}\n`);
@@ -137,6 +144,48 @@ export async function handleMessage(
 
 /** The most peers `listen` serves at once; past it the session quiet the longest is closed. */
 export const MAX_PEERS = 100;
+
+/**
+ * Reads a message as a stream until it ends or passes `limit` octets: the
+ * whole body if it ended within the limit, else a stream of the whole body
+ * (what was read, then the rest), so that nothing is held past the limit.
+ *
+ * @param m the message, not read yet
+ * @param limit the most octets held
+ */
+async function readUpTo(
+  m: IncomingMessage,
+  limit: number,
+): Promise<Uint8Array | ReadableStream<Uint8Array>> {
+  const reader = m.stream().getReader();
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    length += value.length;
+    if (length > limit) {
+      return new ReadableStream({
+        pull: async (controller) => {
+          const next = parts.shift();
+          if (next !== undefined) return controller.enqueue(next);
+          const { done, value } = await reader.read();
+          if (done) controller.close();
+          else controller.enqueue(value);
+        },
+        cancel: (reason) => reader.cancel(reason),
+      });
+    }
+  }
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
 
 /**
  * Handles every message of a session until it ends, or only the first one.

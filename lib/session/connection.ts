@@ -481,7 +481,7 @@ export class MsrpConnection {
     }
     if (!headers.has("To-Path")) {
       // Our URI in the session: any session on this connection will do.
-      const own = this.#sessions.values().next().value;
+      const own = this.#sessions.values().next().value?.[0];
       const uri = own === undefined ? undefined : PORTS.get(own)?.localUri;
       if (uri === undefined) {
         this.logger("info", "no 400 sent: no To-Path and no session to answer from", {

@@ -27,7 +27,10 @@
  * (RFC 4975 §7.2), then skips to that transaction's end-line and carries on;
  * when the framing itself is lost (no start line, a foreign end-line, a line
  * that never ends) the error is fatal and the stream ends. What a receiver
- * answers to each error is listed in `lib/session/connection.ts`.
+ * answers to each error is listed in `lib/session/connection.ts`. Skipping
+ * is bounded (`maxSkip`), and so are the blank lines tolerated between
+ * frames (`maxBlank`): past either, framing is taken as lost too, so a broken
+ * peer whose end-line never comes cannot swallow a connection.
  *
  * Header values are kept byte for byte after the one SP that follows the
  * colon (§9 `hname ":" SP hval`; a missing SP is tolerated), so a relay
@@ -59,6 +62,18 @@ export interface FrameDecoderOptions {
   maxHeaderCount?: number;
   /** Largest body of a non-SEND request; §7.1 sets 10240 octets. Default 10240. */
   maxNonSendBody?: number;
+  /**
+   * Most octets discarded after a recoverable error while looking for that
+   * transaction's end-line; past it the error is fatal (`skip-limit`).
+   * Default 16 MiB.
+   */
+  maxSkip?: number;
+  /**
+   * Most octets of blank lines (bare CRLFs, which §9 does not allow)
+   * tolerated between two frames; past it the error is fatal
+   * (`blank-limit`). Default 16384.
+   */
+  maxBlank?: number;
 }
 
 const CR = 13;
@@ -182,8 +197,14 @@ export class FrameParser {
   readonly #maxLine: number;
   readonly #maxHeaders: number;
   readonly #maxNonSend: number;
+  readonly #maxSkip: number;
+  readonly #maxBlank: number;
 
   #state = START;
+  /** Octets discarded since the last recoverable error (SKIP). */
+  #skipped = 0;
+  /** Octets of blank lines since the last frame (START). */
+  #blank = 0;
   /** Stream offset of byte 0 of the chunk being pushed. */
   #base = 0;
 
@@ -240,6 +261,8 @@ export class FrameParser {
     this.#maxLine = options.maxLineLength ?? 16384;
     this.#maxHeaders = options.maxHeaderCount ?? 64;
     this.#maxNonSend = options.maxNonSendBody ?? 10240;
+    this.#maxSkip = options.maxSkip ?? 16 * 1024 * 1024;
+    this.#maxBlank = options.maxBlank ?? 16384;
   }
 
   /** True once a fatal error was emitted; further input is ignored. */
@@ -365,7 +388,20 @@ export class FrameParser {
 
   /** `"MSRP" SP transact-id SP method CRLF` or `... SP status-code [SP comment] CRLF` (§9). */
   #startLine(b: Uint8Array, s: number, e: number, emit: FrameSink): void {
-    if (s === e) return; // a stray CRLF between frames is tolerated
+    if (s === e) {
+      // A stray CRLF between frames is tolerated, up to a limit.
+      this.#blank += 2;
+      if (this.#blank > this.#maxBlank) {
+        this.#fail(
+          emit,
+          "blank-limit",
+          `more than ${this.#maxBlank} octets of blank lines between frames (§9 allows none)`,
+          this.#lineOffset,
+        );
+      }
+      return;
+    }
+    this.#blank = 0;
     this.#tid = "";
     this.#hasTid = false;
     this.#method = undefined;
@@ -826,15 +862,29 @@ export class FrameParser {
     return n;
   }
 
-  /** Body bytes `h[from..to)`: kept (BODY) or dropped (SKIP). */
+  /** Body bytes `h[from..to)`: kept (BODY) or dropped (SKIP), as far as `maxSkip` allows. */
   #take(h: Uint8Array, from: number, to: number, emit: FrameSink): void {
-    if (to <= from || this.#state !== BODY) return;
+    if (to <= from) return;
+    if (this.#state !== BODY) {
+      if (this.#state === SKIP && (this.#skipped += to - from) > this.#maxSkip) {
+        // The transaction was answered when the skip began: no method, nothing more to answer.
+        this.#method = undefined;
+        this.#fail(
+          emit,
+          "skip-limit",
+          `no end-line for transaction ${this.#tid} within ${this.#maxSkip} octets after a bad frame`,
+          this.#base,
+        );
+      }
+      return;
+    }
     const parts = this.#parts;
     parts.push(h.subarray(from, to));
     this.#partsLen += to - from;
     // Many tiny reads would leave many tiny views: merge them now and then.
     if (parts.length >= 64) this.#parts = [concatBytes(parts, this.#partsLen)];
     if (this.#method !== "SEND" && this.#partsLen > this.#maxNonSend) {
+      const over = this.#partsLen - this.#maxNonSend;
       this.#parts = [];
       this.#partsLen = 0;
       this.#error(
@@ -842,10 +892,12 @@ export class FrameParser {
         "body-too-large",
         `a ${this.#method} body is limited to ${this.#maxNonSend} octets (§7.1)`,
       );
+      this.#take(h, to - over, to, emit); // what came past the limit is skipped
     }
   }
 
   #finishBody(flagByte: number, emit: FrameSink): void {
+    if (this.#state === FAILED) return; // the skip limit was passed on the way here
     if (this.#state === BODY) {
       this.#emitBody(emit, String.fromCharCode(flagByte) as ContinuationFlag);
     }
@@ -927,6 +979,7 @@ export class FrameParser {
     emit(this.#invalid(error));
     const wasBody = this.#state === BODY;
     this.#state = SKIP;
+    this.#skipped = 0;
     this.#parts = [];
     this.#partsLen = 0;
     if (!wasBody) this.#prepareEndLine();

@@ -823,3 +823,95 @@ Deno.test("bad header lines count towards maxHeaderCount: an endless bad section
   assert.equal(out.length, 2);
   assert.equal(out[1].kind === "response" && out[1].tid, "cut2");
 });
+
+// ---- bounded skipping and bounded junk between frames (issue 8, defect 8) ----
+
+/** Every split point of `input` (and no split), as decodeSplit cuts. */
+function everySplit(input: Uint8Array): number[][] {
+  return [[], ...Array.from({ length: input.length - 1 }, (_, i) => [i + 1])];
+}
+
+function codes(frames: DecodedFrame[]): string[] {
+  return frames.map((f) =>
+    f.kind === "invalid" ? `${f.error.code}${f.error.fatal ? "!" : ""}` : f.tid
+  );
+}
+
+Deno.test("skipping a bad frame stops at maxSkip: fatal skip-limit, later frames not swallowed silently", () => {
+  // A bad header line, then (the header section being read to its end) 40
+  // octets of body before the end-line: 40 skipped octets.
+  const bad = `MSRP abcd SEND\r\n${TO}${FROM}bad line\r\n\r\n${"y".repeat(40)}\r\n-------abcd$\r\n`;
+  const input = enc(bad + ok("next1"));
+  for (const cuts of everySplit(input)) {
+    // Exactly at the limit the frame's end-line is still found and decoding goes on.
+    assert.deepEqual(codes(decodeSplit(input, cuts, { maxSkip: 40 })), ["bad-header", "next1"]);
+    // One octet fewer and the skip ends the stream.
+    assert.deepEqual(codes(decodeSplit(input, cuts, { maxSkip: 39 })), [
+      "bad-header",
+      "skip-limit!",
+    ]);
+  }
+  // The end-line never comes: frames that follow are not decoded forever.
+  const endless = enc(
+    `MSRP abcd SEND\r\n${TO}${FROM}bad line\r\n\r\n` + "z".repeat(5000) + ok("next2"),
+  );
+  for (const cuts of [[], [100], [5000], Array.from({ length: 600 }, (_, i) => 1 + i * 9)]) {
+    const frames = decodeSplit(endless, cuts, { maxSkip: 1000 });
+    assert.deepEqual(codes(frames), ["bad-header", "skip-limit!"]);
+    const e = (frames[1] as InvalidFrame).error;
+    assert.equal(e.transactionId, "abcd");
+    // Answered once, at the bad header: the fatal error carries no method to answer again.
+    assert.equal((frames[0] as InvalidFrame).method, "SEND");
+    assert.equal((frames[1] as InvalidFrame).method, undefined);
+    assert.match(e.message, /no end-line for transaction abcd within 1000 octets/);
+  }
+});
+
+Deno.test("skips after an over-long line and an oversized REPORT body are bounded too", () => {
+  const overLong = enc(
+    `MSRP abcd SEND\r\n${TO}X-Long: ${long(200)}\r\n` + "z".repeat(3000) + ok("next3"),
+  );
+  const report = enc(
+    `MSRP efgh REPORT\r\n${TO}${FROM}Message-ID: m1\r\nContent-Type: text/plain\r\n\r\n` +
+      "z".repeat(3000) + ok("next4"),
+  );
+  for (
+    const [input, first] of [[overLong, "line-too-long"], [report, "body-too-large"]] as const
+  ) {
+    for (const cuts of [[], [60], [150], Array.from({ length: 400 }, (_, i) => 1 + i * 7)]) {
+      const frames = decodeSplit(input, cuts, {
+        maxSkip: 1000,
+        maxLineLength: 100,
+        maxNonSendBody: 100,
+      });
+      assert.deepEqual(codes(frames), [first, "skip-limit!"]);
+    }
+  }
+});
+
+Deno.test("blank lines between frames are bounded by maxBlank; the count restarts after a frame", () => {
+  const input = enc("\r\n".repeat(10) + ok("t1aa") + "\r\n".repeat(10) + ok("t2bb"));
+  for (const cuts of everySplit(input)) {
+    assert.deepEqual(codes(decodeSplit(input, cuts, { maxBlank: 20 })), ["t1aa", "t2bb"]);
+    const frames = decodeSplit(input, cuts, { maxBlank: 18 });
+    assert.deepEqual(codes(frames), ["blank-limit!"]);
+    assert.equal((frames[0] as InvalidFrame).error.streamOffset, 18);
+  }
+  // The default: 16384 octets of blank lines pass, one more CRLF does not.
+  assert.deepEqual(codes(decodeSplit(enc("\r\n".repeat(8192) + ok("t3cc")), [])), ["t3cc"]);
+  assert.deepEqual(codes(decodeSplit(enc("\r\n".repeat(8193) + ok("t3cc")), [])), [
+    "blank-limit!",
+  ]);
+});
+
+Deno.test("the default skip limit is 16 MiB", () => {
+  const parser = new FrameParser();
+  const out: DecodedFrame[] = [];
+  // Nothing is skipped yet: the bad line ends the first push.
+  parser.push(enc(`MSRP abcd SEND\r\n${TO}${FROM}bad line\r\n`), (f) => out.push(f));
+  const junk = new Uint8Array(1024 * 1024).fill(0x7a);
+  for (let i = 0; i < 16 && !parser.failed; i++) parser.push(junk, (f) => out.push(f));
+  assert.deepEqual(codes(out), ["bad-header"]);
+  parser.push(junk, (f) => out.push(f));
+  assert.deepEqual(codes(out), ["bad-header", "skip-limit!"]);
+});
