@@ -68,8 +68,10 @@
  * request #30146 (`TLSSocket.getPeerCertificate` with `raw` in `node:tls`).
  *
  * Errors are {@link MsrpError}s: those of `tcp.ts` for the TCP part, then
- * `tls-untrusted` (chain or validity), `tls-name-mismatch`, `tls-failed`
- * (any other handshake failure), `fingerprint-mismatch`,
+ * a `TlsCertificateError` (`tls-untrusted` for the chain or the
+ * validity, `tls-name-mismatch`; its `problem` and message name the cause and
+ * the fix, see `tls_errors.ts`), `tls-failed` (any other handshake failure),
+ * `fingerprint-mismatch`,
  * `fingerprint-unsupported` (no fingerprint uses a hash function we know),
  * `no-peer-certificate`, and on an open connection `connection-reset`,
  * `connection-failed`, `connection-closed` and `receive-overflow`.
@@ -97,6 +99,7 @@ import {
   tryAddresses,
 } from "./tcp.ts";
 import { closeQuietly, errorQuietly } from "./quiet.ts";
+import { tlsError } from "./tls_errors.ts";
 import type { MsrpTransport, NetAddress } from "./types.ts";
 
 export type { Fingerprint };
@@ -240,45 +243,6 @@ const SOCKET_CODES = new Set([
   "ECONNRESET",
 ]);
 
-/** Node's certificate verification codes that mean "not trusted". */
-const UNTRUSTED_CODES = new Set([
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "CERT_HAS_EXPIRED",
-  "CERT_NOT_YET_VALID",
-  "CERT_SIGNATURE_FAILURE",
-  "CERT_UNTRUSTED",
-  "CERT_REVOKED",
-  "INVALID_CA",
-]);
-
-function tlsError(where: string, name: string, e: unknown): MsrpError {
-  if (e instanceof MsrpError) return e;
-  const code = (e as { code?: string })?.code;
-  const text = e instanceof Error ? e.message : String(e);
-  if (code === "ERR_TLS_CERT_ALTNAME_INVALID" || /not valid for name/i.test(text)) {
-    return new MsrpError(
-      "tls-name-mismatch",
-      `cannot connect to ${where} over TLS: the certificate is not valid for "${name}"`,
-      { cause: e },
-    );
-  }
-  if ((code !== undefined && UNTRUSTED_CODES.has(code)) || /invalid peer certificate/i.test(text)) {
-    const why = /invalid peer certificate: (\w+)/i.exec(text)?.[1] ?? code ?? text;
-    return new MsrpError(
-      "tls-untrusted",
-      `cannot connect to ${where} over TLS: the certificate is not trusted (${why})`,
-      { cause: e },
-    );
-  }
-  return new MsrpError("tls-failed", `cannot connect to ${where} over TLS: ${text}`, {
-    cause: e,
-  });
-}
-
 // ---------------------------------------------------------------------------
 // Connecting
 
@@ -352,7 +316,9 @@ async function connectNode(
         cert: options.cert,
         key: options.key,
         allowHalfOpen: true,
-        rejectUnauthorized: fingerprint === undefined,
+        // The chain and the name are checked below, with the certificate at
+        // hand to say what is wrong with it (tls_errors.ts).
+        rejectUnauthorized: false,
         checkServerIdentity: (_host, cert) => nodeTls.checkServerIdentity(name, cert),
       };
       const s = nodeTls.connect(connectOptions);
@@ -361,6 +327,15 @@ async function connectNode(
       s.once("secureConnect", () => {
         signal?.removeEventListener("abort", onAbort);
         s.removeListener("error", onError);
+        if (fingerprint === undefined && !s.authorized) {
+          // §5.4, §14.2: without a fingerprint the chain and the name must hold.
+          const why = s.authorizationError as unknown;
+          const code = typeof why === "string" ? why : (why as { code?: string })?.code;
+          const der = peerDer(s);
+          s.destroy();
+          reject(tlsError(where, name, Object.assign(new Error(String(why)), { code }), der));
+          return;
+        }
         resolve(s);
       });
       const onError = (e: Error & { code?: string }) => {
