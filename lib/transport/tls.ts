@@ -118,6 +118,13 @@ export interface TlsTransport extends MsrpTransport {
    */
   readonly peerCertificate?: Uint8Array;
   /**
+   * True when this connection can see the peer's certificate (the cases
+   * listed for {@link TlsTransport.peerCertificate}): then an undefined
+   * `peerCertificate` means the peer presented none. Deno's own TLS cannot
+   * see it, and leaves this undefined.
+   */
+  readonly peerCertificateVisible?: boolean;
+  /**
    * On a server with `requestClientCertificate`: whether the client's
    * certificate chains up to one of `caCerts` (RFC 4976 §6.1).
    */
@@ -220,7 +227,15 @@ export function checkPeerFingerprint(
   fingerprints: Fingerprint | readonly Fingerprint[],
 ): void {
   const where = transport.remoteAddr ? formatAddress(transport.remoteAddr) : "the peer";
-  const der = (transport as Partial<TlsTransport>).peerCertificate;
+  const tls = transport as Partial<TlsTransport>;
+  const der = tls.peerCertificate;
+  if (der === undefined && tls.peerCertificateVisible !== true) {
+    throw new MsrpError(
+      "no-peer-certificate",
+      `cannot check the certificate of ${where} against the SDP fingerprint: this connection ` +
+        "cannot see it (not TLS, or Deno's own TLS, which does not expose the peer certificate)",
+    );
+  }
   if (der === undefined) {
     throw new MsrpError(
       "no-peer-certificate",
@@ -399,6 +414,7 @@ class NodeTlsTransport implements TlsTransport {
   readonly remoteAddr?: NetAddress;
   readonly localAddr?: NetAddress;
   readonly peerCertificate?: Uint8Array;
+  readonly peerCertificateVisible = true;
   readonly peerAuthorized?: boolean;
   readonly #socket: nodeTls.TLSSocket;
   readonly #where: string;
