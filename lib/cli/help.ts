@@ -60,6 +60,9 @@ Options:
   --user <name>         user name at the relay
   --password <secret>   password at the relay (or MSRP_RELAY_PASSWORD)
   --ca <file>           extra trusted CA certificate (PEM), e.g. the relay's; repeatable
+  --fingerprint <fp>    with --relay: pin the relay's certificate (see "msrp send");
+                        with --tls-cert: accept only a peer presenting a certificate
+                        with this fingerprint (RFC 4975 §14.4); repeatable
   -v, --verbose         log protocol events to standard error
   -h, --help            show this help
 
@@ -91,6 +94,13 @@ Options:
   --success-report      ask the receiver for a success REPORT (always done with
                         --relay: a relay's 200 only means the relay has it)
   --ca <file>           extra trusted CA certificate (PEM) for msrps; repeatable
+  --fingerprint <fp>    pin the certificate of the peer (msrps:) or, with --relay,
+                        of the relay: it must have this fingerprint, e.g.
+                        sha-256:AB:CD:... (as "openssl x509 -noout -fingerprint
+                        -sha256 -in cert.pem" prints it); no CA is needed then
+                        (RFC 4975 §14.4); repeatable
+  --tls-cert <file>     present this certificate (PEM) to a peer that checks it...
+  --tls-key <file>      ...with this private key (PEM)
   --relay <uri>         send through this relay (RFC 4976), e.g. msrps://relay.example.com:2855;tcp
   --user <name>         user name at the relay
   --password <secret>   password at the relay (or MSRP_RELAY_PASSWORD)
@@ -125,7 +135,8 @@ Options:
                         --port, --tls-cert, --tls-key)
   --to <uri>            connect to a peer (see "msrp send" for --ca, --relay,
                         --user, --password)
-  --host, --bind, --port, --tls-cert, --tls-key, --ca, --relay, --user, --password
+  --host, --bind, --port, --tls-cert, --tls-key, --ca, --fingerprint, --relay,
+  --user, --password
   -v, --verbose         log protocol events to standard error
   -h, --help            show this help
 
