@@ -81,10 +81,9 @@ export class TlsCertificateError extends MsrpError {
 }
 
 /** How a user makes a peer trusted without a public CA. */
-const PIN_HINT =
-  "pin the certificate by its SHA-256 fingerprint (msrp --fingerprint sha-256:<hex>, " +
-  "option fingerprint)";
-const CA_HINT = "trust the CA that issued it (msrp --ca <ca.pem>, option caCerts)";
+const PIN_HINT = "pin the certificate by its SHA-256 fingerprint " +
+  "(msrp --fingerprint sha-256:<hex>; library: fingerprints)";
+const CA_HINT = "trust the CA that issued it (msrp --ca <ca.pem>; library: caCerts)";
 
 /** What the stack said, read into a problem and its details. */
 interface Diagnosis {
