@@ -38,7 +38,10 @@
  *   fingerprint is checked right after the handshake, before a single MSRP
  *   byte is sent; a mismatch closes the connection and throws
  *   `fingerprint-mismatch`. With a client certificate but no fingerprint,
- *   `node:tls` verifies the chain and the name as in mode 1.
+ *   the chain and the name are verified as in mode 1: `node:tls` judges them
+ *   (`authorized`, with our `checkServerIdentity`), and the connection is
+ *   refused after the handshake, when the certificate is at hand to say what
+ *   is wrong with it (`tls_errors.ts`).
  *
  *   One limit on this path: in Deno 2.9, pausing a `node:tls` socket
  *   (`pause()`, or reading it in paused mode with `read()` or async
@@ -54,7 +57,9 @@
  *   as {@link TlsTransport.peerCertificate}. The listening side learns which
  *   session (and so which SDP fingerprint) a connection belongs to only when
  *   the first SEND arrives (§5.4), so it checks the fingerprint then, with
- *   {@link checkPeerFingerprint}.
+ *   {@link checkPeerFingerprint} (the endpoint does, before the session
+ *   binds). {@link TlsTransport.peerCertificateVisible} tells a peer that
+ *   sent no certificate from a connection that cannot see it.
  *
  * RFC 4975 §14.2 also names TLS_RSA_WITH_AES_128_CBC_SHA as the suite every
  * element MUST support. rustls (Deno's TLS) offers neither RSA key exchange
@@ -219,7 +224,8 @@ export function checkFingerprint(
  * @param transport a connection from {@link connectTls} or {@link listenTls}
  * @param fingerprints the peer's `a=fingerprint` values
  * @throws {MsrpError} `no-peer-certificate` when the transport has no peer
- *   certificate (not TLS, or the peer sent none); otherwise as
+ *   certificate (the peer sent none, or the transport cannot see it: not
+ *   TLS, or Deno's own TLS; the message says which); otherwise as
  *   {@link checkFingerprint}
  */
 export function checkPeerFingerprint(

@@ -232,29 +232,48 @@ function isoDate(d: Date): string {
 }
 
 /**
+ * Reads what a TLS stack threw while connecting: when the peer's
+ * certificate was refused, the {@link CertificateProblem} and a sentence
+ * saying what is wrong and how to fix it.
+ *
+ * @param e what the stack threw: rustls' error text through Deno's TLS (or
+ *   Deno's `WebSocket`), or a `node:tls` error with a `code`
+ * @param name the name the certificate had to carry (the URI host)
+ * @param der the certificate the peer presented, when known (`node:tls`)
+ * @returns the problem and the sentence, or undefined when the failure is
+ *   not about the certificate
+ */
+export function diagnoseCertificate(
+  e: unknown,
+  name: string,
+  der?: Uint8Array,
+): { problem: CertificateProblem; reason: string } | undefined {
+  const code = (e as { code?: unknown })?.code;
+  const text = e instanceof Error ? e.message : String(e);
+  const d = (typeof code === "string" ? fromNode(code, text, der) : undefined) ?? fromRustls(text);
+  return d === undefined ? undefined : { problem: d.problem, reason: sentence(d, name) };
+}
+
+/**
  * Turns what a TLS stack threw while connecting into a {@link MsrpError}
  * that names the cause and the fix.
  *
  * @param where the address connected to, for the message
  * @param name the name the certificate had to carry (the URI host)
- * @param e what the stack threw: rustls' error text through Deno's TLS, or a
- *   `node:tls` error with a `code`
+ * @param e what the stack threw (see {@link diagnoseCertificate})
  * @param der the certificate the peer presented, when known (`node:tls`)
  * @returns a {@link TlsCertificateError} for a refused certificate, else an
  *   `MsrpError` `tls-failed` quoting the stack
  */
 export function tlsError(where: string, name: string, e: unknown, der?: Uint8Array): MsrpError {
   if (e instanceof MsrpError) return e;
-  const code = (e as { code?: unknown })?.code;
-  const text = e instanceof Error ? e.message : String(e);
-  const d = (typeof code === "string" ? fromNode(code, text, der) : undefined) ?? fromRustls(text);
+  const d = diagnoseCertificate(e, name, der);
   if (d !== undefined) {
-    return new TlsCertificateError(
-      d.problem,
-      `cannot connect to ${where} over TLS: ${sentence(d, name)}`,
-      { cause: e },
-    );
+    return new TlsCertificateError(d.problem, `cannot connect to ${where} over TLS: ${d.reason}`, {
+      cause: e,
+    });
   }
+  const text = e instanceof Error ? e.message : String(e);
   return new MsrpError("tls-failed", `cannot connect to ${where} over TLS: ${text}`, {
     cause: e,
   });

@@ -3,6 +3,7 @@ import { MsrpError } from "../../lib/errors.ts";
 import { computeFingerprint } from "../../lib/payload/sdp.ts";
 import type { MsrpListener } from "../../lib/transport/tcp.ts";
 import { connectTls, listenTls, type TlsConnectOptions } from "../../lib/transport/tls.ts";
+import { connectWebSocket, listenWebSocket } from "../../lib/transport/websocket.ts";
 import {
   type CertificateProblem,
   TlsCertificateError,
@@ -208,4 +209,24 @@ Deno.test("tlsError: rustls' texts for causes a loopback test cannot make", () =
     alert.message,
     "cannot connect to h:1 over TLS: received fatal alert: HandshakeFailure",
   );
+});
+
+Deno.test({
+  name: "tls errors: wss (RFC 7977) names the cause too",
+  ignore: OPENSSL_MISSING !== undefined,
+  fn: async () => {
+    const { caSelfSigned } = await testCerts();
+    const listener = listenWebSocket({ hostname: "127.0.0.1", port: 0, ...caSelfSigned });
+    await assert.rejects(
+      connectWebSocket(`wss://localhost:${listener.addr.port}/`, { caCerts: [caSelfSigned.cert] }),
+      (e: unknown) =>
+        e instanceof TlsCertificateError && e.problem === "ca-as-end-entity" &&
+        e.message.startsWith(
+          `cannot open a WebSocket to wss://localhost:${listener.addr.port}/: `,
+        ) &&
+        e.message.includes("is a CA certificate"),
+    );
+    listener.close();
+    await listener.finished;
+  },
 });
