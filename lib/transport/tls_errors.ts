@@ -113,7 +113,7 @@ function fromRustls(text: string): Diagnosis | undefined {
   if (name !== null || /^NotValidForName/.test(detail)) {
     const names = name?.[2] === undefined ? undefined : [
       ...name[2].matchAll(/(?:DnsName|IpAddress)\(("?)(.*?)\1\)/g),
-    ].map((x) => x[2]);
+    ].map((x) => canonicalIp(x[2]));
     return { problem: "name-mismatch", names };
   }
   const expired = /^certificate expired:.*not valid after (\d+)/is.exec(detail);
@@ -134,6 +134,16 @@ function fromRustls(text: string): Diagnosis | undefined {
   }
   if (/^Revoked/.test(detail)) return { problem: "revoked" };
   return { problem: "other", detail };
+}
+
+/** An IPv6 address as usually written (rustls writes `0::1` for `::1`); anything else as is. */
+function canonicalIp(name: string): string {
+  if (!name.includes(":")) return name;
+  try {
+    return new URL(`http://[${name}]/`).hostname.slice(1, -1);
+  } catch {
+    return name;
+  }
 }
 
 function unixDate(seconds: string | undefined): Date | undefined {
