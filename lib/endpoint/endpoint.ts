@@ -18,6 +18,12 @@
  * listening port serves any number of sessions and connections. A session
  * whose peer never binds ends with a `bind-timeout` error.
  *
+ * Over TLS, a peer whose SDP carries `a=fingerprint` must present a matching
+ * certificate, CA-signed or not (RFC 4975 §14.4): the connecting side checks
+ * the server's certificate, the listening side the client's when the first
+ * request names the session. A relay's certificate can be pinned the same
+ * way ({@linkcode RelayAccount.fingerprints}).
+ *
  * ```ts
  * const alice = await MsrpEndpoint.start({ host: "127.0.0.1", port: 0 });
  * const bob = await MsrpEndpoint.start({ host: "127.0.0.1", port: 0 });
@@ -253,6 +259,14 @@ export class MsrpEndpoint {
   async #linkRelays(): Promise<void> {
     const relays = this.#options.relays!;
     const first = typeof relays[0].uri === "string" ? MsrpUri.parse(relays[0].uri) : relays[0].uri;
+    if (
+      relays[0].fingerprints !== undefined && relays[0].fingerprints.length > 0 && !first.secure
+    ) {
+      throw new MsrpError(
+        "bad-tls-options",
+        `the relay ${first} is reached without TLS (msrp:): its fingerprints cannot be checked`,
+      );
+    }
     const connection = await this.#connection(first, {
       fingerprints: relays[0].fingerprints,
       relay: true,

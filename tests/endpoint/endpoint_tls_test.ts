@@ -169,3 +169,18 @@ Deno.test("a pinned direct peer: connect() with the fingerprint of its CA-less c
   await alice.close();
   await bob.close();
 });
+
+Deno.test("a pinned relay reached without TLS is bad-tls-options, before connecting", async () => {
+  await rejectsWithCode(
+    MsrpEndpoint.start({
+      relays: [{
+        uri: "msrp://127.0.0.1:9;tcp",
+        username: "a",
+        password: "b",
+        fingerprints: [fp(SELF)],
+      }],
+    }),
+    "bad-tls-options",
+    "its fingerprints cannot be checked",
+  );
+});
