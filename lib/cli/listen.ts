@@ -35,6 +35,7 @@ import {
   forTerminal,
   parseCommandArgs,
   parsePort,
+  peerPins,
   str,
   UsageError,
   waitForSignal,
@@ -239,6 +240,7 @@ export async function listenCommand(args: string[], io: CliIo): Promise<number> 
       throw new UsageError(`--save ${saveDir}: not a directory`);
     }
   }
+  const pins = peerPins(values, str(values, "tls-cert") !== undefined);
   const endpoint = await startListening(values);
   const { signal, dispose } = waitForSignal(io);
   const stopped = signal.then(() => "stopped" as const);
@@ -258,9 +260,13 @@ export async function listenCommand(args: string[], io: CliIo): Promise<number> 
     io.out(endpoint.path(session).join(" ") + "\n");
     io.err(`msrp listen: waiting for a peer (Ctrl-C to stop)\n`);
     for (;;) {
-      const bound = endpoint.accept(session, [], FOREVER_MS).then(
+      const bound = endpoint.accept(session, [], { timeout: FOREVER_MS, ...pins }).then(
         () => "bound" as const,
-        () => "expired" as const,
+        (e) => {
+          // A peer refused by --fingerprint (RFC 4975 §14.4): say why, serve the next.
+          if (pins.fingerprints !== undefined) io.err(`msrp listen: ${describeFailure(e).line}\n`);
+          return "expired" as const;
+        },
       );
       const outcome = await Promise.race([bound, stopped]);
       if (outcome === "stopped") {

@@ -29,6 +29,7 @@
  */
 
 import { MsrpError } from "../errors.ts";
+import type { Fingerprint } from "../payload/fingerprint.ts";
 import { DigestClient } from "../relay/digest.ts";
 import {
   formatAuthorization,
@@ -64,6 +65,14 @@ export interface RelayAccount {
    * asks again within them.
    */
   readonly expires?: number;
+  /**
+   * Pins the relay's TLS certificate (RFC 4975 §14.4, RFC 8122 §5): the
+   * certificate must match one of these fingerprints instead of chaining up
+   * to a trusted root, e.g. for a lab relay with a self-signed certificate.
+   * Only the first relay's is checked: we connect to it alone, and it opens
+   * the connections beyond.
+   */
+  readonly fingerprints?: readonly Fingerprint[];
 }
 
 /** What one successful AUTH gives. */
