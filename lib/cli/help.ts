@@ -168,6 +168,12 @@ Options:
                         visible to every local user (ps, /proc): for tests only
   --insecure            listen on plain TCP (msrp:) and accept AUTH over it:
                         for testing only (RFC 4976 §9.2 requires TLS)
+  --ws <port>           also listen for browsers: MSRP over secure WebSocket
+                        (RFC 7977, wss:, subprotocol msrp; plain ws: with --insecure)
+  --origin <url>        a web origin (https://chat.example.com) whose pages may
+                        use --ws; repeatable. Other origins get HTTP 403; clients
+                        that send no Origin (programs, not pages) are allowed.
+                        Default: every origin
   -v, --verbose         log every relay event (default: warnings and errors)
   -h, --help            show this help
 
@@ -180,4 +186,6 @@ Examples:
   kill -HUP <pid>       # after editing users.txt
   msrp relay --config relay.json
   msrp relay --insecure --port 0 --user test:test
+  msrp relay --host relay.example.com --tls-cert cert.pem --tls-key key.pem \\
+    --users-file users.txt --ws 443 --origin https://chat.example.com
 `;
