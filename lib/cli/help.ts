@@ -168,12 +168,11 @@ Options:
                         visible to every local user (ps, /proc): for tests only
   --insecure            listen on plain TCP (msrp:) and accept AUTH over it:
                         for testing only (RFC 4976 §9.2 requires TLS)
-  --ws <port>           also listen for browsers: MSRP over secure WebSocket
-                        (RFC 7977, wss:, subprotocol msrp; plain ws: with --insecure)
+  --ws <port>           also listen for browsers: MSRP over WebSocket (RFC 7977),
+                        wss: with subprotocol msrp; plain ws: with --insecure
   --origin <url>        a web origin (https://chat.example.com) whose pages may
-                        use --ws; repeatable. Other origins get HTTP 403; clients
-                        that send no Origin (programs, not pages) are allowed.
-                        Default: every origin
+                        use --ws; repeatable. Other origins get HTTP 403; programs
+                        (no Origin header) are allowed. Default: every origin
   -v, --verbose         log every relay event (default: warnings and errors)
   -h, --help            show this help
 
