@@ -168,6 +168,42 @@ Deno.test("RFC 7977: a WebSocket client AUTHs, talks with a TLS client through t
   }
 });
 
+Deno.test("RFC 7977 §8.3: two WebSocket clients of one relay talk through it (its URI twice in To-Path)", async () => {
+  const { server, wsUri } = await wsRelay();
+  const browser = (name: string, host: string) =>
+    MsrpEndpoint.start({
+      host,
+      webSocket: true,
+      relays: [{ uri: wsUri, username: name, password: `${name}-secret` }],
+      caCerts: [CA],
+    });
+  const alice = await browser("alice", "df7jal23ls0d.invalid");
+  const carol = await browser("bob", "jk9awp14vj8x.invalid");
+  try {
+    const a = alice.createSession();
+    const c = carol.createSession();
+    await negotiate(alice, a, carol, c);
+    assert.equal(a.remotePath.length, 3, "To-Path: the relay, the relay again, Carol");
+    const [sent, got] = await Promise.all([
+      a.send("Hi Carol", { successReport: true }),
+      c.nextMessage().then((m) => m!.text()),
+    ]);
+    assert.equal(sent.confirmedBy, "report");
+    assert.equal(got, "Hi Carol");
+    const file = randomBytes(100_000);
+    const [back, bytes] = await Promise.all([
+      c.send(file, { successReport: true, contentType: "application/octet-stream" }),
+      a.nextMessage().then((m) => m!.bytes()),
+    ]);
+    assert.equal(back.bytesConfirmed, file.length);
+    assert.deepEqual(bytes, file);
+  } finally {
+    await alice.close();
+    await carol.close();
+    await server.close();
+  }
+});
+
 Deno.test("RFC 7977 §8.1.2: AUTH over WSS with a .invalid ;ws From-Path: 401, then 200 with a ;tcp Use-Path", async () => {
   const { server, tlsPort, wsPort } = await wsRelay();
   const peer = new Peer(await connectWebSocket(`wss://localhost:${wsPort}/`, { caCerts: [CA] }));
