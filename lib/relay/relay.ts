@@ -626,7 +626,8 @@ export interface RelayListener extends AsyncIterable<MsrpTransport> {
 export interface StartRelayOptions extends Omit<MsrpRelayOptions, "config"> {
   /**
    * Opens one listener: TLS with the configured certificate and key when
-   * `listen.tls` is true, plain TCP otherwise.
+   * `listen.tls` is true, plain TCP otherwise; a WebSocket one (RFC 7977,
+   * `wss:` or `ws:` by `listen.tls`) when `listen.websocket` is true.
    */
   listen: (
     listen: RelayListenConfig,
