@@ -588,6 +588,7 @@ async function alignedStep(core: RelayCore, c: Conn, s: OutStream): Promise<void
     (to) => rekey(p, to),
   );
   s.sent += body.length;
+  c.activeBytes += body.length; // its share of the turn (§7.1.1), as in step()
   core.counters.forwardedRequests++;
   await write(core, c, bytes);
   releaseBuffered(core, c, body.length);

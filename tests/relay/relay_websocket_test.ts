@@ -294,6 +294,70 @@ Deno.test("a whole SEND too long for one WebSocket message is split into chunks 
   await relay.close();
 });
 
+Deno.test("chunks for a WebSocket client take turns, as on TCP (RFC 4975 §7.1.1 fairness)", async () => {
+  const RELAY = "msrps://relay.example.com:9000;tcp";
+  const { relay, connect } = memoryRelay({
+    host: "relay.example.com",
+    websocket: { maxMessageSize: 32 * 1024 },
+    limits: { segmentSize: 4096, fairnessQuantum: 2048 },
+  });
+  const senders = [
+    { peer: connect(true), from: "msrps://alice.example.com:1/a;tcp", user: "alice", pw: "secret" },
+    { peer: connect(true), from: "msrps://carol.example.com:1/c;tcp", user: "carol", pw: "pw3" },
+  ];
+  const bob = connect(true, { frameAligned: true });
+  const ub = (await authenticate(bob, {
+    to: RELAY,
+    from: BROWSER,
+    username: "bob",
+    password: "hunter2",
+  })).usePath;
+  const bodies = [randomBytes(65536), randomBytes(65536)];
+  bob.pause(); // the writer to Bob blocks: both chunks queue up at the relay
+  for (const [i, s] of senders.entries()) {
+    const u = (await authenticate(s.peer, {
+      to: RELAY,
+      from: s.from,
+      username: s.user,
+      password: s.pw,
+    })).usePath;
+    const headers: [string, string][] = [
+      ["To-Path", `${u} ${ub} ${BROWSER}`],
+      ["From-Path", s.from],
+      ["Message-ID", `msg${i}`],
+      ["Byte-Range", "1-65536/65536"],
+    ];
+    for (let k = 0; k < 4; k++) {
+      await s.peer.send({
+        ...request("SEND", `t${i}`, headers, bodies[i].subarray(k * 16384, (k + 1) * 16384)),
+        offset: k * 16384,
+        flag: k === 3 ? "$" : undefined,
+      });
+    }
+    assert.equal((await s.peer.response()).status, 200); // the relay has the whole chunk
+  }
+  bob.resume();
+  const order: string[] = [];
+  const got = [[], []] as Uint8Array[][];
+  const done = new Set<string>();
+  while (done.size < 2) {
+    const f = await bob.request();
+    const id = f.headers.get("Message-ID")!;
+    order.push(id);
+    got[Number(id.slice(3))].push(f.body!);
+    if (f.flag === "$") done.add(id);
+    assert.ok(wireLength(f) <= 32 * 1024);
+    await ack(bob, f);
+  }
+  // Neither chunk waits for the other to be written in full.
+  assert.ok(order.indexOf("msg1") < order.lastIndexOf("msg0"), order.join(" "));
+  assert.ok(order.indexOf("msg0") < order.lastIndexOf("msg1"), order.join(" "));
+  for (const i of [0, 1]) {
+    assert.deepEqual(new Uint8Array(got[i].flatMap((b) => [...b])), bodies[i]);
+  }
+  await relay.close();
+});
+
 /** The length of a frame on the wire. */
 function wireLength(f: MsrpRequest): number {
   let n = 0;
