@@ -24,7 +24,7 @@ import type { FrameTrace } from "../wire/frame_trace.ts";
 import type { MsrpTransport } from "../transport/types.ts";
 import type { RelayCore } from "./core.ts";
 import type { Incoming } from "./forwarder.ts";
-import { type ControlJob, type OpenWire, type OutStream, wake } from "./outbound.ts";
+import { type ControlJob, type OpenWire, type OutStream, wake, WriteBatch } from "./outbound.ts";
 import type { Pending } from "./transactions.ts";
 
 /** The state of one connection, accepted or opened by the relay. */
@@ -58,6 +58,8 @@ export class Conn {
   buffered = 0;
   wake: (() => void) | undefined;
   roomWaiters: (() => void)[] = [];
+  /** What the writer task has encoded for its next write. */
+  batch = new WriteBatch();
   /** When the write in progress started; undefined between writes. */
   writingSince: number | undefined;
   writer: WritableStreamDefaultWriter<Uint8Array> | undefined;

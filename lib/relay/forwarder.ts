@@ -60,8 +60,10 @@ export interface Incoming {
  * @param d the routing decision
  * @param info what is needed to answer it
  * @param range its Byte-Range, for a SEND
+ * @returns a promise when it must wait for room on the next hop's
+ *   connection (back-pressure), otherwise nothing: no promise per frame
  */
-export async function forward(
+export function forward(
   core: RelayCore,
   table: ConnectionTable,
   c: Conn,
@@ -69,7 +71,7 @@ export async function forward(
   d: Extract<RouteDecision, { kind: "toward-client" | "from-client" }>,
   info: ReqInfo,
   range: ByteRange | undefined,
-): Promise<void> {
+): Promise<void> | void {
   const method = req.method;
   const whole = req.flag !== undefined;
   if (
@@ -110,13 +112,11 @@ export async function forward(
       return;
     }
     if (whole) {
-      await forwardWholeSend(core, target, req, d, ctx);
-      // §6.4.1: "MUST respond with a final response immediately"; the 200
-      // means the chunk was received, not that it was forwarded.
-      if (!ctx.failed && !ctx.answered && ctx.fr === "yes") {
-        ctx.answered = true;
-        reply(core, c, info, { status: 200 });
+      const wait = room(core, target);
+      if (wait !== undefined) {
+        return wait.then(() => forwardWholeSend(core, c, target, req, d, info, ctx));
       }
+      forwardWholeSend(core, c, target, req, d, info, ctx);
       return;
     }
     // A long chunk: forward it piece by piece as it arrives.
@@ -131,7 +131,7 @@ export async function forward(
     target.streams.push(stream);
     logForwarded(core, c, req, target, d, "in pieces as it arrives");
     c.incoming = { tid: req.tid, discard: false, stream, target, ctx };
-    if (req.body !== null && req.body.length > 0) await pushPiece(core, target, stream, req.body);
+    if (req.body !== null && req.body.length > 0) return pushPiece(core, target, stream, req.body);
     return;
   }
 
@@ -140,13 +140,27 @@ export async function forward(
     if (method !== "REPORT") reply(core, c, info, { status: 408 });
     return;
   }
+  const wait = room(core, target);
+  if (wait !== undefined) return wait.then(() => forwardOther(core, c, target, req, d, info));
+  forwardOther(core, c, target, req, d, info);
+}
+
+/** Forwards a REPORT, an AUTH or another method once the target has room (§6.4.2, §6.4.3). */
+function forwardOther(
+  core: RelayCore,
+  c: Conn,
+  target: Conn,
+  req: MsrpRequest,
+  d: Extract<RouteDecision, { kind: "toward-client" | "from-client" }>,
+  info: ReqInfo,
+): void {
+  const method = req.method;
   const tid = newTransactionId();
   const frame: MsrpRequest = {
     ...req,
     tid,
     headers: forwardedHeaders(req.headers, d.toPath, d.fromPath),
   };
-  await room(core, target);
   if (target.state === "closed") {
     if (method !== "REPORT") reply(core, c, info, { status: 408 });
     return;
@@ -206,15 +220,35 @@ function logForwarded(
   );
 }
 
-async function forwardWholeSend(
+/**
+ * Forwards a whole SEND chunk once the target has room, and answers it
+ * (§6.4.1: "MUST respond with a final response immediately"; the 200 means
+ * the chunk was received, not that it was forwarded).
+ */
+function forwardWholeSend(
+  core: RelayCore,
+  c: Conn,
+  target: Conn,
+  req: MsrpRequest,
+  d: Extract<RouteDecision, { kind: "toward-client" | "from-client" }>,
+  info: ReqInfo,
+  ctx: SendContext,
+): void {
+  queueWholeSend(core, target, req, d, ctx);
+  if (!ctx.failed && !ctx.answered && ctx.fr === "yes") {
+    ctx.answered = true;
+    reply(core, c, info, { status: 200 });
+  }
+}
+
+function queueWholeSend(
   core: RelayCore,
   target: Conn,
   req: MsrpRequest,
   d: Extract<RouteDecision, { kind: "toward-client" | "from-client" }>,
   ctx: SendContext,
-): Promise<void> {
+): void {
   const length = req.body?.length ?? 0;
-  await room(core, target);
   if (target.state === "closed") {
     sendFailed(core, ctx, 408, "next hop connection lost", 0, length);
     return;
@@ -259,22 +293,30 @@ async function forwardWholeSend(
  * @param c the connection it arrived on
  * @param inc the chunk being received
  * @param piece the piece
+ * @returns a promise when it must wait for room on the next hop's connection
  */
-export async function onPiece(
+export function onPiece(
   core: RelayCore,
   c: Conn,
   inc: Incoming,
   piece: MsrpRequest,
-): Promise<void> {
+): Promise<void> | void {
   const last = piece.flag !== undefined;
   if (last) c.incoming = undefined;
   const ctx = inc.ctx;
   const s = inc.stream;
   if (inc.discard || ctx === undefined || s === undefined || ctx.failed || s.finished) return;
   if (piece.body !== null && piece.body.length > 0) {
-    await pushPiece(core, inc.target!, s, piece.body);
+    const wait = pushPiece(core, inc.target!, s, piece.body);
+    if (wait !== undefined) return last ? wait.then(() => lastPiece(core, c, inc, piece)) : wait;
   }
-  if (!last) return;
+  if (last) lastPiece(core, c, inc, piece);
+}
+
+/** The last piece of a chunk is in: end the forwarded chunk and answer the SEND (§6.4.1). */
+function lastPiece(core: RelayCore, c: Conn, inc: Incoming, piece: MsrpRequest): void {
+  const ctx = inc.ctx!;
+  const s = inc.stream!;
   ctx.complete = true;
   if (!s.finished && s.endFlag === undefined) {
     s.endFlag = piece.flag;

@@ -33,7 +33,7 @@
  * @module
  */
 
-import { concatBytes } from "../wire/bytes.ts";
+import { concatBytes, gatherBytes } from "../wire/bytes.ts";
 import { FrameWriter } from "../wire/encoder.ts";
 import type { ContinuationFlag, Frame } from "../wire/frame.ts";
 import type { HeaderList } from "../wire/header_list.ts";
@@ -191,14 +191,21 @@ export function wake(c: Conn): void {
  * @param target the connection the chunk is forwarded to
  * @param s the chunk's stream
  * @param body the bytes
+ * @returns a promise when it has to wait for room, otherwise nothing (no
+ *   promise per piece while the target keeps up)
  */
-export async function pushPiece(
+export function pushPiece(
   core: RelayCore,
   target: Conn,
   s: OutStream,
   body: Uint8Array,
-): Promise<void> {
-  await room(core, target);
+): Promise<void> | undefined {
+  const wait = room(core, target);
+  if (wait !== undefined) return wait.then(() => queuePiece(core, target, s, body));
+  queuePiece(core, target, s, body);
+}
+
+function queuePiece(core: RelayCore, target: Conn, s: OutStream, body: Uint8Array): void {
   if (s.finished || s.abortFlag !== undefined || target.state === "closed") return;
   s.pieces.push(body);
   s.queued += body.length;
@@ -212,8 +219,18 @@ export async function pushPiece(
  *
  * @param core the relay
  * @param target the connection to write to
+ * @returns a promise to wait for, or nothing when there is room now
  */
-export async function room(core: RelayCore, target: Conn): Promise<void> {
+export function room(core: RelayCore, target: Conn): Promise<void> | undefined {
+  if (
+    target.state === "closed" || target.buffered < core.config.limits.maxBufferedBytesPerConnection
+  ) {
+    return undefined;
+  }
+  return waitForRoom(core, target);
+}
+
+async function waitForRoom(core: RelayCore, target: Conn): Promise<void> {
   const limit = core.config.limits.maxBufferedBytesPerConnection;
   while (target.state !== "closed" && target.buffered >= limit) {
     await new Promise<void>((resolve) => target.roomWaiters.push(resolve));
@@ -254,6 +271,7 @@ export function discardOutput(core: RelayCore, c: Conn): void {
   core.counters.buffered -= c.buffered;
   c.buffered = 0;
   c.control = [];
+  c.batch = new WriteBatch();
   const streams = c.streams;
   c.streams = [];
   c.active = undefined;
@@ -284,17 +302,56 @@ export function releaseWaiters(c: Conn): void {
 // ---------------------------------------------------------------------------
 // The writer task
 
-async function write(core: RelayCore, c: Conn, bytes: Uint8Array): Promise<void> {
-  c.writingSince = core.clock.now();
+/**
+ * A connection's bytes encoded since its last write, and what to do once
+ * they are written. The writer task encodes everything that is ready, then
+ * writes it at once: one write per turn instead of one per frame.
+ */
+export class WriteBatch {
+  /** The encoded bytes, in order; each one whole frame on a frame-aligned transport. */
+  parts: Uint8Array[] = [];
+  bytes = 0;
+  /** Whole frames in `parts`, to complete once written. */
+  jobs: ControlJob[] = [];
+  /** Streamed body bytes in `parts`: released and counted once written. */
+  body = 0;
+  /** Transactions whose end-line is in `parts`: their hop timers start once written (§6.4.1). */
+  ends: PendingSend[] = [];
+}
+
+/** Small frames are joined into buffers of up to this many bytes for one write. */
+const GATHER_BYTES = 65536;
+
+/** Adds encoded bytes to the connection's next write. */
+function write(c: Conn, bytes: Uint8Array): void {
   c.traceOut?.push(bytes);
-  await c.writer!.write(bytes);
+  const b = c.batch;
+  b.parts.push(bytes);
+  b.bytes += bytes.length;
+}
+
+/** Writes what was gathered, then releases its bytes and completes its frames. */
+async function flush(core: RelayCore, c: Conn): Promise<void> {
+  const b = c.batch;
+  if (b.parts.length === 0 && b.jobs.length === 0 && b.ends.length === 0) return;
+  c.batch = new WriteBatch();
+  c.writingSince = core.clock.now();
+  const parts = c.transport?.frameAligned === true ? b.parts : gatherBytes(b.parts, GATHER_BYTES);
+  for (const p of parts) await c.writer!.write(p);
   c.writingSince = undefined;
   c.lastActivity = core.clock.now();
+  let released = b.body;
+  for (const job of b.jobs) released += job.bytes.length;
+  releaseBuffered(core, c, released);
+  core.counters.forwardedBodyBytes += b.body;
+  for (const job of b.jobs) job.onWritten?.();
+  for (const p of b.ends) armTimer(core, p);
 }
 
 /**
  * The writer task of a connection: whole frames first, then turns among
- * the chunks being streamed to it (RFC 4975 §7.1.1).
+ * the chunks being streamed to it (RFC 4975 §7.1.1). What is ready is
+ * encoded into the connection's {@linkcode WriteBatch} and written at once.
  *
  * @param core the relay
  * @param c the connection
@@ -303,20 +360,25 @@ export async function pump(core: RelayCore, c: Conn): Promise<void> {
   const quantum = core.config.limits.fairnessQuantum;
   try {
     while (c.state !== "closed") {
+      if (c.batch.bytes >= GATHER_BYTES) {
+        await flush(core, c);
+        continue;
+      }
       if (c.control.length > 0) {
         const a = c.active;
         if (a !== undefined && a.wire !== undefined) {
           // §7.1.1: interrupt the chunk for the waiting response or REPORT.
-          await endWire(core, c, a, "+");
+          endWire(c, a, "+");
           continue;
         }
         const job = c.control.shift()!;
-        await write(core, c, job.bytes);
-        releaseBuffered(core, c, job.bytes.length);
-        job.onWritten?.();
+        write(c, job.bytes);
+        c.batch.jobs.push(job);
         continue;
       }
       if (c.closing) {
+        await flush(core, c);
+        if (c.control.length > 0) continue;
         core.close(c, c.closingReason);
         return;
       }
@@ -328,16 +390,16 @@ export async function pump(core: RelayCore, c: Conn): Promise<void> {
         }
         const rival = c.streams.some((s) => s !== a && eligible(s, c.streams));
         if (a.ready() && (!rival || c.activeBytes < quantum)) {
-          await step(core, c, a);
+          step(core, c, a);
           continue;
         }
         if (!rival) {
-          await idle(c);
+          await idle(core, c);
           continue;
         }
         // Another chunk waits and this one has had its turn, or has no
         // data now: interrupt it and let the other go (§7.1.1 fairness).
-        if (a.wire !== undefined) await endWire(core, c, a, "+");
+        if (a.wire !== undefined) endWire(c, a, "+");
         const i = c.streams.indexOf(a);
         if (i >= 0) c.streams.push(...c.streams.splice(i, 1));
         c.active = undefined;
@@ -345,7 +407,7 @@ export async function pump(core: RelayCore, c: Conn): Promise<void> {
       }
       const next = c.streams.find((s) => eligible(s, c.streams));
       if (next === undefined) {
-        await idle(c);
+        await idle(core, c);
         continue;
       }
       c.active = next;
@@ -359,20 +421,22 @@ export async function pump(core: RelayCore, c: Conn): Promise<void> {
   }
 }
 
-function idle(c: Conn): Promise<void> {
-  return new Promise<void>((resolve) => {
+/** Nothing more is ready: write what was gathered, else wait for work. */
+async function idle(core: RelayCore, c: Conn): Promise<void> {
+  if (c.batch.parts.length > 0) return await flush(core, c);
+  await new Promise<void>((resolve) => {
     c.wake = resolve;
   });
 }
 
 /** Writes the next piece of a streamed chunk, or ends it. */
-async function step(core: RelayCore, c: Conn, s: OutStream): Promise<void> {
+function step(core: RelayCore, c: Conn, s: OutStream): void {
   if (s.abortFlag !== undefined) {
-    if (s.wire !== undefined) await endWire(core, c, s, s.abortFlag);
+    if (s.wire !== undefined) endWire(c, s, s.abortFlag);
     finishStream(core, c, s);
     return;
   }
-  if (c.transport?.frameAligned === true) return await alignedStep(core, c, s);
+  if (c.transport?.frameAligned === true) return alignedStep(core, c, s);
   const body = s.pieces.shift();
   if (body === undefined) {
     // The source ended and every byte went out: end the chunk with its flag
@@ -382,8 +446,8 @@ async function step(core: RelayCore, c: Conn, s: OutStream): Promise<void> {
       finishStream(core, c, s);
       return;
     }
-    if (s.wire === undefined) await writeParts(core, c, openWire(core, c, s, EMPTY));
-    await endWire(core, c, s, s.endFlag!);
+    if (s.wire === undefined) writeParts(c, openWire(core, c, s, EMPTY));
+    endWire(c, s, s.endFlag!);
     finishStream(core, c, s);
     return;
   }
@@ -408,17 +472,16 @@ async function step(core: RelayCore, c: Conn, s: OutStream): Promise<void> {
   w.written += body.length;
   w.pending.length = w.written - w.segStart;
   c.activeBytes += body.length;
-  await writeParts(core, c, parts);
-  releaseBuffered(core, c, body.length);
-  core.counters.forwardedBodyBytes += body.length;
+  writeParts(c, parts);
+  c.batch.body += body.length;
   if (s.pieces.length === 0 && s.endFlag !== undefined && s.wire !== undefined) {
-    await endWire(core, c, s, s.endFlag);
+    endWire(c, s, s.endFlag);
     finishStream(core, c, s);
   }
 }
 
-async function writeParts(core: RelayCore, c: Conn, parts: readonly Uint8Array[]): Promise<void> {
-  for (const p of parts) await write(core, c, p);
+function writeParts(c: Conn, parts: readonly Uint8Array[]): void {
+  for (const p of parts) write(c, p);
 }
 
 /** Starts a new wire transaction for a stream: new id, Byte-Range from the next byte, `*` end. */
@@ -458,13 +521,8 @@ function openWire(core: RelayCore, c: Conn, s: OutStream, body: Uint8Array): Uin
   return parts;
 }
 
-/** Writes the end-line of a stream's open wire transaction and starts its timer. */
-async function endWire(
-  core: RelayCore,
-  c: Conn,
-  s: OutStream,
-  flag: ContinuationFlag,
-): Promise<void> {
+/** Writes the end-line of a stream's open wire transaction; its timer starts once written. */
+function endWire(c: Conn, s: OutStream, flag: ContinuationFlag): void {
   const w = s.wire!;
   const parts: Uint8Array[] = [];
   c.currentWire = w;
@@ -480,15 +538,15 @@ async function endWire(
   c.currentWire = undefined;
   s.sent += w.written;
   s.wire = undefined;
-  await writeParts(core, c, parts);
-  armTimer(core, w.pending);
+  writeParts(c, parts);
+  c.batch.ends.push(w.pending);
 }
 
 /**
  * For transports that carry one whole frame per message (WebSocket,
  * RFC 7977 §5.3): every piece goes out as a complete chunk of its own.
  */
-async function alignedStep(core: RelayCore, c: Conn, s: OutStream): Promise<void> {
+function alignedStep(core: RelayCore, c: Conn, s: OutStream): void {
   const body = s.pieces.shift() ?? EMPTY;
   s.queued -= body.length;
   const last = s.pieces.length === 0 && s.endFlag !== undefined;
@@ -520,10 +578,9 @@ async function alignedStep(core: RelayCore, c: Conn, s: OutStream): Promise<void
   );
   s.sent += body.length;
   core.counters.forwardedRequests++;
-  await write(core, c, bytes);
-  releaseBuffered(core, c, body.length);
-  core.counters.forwardedBodyBytes += body.length;
-  armTimer(core, p);
+  write(c, bytes);
+  c.batch.body += body.length;
+  c.batch.ends.push(p);
   if (last) finishStream(core, c, s);
 }
 

@@ -101,13 +101,14 @@ export function onInvalid(core: RelayCore, c: Conn, f: InvalidFrame): void {
  * @param table the relay's connections
  * @param c the connection it arrived on
  * @param req the request
+ * @returns a promise when forwarding must wait for room on the next hop's connection
  */
-export async function onRequest(
+export function onRequest(
   core: RelayCore,
   table: ConnectionTable,
   c: Conn,
   req: MsrpRequest,
-): Promise<void> {
+): Promise<void> | void {
   const piecewise = req.flag === undefined;
   const discardRest = (): void => {
     if (piecewise) {
@@ -183,7 +184,7 @@ export async function onRequest(
       discardRest();
       return onLocal(core, c, req, d, info);
     default:
-      return await forward(core, table, c, req, d, info, range);
+      return forward(core, table, c, req, d, info, range);
   }
 }
 
