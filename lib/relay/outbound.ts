@@ -123,13 +123,23 @@ function eligible(s: OutStream, streams: readonly OutStream[]): boolean {
 // ---------------------------------------------------------------------------
 // Queueing
 
-/** Encodes a whole frame with a fresh writer; `onTid` learns of a changed id (§7.1). */
+/** Who learns of the id `wholeWriter` changes (§7.1) in the frame being encoded now. */
+let tidSink: ((to: string) => void) | undefined;
+/** One writer for all whole frames: it keeps no state between them. */
+const wholeWriter = new FrameWriter({
+  coalesceLimit: Infinity,
+  onTransactionIdChange: (ch) => tidSink?.(ch.to),
+});
+
+/** Encodes a whole frame in one buffer; `onTid` learns of a changed id (§7.1). */
 function encodeWhole(frame: Frame, onTid?: (to: string) => void): Uint8Array {
   const parts: Uint8Array[] = [];
-  new FrameWriter({
-    coalesceLimit: Infinity,
-    onTransactionIdChange: (ch) => onTid?.(ch.to),
-  }).write(frame, (b) => parts.push(b));
+  tidSink = onTid;
+  try {
+    wholeWriter.write(frame, (b) => parts.push(b));
+  } finally {
+    tidSink = undefined;
+  }
   return concatBytes(parts);
 }
 

@@ -81,6 +81,7 @@
 
 import { MsrpError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { TimerQueue } from "../session/timer_queue.ts";
 import { FrameParser } from "../wire/decoder.ts";
 import { FrameWriter } from "../wire/encoder.ts";
 import { frameTracer } from "../wire/frame_trace.ts";
@@ -251,6 +252,12 @@ export class MsrpRelay {
         return currentConfig();
       },
       clock,
+      // The session layer's Clock shape over the relay's clock.
+      timers: new TimerQueue({
+        now: () => clock.now(),
+        setTimer: (fn, ms) => clock.setTimeout(fn, ms),
+        clearTimer: (handle) => clock.clearTimeout(handle),
+      }),
       identity: this.#identity,
       nonces,
       regs: this.#regs,
@@ -629,6 +636,7 @@ export class MsrpRelay {
       this.#closed = true;
       this.#clock.clearTimeout(this.#sweepTimer);
       for (const c of [...this.#conns.values()]) this.#close(c, "the relay is shutting down");
+      this.#core.timers.clear();
     }
     while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
   }
