@@ -20,6 +20,7 @@
  */
 
 import type { FrameWriter } from "../wire/encoder.ts";
+import { PathCache } from "../wire/path_cache.ts";
 import type { FrameTrace } from "../wire/frame_trace.ts";
 import type { MsrpTransport } from "../transport/types.ts";
 import type { RelayCore } from "./core.ts";
@@ -70,6 +71,9 @@ export class Conn {
   /** The trace of what is read. */
   traceIn: FrameTrace | undefined;
   // input
+  /** The last To-Path and From-Path texts parsed on this connection. */
+  readonly toPaths = new PathCache();
+  readonly fromPaths = new PathCache();
   incoming: Incoming | undefined;
   pending = new Map<string, Pending>();
   /** URI keys of peers learned to be reachable over this connection. */

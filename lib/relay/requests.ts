@@ -33,7 +33,6 @@ import {
   getFromPath,
   getMessageId,
   getToPath,
-  parsePath,
   TO_PATH,
 } from "../wire/headers.ts";
 import type { MsrpUri } from "../wire/uri.ts";
@@ -122,9 +121,9 @@ export function onRequest(
     }
   };
   const h = req.headers;
-  let fromPath: MsrpUri[];
+  let fromPath: readonly MsrpUri[];
   try {
-    fromPath = parsePath(h.get(FROM_PATH) ?? "");
+    fromPath = c.fromPaths.parse(h.get(FROM_PATH) ?? "");
   } catch (e) {
     // Without a From-Path there is nowhere to send an answer.
     core.log("warn", "bad-request", `unusable From-Path: ${describe(e)}`, c, e);
@@ -135,10 +134,10 @@ export function onRequest(
   let fr: FailureReport = "yes";
   let messageId: string | undefined;
   let range: ByteRange | undefined;
-  let toPath: MsrpUri[] | undefined;
+  let toPath: readonly MsrpUri[] | undefined;
   let problem: string | undefined;
   try {
-    toPath = parsePath(h.get(TO_PATH) ?? "");
+    toPath = c.toPaths.parse(h.get(TO_PATH) ?? "");
     fr = getFailureReport(h);
     if (req.method === "SEND") {
       messageId = getMessageId(h);

@@ -35,7 +35,8 @@ import { FrameWriter } from "../wire/encoder.ts";
 import { type FrameTrace, frameTracer, traceStream } from "../wire/frame_trace.ts";
 import type { DecodedFrame, InvalidFrame, MsrpRequest, MsrpResponse } from "../wire/frame.ts";
 import { HeaderList } from "../wire/header_list.ts";
-import { parseFailureReport, parsePath, STATUS_TEXT } from "../wire/headers.ts";
+import { parseFailureReport, STATUS_TEXT } from "../wire/headers.ts";
+import { PathCache } from "../wire/path_cache.ts";
 import type { MsrpUri } from "../wire/uri.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { PORTS, type SessionPort } from "./internal.ts";
@@ -87,19 +88,6 @@ export class SessionDirectory {
   /** Number of sessions in the directory. */
   get size(): number {
     return this.#byKey.size;
-  }
-}
-
-/** The last path text parsed and its URIs. */
-class PathCache {
-  #text = "";
-  #uris: MsrpUri[] = [];
-  parse(text: string): MsrpUri[] {
-    if (text !== this.#text) {
-      this.#uris = parsePath(text);
-      this.#text = text;
-    }
-    return this.#uris;
   }
 }
 
@@ -416,8 +404,8 @@ export class MsrpConnection {
 
   /** Finds the session a request is for, or answers it with an error and returns undefined. */
   #route(request: MsrpRequest): SessionPort | undefined {
-    let toPath: MsrpUri[];
-    let fromPath: MsrpUri[];
+    let toPath: readonly MsrpUri[];
+    let fromPath: readonly MsrpUri[];
     try {
       toPath = this.#toCache.parse(request.headers.get("To-Path")!);
       fromPath = this.#fromCache.parse(request.headers.get("From-Path")!);
