@@ -31,11 +31,9 @@ import { forwardedHeaders, type RouteDecision } from "./forwarding.ts";
 import { enqueueFrame, OutStream, pushPiece, room, wake } from "./outbound.ts";
 import { reply, type ReqInfo } from "./reply.ts";
 import {
-  armTimer,
   ctxInfo,
   type PendingRelayed,
   type PendingSend,
-  rekey,
   type SendContext,
   sendFailed,
 } from "./transactions.ts";
@@ -189,10 +187,7 @@ function forwardOther(
     done: false,
   };
   target.pending.set(tid, p);
-  const queued = enqueueFrame(core, target, frame, {
-    onTid: (to) => rekey(p, to),
-    onWritten: () => armTimer(core, p),
-  });
+  const queued = enqueueFrame(core, target, frame, { pending: p });
   if (!queued) {
     core.log("info", "forward-failed", `${method} ${req.tid}: next hop connection lost`, c);
     target.pending.delete(p.tid);
@@ -271,11 +266,7 @@ function queueWholeSend(
     tid,
     headers: forwardedHeaders(req.headers, d.toPath, d.fromPath),
   };
-  const queued = enqueueFrame(core, target, frame, {
-    onTid: (to) => rekey(p, to),
-    onWritten: () => armTimer(core, p),
-    bodyBytes: length,
-  });
+  const queued = enqueueFrame(core, target, frame, { pending: p, bodyBytes: length });
   if (!queued) {
     target.pending.delete(p.tid);
     sendFailed(core, ctx, 408, "next hop connection lost", 0, length);

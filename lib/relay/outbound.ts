@@ -41,14 +41,24 @@ import { newTransactionId } from "../wire/ids.ts";
 import type { Conn } from "./connection.ts";
 import type { RelayCore } from "./core.ts";
 import { describe } from "./services.ts";
-import { armTimer, type PendingSend, rekey, type SendContext, sendFailed } from "./transactions.ts";
+import {
+  armTimer,
+  type Pending,
+  type PendingSend,
+  rekey,
+  type SendContext,
+  sendFailed,
+} from "./transactions.ts";
 
 const EMPTY = new Uint8Array(0);
 
 /** A whole frame queued for a connection, already encoded. */
 export interface ControlJob {
   readonly bytes: Uint8Array;
-  readonly onWritten?: () => void;
+  /** Forwarded SEND body bytes in it, counted once written. */
+  readonly bodyBytes: number;
+  /** The forwarded transaction it carries: its hop timer starts once written (§6.4.1). */
+  readonly pending: Pending | undefined;
 }
 
 /** The wire transaction a stream has open on its target's writer. */
@@ -123,22 +133,24 @@ function eligible(s: OutStream, streams: readonly OutStream[]): boolean {
 // ---------------------------------------------------------------------------
 // Queueing
 
-/** Who learns of the id `wholeWriter` changes (§7.1) in the frame being encoded now. */
-let tidSink: ((to: string) => void) | undefined;
+/** The transaction whose frame `wholeWriter` encodes now, re-keyed if its id changes (§7.1). */
+let encoding: Pending | undefined;
 /** One writer for all whole frames: it keeps no state between them. */
 const wholeWriter = new FrameWriter({
   coalesceLimit: Infinity,
-  onTransactionIdChange: (ch) => tidSink?.(ch.to),
+  onTransactionIdChange: (ch) => {
+    if (encoding !== undefined) rekey(encoding, ch.to);
+  },
 });
 
-/** Encodes a whole frame in one buffer; `onTid` learns of a changed id (§7.1). */
-function encodeWhole(frame: Frame, onTid?: (to: string) => void): Uint8Array {
+/** Encodes a whole frame in one buffer; `p` is re-keyed if the id changes (§7.1). */
+function encodeWhole(frame: Frame, p?: Pending): Uint8Array {
   const parts: Uint8Array[] = [];
-  tidSink = onTid;
+  encoding = p;
   try {
     wholeWriter.write(frame, (b) => parts.push(b));
   } finally {
-    tidSink = undefined;
+    encoding = undefined;
   }
   return concatBytes(parts);
 }
@@ -149,35 +161,26 @@ function encodeWhole(frame: Frame, onTid?: (to: string) => void): Uint8Array {
  * @param core the relay
  * @param c the connection
  * @param frame the frame
- * @param opts `onTid` learns a changed transaction id, `onWritten` runs once
- *   the frame is written, `bodyBytes` counts as forwarded SEND body
+ * @param opts `pending`: the forwarded transaction the frame carries,
+ *   re-keyed if the encoder changes its id (§7.1) and its hop timer started
+ *   once written (§6.4.1); `bodyBytes` counts as forwarded SEND body
  * @returns false when the connection is closed or the frame cannot be encoded
  */
 export function enqueueFrame(
   core: RelayCore,
   c: Conn,
   frame: Frame,
-  opts: { onTid?: (to: string) => void; onWritten?: () => void; bodyBytes?: number } = {},
+  opts: { pending?: Pending; bodyBytes?: number } = {},
 ): boolean {
   if (c.state === "closed") return false;
   let bytes: Uint8Array;
   try {
-    bytes = encodeWhole(frame, opts.onTid);
+    bytes = encodeWhole(frame, opts.pending);
   } catch (e) {
     core.log("error", "encode-failed", `cannot encode a frame: ${describe(e)}`, c, e);
     return false;
   }
-  const bodyBytes = opts.bodyBytes ?? 0;
-  const onWritten = opts.onWritten;
-  c.control.push({
-    bytes,
-    onWritten: bodyBytes > 0 || onWritten !== undefined
-      ? () => {
-        core.counters.forwardedBodyBytes += bodyBytes;
-        onWritten?.();
-      }
-      : undefined,
-  });
+  c.control.push({ bytes, bodyBytes: opts.bodyBytes ?? 0, pending: opts.pending });
   addBuffered(core, c, bytes.length);
   wake(c);
   return true;
@@ -354,7 +357,10 @@ async function flush(core: RelayCore, c: Conn): Promise<void> {
   for (const job of b.jobs) released += job.bytes.length;
   releaseBuffered(core, c, released);
   core.counters.forwardedBodyBytes += b.body;
-  for (const job of b.jobs) job.onWritten?.();
+  for (const job of b.jobs) {
+    core.counters.forwardedBodyBytes += job.bodyBytes;
+    if (job.pending !== undefined) armTimer(core, job.pending);
+  }
   for (const p of b.ends) armTimer(core, p);
 }
 
@@ -584,7 +590,7 @@ function alignedStep(core: RelayCore, c: Conn, s: OutStream): void {
   if (s.ctx.fr !== "no") c.pending.set(tid, p);
   const bytes = encodeWhole(
     { kind: "request", tid, method: "SEND", headers, body, offset: 0, flag },
-    (to) => rekey(p, to),
+    p,
   );
   s.sent += body.length;
   core.counters.forwardedRequests++;
