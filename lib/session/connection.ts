@@ -344,11 +344,17 @@ export class MsrpConnection {
     const emit = (f: DecodedFrame): void => void batch.push(f);
     const reader = input.getReader();
     let error: unknown;
+    // The next read is asked for before this one's frames are handled, so
+    // the socket is read while they are (as a stream pipe would).
+    let next = reader.read();
     try {
       reading: for (;;) {
-        const { value, done } = await reader.read();
+        const { value, done } = await next;
         if (done) parser.finish(emit);
-        else parser.push(value, emit);
+        else {
+          next = reader.read();
+          parser.push(value, emit);
+        }
         for (let i = 0; i < batch.length; i++) {
           if (this.#ended) break reading;
           const frame = batch[i];
@@ -368,6 +374,7 @@ export class MsrpConnection {
         if (done || this.#ended) break;
       }
     } finally {
+      next.catch(() => {}); // a read asked for ahead and never taken
       try {
         reader.releaseLock();
       } catch {
