@@ -184,8 +184,12 @@ export class MsrpEndpoint {
     if (o.tls) this.#fingerprints = [computeFingerprint(pemToDer(o.tls.cert))];
     if (o.port !== undefined) {
       const hostname = o.bindAddress ?? this.#host;
+      // Failed accepts (out of descriptors, ...) are retried with back-off
+      // and logged; an injected clock runs the pauses.
+      const services = { clock: o.clock, logger: this.#logger };
       this.#listener = o.webSocket
         ? listenWebSocket({
+          ...services,
           hostname,
           port: o.port,
           cert: o.tls?.cert,
@@ -193,8 +197,8 @@ export class MsrpEndpoint {
           insecure: !o.tls,
         })
         : o.tls
-        ? await listenTls({ hostname, port: o.port, cert: o.tls.cert, key: o.tls.key })
-        : listenTcp({ hostname, port: o.port });
+        ? await listenTls({ ...services, hostname, port: o.port, cert: o.tls.cert, key: o.tls.key })
+        : listenTcp({ ...services, hostname, port: o.port });
       this.#port = this.#listener.addr.port;
       this.#acceptLoop(this.#listener);
     }

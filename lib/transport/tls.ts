@@ -90,6 +90,7 @@ import {
   formatAddress,
   isIpLiteral,
   listenerClosed,
+  type ListenerServices,
   type MsrpListener,
   openTcp,
   resolveHost,
@@ -595,7 +596,7 @@ function closedLocally(): MsrpError {
 // Listening
 
 /** Options of {@link listenTls}. */
-export interface TlsListenOptions {
+export interface TlsListenOptions extends ListenerServices {
   /** The address to bind (default `"0.0.0.0"`). */
   hostname?: string;
   /** The port to bind; 0 picks a free one. */
@@ -669,7 +670,11 @@ export async function listenTls(options: TlsListenOptions): Promise<MsrpListener
     );
   }
   // Deno's TLS connections have no setNoDelay(); Deno decides TCP_NODELAY there.
-  return new DenoListener(listener, (conn) => connTransport(conn, { kind: "tls", secure: true }));
+  return new DenoListener(
+    listener,
+    (conn) => connTransport(conn, { kind: "tls", secure: true }),
+    options,
+  );
 }
 
 /** A `node:tls` server that asks clients for their certificates. */
