@@ -23,6 +23,7 @@ import type { EndpointOptions, TlsIdentity } from "../endpoint/endpoint.ts";
 import type { RelayAccount } from "../endpoint/relay_client.ts";
 import { MsrpSendError } from "../session/outgoing.ts";
 import { MsrpUri } from "../wire/uri.ts";
+import { BoundedOutput } from "./output.ts";
 
 /** Everything went well. */
 export const EXIT_OK = 0;
@@ -77,19 +78,36 @@ export interface CliIo {
    * @param handler called with the signal's name
    */
   onSignal(handler: (signal: string) => void): () => void;
+  /**
+   * Resolves once what `out` and `err` queued was written, or at once after
+   * SIGINT or SIGTERM (what a reader did not take then is dropped).
+   */
+  flush?(): Promise<void>;
 }
 
-function writeAll(file: { writeSync(p: Uint8Array): number }, text: string): void {
-  let bytes = new TextEncoder().encode(text);
-  while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
-}
-
-/** The real standard streams of this process. */
+/**
+ * The real standard streams of this process. Output goes through a bounded
+ * queue written in the background (`output.ts`): a reader that does not keep
+ * up loses text, never stalls the protocol, and is told so on stderr.
+ */
 export function denoIo(): CliIo {
   let stdin: ReadableStream<Uint8Array> | undefined;
+  let stopping = false;
+  const stopWaiters: (() => void)[] = [];
+  const err = new BoundedOutput((b) => Deno.stderr.write(b));
+  const out = new BoundedOutput((b) => Deno.stdout.write(b), {
+    onDrop: ({ started, lines, bytes }) =>
+      err.write(
+        started
+          ? "msrp: standard output is not being read; dropping output until it is\n"
+          : `msrp: dropped ${lines} line(s), ${bytes} bytes, of output nobody read\n`,
+      ),
+    onError: (e) =>
+      err.write(`msrp: cannot write to standard output: ${e instanceof Error ? e.message : e}\n`),
+  });
   return {
-    out: (text) => writeAll(Deno.stdout, text),
-    err: (text) => writeAll(Deno.stderr, text),
+    out: (text) => out.write(text),
+    err: (text) => err.write(text),
     get stdin() {
       return stdin ??= Deno.stdin.readable;
     },
@@ -100,11 +118,23 @@ export function denoIo(): CliIo {
       const signals: Deno.Signal[] = Deno.build.os === "windows"
         ? ["SIGINT", "SIGBREAK"]
         : ["SIGINT", "SIGTERM"];
-      const listeners = signals.map((s) => [s, () => handler(s)] as const);
+      const listeners = signals.map((s) =>
+        [s, () => {
+          // Asked to stop: output nobody reads must not keep the process.
+          stopping = true;
+          for (const w of stopWaiters.splice(0)) w();
+          handler(s);
+        }] as const
+      );
       for (const [s, l] of listeners) Deno.addSignalListener(s, l);
       return () => {
         for (const [s, l] of listeners) Deno.removeSignalListener(s, l);
       };
+    },
+    flush(): Promise<void> {
+      if (stopping) return Promise.resolve();
+      const stopped = new Promise<void>((resolve) => stopWaiters.push(resolve));
+      return Promise.race([Promise.all([out.flush(), err.flush()]).then(() => {}), stopped]);
     },
   };
 }
