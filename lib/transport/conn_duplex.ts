@@ -22,6 +22,11 @@ import { Duplex } from "node:stream";
 /** Bytes asked of the socket per read: a whole TLS record and its overhead. */
 const READ_SIZE = 32 * 1024;
 
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let done = 0;
+  while (done < bytes.length) done += await conn.write(bytes.subarray(done));
+}
+
 /** Stops and restarts reading from a socket (receive back-pressure). */
 export class ReadGate {
   #paused = false;
@@ -86,10 +91,22 @@ export function connDuplex(conn: Deno.Conn, gate: ReadGate): Duplex {
       })();
     },
     write(chunk: Uint8Array, _encoding: string, callback: (e?: Error | null) => void): void {
-      (async () => {
-        let done = 0;
-        while (done < chunk.length) done += await conn.write(chunk.subarray(done));
-      })().then(() => callback(), (e) => callback(e as Error));
+      writeAll(conn, chunk).then(() => callback(), (e) => callback(e as Error));
+    },
+    // TLS hands over one record at a time: what piled up meanwhile goes out in one write.
+    writev(
+      chunks: { chunk: Uint8Array }[],
+      callback: (e?: Error | null) => void,
+    ): void {
+      let n = 0;
+      for (const c of chunks) n += c.chunk.length;
+      const all = new Uint8Array(n);
+      let at = 0;
+      for (const c of chunks) {
+        all.set(c.chunk, at);
+        at += c.chunk.length;
+      }
+      writeAll(conn, all).then(() => callback(), (e) => callback(e as Error));
     },
     final(callback: (e?: Error | null) => void): void {
       (conn as Deno.TcpConn).closeWrite().then(() => callback(), () => callback());

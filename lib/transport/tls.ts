@@ -553,6 +553,24 @@ class NodeTlsTransport implements TlsTransport {
         new Promise<void>((resolve, reject) => {
           if (this.#closed) return reject(this.#failure ?? closedLocally());
           if (chunk.length === 0) return resolve();
+          if (this.#conn !== undefined) {
+            // An accepted socket: the next chunk may be encrypted while this
+            // one is being sent; wait only while the socket's buffer is full
+            // (a failure errors the stream, and the next write sees it).
+            const ok = socket.write(chunk, (e?: Error | null) => {
+              if (e != null && !this.#closed) this.#fail(this.#mapError(e));
+            });
+            if (ok) return resolve();
+            const done = () => {
+              socket.removeListener("drain", done);
+              socket.removeListener("close", done);
+              if (this.#closed) reject(this.#failure ?? closedLocally());
+              else resolve();
+            };
+            socket.once("drain", done);
+            socket.once("close", done);
+            return;
+          }
           // The callback runs once the bytes are handed to the socket.
           socket.write(chunk, (e?: Error | null) => {
             if (e == null) return resolve();
