@@ -5,6 +5,7 @@
 // client is accepted and served.
 
 import assert from "node:assert/strict";
+import { MsrpEndpoint } from "../../lib/endpoint/endpoint.ts";
 import { connectTcp } from "../../lib/transport/tcp.ts";
 import { connectTls } from "../../lib/transport/tls.ts";
 import type { MsrpTransport } from "../../lib/transport/types.ts";
@@ -144,4 +145,111 @@ Deno.test("a TLS listener keeps accepting after running out of descriptors", asy
 
 Deno.test("a TLS listener asking for client certificates keeps accepting after running out of descriptors", async () => {
   await exhaustThenServe("tls", "mutual");
+});
+
+/**
+ * Runs a command under the descriptor limit, bursts idle connections at the
+ * port it prints, and, once it reported the failed accept, closes them and
+ * runs `use` against the port.
+ */
+async function exhaustCommand(
+  command: string[],
+  portIn: RegExp,
+  use: (port: number, stdout: string) => Promise<void>,
+): Promise<void> {
+  const child = new Deno.Command("bash", {
+    args: ["-c", `ulimit -n ${LIMIT} && exec "$@"`, "bash", ...command],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  const out = new Lines(child.stdout);
+  const err = new Lines(child.stderr);
+  const idle: Deno.Conn[] = [];
+  try {
+    assert.ok(await out.waitFor(portIn), `it did not start: ${err.text}`);
+    const port = Number(portIn.exec(out.text)![1]);
+    for (let i = 0; i < BURST; i++) {
+      try {
+        idle.push(await Deno.connect({ hostname: "127.0.0.1", port }));
+      } catch {
+        break;
+      }
+    }
+    assert.ok(
+      await err.waitFor(/accept failed|listener.failed/),
+      `never ran out of descriptors: ${err.text}`,
+    );
+    for (const c of idle.splice(0)) c.close();
+    await withTimeout(use(port, out.text), "serving after the burst").catch(async (e) => {
+      await err.waitFor(/(?!)/, 2000); // a dying process: let it finish saying why
+      throw new Error(`${e}; it said: ${err.text}`);
+    });
+  } finally {
+    for (const c of idle) c.close();
+    try {
+      child.kill();
+    } catch {
+      // it already exited
+    }
+    await child.status;
+  }
+}
+
+const CLI = new URL("../../cli.ts", import.meta.url).pathname;
+const CERTS = new URL("../fixtures/certs/", import.meta.url).pathname;
+
+Deno.test("msrp relay keeps accepting (TLS) after running out of descriptors: a client AUTHs", async () => {
+  await exhaustCommand(
+    [
+      Deno.execPath(),
+      "run",
+      "-A",
+      CLI,
+      "relay",
+      "--host",
+      "localhost",
+      "--bind",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--tls-cert",
+      `${CERTS}server.pem`,
+      "--tls-key",
+      `${CERTS}server.key`,
+      "--user",
+      "alice:alice-secret",
+    ],
+    /msrps:\/\/localhost:(\d+);tcp/,
+    async (port) => {
+      const endpoint = await MsrpEndpoint.start({
+        relays: [{
+          uri: `msrps://localhost:${port};tcp`,
+          username: "alice",
+          password: "alice-secret",
+        }],
+        caCerts: [CA],
+      });
+      await endpoint.close();
+    },
+  );
+});
+
+Deno.test("msrp listen keeps accepting after running out of descriptors: a message gets its 200", async () => {
+  await exhaustCommand(
+    [Deno.execPath(), "run", "-A", CLI, "listen", "--verbose"],
+    /^msrp:\/\/127\.0\.0\.1:(\d+)\/\S+;tcp/m,
+    async (_port, stdout) => {
+      const uri = stdout.slice(0, stdout.indexOf("\n"));
+      const endpoint = await MsrpEndpoint.start();
+      try {
+        const session = endpoint.createSession();
+        await endpoint.connect(session, uri.split(" "));
+        const result = await session.send("after the burst", { contentType: "text/plain" });
+        assert.equal(result.confirmedBy, "response");
+      } finally {
+        await endpoint.close();
+      }
+    },
+  );
 });
