@@ -79,11 +79,14 @@ export interface CliIo {
    */
   onSignal(handler: (signal: string) => void): () => void;
   /**
-   * Resolves once what `out` and `err` queued was written, or at once after
-   * SIGINT or SIGTERM (what a reader did not take then is dropped).
+   * Resolves once what `out` and `err` queued was written; after SIGINT or
+   * SIGTERM, within 2 s even when nobody reads (the rest is then dropped).
    */
   flush?(): Promise<void>;
 }
+
+/** After SIGINT or SIGTERM, how long output may take to drain before the process exits anyway. */
+const STOP_FLUSH_MS = 2000;
 
 /**
  * The real standard streams of this process. Output goes through a bounded
@@ -92,8 +95,8 @@ export interface CliIo {
  */
 export function denoIo(): CliIo {
   let stdin: ReadableStream<Uint8Array> | undefined;
-  let stopping = false;
-  const stopWaiters: (() => void)[] = [];
+  let stop = (): void => {};
+  const stopped = new Promise<void>((resolve) => stop = resolve);
   const err = new BoundedOutput((b) => Deno.stderr.write(b));
   const out = new BoundedOutput((b) => Deno.stdout.write(b), {
     onDrop: ({ started, lines, bytes }) =>
@@ -120,9 +123,7 @@ export function denoIo(): CliIo {
         : ["SIGINT", "SIGTERM"];
       const listeners = signals.map((s) =>
         [s, () => {
-          // Asked to stop: output nobody reads must not keep the process.
-          stopping = true;
-          for (const w of stopWaiters.splice(0)) w();
+          stop();
           handler(s);
         }] as const
       );
@@ -132,9 +133,11 @@ export function denoIo(): CliIo {
       };
     },
     flush(): Promise<void> {
-      if (stopping) return Promise.resolve();
-      const stopped = new Promise<void>((resolve) => stopWaiters.push(resolve));
-      return Promise.race([Promise.all([out.flush(), err.flush()]).then(() => {}), stopped]);
+      // Asked to stop: output nobody reads must not keep the process for long.
+      const gaveUp = stopped.then(() =>
+        new Promise<void>((resolve) => setTimeout(resolve, STOP_FLUSH_MS))
+      );
+      return Promise.race([Promise.all([out.flush(), err.flush()]).then(() => {}), gaveUp]);
     },
   };
 }

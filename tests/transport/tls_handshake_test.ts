@@ -71,21 +71,24 @@ for (const mutual of [false, true]) {
         handshakeTimeoutMs: 5000,
         clock,
       });
-      const base = fds();
+      const pending = () =>
+        (listener as unknown as { pendingHandshakes: number }).pendingHandshakes;
       const silent: Deno.Conn[] = [];
       for (let i = 0; i < 20; i++) {
         silent.push(await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port }));
       }
-      // Our 20 client sockets, and the 20 the listener accepted.
-      await until(() => fds() >= base + 40, "the listener accepted the silent clients");
+      await until(() => pending() === 20, "the listener accepted the silent clients");
+      // Our 20 client sockets and the 20 the listener accepted are open.
+      const full = fds();
       const endings = silent.map(ending);
       clock.advance(4999);
-      assert.ok(fds() >= base + 40, "nothing dropped before the deadline");
+      assert.equal(pending(), 20, "nothing dropped before the deadline");
       clock.advance(1);
+      assert.equal(pending(), 0);
       const how = await within(Promise.all(endings), "the server closed the silent clients");
       assert.ok(how.every((h) => h === "eof" || h === "reset"), how.join(","));
       // The server's 20 descriptors are gone (ours stay until we close them).
-      await until(() => fds() <= base + 20, "the server side released its descriptors");
+      await until(() => fds() <= full - 20, "the server side released its descriptors");
       for (const c of silent) c.close();
       // The listener still serves a real client.
       const accepted = listener.accept();
@@ -130,5 +133,31 @@ Deno.test({
     const rest = await within(Promise.all(endings.slice(3)), "closing dropped the rest");
     assert.ok(rest.every((h) => h === "eof" || h === "reset"), rest.join(","));
     for (const c of silent) c.close();
+  },
+});
+
+Deno.test({
+  name: "tls: close() on an accepted connection frees its descriptor; the client sees the end",
+  ignore: !LINUX,
+  async fn() {
+    const listener = await listenTls({ hostname: "127.0.0.1", port: 0, ...SERVER });
+    const base = fds();
+    const accepted = listener.accept();
+    const client = await connectTls(
+      { hostname: "127.0.0.1", port: listener.addr.port },
+      { hostname: "localhost", caCerts: [CA] },
+    );
+    const server = await accepted;
+    assert.equal(fds(), base + 2);
+    server.close(); // as the relay does when probation ends (RFC 4976 §6.1)
+    assert.equal(fds(), base + 1, "the server's descriptor is released at once");
+    // An abortive close (no close_notify): the client's read ends, as an end or an error.
+    const end = await within(
+      client.readable.getReader().read().then((r) => r.done, () => true),
+      "the client saw the end",
+    );
+    assert.equal(end, true);
+    client.close();
+    listener.close();
   },
 });
