@@ -686,8 +686,10 @@ export interface TlsListenOptions extends ListenerServices {
    */
   caCerts?: string[];
   /**
-   * Most received bytes kept unread per connection: past that, the socket is
-   * not read until the reader catches up (default 16 MiB).
+   * Most received bytes kept unread per connection before it fails with
+   * `receive-overflow` (default 16 MiB). The socket is not read while half
+   * of that (at most 256 KiB) waits, so TCP flow control slows a peer down
+   * long before.
    */
   maxBufferedBytes?: number;
   /**
