@@ -773,10 +773,11 @@ export function listenTls(options: TlsListenOptions): Promise<MsrpListener> {
 
 /**
  * Runs one TLS handshake in memory, at once. The first handshake of a
- * process sets up process-wide state (root certificates, among others); in
- * Deno 2.9, doing that while the process is out of descriptors can panic the
- * runtime. So it is done when the listener is made, while descriptors are
- * surely available, not at the first client (who may come in a burst).
+ * process sets up process-wide state: among others it reads the root and
+ * extra CA certificates (`NODE_EXTRA_CA_CERTS`) from files, and in Deno 2.9 a
+ * read that fails for want of descriptors only logs "Ignoring extra certs".
+ * So it is done when the listener is made, while descriptors are surely
+ * available, not at the first client (who may come in a burst).
  */
 async function warmUp(context: nodeTls.SecureContext, requestCert: boolean): Promise<void> {
   const [near, far] = duplexPair();

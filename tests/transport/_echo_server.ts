@@ -23,6 +23,10 @@ const listener: MsrpListener = kind === "tls"
   : kind === "ws"
   ? listenWebSocket({ hostname: "127.0.0.1", port: 0, insecure: true, logger })
   : listenTcp({ hostname: "127.0.0.1", port: 0, logger });
+// Like msrp relay and msrp listen, stop on SIGTERM. (Registering a signal
+// handler at start also sets up Deno's signal machinery while descriptors
+// are available: Deno 2.9 panics when it first does so out of descriptors.)
+Deno.addSignalListener("SIGTERM", () => Deno.exit(0));
 console.log(`port ${listener.addr.port}`);
 try {
   for await (const t of listener) t.readable.pipeTo(t.writable).catch(() => {});
