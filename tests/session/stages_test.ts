@@ -161,3 +161,57 @@ Deno.test("stages: a message refused between chunks gets a failure REPORT on the
       response("t2bb", "415 Unsupported Media Type"),
   );
 });
+
+Deno.test("stages: Failure-Report no and partial silence the 200s; errors still go back for partial (§7.1.4)", async () => {
+  const wire = send("t1aa", "a", "1-1/1", "$", "Failure-Report: no\r\n") +
+    send("t2bb", "b", "1-1/1", "$", "Failure-Report: partial\r\n").replace("m1x2", "m2x2") +
+    send("t3cc", "c", "1-1/1", "$", "Failure-Report: partial\r\n")
+      .replace("m1x2", "m3x3").replace("text/plain", "image/png") +
+    send("t4dd", "d", "1-1/1", "$", "Failure-Report: no\r\n")
+      .replace("m1x2", "m4x4").replace("text/plain", "image/png");
+  const r = await run([enc(wire)], undefined, { acceptTypes: ["text/plain"] });
+  assert.equal(r.out, response("t3cc", "415 Unsupported Media Type: image/png"));
+  assert.deepEqual(r.texts, ["a", "b"]);
+});
+
+Deno.test("stages: a message idle past incompleteTimeout gets a 408 failure REPORT, from a timer (§7.1.4)", async () => {
+  const clock = new ManualClock();
+  const input = new TransformStream<Uint8Array, Uint8Array>();
+  const reassembly = new ReassemblyStream({ clock, incompleteTimeout: 1000 });
+  const state = new SessionState({ localUri: LOCAL });
+  const bytes = input.readable
+    .pipeThrough(new FrameDecoderStream())
+    .pipeThrough(new SessionStateStream(state))
+    .pipeThrough(reassembly)
+    .pipeThrough(new ReportStream({ localUri: state.localUri }))
+    .pipeThrough(new FrameEncoderStream());
+  const reader = bytes.getReader();
+  const writer = input.writable.getWriter();
+  writer.write(enc(send("t1aa", "hello ", "1-6/11", "+")));
+  const message = (await reassembly.messages.getReader().read()).value!;
+  const failed = message.bytes().catch((e: Error) => e);
+  assert.equal(dec((await reader.read()).value!), response("t1aa", "200 OK"));
+  clock.advance(1000);
+  assert.equal(
+    anonymize(dec((await reader.read()).value!)),
+    `MSRP T REPORT\r\nTo-Path: ${PEER}\r\nFrom-Path: ${LOCAL}\r\nMessage-ID: m1x2\r\n` +
+      `Byte-Range: 1-6/11\r\nStatus: 000 408 Request Timeout: nothing arrived for 1000 ms\r\n` +
+      `-------T$\r\n`,
+  );
+  assert.ok(await failed instanceof Error);
+  await writer.close();
+  assert.equal((await reader.read()).done, true);
+});
+
+Deno.test("stages: the pieces of a refused long request are dropped with it", async () => {
+  const big = "x".repeat(200 * 1024); // decoded in pieces (64 KiB each)
+  const wire = send("t1aa", big, "1-204800/204800", "$", "", "msrp://127.0.0.1:7777/nobody;tcp") +
+    send("t2bb", big, "1-204800/204800", "$");
+  const r = await run([enc(wire)]);
+  assert.equal(
+    r.out,
+    response("t1aa", "481 Session Does Not Exist", PEER, "msrp://127.0.0.1:7777/nobody;tcp") +
+      response("t2bb", "200 OK"),
+  );
+  assert.deepEqual(r.texts, [big]);
+});
