@@ -56,7 +56,7 @@ import { parsePath } from "../wire/headers.ts";
 import type { MsrpUri } from "../wire/uri.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { PORTS, type SessionPort } from "./internal.ts";
-import { responseTo } from "./report_generator.ts";
+import { answerToInvalid, responseTo } from "./report_generator.ts";
 import { Scheduler } from "./scheduler.ts";
 import { BOUND_ELSEWHERE, checkToPath, NOT_THE_PEER } from "./session_state.ts";
 import { TransactionTable } from "./transactions.ts";
@@ -451,29 +451,19 @@ export class MsrpConnection {
   #onInvalid(frame: InvalidFrame): boolean {
     const error = frame.error;
     this.logger(error.fatal ? "warn" : "info", error.message, { code: error.code });
-    if (frame.tid === undefined || frame.method === undefined) return false;
-    // §7.3 / §10.2: an unintelligible request gets 400, if it can be routed back.
-    let headers = frame.headers;
-    if (!headers.has("From-Path")) {
-      this.logger("info", "no 400 sent: the request has no From-Path to address it to", {
-        tid: frame.tid,
-      });
+    // §7.3 / §10.2: an unintelligible request gets 400, if it can be routed back;
+    // a missing To-Path is answered from our URI in any session on this connection.
+    const answer = answerToInvalid(frame, () => {
+      const own = this.#sessions.values().next().value?.[0];
+      return own === undefined ? undefined : PORTS.get(own)?.localUri;
+    });
+    if (typeof answer === "string") {
+      if (frame.tid !== undefined && frame.method !== undefined) {
+        this.logger("info", `no 400 sent: ${answer}`, { tid: frame.tid });
+      }
       return false;
     }
-    if (!headers.has("To-Path")) {
-      // Our URI in the session: any session on this connection will do.
-      const own = this.#sessions.values().next().value?.[0];
-      const uri = own === undefined ? undefined : PORTS.get(own)?.localUri;
-      if (uri === undefined) {
-        this.logger("info", "no 400 sent: no To-Path and no session to answer from", {
-          tid: frame.tid,
-        });
-        return false;
-      }
-      headers = headers.clone();
-      headers.set("To-Path", uri.toString());
-    }
-    this.respond({ tid: frame.tid, method: frame.method, headers }, error.status, error.message);
+    this.respond(answer.request, answer.status, answer.comment);
     return true;
   }
 

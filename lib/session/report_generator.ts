@@ -21,7 +21,7 @@
  * @module
  */
 
-import type { MsrpRequest, MsrpResponse } from "../wire/frame.ts";
+import type { InvalidFrame, MsrpRequest, MsrpResponse } from "../wire/frame.ts";
 import { HeaderList } from "../wire/header_list.ts";
 import {
   type FailureReport,
@@ -134,6 +134,39 @@ export function responseTo(
     comment: text,
     headers: new HeaderList([["To-Path", toPath], ["From-Path", ourUri]]),
     flag: "$",
+  };
+}
+
+/**
+ * The answer to a frame the decoder could not read (§7.3, §10.2): 400 (or
+ * the status the decoder chose) when it is a request that can be addressed,
+ * else why nothing can be sent. A request without a To-Path is answered
+ * from `ourUri`, when there is one.
+ *
+ * @param frame the frame the decoder could not read
+ * @param ourUri our URI on this connection, if any (a missing To-Path is answered from it)
+ * @returns the outcome to answer with, or the reason there is none (to log)
+ */
+export function answerToInvalid(
+  frame: InvalidFrame,
+  ourUri: () => MsrpUri | undefined,
+): Extract<ReceiveOutcome, { kind: "answer" }> | string {
+  const { tid, method, error } = frame;
+  // A response, or a start line never read: there is no request to answer.
+  if (tid === undefined || method === undefined) return "not a request";
+  let headers = frame.headers;
+  if (!headers.has("From-Path")) return "the request has no From-Path to address it to";
+  if (!headers.has("To-Path")) {
+    const uri = ourUri();
+    if (uri === undefined) return "no To-Path and no session to answer from";
+    headers = headers.clone();
+    headers.set("To-Path", uri.toString());
+  }
+  return {
+    kind: "answer",
+    request: { tid, method, headers },
+    status: error.status,
+    comment: error.message,
   };
 }
 

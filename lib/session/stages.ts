@@ -37,6 +37,7 @@ import { type Clock, systemClock } from "./clock.ts";
 import type { IncomingMessage } from "./reassembly.ts";
 import { ChunkReceiver, type ReceiveLimits } from "./receive_checks.ts";
 import {
+  answerToInvalid,
   type ReceiveOutcome,
   ReportGenerator,
   type ReportGeneratorOptions,
@@ -101,21 +102,9 @@ export class SessionStateStream extends TransformStream<DecodedFrame, ReceiveSte
         }
         if (frame.kind === "invalid") {
           // §7.3, §10.2: an unintelligible request gets 400, if it can be addressed.
-          const { tid, method, error } = frame;
-          if (tid !== undefined && method !== undefined && frame.headers.has("From-Path")) {
-            let headers = frame.headers;
-            if (!headers.has("To-Path")) {
-              headers = headers.clone();
-              headers.set("To-Path", state.localUri.toString());
-            }
-            controller.enqueue({
-              kind: "answer",
-              request: { tid, method, headers },
-              status: error.status,
-              comment: error.message,
-            });
-          }
-          if (error.fatal) controller.terminate();
+          const answer = answerToInvalid(frame, () => state.localUri);
+          if (typeof answer !== "string") controller.enqueue(answer);
+          if (frame.error.fatal) controller.terminate();
           return;
         }
         if (frame.offset > 0) {

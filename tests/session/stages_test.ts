@@ -215,3 +215,14 @@ Deno.test("stages: the pieces of a refused long request are dropped with it", as
   );
   assert.deepEqual(r.texts, [big]);
 });
+
+Deno.test("stages: a request the decoder could not read gets 400, answered from our URI without a To-Path", async () => {
+  const noTo = `MSRP t1aa SEND\r\nFrom-Path: ${PEER}\r\nMessage-ID: m1x2\r\n-------t1aa$\r\n`;
+  const noFrom = `MSRP t2bb SEND\r\nTo-Path: ${LOCAL}\r\nMessage-ID: m1x2\r\n-------t2bb$\r\n`;
+  const r = await run([enc(noTo + noFrom + send("t3cc", "ok", "1-2/2", "$"))]);
+  assert.match(r.out, /^MSRP t1aa 400 [^\r]*\r\nTo-Path: msrp:\/\/127.0.0.1:9999\/p1;tcp\r\n/);
+  assert.ok(r.out.includes(`From-Path: ${LOCAL}\r\n-------t1aa$\r\n`));
+  assert.ok(!r.out.includes("t2bb"), "no From-Path: nothing can be sent (§7.2)");
+  assert.ok(r.out.endsWith(response("t3cc", "200 OK")));
+  assert.deepEqual(r.texts, ["ok"]);
+});
