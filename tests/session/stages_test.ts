@@ -12,6 +12,7 @@ import {
   ReportStream,
   SessionState,
   SessionStateStream,
+  TransactionTable,
 } from "../../mod.ts";
 import { dec, enc } from "../_util.ts";
 
@@ -225,4 +226,35 @@ Deno.test("stages: a request the decoder could not read gets 400, answered from 
   assert.ok(!r.out.includes("t2bb"), "no From-Path: nothing can be sent (§7.2)");
   assert.ok(r.out.endsWith(response("t3cc", "200 OK")));
   assert.deepEqual(r.texts, ["ok"]);
+});
+
+Deno.test("stages: success REPORTs per chunk, and responses go to their transactions", async () => {
+  const clock = new ManualClock();
+  const transactions = new TransactionTable(clock, 30_000);
+  const answered: number[] = [];
+  transactions.add("ours1", { onResponse: (r) => answered.push(r.status), onTimeout: () => {} });
+  const state = new SessionState({ localUri: LOCAL });
+  const reassembly = new ReassemblyStream({ clock });
+  const wire = `MSRP ours1 200 OK\r\nTo-Path: ${LOCAL}\r\nFrom-Path: ${PEER}\r\n-------ours1$\r\n` +
+    send("t1aa", "hello ", "1-6/11", "+", "Success-Report: yes\r\n") +
+    send("t2bb", "world", "7-11/11", "$", "Success-Report: yes\r\n");
+  const bytes = ReadableStream.from([enc(wire)])
+    .pipeThrough(new FrameDecoderStream())
+    .pipeThrough(new SessionStateStream(state, { transactions }))
+    .pipeThrough(reassembly)
+    .pipeThrough(new ReportStream({ localUri: state.localUri, successReports: "chunk" }))
+    .pipeThrough(new FrameEncoderStream());
+  const text = (async () => {
+    for await (const m of reassembly.messages) return await m.text();
+  })();
+  const out = anonymize(dec(await new Response(bytes).bytes()));
+  assert.equal(await text, "hello world");
+  assert.deepEqual(answered, [200]);
+  const report = (range: string) =>
+    `MSRP T REPORT\r\nTo-Path: ${PEER}\r\nFrom-Path: ${LOCAL}\r\nMessage-ID: m1x2\r\n` +
+    `Byte-Range: ${range}\r\nStatus: 000 200 OK\r\n-------T$\r\n`;
+  assert.equal(
+    out,
+    response("t1aa", "200 OK") + report("1-6/11") + response("t2bb", "200 OK") + report("7-11/11"),
+  );
 });
