@@ -31,7 +31,7 @@
  */
 
 import type { DecodedFrame, MsrpRequest, MsrpResponse } from "../wire/frame.ts";
-import { parsePath } from "../wire/headers.ts";
+import { PathCache } from "../wire/path_cache.ts";
 import type { MsrpUri } from "../wire/uri.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import type { IncomingMessage } from "./reassembly.ts";
@@ -92,6 +92,9 @@ export class SessionStateStream extends TransformStream<DecodedFrame, ReceiveSte
   constructor(state: SessionState, options: SessionStateStreamOptions = {}) {
     let inbound: { tid: string; accepted: boolean } | undefined;
     const owner = {};
+    // The chunks of one message carry the same paths: parse each text once.
+    const toCache = new PathCache();
+    const fromCache = new PathCache();
     super({
       transform(frame, controller) {
         const answer = (request: MsrpRequest, refusal: Refusal) =>
@@ -120,11 +123,11 @@ export class SessionStateStream extends TransformStream<DecodedFrame, ReceiveSte
         if (accepted) controller.enqueue(frame);
 
         function firstPiece(request: MsrpRequest): boolean {
-          let toPath: MsrpUri[];
-          let fromPath: MsrpUri[];
+          let toPath: readonly MsrpUri[];
+          let fromPath: readonly MsrpUri[];
           try {
-            toPath = parsePath(request.headers.get("To-Path")!);
-            fromPath = parsePath(request.headers.get("From-Path")!);
+            toPath = toCache.parse(request.headers.get("To-Path")!);
+            fromPath = fromCache.parse(request.headers.get("From-Path")!);
           } catch {
             answer(request, {
               status: 400,
