@@ -71,9 +71,9 @@ import {
  * `TCP/WS/MSRP` and `TCP/WSS/MSRP` spellings seen in some deployments are
  * accepted when parsing.
  */
-export type MsrpTransport = "TCP/MSRP" | "TCP/TLS/MSRP" | "TCP/WS/MSRP" | "TCP/WSS/MSRP";
+export type SdpTransportProtocol = "TCP/MSRP" | "TCP/TLS/MSRP" | "TCP/WS/MSRP" | "TCP/WSS/MSRP";
 
-const MSRP_TRANSPORTS: readonly MsrpTransport[] = [
+const MSRP_TRANSPORTS: readonly SdpTransportProtocol[] = [
   "TCP/MSRP",
   "TCP/TLS/MSRP",
   "TCP/WS/MSRP",
@@ -105,7 +105,7 @@ export interface MsrpMedia {
   /** True when the port is 0 (RFC 3264 §6: the stream is rejected). */
   rejected: boolean;
   /** The protocol, upper-cased. */
-  transport: MsrpTransport;
+  transport: SdpTransportProtocol;
   /** The effective c= line, if any. */
   connection?: ConnectionData;
   /** The `i=` line of the media section, if any. */
@@ -217,7 +217,7 @@ function readConnectionLine(value: string): ConnectionData {
   return { netType, addrType, address };
 }
 
-function msrpTransportOf(proto: string): MsrpTransport | undefined {
+function msrpTransportOf(proto: string): SdpTransportProtocol | undefined {
   const upper = proto.toUpperCase();
   return MSRP_TRANSPORTS.find((t) => t === upper);
 }

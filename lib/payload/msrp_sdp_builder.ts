@@ -18,7 +18,7 @@
 import { MsrpError, MsrpSyntaxError } from "../errors.ts";
 import { type FileTransferAttributes, fileTransferAttributes } from "./file_transfer.ts";
 import type { Fingerprint } from "./fingerprint.ts";
-import type { Direction, MsrpTransport, SetupRole } from "./msrp_media.ts";
+import type { Direction, SdpTransportProtocol, SetupRole } from "./msrp_media.ts";
 import {
   formatSdp,
   formatSdpMedia,
@@ -53,7 +53,7 @@ export interface MsrpSdpOptions {
    * The m= protocol. Default from the scheme of the first path URI:
    * `msrps:` gives `TCP/TLS/MSRP`, `msrp:` gives `TCP/MSRP`.
    */
-  transport?: MsrpTransport;
+  transport?: SdpTransportProtocol;
   /**
    * The m= port. Default: the port of the last path URI (the endpoint, §8.1),
    * or of the first one (the relay) when `cema` is set (RFC 6714 §4.2).

@@ -152,9 +152,17 @@ export class MsrpConnection {
   readonly transport: MsrpTransport;
   /** Resolves when the connection has ended, and says why. */
   readonly closed: Promise<ConnectionEnd>;
-  /** The outbound writer (exposed for statistics and tests). */
+  /**
+   * The outbound writer (exposed for statistics and tests).
+   *
+   * @internal
+   */
   readonly scheduler: Scheduler;
-  /** Transactions awaiting responses. */
+  /**
+   * Transactions awaiting responses.
+   *
+   * @internal
+   */
   readonly transactions: TransactionTable;
   /** The clock timers come from. */
   readonly clock: Clock;

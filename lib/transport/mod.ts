@@ -9,12 +9,9 @@
 export type { MsrpTransport, NetAddress } from "./types.ts";
 export { memoryPipe, type MemoryPipeOptions, type MemoryTransport } from "./memory.ts";
 export {
-  bareHost,
   connectTcp,
   connTransport,
   type ConnTransportOptions,
-  formatAddress,
-  isIpLiteral,
   listenTcp,
   type MsrpListener,
   type Resolver,

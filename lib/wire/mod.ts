@@ -1,0 +1,72 @@
+/**
+ * The wire layer of MSRP, sans I/O: bytes to frames and back (RFC 4975 §7,
+ * §9), `msrp:` / `msrps:` URIs (§9, §6), the typed header fields (§9) and
+ * the Digest authentication headers of RFC 4976 §5.1 and §9.
+ *
+ * ```ts
+ * import { encodeFrame, FrameParser, type MsrpRequest } from "@msrp/msrp/wire";
+ *
+ * const bytes = encodeFrame({
+ *   kind: "request",
+ *   tid: "a786hjs2",
+ *   method: "SEND",
+ *   headers: [
+ *     ["To-Path", "msrp://bob.example.com:8888/9di4ea;tcp"],
+ *     ["From-Path", "msrp://alice.example.com:7777/iau39;tcp"],
+ *     ["Message-ID", "87652"],
+ *     ["Byte-Range", "1-5/5"],
+ *     ["Content-Type", "text/plain"],
+ *   ],
+ *   body: new TextEncoder().encode("Hello"),
+ *   continuation: "$",
+ * } satisfies MsrpRequest);
+ * const parser = new FrameParser((frame) => console.log(frame.kind));
+ * parser.push(bytes);
+ * ```
+ *
+ * @module
+ */
+
+export { FrameError, MsrpSyntaxError } from "../errors.ts";
+export type {
+  ContinuationFlag,
+  DecodedFrame,
+  Frame,
+  InvalidFrame,
+  MsrpRequest,
+  MsrpResponse,
+  OutgoingFrame,
+  StreamingRequest,
+} from "./frame.ts";
+export { HeaderList } from "./header_list.ts";
+export { newMessageId, newSessionId, newTransactionId } from "./ids.ts";
+export {
+  type FrameDecoderOptions,
+  FrameDecoderStream,
+  FrameParser,
+  type FrameSink,
+} from "./decoder.ts";
+export {
+  encodeFrame,
+  type FrameEncoderOptions,
+  FrameEncoderStream,
+  FrameWriter,
+  type TransactionIdChange,
+} from "./encoder.ts";
+export {
+  FrameTrace,
+  frameTracer,
+  type TracedFrame,
+  type TraceDirection,
+  traceStream,
+} from "./frame_trace.ts";
+export {
+  type HostKind,
+  MsrpUri,
+  type MsrpUriParts,
+  parseUri,
+  uriEquals,
+  type UriParam,
+} from "./uri.ts";
+export * from "./headers.ts";
+export * from "./auth_headers.ts";
