@@ -26,7 +26,13 @@
  * @module
  */
 
-export { FrameError, MsrpError, type MsrpStatusCode, MsrpSyntaxError } from "./lib/errors.ts";
+export {
+  FrameError,
+  MsrpError,
+  type MsrpErrorCode,
+  type MsrpStatusCode,
+  MsrpSyntaxError,
+} from "./lib/errors.ts";
 export type { Frame, MsrpRequest, MsrpResponse } from "./lib/wire/frame.ts";
 export { MsrpUri, parseUri } from "./lib/wire/uri.ts";
 export { consoleLogger, type Logger, type LogLevel, silentLogger } from "./lib/log.ts";

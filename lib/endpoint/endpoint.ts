@@ -839,17 +839,17 @@ class CheckingDirectory extends SessionDirectory {
     this.#mayBind = mayBind;
   }
 
-  override add(session: object): void {
+  override add(session: MsrpSession): void {
     this.#inner.add(session);
   }
 
-  override delete(session: object): void {
+  override delete(session: MsrpSession): void {
     this.#inner.delete(session);
   }
 
-  override lookup(uri: MsrpUri): object | undefined {
+  override lookup(uri: MsrpUri): MsrpSession | undefined {
     const session = this.#inner.lookup(uri);
-    return session === undefined || this.#mayBind(session as MsrpSession) ? session : undefined;
+    return session === undefined || this.#mayBind(session) ? session : undefined;
   }
 
   override get size(): number {

@@ -28,7 +28,7 @@
  * @module
  */
 
-import { MsrpError } from "../errors.ts";
+import { MsrpError, type MsrpErrorCode } from "../errors.ts";
 import type { Fingerprint } from "../payload/fingerprint.ts";
 import { DigestClient } from "../relay/digest.ts";
 import {
@@ -112,7 +112,7 @@ export class RelayAuthError extends MsrpError {
    * @param relay the relay's URI
    * @param status the relay's status, or 0
    */
-  constructor(code: string, message: string, relay: string, status: number) {
+  constructor(code: MsrpErrorCode, message: string, relay: string, status: number) {
     super(code, message);
     this.name = "RelayAuthError";
     this.relay = relay;

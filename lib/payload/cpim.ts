@@ -38,7 +38,7 @@
  * @module
  */
 
-import { MsrpSyntaxError } from "../errors.ts";
+import { type MsrpErrorCode, MsrpSyntaxError } from "../errors.ts";
 
 /** The default namespace of CPIM headers (RFC 3862 §4). */
 export const CPIM_NAMESPACE = "urn:ietf:params:cpim-headers:";
@@ -440,7 +440,7 @@ const DEFAULT_MAX_HEADER_BYTES = 65536;
 
 /** Parses one message header line (RFC 3862 §3.6 `Header`). */
 function parseMessageHeader(line: string): CpimHeader {
-  const fail = (code: string, message: string, at: number): never => {
+  const fail = (code: MsrpErrorCode, message: string, at: number): never => {
     throw new MsrpSyntaxError(code, message, line, at);
   };
   const colon = line.indexOf(":");

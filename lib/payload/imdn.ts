@@ -40,7 +40,7 @@
  * @module
  */
 
-import { MsrpError, MsrpSyntaxError } from "../errors.ts";
+import { MsrpError, type MsrpErrorCode, MsrpSyntaxError } from "../errors.ts";
 import { randomAlphanumeric } from "../wire/ids.ts";
 import {
   CPIM_NAMESPACE,
@@ -132,7 +132,7 @@ class XmlReader {
     this.maxDepth = maxDepth;
   }
 
-  fail(code: string, message: string, at = this.pos): never {
+  fail(code: MsrpErrorCode, message: string, at = this.pos): never {
     throw new MsrpSyntaxError(code, message, this.text, at);
   }
 
@@ -515,7 +515,7 @@ function checkStatus(kind: NotificationKind, status: string): boolean {
 export function parseImdn(input: string | Uint8Array, options?: XmlParseOptions): ImdnDocument {
   const root = parseXml(input, options);
   const text = typeof input === "string" ? input : new TextDecoder().decode(input);
-  const fail = (code: string, message: string): never => {
+  const fail = (code: MsrpErrorCode, message: string): never => {
     throw new MsrpSyntaxError(code, message, text, 0);
   };
   if (root.localName !== "imdn" || root.namespace !== IMDN_XML_NAMESPACE) {

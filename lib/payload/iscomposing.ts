@@ -30,7 +30,7 @@
  * @module
  */
 
-import { MsrpSyntaxError } from "../errors.ts";
+import { type MsrpErrorCode, MsrpSyntaxError } from "../errors.ts";
 import { escapeXml, parseXml, type XmlElement, type XmlParseOptions, xmlText } from "./imdn.ts";
 
 /** The XML namespace of the status message (RFC 3994 §6). */
@@ -77,7 +77,7 @@ export function parseIsComposing(
 ): IsComposingDocument {
   const root = parseXml(input, options);
   const text = typeof input === "string" ? input : new TextDecoder().decode(input);
-  const fail = (code: string, message: string): never => {
+  const fail = (code: MsrpErrorCode, message: string): never => {
     throw new MsrpSyntaxError(code, message, text, 0);
   };
   if (root.localName !== "isComposing" || root.namespace !== ISCOMPOSING_NAMESPACE) {

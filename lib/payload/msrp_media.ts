@@ -38,7 +38,7 @@
  * @module
  */
 
-import { MsrpSyntaxError } from "../errors.ts";
+import { type MsrpErrorCode, MsrpSyntaxError } from "../errors.ts";
 import {
   type FileDate,
   type FileRange,
@@ -173,7 +173,7 @@ function readPath(a: SdpAttribute): string[] {
   return uris.map((u) => u.word);
 }
 
-function readTypeList(a: SdpAttribute, code: string): string[] {
+function readTypeList(a: SdpAttribute, code: MsrpErrorCode): string[] {
   const entries = splitList(a.value ?? "");
   if (entries.length === 0) attrError(code, `a=${a.name} lists no media type`, a, 0);
   for (const { word, at } of entries) {
@@ -187,7 +187,7 @@ function readTypeList(a: SdpAttribute, code: string): string[] {
   return entries.map((e) => e.word);
 }
 
-function readInteger(a: SdpAttribute, code: string): number {
+function readInteger(a: SdpAttribute, code: MsrpErrorCode): number {
   const value = a.value ?? "";
   if (!DIGITS.test(value) || !Number.isSafeInteger(Number(value))) {
     attrError(code, `a=${a.name} is not a decimal integer`, a, 0);

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { MsrpSyntaxError } from "../errors.ts";
+import { type MsrpErrorCode, MsrpSyntaxError } from "../errors.ts";
 
 /** One `a=` line: `a=name:value`, or a flag `a=name` (value `undefined`). RFC 8866 §5.13. */
 export interface SdpAttribute {
@@ -109,7 +109,7 @@ export const DIGITS: RegExp = /^[0-9]+$/;
  * (counted from 1).
  */
 function lineError(
-  code: string,
+  code: MsrpErrorCode,
   message: string,
   line: string,
   lineNo: number,
@@ -447,7 +447,12 @@ export function formatSdp(sdp: SessionDescription): string {
  * @returns never; it always throws
  * @throws {MsrpSyntaxError} always
  */
-export function attrError(code: string, message: string, a: SdpAttribute, column: number): never {
+export function attrError(
+  code: MsrpErrorCode,
+  message: string,
+  a: SdpAttribute,
+  column: number,
+): never {
   const line = a.value === undefined ? `a=${a.name}` : `a=${a.name}:${a.value}`;
   throw new MsrpSyntaxError(code, message, line, column + 2 + a.name.length + 1);
 }

@@ -59,10 +59,11 @@ import { PORTS, type SessionPort } from "./internal.ts";
 import { methodGetsResponse, responseFor } from "./reports.ts";
 import { Scheduler } from "./scheduler.ts";
 import { TransactionTable } from "./transactions.ts";
+import type { MsrpSession } from "./session.ts";
 
 /** Sessions waiting for their first request, found by their local URI (§5.4). */
 export class SessionDirectory {
-  #byKey = new Map<string, object>();
+  #byKey = new Map<string, MsrpSession>();
 
   /**
    * Makes an empty directory; a listening endpoint keeps one.
@@ -72,9 +73,9 @@ export class SessionDirectory {
   /**
    * Adds a session, so that the connection its first request arrives on can find it.
    *
-   * @param session the session (an `MsrpSession`)
+   * @param session the session
    */
-  add(session: object): void {
+  add(session: MsrpSession): void {
     const port = PORTS.get(session);
     if (port === undefined) throw new TypeError("not an MSRP session");
     this.#byKey.set(port.localUri.key, session);
@@ -85,7 +86,7 @@ export class SessionDirectory {
    *
    * @param session the session
    */
-  delete(session: object): void {
+  delete(session: MsrpSession): void {
     const port = PORTS.get(session);
     if (port !== undefined && this.#byKey.get(port.localUri.key) === session) {
       this.#byKey.delete(port.localUri.key);
@@ -97,7 +98,7 @@ export class SessionDirectory {
    *
    * @param uri a To-Path URI
    */
-  lookup(uri: MsrpUri): object | undefined {
+  lookup(uri: MsrpUri): MsrpSession | undefined {
     return this.#byKey.get(uri.key);
   }
 
@@ -175,7 +176,7 @@ export class MsrpConnection {
   readonly #fromCache = new PathCache();
   // Sessions by local URI key, in the order they were bound: usually one;
   // one per peer for a URI served to several peers over this connection.
-  readonly #sessions = new Map<string, object[]>();
+  readonly #sessions = new Map<string, MsrpSession[]>();
   #inbound: { tid: string; port: SessionPort | undefined } | undefined;
   #ended = false;
   #piped!: Promise<void>;
@@ -223,7 +224,7 @@ export class MsrpConnection {
   }
 
   /** The sessions bound to this connection. */
-  get sessions(): object[] {
+  get sessions(): MsrpSession[] {
     return [...this.#sessions.values()].flat();
   }
 
@@ -237,10 +238,10 @@ export class MsrpConnection {
    * it, and it sends through this connection. The active side does this
    * right after connecting (§5.4).
    *
-   * @param session an `MsrpSession` not bound elsewhere
+   * @param session a session not bound elsewhere
    * @throws {MsrpError} `session-bound` if it is bound to another connection
    */
-  attach(session: object): void {
+  attach(session: MsrpSession): void {
     const port = PORTS.get(session);
     if (port === undefined) throw new TypeError("not an MSRP session");
     if (port.connection !== undefined && port.connection !== this) {
@@ -259,7 +260,7 @@ export class MsrpConnection {
    *
    * @param session the session
    */
-  detach(session: object): void {
+  detach(session: MsrpSession): void {
     const port = PORTS.get(session);
     if (port === undefined) return;
     const key = port.localUri.key;

@@ -22,7 +22,7 @@
  * @module
  */
 
-import { MsrpError } from "../errors.ts";
+import { MsrpError, type MsrpErrorCode } from "../errors.ts";
 import type { MsrpRequest, MsrpResponse } from "../wire/frame.ts";
 import { HeaderList } from "../wire/header_list.ts";
 import type { FailureReport, Status } from "../wire/headers.ts";
@@ -99,7 +99,7 @@ export class MsrpSendError extends MsrpError {
    * @param result the status and octet counts
    * @param options the standard `cause`
    */
-  constructor(code: string, message: string, result: SendResult, options?: ErrorOptions) {
+  constructor(code: MsrpErrorCode, message: string, result: SendResult, options?: ErrorOptions) {
     super(code, message, options);
     this.name = "MsrpSendError";
     this.status = result.status;
@@ -147,7 +147,7 @@ export interface OutgoingOptions {
 }
 
 interface Failure {
-  code: string;
+  code: MsrpErrorCode;
   status: number;
   comment: string;
   message: string;
@@ -355,7 +355,13 @@ export class OutgoingMessage {
    * @param message a sentence for the error
    * @param cause what caused it
    */
-  fail(code: string, status: number, comment: string, message: string, cause?: unknown): void {
+  fail(
+    code: MsrpErrorCode,
+    status: number,
+    comment: string,
+    message: string,
+    cause?: unknown,
+  ): void {
     if (this.#failure !== undefined || this.#settled) return;
     this.#failure = { code, status, comment, message, cause };
     this.#cancelReportTimer?.();

@@ -29,7 +29,7 @@
  * @module
  */
 
-import { MsrpError, MsrpSyntaxError } from "../errors.ts";
+import { MsrpError, type MsrpErrorCode, MsrpSyntaxError } from "../errors.ts";
 
 /** A parameter this module has no field for, kept as it came (RFC 2617 §1.2 `auth-param`). */
 export interface AuthParam {
@@ -189,7 +189,7 @@ interface RawParam {
   valueOffset: number;
 }
 
-function fail(code: string, message: string, input: string, offset: number): never {
+function fail(code: MsrpErrorCode, message: string, input: string, offset: number): never {
   throw new MsrpSyntaxError(code, message, input, offset);
 }
 
@@ -355,7 +355,10 @@ function sortParams(
   return { found, params, order };
 }
 
-function required(input: string, found: Map<string, RawParam>, name: string): string {
+/** The Digest parameters that must be present (RFC 2617 §3.2.1, §3.2.2). */
+type RequiredParam = "realm" | "nonce" | "username" | "uri" | "response";
+
+function required(input: string, found: Map<string, RawParam>, name: RequiredParam): string {
   const p = found.get(name);
   if (p === undefined) {
     fail(`missing-${name}`, `the mandatory parameter ${name} is missing`, input, input.length);
@@ -385,7 +388,7 @@ function hexValue(c: number): number {
 }
 
 /** `request-digest` / `response-digest`: hex digits (RFC 4976 §7). */
-function readHex(input: string, p: RawParam, code: string, allowEmpty: boolean): string {
+function readHex(input: string, p: RawParam, code: MsrpErrorCode, allowEmpty: boolean): string {
   const v = p.value;
   if (v.length === 0 && !allowEmpty) {
     fail(code, `${p.lname} must be hexadecimal digits`, input, p.valueOffset);
@@ -517,7 +520,7 @@ export function parseAuthorization(
   return credentials;
 }
 
-function missing(input: string, name: string): never {
+function missing(input: string, name: RequiredParam): never {
   return fail(`missing-${name}`, `the mandatory parameter ${name} is missing`, input, input.length);
 }
 

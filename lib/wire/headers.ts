@@ -35,7 +35,7 @@
  * @module
  */
 
-import { type MsrpStatusCode, MsrpSyntaxError } from "../errors.ts";
+import { type MsrpErrorCode, type MsrpStatusCode, MsrpSyntaxError } from "../errors.ts";
 import { isTokenChar, scanToken } from "./token.ts";
 import type { HeaderList } from "./header_list.ts";
 import { type MsrpUri, parseUriRange } from "./uri.ts";
@@ -144,8 +144,8 @@ function scanNumber(
   end: number,
   max: number,
   out: [number],
-  code: string,
-  tooLargeCode: string,
+  code: MsrpErrorCode,
+  tooLargeCode: MsrpErrorCode,
   what: string,
 ): number {
   const start = i;
@@ -475,7 +475,7 @@ export type FailureReport = "yes" | "no" | "partial";
 function parseKeyword<T extends string>(
   value: string,
   allowed: readonly T[],
-  code: string,
+  code: MsrpErrorCode,
   field: string,
 ): T {
   const start = skipSpace(value, 0, value.length);
@@ -658,7 +658,13 @@ export type MimeParam = readonly [name: string, value: string | undefined];
  * `;`, and a backslash before any character inside quotes, not only `\` and
  * `"`.
  */
-function parseParams(s: string, i: number, end: number, code: string, field: string): MimeParam[] {
+function parseParams(
+  s: string,
+  i: number,
+  end: number,
+  code: MsrpErrorCode,
+  field: string,
+): MimeParam[] {
   const params: MimeParam[] = [];
   const bad = (at: number, why: string): MsrpSyntaxError =>
     new MsrpSyntaxError(code, `bad ${field}: ${why}`, s, at);
@@ -712,7 +718,7 @@ function parseParams(s: string, i: number, end: number, code: string, field: str
 }
 
 /** Formats parameters as `;name=value`, quoting values that are not tokens. */
-function formatParams(params: readonly MimeParam[], code: string): string {
+function formatParams(params: readonly MimeParam[], code: MsrpErrorCode): string {
   let out = "";
   for (const [name, value] of params) {
     const badName = firstNonToken(name);

@@ -27,7 +27,7 @@
  * @module
  */
 
-export { FrameError, MsrpSyntaxError } from "../errors.ts";
+export { FrameError, type MsrpErrorCode, MsrpSyntaxError } from "../errors.ts";
 export type {
   ContinuationFlag,
   DecodedFrame,

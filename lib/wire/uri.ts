@@ -34,7 +34,7 @@
  * @module
  */
 
-import { MsrpSyntaxError } from "../errors.ts";
+import { type MsrpErrorCode, MsrpSyntaxError } from "../errors.ts";
 
 // ---------------------------------------------------------------------------
 // Character classes (ASCII only; anything at or above 0x80 is in no class).
@@ -72,7 +72,7 @@ const UNRESERVED = ALPHA | DIGIT | UNRESERVED_PUNCT;
 const PERCENT = 0x25;
 
 /** Checks `pct-encoded = "%" HEXDIG HEXDIG` at `i`; returns the index after it. */
-function pct(input: string, i: number, end: number, code: string, what: string): number {
+function pct(input: string, i: number, end: number, code: MsrpErrorCode, what: string): number {
   if (i + 3 <= end && is(input.charCodeAt(i + 1), HEX) && is(input.charCodeAt(i + 2), HEX)) {
     return i + 3;
   }
