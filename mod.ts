@@ -14,13 +14,17 @@
  * ```ts
  * import { MsrpEndpoint } from "@msrp/msrp";
  *
- * const bob = await MsrpEndpoint.listen({ hostname: "127.0.0.1", port: 0 });
- * const alice = await MsrpEndpoint.listen({ hostname: "127.0.0.1", port: 0 });
- * bob.onSession = (session) => {
- *   session.onMessage = (message) => console.log(message.text());
- * };
- * const session = await alice.connect(bob.sdp());
- * await session.send("Hello");
+ * const alice = await MsrpEndpoint.start({ host: "127.0.0.1", port: 0 });
+ * const bob = await MsrpEndpoint.start({ host: "127.0.0.1", port: 0 });
+ * const a = alice.createSession();
+ * const b = bob.createSession();
+ * // The SDP offer and answer would travel in SIP (RFC 4975 §8).
+ * await alice.completeOffer(a, await bob.answer(b, alice.offer(a)));
+ * await a.send("Hello Bob");
+ * const message = await b.nextMessage();
+ * console.log(await message?.text()); // "Hello Bob"
+ * await alice.close();
+ * await bob.close();
  * ```
  *
  * @module

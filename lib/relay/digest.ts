@@ -470,6 +470,10 @@ interface Sent {
  * Use one per relay.
  *
  * ```ts
+ * import { DigestClient } from "./digest.ts";
+ * import { parseWwwAuthenticate } from "@msrp/msrp/wire";
+ *
+ * const header = 'Digest realm="relay.example.com", nonce="dcd98b7102dd2f0e", qop="auth"';
  * const client = new DigestClient({ username: "alice", password: "secret" });
  * const value = client.authorization(parseWwwAuthenticate(header), "msrps://relay.example.com;tcp");
  * ```

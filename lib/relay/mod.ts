@@ -4,10 +4,16 @@
  * rules (§6.4), and a relay server built from them (§6).
  *
  * ```ts
- * import { loadRelayConfig, startRelay } from "@msrp/msrp/relay";
+ * import { resolveRelayConfig, serveRelay } from "@msrp/msrp/relay";
  *
- * const config = await loadRelayConfig("relay.json");
- * const server = await startRelay(config, { listen, connect });
+ * const server = await serveRelay(resolveRelayConfig({
+ *   host: "relay.example.com",
+ *   listen: [{ hostname: "0.0.0.0", port: 2855, tls: true }],
+ *   tls: { certFile: "relay.pem", keyFile: "relay.key" },
+ *   users: { alice: { password: "alice-secret" }, bob: { password: "bob-secret" } },
+ * }));
+ * console.log(server.relay.stats());
+ * await server.close();
  * ```
  *
  * @module

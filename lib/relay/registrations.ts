@@ -165,6 +165,9 @@ function bindingKey(b: RegistrationBinding): string {
  * by {@linkcode RegistrationTable.sweep}.
  *
  * ```ts
+ * import { RegistrationTable } from "./registrations.ts";
+ * import { MsrpUri } from "@msrp/msrp";
+ *
  * const table = new RegistrationTable();
  * const reg = table.issue({
  *   uri: (sid) => MsrpUri.from({ scheme: "msrps", host: "relay.example.com", port: 2855, sessionId: sid }),

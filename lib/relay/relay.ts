@@ -191,10 +191,23 @@ export interface RelayStats {
  * forwards their traffic (RFC 4976 §6). See the module documentation.
  *
  * ```ts
+ * import { MsrpRelay, resolveRelayConfig } from "@msrp/msrp/relay";
+ * import { connectTls, listenTls } from "@msrp/msrp/transport";
+ *
+ * const tls = { certFile: "relay.pem", keyFile: "relay.key" };
  * const relay = new MsrpRelay({
- *   config: resolveRelayConfig({ host: "relay.example.com", tls: { certFile, keyFile },
- *     users: { alice: { password: "secret" } } }),
- *   connect: (uri) => connectTls(uri),
+ *   config: resolveRelayConfig({
+ *     host: "relay.example.com",
+ *     tls,
+ *     users: { alice: { password: "secret" } },
+ *   }),
+ *   connect: (uri) => connectTls({ hostname: uri.host, port: uri.port ?? 2855 }),
+ * });
+ * const listener = await listenTls({
+ *   hostname: "0.0.0.0",
+ *   port: 2855,
+ *   cert: await Deno.readTextFile(tls.certFile),
+ *   key: await Deno.readTextFile(tls.keyFile),
  * });
  * for await (const transport of listener) relay.accept(transport);
  * ```

@@ -5,20 +5,22 @@
  * timers run on.
  *
  * ```ts
- * import { MsrpConnection, MsrpSession } from "@msrp/msrp/session";
+ * import { MsrpConnection, MsrpSession, SessionDirectory } from "@msrp/msrp/session";
  * import { memoryPipe } from "@msrp/msrp/transport";
  *
+ * const ALICE = "msrp://alice.example.com:7777/iau39;tcp";
+ * const BOB = "msrp://bob.example.com:8888/9di4ea;tcp";
  * const [a, b] = memoryPipe();
- * const alice = new MsrpSession(new MsrpConnection(a), {
- *   localPath: ["msrp://alice.example.com:7777/iau39;tcp"],
- *   remotePath: ["msrp://bob.example.com:8888/9di4ea;tcp"],
- * });
- * const bob = new MsrpSession(new MsrpConnection(b), {
- *   localPath: ["msrp://bob.example.com:8888/9di4ea;tcp"],
- *   remotePath: ["msrp://alice.example.com:7777/iau39;tcp"],
- * });
- * bob.onMessage = (message) => console.log(message.text());
+ * // Bob's side finds his session by the To-Path of the first request (§5.4).
+ * const directory = new SessionDirectory();
+ * const bob = new MsrpSession({ localUri: BOB, remotePath: [ALICE] });
+ * directory.add(bob);
+ * new MsrpConnection(b, { directory });
+ * const alice = new MsrpSession({ localUri: ALICE, remotePath: [BOB] });
+ * new MsrpConnection(a).attach(alice);
  * await alice.send("Hello");
+ * const message = await bob.nextMessage();
+ * console.log(await message?.text()); // "Hello"
  * ```
  *
  * @module

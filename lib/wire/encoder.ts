@@ -775,10 +775,23 @@ export function encodeFrame(frame: Frame): Uint8Array {
  * A transform stream from MSRP frames to the bytes of a connection.
  *
  * ```ts
+ * import { FrameEncoderStream, HeaderList } from "@msrp/msrp/wire";
+ *
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: 2855 });
  * const encoder = new FrameEncoderStream();
  * encoder.readable.pipeTo(conn.writable);
  * const writer = encoder.writable.getWriter();
- * await writer.write(response);
+ * await writer.write({
+ *   kind: "response",
+ *   tid: "a786hjs2",
+ *   status: 200,
+ *   comment: "OK",
+ *   headers: new HeaderList([
+ *     ["To-Path", "msrp://alice.example.com:7777/iau39;tcp"],
+ *     ["From-Path", "msrp://bob.example.com:8888/9di4ea;tcp"],
+ *   ]),
+ *   flag: "$",
+ * });
  * ```
  *
  * It accepts whole frames, the pieces of a request in order (as the decoder

@@ -4,24 +4,26 @@
  * the Digest authentication headers of RFC 4976 §5.1 and §9.
  *
  * ```ts
- * import { encodeFrame, FrameParser, type MsrpRequest } from "@msrp/msrp/wire";
+ * import { encodeFrame, FrameParser, getByteRange, HeaderList } from "@msrp/msrp/wire";
  *
  * const bytes = encodeFrame({
  *   kind: "request",
  *   tid: "a786hjs2",
  *   method: "SEND",
- *   headers: [
+ *   headers: new HeaderList([
  *     ["To-Path", "msrp://bob.example.com:8888/9di4ea;tcp"],
  *     ["From-Path", "msrp://alice.example.com:7777/iau39;tcp"],
  *     ["Message-ID", "87652"],
  *     ["Byte-Range", "1-5/5"],
  *     ["Content-Type", "text/plain"],
- *   ],
+ *   ]),
  *   body: new TextEncoder().encode("Hello"),
- *   continuation: "$",
- * } satisfies MsrpRequest);
- * const parser = new FrameParser((frame) => console.log(frame.kind));
- * parser.push(bytes);
+ *   offset: 0,
+ *   flag: "$",
+ * });
+ * new FrameParser().push(bytes, (frame) => {
+ *   if (frame.kind === "request") console.log(frame.method, getByteRange(frame.headers));
+ * });
  * ```
  *
  * @module
