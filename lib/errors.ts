@@ -250,7 +250,21 @@ export type MsrpErrorCode =
   // The `msrp` command.
   | "usage";
 
-/** Base class of every error thrown by this library. */
+/**
+ * Base class of every error thrown by this library.
+ *
+ * @example Tell problems apart by code
+ * ```ts
+ * import { MsrpEndpoint, MsrpError } from "@msrp/msrp";
+ *
+ * try {
+ *   await MsrpEndpoint.start({ host: "127.0.0.1", port: 1 }); // a port we may not bind
+ * } catch (e) {
+ *   if (e instanceof MsrpError && e.code === "listen-failed") console.error(e.message);
+ *   else throw e;
+ * }
+ * ```
+ */
 export class MsrpError extends Error {
   /** A short, stable, machine-readable name for the problem, e.g. `"bad-uri"`. */
   readonly code: MsrpErrorCode;
@@ -273,6 +287,18 @@ export class MsrpError extends Error {
  * A text value (URI, header field value, SDP attribute, payload) that does
  * not follow its grammar. `offset` is the index in `input` where parsing
  * stopped, so the message can point at the problem.
+ *
+ * @example Point at the problem in the input
+ * ```ts
+ * import { MsrpSyntaxError, parseUri } from "@msrp/msrp";
+ *
+ * try {
+ *   parseUri("msrp://bob.example.com:99999/9di4ea;tcp");
+ * } catch (e) {
+ *   if (!(e instanceof MsrpSyntaxError)) throw e;
+ *   console.log(e.code, e.offset, e.input.slice(e.offset)); // "bad-port" and where it starts
+ * }
+ * ```
  */
 export class MsrpSyntaxError extends MsrpError {
   /** The text that failed to parse. */
@@ -303,6 +329,19 @@ export class MsrpSyntaxError extends MsrpError {
  * `transactionId` is set whenever the start line was read, so that a session
  * can answer with `status` (usually 400). When `fatal` is true the byte stream
  * lost its framing and the connection cannot be used any more.
+ *
+ * @example Answer a frame that could not be read
+ * ```ts
+ * import { FrameDecoderStream } from "@msrp/msrp/wire";
+ *
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: 2855 });
+ * for await (const frame of conn.readable.pipeThrough(new FrameDecoderStream())) {
+ *   if (frame.kind !== "invalid") continue;
+ *   const error = frame.error; // a FrameError
+ *   if (error.fatal) break; // framing lost: the connection cannot be used any more
+ *   console.log(`answer ${error.transactionId} with ${error.status}`, error.code);
+ * }
+ * ```
  */
 export class FrameError extends MsrpError {
   /** The transaction id from the start line, when one was read. */

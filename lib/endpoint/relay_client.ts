@@ -97,7 +97,24 @@ export interface UsePathChange {
   readonly previousExpiresAt: number;
 }
 
-/** Why authenticating to a relay failed. */
+/**
+ * Why authenticating to a relay failed.
+ *
+ * @example When a relay refuses the account
+ * ```ts
+ * import { MsrpEndpoint, RelayAuthError } from "@msrp/msrp";
+ *
+ * try {
+ *   const endpoint = await MsrpEndpoint.start({
+ *     relays: [{ uri: "msrps://relay.example.com:2855;tcp", username: "alice", password: "wrong" }],
+ *   });
+ *   await endpoint.whenReady();
+ * } catch (e) {
+ *   if (e instanceof RelayAuthError) console.error(e.relay, e.status, e.message); // e.g. 401
+ *   else throw e;
+ * }
+ * ```
+ */
 export class RelayAuthError extends MsrpError {
   /** The relay's status code (401, 403, 423...), or 0 when none came back. */
   readonly status: number;

@@ -61,7 +61,21 @@ import { Scheduler } from "./scheduler.ts";
 import { TransactionTable } from "./transactions.ts";
 import type { MsrpSession } from "./session.ts";
 
-/** Sessions waiting for their first request, found by their local URI (§5.4). */
+/**
+ * Sessions waiting for their first request, found by their local URI (§5.4).
+ *
+ * @example Find sessions by the To-Path of their first request
+ * ```ts
+ * import { MsrpConnection, MsrpSession, SessionDirectory } from "@msrp/msrp/session";
+ * import { listenTcp } from "@msrp/msrp/transport";
+ *
+ * const directory = new SessionDirectory();
+ * directory.add(new MsrpSession({ localUri: "msrp://127.0.0.1:2855/9di4ea;tcp" }));
+ * for await (const transport of listenTcp({ hostname: "127.0.0.1", port: 2855 })) {
+ *   new MsrpConnection(transport, { directory }); // binds a session when its first request comes
+ * }
+ * ```
+ */
 export class SessionDirectory {
   #byKey = new Map<string, MsrpSession>();
 
@@ -147,7 +161,26 @@ export interface ConnectionEnd {
   readonly error?: unknown;
 }
 
-/** An MSRP connection over any transport. */
+/**
+ * An MSRP connection over any transport.
+ *
+ * @example Carry a session over a TCP connection (RFC 4975 §5.4)
+ * ```ts
+ * import { MsrpConnection, MsrpSession } from "@msrp/msrp";
+ * import { connectTcp } from "@msrp/msrp/transport";
+ *
+ * const session = new MsrpSession({
+ *   localUri: "msrp://127.0.0.1:7777/iau39;tcp",
+ *   remotePath: ["msrp://127.0.0.1:2855/9di4ea;tcp"],
+ * });
+ * const connection = new MsrpConnection(await connectTcp({ hostname: "127.0.0.1", port: 2855 }));
+ * connection.attach(session);
+ * session.sendBindRequest(); // the active side sends first (§5.4)
+ * await session.ready;
+ * await session.send("Hello");
+ * connection.close();
+ * ```
+ */
 export class MsrpConnection {
   /** The transport underneath. */
   readonly transport: MsrpTransport;

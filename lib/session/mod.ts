@@ -40,10 +40,7 @@ export {
 } from "./reassembly.ts";
 export {
   type ChunkingOptions,
-  type MessageContext,
   MsrpSendError,
-  OutgoingMessage,
-  type OutgoingOptions,
   type SendProgress,
   type SendResult,
 } from "./outgoing.ts";

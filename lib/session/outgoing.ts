@@ -82,7 +82,24 @@ export interface SendProgress {
   readonly size: number | undefined;
 }
 
-/** Why a send failed: its status, comment and what did get through. */
+/**
+ * Why a send failed: its status, comment and what did get through.
+ *
+ * @example Why a message was not delivered
+ * ```ts
+ * import { MsrpSendError, type MsrpSession } from "@msrp/msrp";
+ *
+ * async function sendOrExplain(session: MsrpSession, body: string): Promise<void> {
+ *   try {
+ *     await session.send(body);
+ *   } catch (e) {
+ *     if (!(e instanceof MsrpSendError)) throw e;
+ *     // e.g. 413 (too large), 415 (type not accepted), 408 (no response, §7.1.1)
+ *     console.error(e.status, e.comment, `${e.result.bytesConfirmed} bytes confirmed`);
+ *   }
+ * }
+ * ```
+ */
 export class MsrpSendError extends MsrpError {
   /** The MSRP status code: the peer's (413, 415, 481...), or local (408 timeout). */
   readonly status: number;

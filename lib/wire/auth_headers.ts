@@ -487,6 +487,17 @@ export function parseWwwAuthenticate(value: string): DigestChallenge {
  * @throws {MsrpSyntaxError} `unsupported-scheme`, `missing-username`, `missing-realm`,
  *   `missing-nonce`, `missing-uri`, `missing-response`, `bad-response`, `bad-nc`,
  *   `bad-qop`, `duplicate-param` and the syntax codes of the parameter list
+ *
+ * @example Parse a client's Authorization (the relay side)
+ * ```ts
+ * import { parseAuthorization } from "@msrp/msrp/wire";
+ *
+ * const credentials = parseAuthorization(
+ *   'Digest username="alice", realm="relay.example.com", nonce="dcd98b7102dd2f0e",' +
+ *     ' uri="msrps://relay.example.com:2855;tcp", response="6629fae49393a05397450978507c4ef1"',
+ * );
+ * console.log(credentials.username, credentials.realm); // "alice" "relay.example.com"
+ * ```
  */
 export function parseAuthorization(
   value: string,
@@ -533,6 +544,14 @@ function missing(input: string, name: RequiredParam): never {
  * @param value the text after `Authentication-Info: `
  * @throws {MsrpSyntaxError} `empty-value`, `bad-rspauth`, `bad-nc`, `bad-qop`,
  *   `duplicate-param` and the syntax codes of the parameter list
+ *
+ * @example Parse a relay's Authentication-Info
+ * ```ts
+ * import { parseAuthenticationInfo } from "@msrp/msrp/wire";
+ *
+ * const info = parseAuthenticationInfo('nextnonce="47364c23432d2e131a5fb210812c"');
+ * console.log(info.nextnonce);
+ * ```
  */
 export function parseAuthenticationInfo(value: string): AuthenticationInfo {
   const start = skipOws(value, 0);
@@ -634,6 +653,19 @@ function extraEntries(params: readonly AuthParam[] | undefined): [string, string
  *
  * @param challenge the challenge
  * @throws {MsrpError} `bad-param-value` for a value that cannot be written
+ *
+ * @example Write a relay's challenge
+ * ```ts
+ * import { formatWwwAuthenticate } from "@msrp/msrp/wire";
+ *
+ * console.log(formatWwwAuthenticate({
+ *   realm: "relay.example.com",
+ *   nonce: "dcd98b7102dd2f0e",
+ *   qop: ["auth"],
+ *   algorithm: "SHA-256",
+ *   stale: false,
+ * }));
+ * ```
  */
 export function formatWwwAuthenticate(challenge: DigestChallenge): string {
   const { order } = challenge;
@@ -667,6 +699,19 @@ export function formatWwwAuthenticate(challenge: DigestChallenge): string {
  *
  * @param credentials the credentials
  * @throws {MsrpError} `bad-param-value` or `bad-nc` for a value that cannot be written
+ *
+ * @example Write a client's Authorization
+ * ```ts
+ * import { formatAuthorization } from "@msrp/msrp/wire";
+ *
+ * console.log(formatAuthorization({
+ *   username: "alice",
+ *   realm: "relay.example.com",
+ *   nonce: "dcd98b7102dd2f0e",
+ *   uri: "msrps://relay.example.com:2855;tcp",
+ *   response: "6629fae49393a05397450978507c4ef1",
+ * }));
+ * ```
  */
 export function formatAuthorization(credentials: DigestCredentials): string {
   const c = credentials;
@@ -694,6 +739,13 @@ export function formatAuthorization(credentials: DigestCredentials): string {
  *
  * @param info the parameters
  * @throws {MsrpError} `empty-value` when there is no parameter, `bad-param-value` or `bad-nc`
+ *
+ * @example Write a relay's Authentication-Info
+ * ```ts
+ * import { formatAuthenticationInfo } from "@msrp/msrp/wire";
+ *
+ * console.log(formatAuthenticationInfo({ nextnonce: "47364c23432d2e131a5fb210812c" }));
+ * ```
  */
 export function formatAuthenticationInfo(info: AuthenticationInfo): string {
   const entries: [string, string][] = [];

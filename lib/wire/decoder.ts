@@ -191,6 +191,20 @@ export type FrameSink = (frame: DecodedFrame) => void;
  * I/O: feed it chunks with {@linkcode FrameParser.push}, and it calls `emit`
  * for every frame, piece or error it completes. {@linkcode FrameDecoderStream}
  * wraps it for Web Streams.
+ *
+ * @example Parse bytes as they arrive, without streams
+ * ```ts
+ * import { FrameParser } from "@msrp/msrp/wire";
+ *
+ * const bytes = new TextEncoder().encode(
+ *   "MSRP a786hjs2 200 OK\r\nTo-Path: msrp://alice.example.com:7777/iau39;tcp\r\n" +
+ *     "From-Path: msrp://bob.example.com:8888/9di4ea;tcp\r\n-------a786hjs2$\r\n",
+ * );
+ * const parser = new FrameParser();
+ * // Any split of the bytes gives the same frames.
+ * parser.push(bytes.subarray(0, 10), (frame) => console.log(frame.kind));
+ * parser.push(bytes.subarray(10), (frame) => console.log(frame.kind)); // "response"
+ * ```
  */
 export class FrameParser {
   readonly #segmentSize: number;

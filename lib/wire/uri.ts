@@ -911,6 +911,14 @@ export function parseUriRange(input: string, start: number, end: number): MsrpUr
  *
  * @param text the URI
  * @throws {MsrpSyntaxError} when it is malformed
+ *
+ * @example Parse an MSRP URI
+ * ```ts
+ * import { parseUri } from "@msrp/msrp";
+ *
+ * const uri = parseUri("msrps://bob.example.com:2855/9di4ea;tcp");
+ * console.log(uri.secure, uri.host, uri.port, uri.sessionId); // true "bob.example.com" 2855 "9di4ea"
+ * ```
  */
 export function parseUri(text: string): MsrpUri {
   return parseUriRange(text, 0, text.length);
@@ -921,6 +929,15 @@ export function parseUri(text: string): MsrpUri {
  *
  * @param a one URI
  * @param b the other URI
+ *
+ * @example Compare two URIs as RFC 4975 §6.1 does
+ * ```ts
+ * import { parseUri, uriEquals } from "@msrp/msrp/wire";
+ *
+ * const a = parseUri("msrp://BOB.example.com:8888/9di4ea;tcp");
+ * const b = parseUri("msrp://bob.example.com:8888/9di4ea;tcp");
+ * console.log(uriEquals(a, b)); // true: the host is case-insensitive, the session id is not
+ * ```
  */
 export function uriEquals(a: MsrpUri, b: MsrpUri): boolean {
   return a.equals(b);
