@@ -257,12 +257,14 @@ export type MsrpErrorCode =
  * ```ts
  * import { MsrpEndpoint, MsrpError } from "@msrp/msrp";
  *
+ * const first = await MsrpEndpoint.start({ host: "127.0.0.1", port: 0 });
  * try {
- *   await MsrpEndpoint.start({ host: "127.0.0.1", port: 1 }); // a port we may not bind
+ *   await MsrpEndpoint.start({ host: "127.0.0.1", port: first.address!.port }); // taken
  * } catch (e) {
  *   if (e instanceof MsrpError && e.code === "listen-failed") console.error(e.message);
  *   else throw e;
  * }
+ * await first.close();
  * ```
  */
 export class MsrpError extends Error {

@@ -368,6 +368,15 @@ function isMsrpSection(m: SdpMediaDescription): boolean {
  * @param options parse options when `sdp` is text
  * @returns the MSRP media sections; empty when there is none
  * @throws {MsrpSyntaxError} for malformed SDP or MSRP attributes (see {@linkcode parseMsrpMedia})
+ *
+ * @example Every MSRP media line of an SDP
+ * ```ts
+ * import { parseAllMsrpMedia } from "@msrp/msrp/payload";
+ *
+ * function paths(sdp: string): string[][] {
+ *   return parseAllMsrpMedia(sdp).map((m) => m.path); // one per m=message line
+ * }
+ * ```
  */
 export function parseAllMsrpMedia(
   sdp: string | SessionDescription,
@@ -396,6 +405,24 @@ export function parseAllMsrpMedia(
  *   `bad-max-size`, `bad-setup`, `bad-fingerprint`, `bad-file-selector`, `bad-file-transfer-id`,
  *   `bad-file-disposition`, `bad-file-date`, `bad-file-icon`, `bad-file-range`, or any
  *   {@linkcode parseSdp} error
+ *
+ * @example The MSRP media line of an SDP offer
+ * ```ts
+ * import { parseMsrpMedia } from "@msrp/msrp/payload";
+ *
+ * const media = parseMsrpMedia([
+ *   "v=0",
+ *   "o=alice 2890844526 2890844527 IN IP4 alice.example.com",
+ *   "s= ",
+ *   "c=IN IP4 alice.example.com",
+ *   "t=0 0",
+ *   "m=message 7777 TCP/MSRP *",
+ *   "a=accept-types:text/plain",
+ *   "a=path:msrp://alice.example.com:7777/iau39;tcp",
+ *   "",
+ * ].join("\r\n"));
+ * console.log(media.path, media.acceptTypes); // ["msrp://..."] ["text/plain"]
+ * ```
  */
 export function parseMsrpMedia(
   sdp: string | SessionDescription,

@@ -116,6 +116,18 @@ function randomSessionId(): string {
  * @returns the media description
  * @throws {MsrpSyntaxError} `bad-path` for a path URI without host or port
  * @throws {MsrpError} `bad-sdp-options` for an empty path or accept-types list
+ *
+ * @example One m=message section
+ * ```ts
+ * import { buildMsrpMediaDescription, formatSdp, parseSdp } from "@msrp/msrp/payload";
+ *
+ * const media = buildMsrpMediaDescription({
+ *   path: ["msrp://alice.example.com:7777/iau39;tcp"],
+ *   acceptTypes: ["text/plain"],
+ * });
+ * const sdp = parseSdp("v=0\r\no=- 1 1 IN IP4 alice.example.com\r\ns=-\r\nt=0 0\r\n");
+ * console.log(formatSdp({ ...sdp, media: [media] }));
+ * ```
  */
 export function buildMsrpMediaDescription(options: MsrpSdpOptions): SdpMediaDescription {
   const rejected = options.port === 0;

@@ -104,6 +104,14 @@ function h(hash: DigestHash, data: string): string {
  * @param username the user name, as in the `username` parameter
  * @param realm the realm, as in the `realm` parameter
  * @param password the password
+ *
+ * @example HA1 = H(username:realm:password) (RFC 7616 §3.4.2)
+ * ```ts
+ * import { digestHa1 } from "@msrp/msrp/relay";
+ *
+ * // A line of a users file, so the relay never holds the password.
+ * console.log(`alice:relay.example.com:${digestHa1("SHA-256", "alice", "relay.example.com", "secret")}`);
+ * ```
  */
 export function digestHa1(
   algorithm: DigestAlgorithm,

@@ -62,7 +62,18 @@ export type RegistrationBinding =
   | { readonly kind: "connection"; readonly connectionId: number }
   | { readonly kind: "relay"; readonly host: string };
 
-/** One Use-Path URI handed out by the relay. */
+/**
+ * One Use-Path URI handed out by the relay.
+ *
+ * @example The Use-Path grants a relay holds
+ * ```ts
+ * import type { MsrpRelay } from "@msrp/msrp/relay";
+ *
+ * function listGrants(relay: MsrpRelay): void {
+ *   for (const reg of relay.registrations()) console.log(reg.username, reg.uri.toString(), reg.expiresAt);
+ * }
+ * ```
+ */
 export class RelayRegistration {
   /** The random session id: the secret part of {@linkcode RelayRegistration.uri}. */
   readonly sessionId: string;

@@ -698,6 +698,27 @@ export interface RelayServer {
  * @param config the checked configuration
  * @param options how to listen and connect, and the injected services
  * @throws {MsrpError} `listen-failed` when a listener cannot be opened
+ *
+ * @example Start a relay with your own listeners and connector
+ * ```ts
+ * import { MsrpUri } from "@msrp/msrp";
+ * import { resolveRelayConfig, startRelay } from "@msrp/msrp/relay";
+ * import { connectTcp, listenTcp } from "@msrp/msrp/transport";
+ *
+ * const server = await startRelay(
+ *   resolveRelayConfig({
+ *     host: "127.0.0.1",
+ *     allowInsecure: true,
+ *     listen: [{ hostname: "127.0.0.1", port: 0, tls: false }],
+ *     users: { alice: { password: "alice-secret" } },
+ *   }),
+ *   {
+ *     listen: (l) => Promise.resolve(listenTcp({ hostname: l.hostname, port: l.port })),
+ *     connect: (uri: MsrpUri) => connectTcp({ hostname: uri.host, port: uri.port ?? 2855 }),
+ *   },
+ * );
+ * await server.close();
+ * ```
  */
 export async function startRelay(
   config: RelayConfig,

@@ -243,7 +243,7 @@ export function checkFingerprint(
  * import { parseFingerprint } from "@msrp/msrp/payload";
  *
  * const transport = await connectTls({ hostname: "bob.example.com", port: 2855 });
- * const sdpFingerprint = "SHA-256 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB";
+ * const sdpFingerprint = "SHA-256 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB:4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF";
  * checkPeerFingerprint(transport, parseFingerprint(sdpFingerprint)); // throws when it differs
  * ```
  */
