@@ -85,3 +85,29 @@ Deno.test("a connection's sessions are typed as sessions", () => {
   assert.deepEqual(sessions.map((s) => s.localUri.toString()), [alice.localUri.toString()]);
   connection.close();
 });
+
+Deno.test("every exported class and function of an entry point has an example", async () => {
+  const entryPoints = Object.values(config.exports as Record<string, string>)
+    .filter((path) => path !== "./cli.ts");
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["doc", "--json", ...entryPoints],
+    cwd: new URL("..", import.meta.url),
+  }).output();
+  assert.equal(code, 0, new TextDecoder().decode(stderr));
+  type Decl = { kind: string; jsDoc?: { doc?: string; tags?: { kind: string }[] } };
+  type Doc = { nodes: Record<string, { symbols: { name: string; declarations: Decl[] }[] }> };
+  const doc: Doc = JSON.parse(new TextDecoder().decode(stdout));
+  const missing = new Set<string>();
+  for (const node of Object.values(doc.nodes)) {
+    for (const symbol of node.symbols) {
+      for (const decl of symbol.declarations) {
+        if (decl.kind !== "function" && decl.kind !== "class") continue;
+        const tags = decl.jsDoc?.tags ?? [];
+        if (!tags.some((t) => t.kind === "example") && !decl.jsDoc?.doc?.includes("```ts")) {
+          missing.add(symbol.name);
+        }
+      }
+    }
+  }
+  assert.deepEqual([...missing], []);
+});
