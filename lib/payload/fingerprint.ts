@@ -70,6 +70,15 @@ const NODE_HASHES: Record<string, string> = {
  * @param hash the hash function name, default `"sha-256"`
  * @returns the fingerprint
  * @throws {MsrpError} `unsupported-hash` for a hash function other than sha-1/224/256/384/512, md5
+ *
+ * @example The fingerprint of a certificate
+ * ```ts
+ * import { computeFingerprint } from "@msrp/msrp/payload";
+ *
+ * const der = new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]); // a certificate, DER form
+ * const fp = computeFingerprint(der);
+ * console.log(`a=fingerprint:${fp.hash} ${fp.value}`);
+ * ```
  */
 export function computeFingerprint(der: Uint8Array, hash = "sha-256"): Fingerprint {
   const algorithm = NODE_HASHES[hash.toLowerCase()];
@@ -88,6 +97,14 @@ export function computeFingerprint(der: Uint8Array, hash = "sha-256"): Fingerpri
  * @param fingerprint the fingerprint from `a=fingerprint`
  * @param der the certificate the peer presented, DER form
  * @returns true on a match; false on a mismatch or an unsupported hash function
+ *
+ * @example Does a certificate match an a=fingerprint?
+ * ```ts
+ * import { computeFingerprint, fingerprintMatches } from "@msrp/msrp/payload";
+ *
+ * const der = new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]);
+ * console.log(fingerprintMatches(computeFingerprint(der, "sha-1"), der)); // true
+ * ```
  */
 export function fingerprintMatches(fingerprint: Fingerprint, der: Uint8Array): boolean {
   if (NODE_HASHES[fingerprint.hash.toLowerCase()] === undefined) return false;
@@ -123,6 +140,14 @@ const HASH_OCTETS: Record<string, number> = {
  * @throws {MsrpError} `bad-fingerprint` when it is not one of these forms,
  *   names a hash function other than sha-1/224/256/384/512 or md5, or has the
  *   wrong length for its hash function
+ *
+ * @example Parse an a=fingerprint value (RFC 8122)
+ * ```ts
+ * import { parseFingerprint } from "@msrp/msrp/payload";
+ *
+ * const fp = parseFingerprint("SHA-256 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB:4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF");
+ * console.log(fp.hash); // "sha-256"
+ * ```
  */
 export function parseFingerprint(text: string): Fingerprint {
   const m =

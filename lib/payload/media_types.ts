@@ -50,6 +50,14 @@ function skipWhitespace(text: string, i: number): number {
  * @param text the media type, e.g. a Content-Type value or an accept-types entry
  * @returns the type, subtype and parameters
  * @throws {MsrpSyntaxError} `bad-media-type` when the text is not `type/subtype[;params]`
+ *
+ * @example Parse a media type
+ * ```ts
+ * import { parseMediaType } from "@msrp/msrp/payload";
+ *
+ * const mt = parseMediaType("text/plain;charset=UTF-8");
+ * console.log(mt.type, mt.subtype, mt.parameters); // "text" "plain" [["charset", "UTF-8"]]
+ * ```
  */
 export function parseMediaType(text: string): MediaType {
   const fail = (message: string, at: number): never => {
@@ -161,6 +169,14 @@ function covers(pattern: string, essence: string): boolean {
  * @param acceptTypes the entries of an `a=accept-types` attribute
  * @param contentType the Content-Type of a body, e.g. `"text/plain;charset=utf-8"`
  * @returns true when some entry covers the type; false also for a malformed type
+ *
+ * @example Match a type against a=accept-types
+ * ```ts
+ * import { matchesAcceptTypes } from "@msrp/msrp/payload";
+ *
+ * console.log(matchesAcceptTypes(["text/*", "message/cpim"], "text/html")); // true
+ * console.log(matchesAcceptTypes(["text/plain"], "image/png")); // false
+ * ```
  */
 export function matchesAcceptTypes(acceptTypes: readonly string[], contentType: string): boolean {
   const essence = mediaTypeEssence(contentType);
@@ -211,6 +227,14 @@ export function isAlwaysAccepted(contentType: string): boolean {
  * @param acceptTypes the receiver's `a=accept-types` entries
  * @param contentType the Content-Type of the body
  * @returns true when the body's type is acceptable at the top level
+ *
+ * @example May a session receive this type? (RFC 4975 §8.6)
+ * ```ts
+ * import { isAcceptable } from "@msrp/msrp/payload";
+ *
+ * console.log(isAcceptable(["text/plain"], "text/plain")); // true
+ * console.log(isAcceptable(["text/plain"], "image/png")); // false: answer 415
+ * ```
  */
 export function isAcceptable(acceptTypes: readonly string[], contentType: string): boolean {
   return isAlwaysAccepted(contentType) || matchesAcceptTypes(acceptTypes, contentType);
@@ -225,6 +249,14 @@ export function isAcceptable(acceptTypes: readonly string[], contentType: string
  * @param acceptWrappedTypes the receiver's `a=accept-wrapped-types` entries
  * @param contentType the Content-Type of the wrapped part
  * @returns true when the wrapped part's type is acceptable
+ *
+ * @example May a wrapper carry this type? (RFC 4975 §8.6)
+ * ```ts
+ * import { isWrappedAcceptable } from "@msrp/msrp/payload";
+ *
+ * // a=accept-types:message/cpim  a=accept-wrapped-types:text/plain
+ * console.log(isWrappedAcceptable(["message/cpim"], ["text/plain"], "text/plain")); // true
+ * ```
  */
 export function isWrappedAcceptable(
   acceptTypes: readonly string[],
@@ -248,6 +280,13 @@ export function isWrappedAcceptable(
  * @param offered the entries the other side advertised
  * @param local the entries this side is willing to receive
  * @returns the common entries; empty when nothing is common
+ *
+ * @example The types both sides accept
+ * ```ts
+ * import { intersectAcceptTypes } from "@msrp/msrp/payload";
+ *
+ * console.log(intersectAcceptTypes(["text/plain", "image/*"], ["text/*"])); // ["text/plain"]
+ * ```
  */
 export function intersectAcceptTypes(
   offered: readonly string[],

@@ -67,9 +67,9 @@ export {
   type ConnectionData,
   type Direction,
   type MsrpMedia,
-  type MsrpTransport,
   parseAllMsrpMedia,
   parseMsrpMedia,
+  type SdpTransportProtocol,
   type SetupRole,
 } from "./msrp_media.ts";
 export {

@@ -104,6 +104,14 @@ function h(hash: DigestHash, data: string): string {
  * @param username the user name, as in the `username` parameter
  * @param realm the realm, as in the `realm` parameter
  * @param password the password
+ *
+ * @example HA1 = H(username:realm:password) (RFC 7616 §3.4.2)
+ * ```ts
+ * import { digestHa1 } from "@msrp/msrp/relay";
+ *
+ * // A line of a users file, so the relay never holds the password.
+ * console.log(`alice:relay.example.com:${digestHa1("SHA-256", "alice", "relay.example.com", "secret")}`);
+ * ```
  */
 export function digestHa1(
   algorithm: DigestAlgorithm,
@@ -470,6 +478,10 @@ interface Sent {
  * Use one per relay.
  *
  * ```ts
+ * import { DigestClient } from "./digest.ts";
+ * import { parseWwwAuthenticate } from "@msrp/msrp/wire";
+ *
+ * const header = 'Digest realm="relay.example.com", nonce="dcd98b7102dd2f0e", qop="auth"';
  * const client = new DigestClient({ username: "alice", password: "secret" });
  * const value = client.authorization(parseWwwAuthenticate(header), "msrps://relay.example.com;tcp");
  * ```

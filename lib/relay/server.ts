@@ -66,6 +66,18 @@ export function certificateDnsNames(der: Uint8Array): string[] {
  * @param config a checked configuration (see `resolveRelayConfig`, `loadRelayConfig`)
  * @param options trusted roots for next hops, logger, clock
  * @throws {MsrpError} `listen-failed` when an address cannot be bound
+ *
+ * @example Run a relay on the configured addresses
+ * ```ts
+ * import { resolveRelayConfig, serveRelay } from "@msrp/msrp/relay";
+ *
+ * const server = await serveRelay(resolveRelayConfig({
+ *   host: "relay.example.com",
+ *   tls: { certFile: "relay.pem", keyFile: "relay.key" },
+ *   users: { alice: { password: "alice-secret" } },
+ * }));
+ * Deno.addSignalListener("SIGTERM", () => server.close());
+ * ```
  */
 export async function serveRelay(
   config: RelayConfig,

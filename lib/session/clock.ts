@@ -43,6 +43,19 @@ export const systemClock: Clock = {
 /**
  * A clock that only moves when told to, for tests: {@linkcode ManualClock.advance}
  * fires every timer that falls due, in order.
+ *
+ * @example Drive timers by hand in a test
+ * ```ts
+ * import { ManualClock } from "@msrp/msrp";
+ *
+ * const clock = new ManualClock();
+ * let fired = false;
+ * clock.setTimer(() => (fired = true), 30_000); // e.g. the 30 s response timer of RFC 4975 §7.1.1
+ * clock.advance(29_999);
+ * console.log(fired); // false
+ * clock.advance(1);
+ * console.log(fired); // true
+ * ```
  */
 export class ManualClock implements Clock {
   #now: number;

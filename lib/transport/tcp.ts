@@ -285,6 +285,15 @@ function netAddress(addr: Deno.Addr): NetAddress | undefined {
  * @param conn the connection; the transport owns it from now on
  * @param options kind and security to report, read buffer size
  * @returns the transport
+ *
+ * @example Wrap a connection opened elsewhere
+ * ```ts
+ * import { connTransport } from "@msrp/msrp/transport";
+ *
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: 2855 });
+ * const transport = connTransport(conn);
+ * console.log(transport.remoteAddr);
+ * ```
  */
 export function connTransport(conn: Deno.Conn, options: ConnTransportOptions = {}): MsrpTransport {
   return new ConnTransport(conn, options);
@@ -494,6 +503,16 @@ function closedLocally(): MsrpError {
  * @returns the connected transport (`kind` `"tcp"`)
  * @throws {MsrpError} `dns-failed`, `connect-refused`, `connect-failed` or
  *   `connect-aborted`, with a message naming `host:port`
+ *
+ * @example Connect to an msrp: URI
+ * ```ts
+ * import { parseUri } from "@msrp/msrp";
+ * import { connectTcp } from "@msrp/msrp/transport";
+ *
+ * const uri = parseUri("msrp://127.0.0.1:2855/9di4ea;tcp");
+ * const transport = await connectTcp({ hostname: uri.host, port: uri.port ?? 2855 });
+ * await transport.writable.close();
+ * ```
  */
 export async function connectTcp(
   address: NetAddress,
@@ -553,6 +572,16 @@ export interface ListenerServices {
  * @param options the address and port to bind
  * @returns the listener
  * @throws {MsrpError} `listen-failed` when the address cannot be bound
+ *
+ * @example Accept MSRP connections over TCP
+ * ```ts
+ * import { MsrpConnection } from "@msrp/msrp";
+ * import { listenTcp } from "@msrp/msrp/transport";
+ *
+ * const listener = listenTcp({ hostname: "127.0.0.1", port: 0 });
+ * console.log(`listening on port ${listener.addr.port}`);
+ * for await (const transport of listener) new MsrpConnection(transport);
+ * ```
  */
 export function listenTcp(options: TcpListenOptions): MsrpListener {
   const hostname = bareHost(options.hostname ?? "0.0.0.0");

@@ -199,6 +199,15 @@ const HASH_RANK = ["sha-512", "sha-384", "sha-256", "sha-224", "sha-1", "md5"];
  * @param where who presented it, for the message
  * @throws {MsrpError} `fingerprint-unsupported` when no fingerprint uses a
  *   hash function we know; `fingerprint-mismatch` when none matches
+ *
+ * @example Check a certificate against SDP a=fingerprint
+ * ```ts
+ * import { checkFingerprint } from "@msrp/msrp/transport";
+ * import { computeFingerprint } from "@msrp/msrp/payload";
+ *
+ * const der = new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]); // a certificate, DER form
+ * checkFingerprint(der, computeFingerprint(der)); // throws `fingerprint-mismatch` when it differs
+ * ```
  */
 export function checkFingerprint(
   der: Uint8Array,
@@ -240,6 +249,16 @@ export function checkFingerprint(
  *   certificate (the peer sent none, or the transport cannot see it: not
  *   TLS, or Deno's own TLS; the message says which); otherwise as
  *   {@link checkFingerprint}
+ *
+ * @example Check the peer of a TLS connection (RFC 4975 §14.4)
+ * ```ts
+ * import { checkPeerFingerprint, connectTls } from "@msrp/msrp/transport";
+ * import { parseFingerprint } from "@msrp/msrp/payload";
+ *
+ * const transport = await connectTls({ hostname: "bob.example.com", port: 2855 });
+ * const sdpFingerprint = "SHA-256 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB:4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF";
+ * checkPeerFingerprint(transport, parseFingerprint(sdpFingerprint)); // throws when it differs
+ * ```
  */
 export function checkPeerFingerprint(
   transport: MsrpTransport,
@@ -295,6 +314,17 @@ const SOCKET_CODES = new Set([
  * @throws {MsrpError} the codes of {@link connectTcp}, then `tls-untrusted`,
  *   `tls-name-mismatch`, `tls-failed`, `fingerprint-mismatch`,
  *   `fingerprint-unsupported`, or `bad-tls-options`
+ *
+ * @example Connect to an msrps: URI (RFC 4975 §14.2)
+ * ```ts
+ * import { connectTls } from "@msrp/msrp/transport";
+ *
+ * const transport = await connectTls(
+ *   { hostname: "relay.example.com", port: 2855 },
+ *   { caCerts: [await Deno.readTextFile("ca.pem")] },
+ * );
+ * console.log(transport.secure);
+ * ```
  */
 export async function connectTls(
   address: NetAddress,
@@ -732,6 +762,18 @@ export const DEFAULT_MAX_PENDING_HANDSHAKES = 256;
  * @returns the listener; its connections are {@link TlsTransport}s
  * @throws {MsrpError} `listen-failed` when the address cannot be bound or the
  *   certificate or key cannot be used
+ *
+ * @example Accept msrps: connections
+ * ```ts
+ * import { listenTls } from "@msrp/msrp/transport";
+ *
+ * const listener = await listenTls({
+ *   port: 2855,
+ *   cert: await Deno.readTextFile("cert.pem"),
+ *   key: await Deno.readTextFile("key.pem"),
+ * });
+ * for await (const transport of listener) console.log(transport.remoteAddr);
+ * ```
  */
 export function listenTls(options: TlsListenOptions): Promise<MsrpListener> {
   const hostname = bareHost(options.hostname ?? "0.0.0.0");

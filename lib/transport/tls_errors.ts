@@ -61,6 +61,19 @@ export type CertificateProblem =
 /**
  * A peer's certificate was refused. `code` is `tls-name-mismatch` for
  * {@link CertificateProblem} `name-mismatch`, else `tls-untrusted`.
+ *
+ * @example Why a certificate was refused
+ * ```ts
+ * import { TlsCertificateError } from "@msrp/msrp";
+ * import { connectTls } from "@msrp/msrp/transport";
+ *
+ * try {
+ *   await connectTls({ hostname: "relay.example.com", port: 2855 });
+ * } catch (e) {
+ *   if (e instanceof TlsCertificateError) console.error(e.problem, e.message); // e.g. "unknown-issuer"
+ *   else throw e;
+ * }
+ * ```
  */
 export class TlsCertificateError extends MsrpError {
   /** Why the certificate was refused. */

@@ -326,6 +326,14 @@ function closedByPeer(where: string): MsrpError {
  * @param options `secure` (default: the socket URL is `wss:`), peer address,
  *   and buffer bounds
  * @returns the transport
+ *
+ * @example Use a WebSocket opened elsewhere
+ * ```ts
+ * import { MSRP_SUBPROTOCOL, webSocketTransport } from "@msrp/msrp/transport";
+ *
+ * const ws = new WebSocket("wss://relay.example.com/msrp", MSRP_SUBPROTOCOL);
+ * const transport = webSocketTransport(ws, { secure: true });
+ * ```
  */
 export function webSocketTransport(
   ws: WebSocket,
@@ -380,6 +388,14 @@ function connectError(url: string, text: string): MsrpError {
  *   `insecure`, `bad-url`, `connect-refused`, `connect-failed`,
  *   `tls-untrusted`, `tls-name-mismatch`, `connect-aborted`, or
  *   `ws-subprotocol` when the server did not select `msrp`
+ *
+ * @example Connect over WebSocket (RFC 7977)
+ * ```ts
+ * import { connectWebSocket } from "@msrp/msrp/transport";
+ *
+ * const transport = await connectWebSocket("wss://relay.example.com/msrp");
+ * await transport.writable.close();
+ * ```
  */
 export async function connectWebSocket(
   url: string | URL,
@@ -475,6 +491,16 @@ export async function connectWebSocket(
  *
  * @param request the incoming request
  * @returns true when {@link acceptWebSocket} would accept it
+ *
+ * @example Tell MSRP upgrades from other requests
+ * ```ts
+ * import { isMsrpWebSocketRequest } from "@msrp/msrp/transport";
+ *
+ * const request = new Request("http://localhost/", {
+ *   headers: { upgrade: "websocket", "sec-websocket-protocol": "msrp" },
+ * });
+ * console.log(isMsrpWebSocketRequest(request)); // true
+ * ```
  */
 export function isMsrpWebSocketRequest(request: Request): boolean {
   if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return false;
@@ -496,6 +522,18 @@ export function isMsrpWebSocketRequest(request: Request): boolean {
  * @returns the response to send and the transport
  * @throws {MsrpError} `ws-not-upgrade` when the request is not a WebSocket
  *   upgrade; `ws-subprotocol` when it does not offer `msrp`
+ *
+ * @example Serve MSRP next to other HTTP routes
+ * ```ts
+ * import { acceptWebSocket, isMsrpWebSocketRequest } from "@msrp/msrp/transport";
+ *
+ * Deno.serve({ port: 8080 }, (request) => {
+ *   if (!isMsrpWebSocketRequest(request)) return new Response("not found", { status: 404 });
+ *   const { response, transport } = acceptWebSocket(request);
+ *   console.log("MSRP over WebSocket from", transport.remoteAddr);
+ *   return response;
+ * });
+ * ```
  */
 export function acceptWebSocket(
   request: Request,
@@ -577,6 +615,15 @@ export interface WebSocketListener extends MsrpListener {
  * @returns the listener
  * @throws {MsrpError} `insecure-websocket` without `cert`/`key` unless
  *   `insecure`; `listen-failed` when the address cannot be bound
+ *
+ * @example Accept MSRP over WebSocket (RFC 7977)
+ * ```ts
+ * import { MsrpConnection } from "@msrp/msrp";
+ * import { listenWebSocket } from "@msrp/msrp/transport";
+ *
+ * const listener = listenWebSocket({ hostname: "127.0.0.1", port: 8080, insecure: true });
+ * for await (const transport of listener) new MsrpConnection(transport);
+ * ```
  */
 export function listenWebSocket(options: WebSocketListenOptions): WebSocketListener {
   return new WsListener(options);
