@@ -18,7 +18,7 @@
  * - start chunks toward a legitimate client and never finish them.
  *
  * It asserts that every legitimate message arrives intact and in order, and
- * that fresh clients can AUTH and deliver a message half-way through and at
+ * that fresh clients can AUTH and deliver a message during the soak and at
  * the end (the relay still accepts). It prints the legitimate clients'
  * delivery latency (p50/p99/max), the relay's peak heap (after GC, sampled)
  * and resident size, its counters and the log events the abuse caused.
@@ -52,6 +52,8 @@ const SOAK_MS = 45_000;
 const RUN_LIMIT_MS = 240_000;
 /** A fresh client that has not delivered its message within this fails the test. */
 const FRESH_LIMIT_MS = 60_000;
+/** Fresh clients during the soak, evenly spread (one more comes at the end). */
+const FRESH_DURING = 4;
 /** Small limits, so that the abuse reaches them within the run. */
 const LIMITS = {
   maxConnections: 40,
@@ -72,7 +74,7 @@ const FILE_SIZE = 128 * 1024;
 /** Pause between a pair's rounds (load shaping, not synchronisation). */
 const ROUND_PAUSE_MS = 100;
 /** Most connections any one abuser opens in the run. */
-const MAX_CONNECTS = 2_000;
+const MAX_CONNECTS = 10_000;
 
 const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -306,7 +308,11 @@ async function authWrong(abuse: Abuse, conn: Deno.Conn, relayUri: string): Promi
   return !abuse.done;
 }
 
-/** A chunk toward `toPath` whose body is cut off: no end-line ever follows (RFC 4975 §7.1). */
+/**
+ * A chunk toward `toPath` whose body is cut off: no end-line ever follows
+ * (RFC 4975 §7.1). Every other one is longer than the relay's segment size,
+ * so that the relay starts forwarding it to the client before it stalls.
+ */
 function stalledChunk(toPath: string, i: number): MsrpRequest {
   return {
     kind: "request",
@@ -319,7 +325,7 @@ function stalledChunk(toPath: string, i: number): MsrpRequest {
       ["Byte-Range", "1-*/1000000"],
       ["Content-Type", "application/octet-stream"],
     ]),
-    body: new Uint8Array(4000).fill(0x41),
+    body: new Uint8Array(i % 2 === 0 ? 4000 : 100_000).fill(0x41),
     offset: 0,
     flag: undefined,
   };
@@ -373,11 +379,21 @@ class Direction {
   async send(body: string | Uint8Array): Promise<void> {
     this.expected.push({ body, sentAt: performance.now() });
     this.sent++;
-    const r = await this.from.send(
-      body,
-      typeof body === "string" ? {} : { contentType: "application/octet-stream" },
-    );
-    assert.equal(r.status, 200, `${this.name}: send ${this.sent} got ${r.status}`);
+    let status: number;
+    try {
+      status = (await this.from.send(
+        body,
+        typeof body === "string" ? {} : { contentType: "application/octet-stream" },
+      )).status;
+    } catch (e) {
+      // Say why the session ended, if it did.
+      const end = await Promise.race([this.from.closed, Promise.resolve(undefined)]);
+      throw new Error(
+        `${this.name}: send ${this.sent} failed: ${e}` +
+          (end === undefined ? "" : `; the session ended: ${end.error ?? "closed"}`),
+      );
+    }
+    assert.equal(status, 200, `${this.name}: send ${this.sent} got ${status}`);
   }
 
   /** Resolves once everything sent has been received. */
@@ -397,8 +413,12 @@ class Direction {
  * A fresh client AUTHs (TLS) and delivers one message to a fresh session of
  * `peer`: the relay still accepts and serves newcomers.
  */
-function freshClient(relay: BenchRelay, peer: MsrpEndpoint, label: string): Promise<void> {
-  return within(deliverOnce(relay, peer, label), FRESH_LIMIT_MS, `a fresh client ${label}`);
+async function freshClient(relay: BenchRelay, peer: MsrpEndpoint, label: string): Promise<void> {
+  try {
+    await within(deliverOnce(relay, peer, label), FRESH_LIMIT_MS, "delivery");
+  } catch (e) {
+    throw new Error(`a fresh client (${label}) could not AUTH and deliver: ${e}`);
+  }
 }
 
 async function deliverOnce(relay: BenchRelay, peer: MsrpEndpoint, label: string): Promise<void> {
@@ -429,6 +449,15 @@ Deno.test({
     const resident: ResidentMemory[] = [];
     const descriptors: number[] = [];
     let sampling = true;
+    // A failure in a background task (a chat loop, a receiver) ends the run at once.
+    let fail!: (e: unknown) => void;
+    const failure = new Promise<never>((_, reject) => fail = reject);
+    failure.catch(() => {});
+    const guard = <T>(p: Promise<T>): Promise<T> => {
+      p.catch(fail);
+      return p;
+    };
+    const step = <T>(p: Promise<T>): Promise<T> => Promise.race([p, failure]);
     const run = async () => {
       // ---- the legitimate clients: endpoints over TLS, one session per pair ----
       const pairs = await Promise.all(Array.from({ length: PAIRS }, async (_, i) => {
@@ -446,6 +475,7 @@ Deno.test({
         new Direction(`pair ${i} a→b`, a, b, latencies),
         new Direction(`pair ${i} b→a`, b, a, latencies),
       ]);
+      for (const d of directions) guard(d.receiving);
       const baseline = await relay.memory();
 
       // ---- memory samples (after GC in the relay's process), every second ----
@@ -508,7 +538,8 @@ Deno.test({
         for (let k = 0; k < f.length; k++) f[k] = (k * 7 + round) & 0xff;
         return f;
       };
-      const chatting = pairs.map(async ({ i }) => {
+      const chatting = pairs.map(({ i }) => guard(chat(i)));
+      async function chat(i: number): Promise<void> {
         const [ab, ba] = [directions[2 * i], directions[2 * i + 1]];
         for (let r = 0; r < MAX_ROUNDS && performance.now() - t0 < SOAK_MS; r++) {
           await Promise.all([
@@ -518,14 +549,16 @@ Deno.test({
           if (r % FILE_EVERY === FILE_EVERY - 1) await ab.send(file(r));
           await pause(ROUND_PAUSE_MS);
         }
-      });
-      // A fresh client half-way through.
-      await pause(SOAK_MS / 2);
-      await freshClient(relay, pairs[0].eb, "half-way");
-      await Promise.all(chatting);
-      await Promise.all(directions.map((d) => d.drained()));
+      }
+      // Fresh clients now and then: the relay lets newcomers in whatever the abuse holds.
+      for (let k = 1; k <= FRESH_DURING; k++) {
+        await step(pause(SOAK_MS / (FRESH_DURING + 1)));
+        await step(freshClient(relay, pairs[k % PAIRS].eb, `${k} of ${FRESH_DURING} during`));
+      }
+      await step(Promise.all(chatting));
+      await step(Promise.all(directions.map((d) => d.drained())));
       // The relay still accepts: a fresh client AUTHs and delivers, abuse still on.
-      await freshClient(relay, pairs[1].eb, "at the end");
+      await step(freshClient(relay, pairs[0].eb, "at the end"));
       const soakMs = performance.now() - t0;
       await abuse.stop();
       sampling = false;
