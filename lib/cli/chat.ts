@@ -28,6 +28,7 @@ import {
   forTerminal,
   parseCommandArgs,
   parseUriList,
+  peerPins,
   str,
   UsageError,
   waitForSignal,
@@ -83,17 +84,21 @@ export async function chatCommand(args: string[], io: CliIo): Promise<number> {
   try {
     let session: MsrpSession;
     if (path === undefined) {
+      const pins = peerPins(values, str(values, "tls-cert") !== undefined);
       endpoint = await startListening(values);
       session = passiveSession(endpoint);
       io.out(endpoint.path(session).join(" ") + "\n");
       io.err("msrp chat: waiting for a peer (Ctrl-C to stop)\n");
-      const bound = endpoint.accept(session, [], FOREVER_MS).then(() => "bound" as const);
+      const bound = endpoint.accept(session, [], { timeout: FOREVER_MS, ...pins })
+        .then(() => "bound" as const);
       bound.catch(() => {}); // after a signal the session is closed unbound: not an error
       if (await Promise.race([bound, stopped]) === "stopped") return EXIT_OK;
     } else {
-      endpoint = await MsrpEndpoint.start(await endpointOptions(values, undefined, "chat"));
+      const options = await endpointOptions(values, undefined, "chat");
+      const pins = peerPins(values, path[0].secure);
+      endpoint = await MsrpEndpoint.start(options);
       session = endpoint.createSession();
-      await endpoint.connect(session, path);
+      await endpoint.connect(session, path, pins);
     }
     io.err(
       io.stdinIsTerminal

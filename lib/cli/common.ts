@@ -21,6 +21,7 @@ import { MsrpError, MsrpSyntaxError } from "../errors.ts";
 import { consoleLogger, type Logger, silentLogger } from "../log.ts";
 import type { EndpointOptions, TlsIdentity } from "../endpoint/endpoint.ts";
 import type { RelayAccount } from "../endpoint/relay_client.ts";
+import { type Fingerprint, parseFingerprint } from "../payload/fingerprint.ts";
 import { MsrpSendError } from "../session/outgoing.ts";
 import { markTraceLines } from "../wire/frame_trace.ts";
 import { MsrpUri } from "../wire/uri.ts";
@@ -267,6 +268,7 @@ export const ENDPOINT_FLAGS = {
   "tls-cert": { type: "string" },
   "tls-key": { type: "string" },
   ca: { type: "string", multiple: true },
+  fingerprint: { type: "string", multiple: true },
   relay: { type: "string" },
   user: { type: "string" },
   password: { type: "string" },
@@ -358,6 +360,8 @@ export function writeStderr(text: string): void {
  * the password may come from `--password-file` or `MSRP_RELAY_PASSWORD`
  * instead), `--expires` (the lifetime asked of the relay, §6.3), `--verbose`,
  * `--trace` (every frame in and out on standard error).
+ * With `--relay`, `--fingerprint` pins the relay's certificate; without, the
+ * command passes {@linkcode peerPins} to `connect` or `accept`.
  *
  * @param values parsed flags
  * @param env reads an environment variable (`MSRP_RELAY_PASSWORD`)
@@ -411,11 +415,18 @@ export async function endpointOptions(
       if (e instanceof MsrpSyntaxError) throw new UsageError(`bad URI in --relay: ${e.message}`);
       throw e;
     }
+    const fingerprints = fingerprintFlags(values);
+    if (fingerprints !== undefined && !uri.secure) {
+      throw new UsageError(
+        "--fingerprint pins a TLS certificate, but the --relay URI is msrp: (no TLS)",
+      );
+    }
     const expiresText = str(values, "expires");
     const account: RelayAccount = {
       uri,
       username: user,
       password,
+      fingerprints,
       ...(expiresText !== undefined ? { expires: parseSeconds(expiresText, "--expires") } : {}),
     };
     options.relays = [account];
@@ -430,6 +441,51 @@ export async function endpointOptions(
   options.logger = values.verbose === true ? consoleLogger(true) : silentLogger as Logger;
   if (values.trace === true) options.trace = traceLogger(command, err);
   return options;
+}
+
+/**
+ * The certificate fingerprints given with `--fingerprint` (RFC 4975 §14.4,
+ * RFC 8122 §5), e.g. `sha-256:AB:CD:…`; undefined when none.
+ *
+ * @param values parsed flags
+ * @throws {UsageError} for a fingerprint that does not parse
+ */
+export function fingerprintFlags(values: Record<string, unknown>): Fingerprint[] | undefined {
+  const texts = strs(values, "fingerprint");
+  if (texts.length === 0) return undefined;
+  return texts.map((t) => {
+    try {
+      return parseFingerprint(t);
+    } catch (e) {
+      throw new UsageError(`bad --fingerprint: ${(e as Error).message}`);
+    }
+  });
+}
+
+/**
+ * The pins for a direct peer's certificate: `--fingerprint` without
+ * `--relay` (with a relay they pin the relay, in {@linkcode endpointOptions}).
+ * For `connect` they pin the peer's server certificate; for `accept`, the
+ * client certificate of the peer that connects (it must present one).
+ *
+ * @param values parsed flags
+ * @param secure whether the connection to the peer is TLS (an `msrps:` URI,
+ *   or listening with `--tls-cert`)
+ * @throws {UsageError} for a pin on a connection without TLS
+ */
+export function peerPins(
+  values: Record<string, unknown>,
+  secure: boolean,
+): { fingerprints?: Fingerprint[] } {
+  if (str(values, "relay") !== undefined) return {};
+  const fingerprints = fingerprintFlags(values);
+  if (fingerprints !== undefined && !secure) {
+    throw new UsageError(
+      "--fingerprint pins a TLS certificate, but this connection is msrp: (no TLS): " +
+        "use an msrps: URI, or --tls-cert and --tls-key to listen",
+    );
+  }
+  return { fingerprints };
 }
 
 function safeEnv(name: string): string | undefined {

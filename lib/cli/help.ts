@@ -42,9 +42,11 @@ arrive; other messages, texts over 1 MiB, and messages sent as files
 (Content-Disposition attachment or filename) are streamed to files named by
 their filename or their Message-ID (existing files are never overwritten).
 
-When the peer closes the session, listen keeps serving: the same URI is ready
-for the next peer (one peer at a time). With --once it exits after the first
-message has been printed or saved.
+Any number of peers can use the printed URI (or, with --relay, the printed
+path), at once or one after another: each gets a session of its own. Through a
+relay nothing tells listen that a peer has gone, so it keeps at most 100
+sessions and closes the one quiet the longest past that. With --once it exits
+after the first message has been printed or saved.
 SIGINT (Ctrl-C) or SIGTERM stops it with exit code 0.
 
 Options:
@@ -64,6 +66,9 @@ Options:
   --expires <seconds>   lifetime to ask the relay for in AUTH (RFC 4976 §6.3;
                         default: the relay's choice); renewed before it ends
   --ca <file>           extra trusted CA certificate (PEM), e.g. the relay's; repeatable
+  --fingerprint <fp>    with --relay: pin the relay's certificate (see "msrp send");
+                        with --tls-cert: accept only a peer presenting a certificate
+                        with this fingerprint (RFC 4975 §14.4); repeatable
   -v, --verbose         log protocol events to standard error
   --trace               show every frame in and out on standard error: start
                         line, headers, body length and first 32 bytes, end-line
@@ -102,6 +107,13 @@ Options:
                         application/octet-stream)
   --success-report      ask the receiver for a success REPORT and wait for it
   --ca <file>           extra trusted CA certificate (PEM) for msrps; repeatable
+  --fingerprint <fp>    pin the certificate of the peer (msrps:) or, with --relay,
+                        of the relay: it must have this fingerprint, e.g.
+                        sha-256:AB:CD:... (as "openssl x509 -noout -fingerprint
+                        -sha256 -in cert.pem" prints it); no CA is needed then
+                        (RFC 4975 §14.4); repeatable
+  --tls-cert <file>     present this certificate (PEM) to a peer that checks it...
+  --tls-key <file>      ...with this private key (PEM)
   --relay <uri>         send through this relay (RFC 4976), e.g. msrps://relay.example.com:2855;tcp
   --user <name>         user name at the relay
   --password-file <f>   read the password at the relay from the first line of <f>
@@ -142,8 +154,8 @@ Options:
                         --port, --tls-cert, --tls-key)
   --to <uri>            connect to a peer (see "msrp send" for --ca, --relay,
                         --user, --password-file, --password)
-  --host, --bind, --port, --tls-cert, --tls-key, --ca, --relay, --user,
-  --password-file, --password, --expires
+  --host, --bind, --port, --tls-cert, --tls-key, --ca, --fingerprint, --relay,
+  --user, --password-file, --password, --expires
   -v, --verbose         log protocol events to standard error
   --trace               show every frame in and out on standard error
   -h, --help            show this help

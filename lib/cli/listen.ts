@@ -8,10 +8,15 @@
  * accepts any From-Path; it only receives, and responses and success
  * REPORTs travel back along the request's own From-Path (§7.2, §7.1.3).
  *
- * When the peer closes the session, the same URI is offered again (a new
- * session object with the same local URI), so several `msrp send` runs can
- * use one printed URI, one after the other. Through a relay the session
- * stays bound to the relay connection and simply goes on receiving.
+ * Any number of peers can use the printed URI, each in a session of its
+ * own: as soon as one peer binds a session, another session with the same
+ * local URI waits for the next. Directly, each peer binds on its own
+ * connection; through a relay every peer arrives on the one relay
+ * connection, and the connection tells the sessions apart by the From-Path
+ * (the peer's URI, last). A direct session ends when its peer's connection
+ * closes; through a relay nothing says a peer has gone, so at most
+ * {@linkcode MAX_PEERS} sessions are kept, and past that the one quiet the
+ * longest is closed.
  *
  * @module
  */
@@ -30,6 +35,7 @@ import {
   forTerminal,
   parseCommandArgs,
   parsePort,
+  peerPins,
   str,
   UsageError,
   waitForSignal,
@@ -111,23 +117,75 @@ export async function handleMessage(
   saveDir: string | undefined,
 ): Promise<void> {
   if (isComposingStatus(m) || m.duplicate) {
-    await m.bytes().catch(() => {}); // status only, or already shown (§5.4)
+    // Status only, or already shown (§5.4): read and dropped, never held whole.
+    await m.stream().pipeTo(new WritableStream()).catch(() => {});
     return;
   }
   const save = saveDir !== undefined || !m.contentType.startsWith("text/") || isAttachment(m) ||
     (m.size !== undefined && m.size > MAX_PRINTED); // a large text goes to disk, not to memory
   try {
+    let body: ReadableStream<Uint8Array> | undefined;
     if (!save) {
-      let text = await m.text();
-      if (io.stdoutIsTerminal) text = forTerminal(text);
-      io.out(text.endsWith("\n") ? text : text + "\n");
-      return;
+      // An unknown total ("*", §7.1.1) is printed only if it ends within MAX_PRINTED.
+      const read = m.size === undefined ? await readUpTo(m, MAX_PRINTED) : await m.bytes();
+      if (read instanceof Uint8Array) {
+        let text = new TextDecoder().decode(read);
+        if (io.stdoutIsTerminal) text = forTerminal(text);
+        io.out(text.endsWith("\n") ? text : text + "\n");
+        return;
+      }
+      body = read; // longer: to disk after all
     }
-    const { path, bytes } = await saveMessage(m, saveDir ?? ".");
+    const { path, bytes } = await saveMessage(m, saveDir ?? ".", body);
     io.err(`msrp listen: saved ${bytes} bytes (${m.contentType}) to ${path}\n`);
   } catch (e) {
     io.err(`msrp listen: message ${m.messageId}: ${describeFailure(e).line}\n`);
   }
+}
+
+/** The most peers `listen` serves at once; past it the session quiet the longest is closed. */
+export const MAX_PEERS = 100;
+
+/**
+ * Reads a message as a stream until it ends or passes `limit` octets: the
+ * whole body if it ended within the limit, else a stream of the whole body
+ * (what was read, then the rest), so that nothing is held past the limit.
+ *
+ * @param m the message, not read yet
+ * @param limit the most octets held
+ */
+async function readUpTo(
+  m: IncomingMessage,
+  limit: number,
+): Promise<Uint8Array | ReadableStream<Uint8Array>> {
+  const reader = m.stream().getReader();
+  const parts: Uint8Array[] = [];
+  let length = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    length += value.length;
+    if (length > limit) {
+      return new ReadableStream({
+        pull: async (controller) => {
+          const next = parts.shift();
+          if (next !== undefined) return controller.enqueue(next);
+          const { done, value } = await reader.read();
+          if (done) controller.close();
+          else controller.enqueue(value);
+        },
+        cancel: (reason) => reader.cancel(reason),
+      });
+    }
+  }
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /**
@@ -137,17 +195,20 @@ export async function handleMessage(
  * @param io where to print
  * @param saveDir `--save`, if given
  * @param once stop after the first message (not counting is-composing status)
+ * @param onMessage called as each message starts arriving
  */
 export async function serveMessages(
   session: MsrpSession,
   io: CliIo,
   saveDir: string | undefined,
   once = false,
+  onMessage?: () => void,
 ): Promise<void> {
   // Messages are handled side by side: one waiting on disk must not stall
   // the others, which share the connection (back-pressure, §7.3.1).
   const pending = new Set<Promise<void>>();
   for await (const m of session.messages()) {
+    onMessage?.();
     const task = handleMessage(m, io, saveDir);
     if (once && !isComposingStatus(m)) {
       await task;
@@ -179,17 +240,33 @@ export async function listenCommand(args: string[], io: CliIo): Promise<number> 
       throw new UsageError(`--save ${saveDir}: not a directory`);
     }
   }
+  const pins = peerPins(values, str(values, "tls-cert") !== undefined);
   const endpoint = await startListening(values);
   const { signal, dispose } = waitForSignal(io);
   const stopped = signal.then(() => "stopped" as const);
+  let stopping = false;
+  stopped.then(() => (stopping = true));
+  const once = values.once === true;
+  // The sessions being served, the one quiet the longest first.
+  const serving = new Map<MsrpSession, Promise<void>>();
+  const touch = (peer: MsrpSession): void => {
+    const served = serving.get(peer);
+    if (served === undefined) return;
+    serving.delete(peer);
+    serving.set(peer, served);
+  };
   let session = passiveSession(endpoint);
   try {
     io.out(endpoint.path(session).join(" ") + "\n");
     io.err(`msrp listen: waiting for a peer (Ctrl-C to stop)\n`);
     for (;;) {
-      const bound = endpoint.accept(session, [], FOREVER_MS).then(
+      const bound = endpoint.accept(session, [], { timeout: FOREVER_MS, ...pins }).then(
         () => "bound" as const,
-        () => "expired" as const,
+        (e) => {
+          // A peer refused by --fingerprint (RFC 4975 §14.4): say why, serve the next.
+          if (pins.fingerprints !== undefined) io.err(`msrp listen: ${describeFailure(e).line}\n`);
+          return "expired" as const;
+        },
       );
       const outcome = await Promise.race([bound, stopped]);
       if (outcome === "stopped") {
@@ -197,21 +274,34 @@ export async function listenCommand(args: string[], io: CliIo): Promise<number> 
         break;
       }
       if (outcome === "bound") {
-        io.err(`msrp listen: a peer bound the session\n`);
-        const once = values.once === true;
-        const served = serveMessages(session, io, saveDir, once);
-        const end = await Promise.race([served.then(() => "ended" as const), stopped]);
-        if (end === "stopped") {
-          session.close();
+        io.err(`msrp listen: a peer bound a session\n`);
+        if (once) {
+          const served = serveMessages(session, io, saveDir, true);
+          const end = await Promise.race([served.then(() => "ended" as const), stopped]);
+          if (end === "stopped") session.close();
           await served;
-          break;
+          break; // closing the endpoint still sends the 200 and REPORT owed
         }
-        if (once) break; // closing the endpoint still sends the 200 and REPORT owed
-        io.err(`msrp listen: the peer closed the session\n`);
+        const peer = session;
+        const served = serveMessages(peer, io, saveDir, false, () => touch(peer)).then(() => {
+          serving.delete(peer);
+          if (!stopping) io.err(`msrp listen: a peer's session ended\n`);
+        });
+        serving.set(peer, served);
+        if (serving.size > MAX_PEERS) {
+          const [quiet] = serving.keys();
+          io.err(
+            `msrp listen: ${MAX_PEERS} peers at once: closing the session quiet the longest\n`,
+          );
+          quiet.close();
+        }
       }
+      // The next peer gets a session of its own, with the same URI.
       session = passiveSession(endpoint, session);
     }
   } finally {
+    for (const peer of serving.keys()) peer.close();
+    await Promise.all(serving.values());
     dispose();
     await endpoint.close();
   }

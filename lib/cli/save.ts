@@ -114,11 +114,13 @@ export async function createUnique(
  *
  * @param message the received message
  * @param dir the directory to save into
+ * @param body the body, when reading it has begun elsewhere; default `message.stream()`
  * @returns where it was saved and how many octets were written
  */
 export async function saveMessage(
   message: IncomingMessage,
   dir: string,
+  body?: ReadableStream<Uint8Array>,
 ): Promise<{ path: string; bytes: number }> {
   const { file, path } = await createUnique(dir, fileNameFor(message));
   let bytes = 0;
@@ -129,7 +131,7 @@ export async function saveMessage(
     },
   });
   try {
-    await message.stream().pipeThrough(counter).pipeTo(file.writable);
+    await (body ?? message.stream()).pipeThrough(counter).pipeTo(file.writable);
   } catch (e) {
     try {
       file.close();

@@ -27,6 +27,7 @@ import {
   ioReason,
   parseCommandArgs,
   parseUriList,
+  peerPins,
   str,
   UsageError,
 } from "./common.ts";
@@ -190,7 +191,7 @@ export async function sendCommand(args: string[], io: CliIo): Promise<number> {
   try {
     endpoint = await MsrpEndpoint.start(options);
     const session = endpoint.createSession();
-    await endpoint.connect(session, path);
+    await endpoint.connect(session, path, peerPins(values, path[0].secure));
     let result: SendResult;
     try {
       result = await session.send(outgoing.body, {

@@ -18,6 +18,12 @@
  * listening port serves any number of sessions and connections. A session
  * whose peer never binds ends with a `bind-timeout` error.
  *
+ * Over TLS, a peer whose SDP carries `a=fingerprint` must present a matching
+ * certificate, CA-signed or not (RFC 4975 §14.4): the connecting side checks
+ * the server's certificate, the listening side the client's when the first
+ * request names the session. A relay's certificate can be pinned the same
+ * way ({@linkcode RelayAccount.fingerprints}).
+ *
  * ```ts
  * const alice = await MsrpEndpoint.start({ host: "127.0.0.1", port: 0 });
  * const bob = await MsrpEndpoint.start({ host: "127.0.0.1", port: 0 });
@@ -49,12 +55,17 @@ import { type Clock, systemClock } from "../session/clock.ts";
 import { MsrpConnection, SessionDirectory } from "../session/connection.ts";
 import { MsrpSession, type SessionOptions } from "../session/session.ts";
 import { connectTcp, listenTcp, type MsrpListener } from "../transport/tcp.ts";
-import { connectTls, listenTls } from "../transport/tls.ts";
+import {
+  checkPeerFingerprint,
+  connectTls,
+  listenTls,
+  type TlsTransport,
+} from "../transport/tls.ts";
 import { connectWebSocket, listenWebSocket } from "../transport/websocket.ts";
 import type { MsrpTransport, NetAddress } from "../transport/types.ts";
 import { newSessionId } from "../wire/ids.ts";
 import { MsrpUri } from "../wire/uri.ts";
-import { type RelayAccount, RelayClient } from "./relay_client.ts";
+import { type RelayAccount, RelayClient, type UsePathChange } from "./relay_client.ts";
 
 /** Our TLS identity, for listening on msrps and for mutual TLS. */
 export interface TlsIdentity {
@@ -87,6 +98,15 @@ export interface EndpointOptions {
   caCerts?: string[];
   /** Relays to use, innermost first (RFC 4976 §5.1). */
   relays?: readonly RelayAccount[];
+  /**
+   * Called when a renewal of the relay grant brings a new Use-Path (a relay
+   * that hands out a new URI on each AUTH). Sessions made before keep the
+   * old path, which works until `change.previousExpiresAt`: re-offer them
+   * through the signalling before then ({@linkcode MsrpEndpoint.offer} gives
+   * the new path). Shortly before the old grant lapses, their requests
+   * switch to the new Use-Path.
+   */
+  onRelayPathChange?: (change: UsePathChange) => void;
   /** Defaults for every session made by {@linkcode MsrpEndpoint.createSession}. */
   session?: Partial<Omit<SessionOptions, "localUri" | "remotePath">>;
   /** How long a passive session waits for its peer's first request. Default 30000 ms. */
@@ -112,6 +132,34 @@ export interface EndpointOptions {
   ) => Promise<MsrpTransport>;
 }
 
+/** Options of {@linkcode MsrpEndpoint.connect}. */
+export interface ConnectOptions {
+  /**
+   * The peer's certificate fingerprints (its SDP `a=fingerprint`, RFC 4975
+   * §14.4, or a pin the user gave). When set and the first hop is `msrps:`,
+   * the peer's certificate must match one of them, CA-signed or not; the CA
+   * and name checks are then not made. Ignored through a relay (the TLS
+   * connection is to the relay; pin it with {@linkcode RelayAccount.fingerprints}).
+   */
+  fingerprints?: readonly Fingerprint[];
+}
+
+/** Options of {@linkcode MsrpEndpoint.accept}. */
+export interface AcceptOptions {
+  /** Milliseconds to wait for the peer; default `bindTimeout`. */
+  timeout?: number;
+  /**
+   * The peer's certificate fingerprints (its SDP `a=fingerprint`, RFC 4975
+   * §14.4, or a pin the user gave). When set, a peer that connects to us over
+   * TLS binds the session only if the certificate it presented matches; a
+   * mismatch, or no certificate, tears the session down. The check needs to
+   * see the peer's certificate: an `msrps:` TCP listener asks clients for it;
+   * a WebSocket connection cannot show it (Deno's WebSocket API does not), and
+   * through a relay the connection is the relay's, so there it is not made.
+   */
+  fingerprints?: readonly Fingerprint[];
+}
+
 /** What an offer or answer carries besides the path. */
 export interface SdpOptions {
   /** `a=accept-types` (§8.6). Default: the session's accept-types, else `*`. */
@@ -124,6 +172,15 @@ export interface SdpOptions {
   file?: FileTransferAttributes;
   /** The direction (RFC 5547 pushes a file with `sendonly`, pulls one with `recvonly`). */
   direction?: Direction;
+}
+
+/** How long before an old relay grant lapses its sessions move to the new Use-Path. */
+const GRANT_SWITCH_MARGIN_MS = 2000;
+
+/** `::ffff:192.0.2.1` (an IPv4 address on an IPv6 socket) as `192.0.2.1`; other addresses unchanged. */
+function unmapIpv4(address: string): string {
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  return m === null ? address : m[1];
 }
 
 /** The first hop of a path: where a connection must go. */
@@ -154,11 +211,15 @@ export class MsrpEndpoint {
   readonly #opened = new Set<MsrpConnection>();
   readonly #accepted = new Set<MsrpConnection>();
   readonly #idleTimers = new Map<MsrpConnection, unknown>();
+  /** Timers that move sessions off a lapsing relay grant. */
+  readonly #grantTimers = new Set<unknown>();
   readonly #sessions = new Set<MsrpSession>();
   #relay: { client: RelayClient; connection: MsrpConnection } | undefined;
   /** Set while the relay connection is being re-established after a loss. */
   #relinking: Promise<void> | undefined;
   #fingerprints: Fingerprint[] = [];
+  /** Passive sessions whose peer must present a certificate with one of these fingerprints (§14.4). */
+  readonly #peerFingerprints = new WeakMap<MsrpSession, readonly Fingerprint[]>();
   readonly #offers = new WeakMap<MsrpSession, string>();
   #closed = false;
 
@@ -199,7 +260,15 @@ export class MsrpEndpoint {
           insecure: !o.tls,
         })
         : o.tls
-        ? await listenTls({ hostname, port: o.port, cert: o.tls.cert, key: o.tls.key })
+        // §14.4: ask connecting peers for their certificates, to check them
+        // against their SDP fingerprints when their first request arrives.
+        ? await listenTls({
+          hostname,
+          port: o.port,
+          cert: o.tls.cert,
+          key: o.tls.key,
+          requestClientCertificate: true,
+        })
         : listenTcp({ hostname, port: o.port });
       this.#port = this.#listener.addr.port;
       this.#acceptLoop(this.#listener);
@@ -216,14 +285,26 @@ export class MsrpEndpoint {
   async #linkRelays(): Promise<void> {
     const relays = this.#options.relays!;
     const first = typeof relays[0].uri === "string" ? MsrpUri.parse(relays[0].uri) : relays[0].uri;
-    const connection = await this.#connection(first, {});
+    if (
+      relays[0].fingerprints !== undefined && relays[0].fingerprints.length > 0 && !first.secure
+    ) {
+      throw new MsrpError(
+        "bad-tls-options",
+        `the relay ${first} is reached without TLS (msrp:): its fingerprints cannot be checked`,
+      );
+    }
+    const connection = await this.#connection(first, {
+      fingerprints: relays[0].fingerprints,
+      relay: true,
+    });
     const client = new RelayClient({
       connection,
       relays,
-      localUri: this.#uriFor(newSessionId()),
+      localUri: this.#uriFor(newSessionId(), connection),
       clock: this.#clock,
       onRenewFailed: (error) =>
         this.#logger("error", "relay renewal failed", { error: String(error) }),
+      onUsePathChange: (change) => this.#usePathChanged(connection, change),
     });
     try {
       await client.authenticate();
@@ -236,6 +317,42 @@ export class MsrpEndpoint {
       client.close();
       if (!this.#closed && this.#relay?.connection === connection) this.#relinking = this.#relink();
     });
+  }
+
+  /**
+   * The relay handed out a new Use-Path on renewal: tell the application
+   * now, while the old grant still works, and move the sessions still on the
+   * old path to the new one just before it lapses (RFC 4976 §9.4: the
+   * tokens are re-negotiated by offer/answer "before the tokens expire").
+   */
+  #usePathChanged(connection: MsrpConnection, change: UsePathChange): void {
+    this.#logger("info", "relay Use-Path changed on renewal", {
+      usePath: change.usePath.map(String),
+      previous: change.previous.map(String),
+      previousExpiresAt: change.previousExpiresAt,
+    });
+    try {
+      this.#options.onRelayPathChange?.(change);
+    } catch (error) {
+      this.#logger("error", "onRelayPathChange threw", { error: String(error) });
+    }
+    const margin = Math.min(
+      GRANT_SWITCH_MARGIN_MS,
+      (change.previousExpiresAt - this.#clock.now()) / 2,
+    );
+    const timer = this.#clock.setTimer(() => {
+      this.#grantTimers.delete(timer);
+      const old = change.previous;
+      for (const session of this.#sessions) {
+        const path = session.remotePath;
+        if (
+          session.connection !== connection || path.length < old.length ||
+          !old.every((u, i) => u.equals(path[i]))
+        ) continue;
+        session.setRemotePath([...change.usePath, ...path.slice(old.length)]);
+      }
+    }, Math.max(0, change.previousExpiresAt - this.#clock.now() - margin));
+    this.#grantTimers.add(timer);
   }
 
   async #relink(): Promise<void> {
@@ -299,14 +416,31 @@ export class MsrpEndpoint {
     return [...this.#opened, ...this.#accepted].filter((c) => !c.ended);
   }
 
-  #uriFor(sessionId: string): MsrpUri {
-    return MsrpUri.from({
+  /**
+   * A URI of ours. Behind relays, peers reach us over our connection to the
+   * first relay (RFC 4976 §5.1), so the URI names that connection's local
+   * address and port, of its address family; a relay that routes by URI
+   * rather than by connection finds us there. Otherwise: our host, and our
+   * port or 9 (RFC 6135 §4.2.2: an endpoint that does not listen).
+   *
+   * @param sessionId the session id
+   * @param relayConnection the connection to the first relay, if any
+   */
+  #uriFor(sessionId: string, relayConnection = this.#relay?.connection): MsrpUri {
+    const parts = {
       scheme: this.secure ? "msrps" : "msrp",
-      host: this.#host,
-      port: this.#port ?? 9, // RFC 6135 §4.2.2: port 9 for an endpoint that does not listen
       sessionId,
       transport: this.#options.webSocket ? "ws" : "tcp",
-    });
+    } as const;
+    const local = relayConnection?.transport.localAddr;
+    if (local !== undefined) {
+      try {
+        return MsrpUri.from({ ...parts, host: unmapIpv4(local.hostname), port: local.port });
+      } catch {
+        // e.g. an IPv6 address with a zone id: fall back to our host
+      }
+    }
+    return MsrpUri.from({ ...parts, host: this.#host, port: this.#port ?? 9 });
   }
 
   /**
@@ -346,13 +480,14 @@ export class MsrpEndpoint {
    *
    * @param session a session of this endpoint
    * @param peerPath the peer's `a=path`
-   * @param options the peer's SDP fingerprints, for self-signed msrps (§14.4)
-   * @throws {MsrpError} `connect-refused`, `bind-refused`, `bind-timeout`...
+   * @param options the peer's certificate fingerprints (§14.4)
+   * @throws {MsrpError} `connect-refused`, `bind-refused`, `bind-timeout`,
+   *   `fingerprint-mismatch`, `tls-untrusted`...
    */
   async connect(
     session: MsrpSession,
     peerPath: readonly (MsrpUri | string)[],
-    options: { fingerprints?: readonly Fingerprint[] } = {},
+    options: ConnectOptions = {},
   ): Promise<void> {
     if (this.#relinking !== undefined) await this.#relinking;
     const path = toUris(peerPath);
@@ -371,13 +506,19 @@ export class MsrpEndpoint {
    *
    * @param session a session of this endpoint
    * @param peerPath the peer's `a=path`
-   * @param timeout milliseconds to wait; default `bindTimeout`
+   * @param options milliseconds to wait (default `bindTimeout`), or that and
+   *   the peer's certificate fingerprints (§14.4)
+   * @throws {MsrpError} `bind-timeout`; `fingerprint-mismatch` or
+   *   `no-peer-certificate` when the peer's certificate does not match
    */
   async accept(
     session: MsrpSession,
     peerPath: readonly (MsrpUri | string)[],
-    timeout?: number,
+    options?: number | AcceptOptions,
   ): Promise<void> {
+    const { timeout, fingerprints } = typeof options === "number"
+      ? { timeout: options, fingerprints: undefined }
+      : options ?? {};
     if (this.#relinking !== undefined) await this.#relinking;
     const path = toUris(peerPath);
     // An empty path means "not known yet": the session learns it from the
@@ -392,6 +533,9 @@ export class MsrpEndpoint {
         throw new MsrpError("not-listening", "a passive session needs an endpoint with a port");
       }
       this.directory.add(session);
+      if (fingerprints !== undefined && fingerprints.length > 0) {
+        this.#peerFingerprints.set(session, fingerprints);
+      }
     }
     const ms = timeout ?? this.#options.bindTimeout ?? 30_000;
     const timer = this.#clock.setTimer(() => {
@@ -485,7 +629,7 @@ export class MsrpEndpoint {
     const fingerprints = peer.fingerprints;
     const work = connector === us
       ? this.connect(session, peer.path, { fingerprints })
-      : this.accept(session, peer.path);
+      : this.accept(session, peer.path, { fingerprints });
     // The caller watches `session.ready`; a failure also closes the session.
     await work.catch((error) => {
       session.close(error);
@@ -504,17 +648,24 @@ export class MsrpEndpoint {
     await Promise.all(all.map((c) => c.shutdown(2000)));
     for (const s of this.#sessions) s.close();
     for (const t of this.#idleTimers.values()) this.#clock.clearTimer(t);
+    for (const t of this.#grantTimers) this.#clock.clearTimer(t);
     await Promise.all(all.map((c) => c.closed));
   }
 
   // ---- connections ----
 
-  /** The connection to `uri`'s host, port and scheme: reused if open (§5.4), else opened. */
-  #connection(
-    uri: MsrpUri,
-    options: { fingerprints?: readonly Fingerprint[] },
-  ): Promise<MsrpConnection> {
-    const key = uri.connectionKey;
+  /**
+   * The connection to `uri`'s host, port and scheme: reused if open (§5.4),
+   * else opened. A connection whose certificate was checked against
+   * fingerprints is reused only for the same fingerprints.
+   */
+  #connection(uri: MsrpUri, options: OpenOptions): Promise<MsrpConnection> {
+    const pins = options.fingerprints ?? [];
+    const key = pins.length === 0 || !uri.secure
+      ? uri.connectionKey
+      : `${uri.connectionKey} ${
+        pins.map((f) => `${f.hash.toLowerCase()}=${f.value.toUpperCase()}`).sort().join(",")
+      }`;
     const existing = this.#connections.get(key);
     if (existing !== undefined) return existing;
     const opening = this.#openConnection(uri, options);
@@ -531,32 +682,70 @@ export class MsrpEndpoint {
     return opening;
   }
 
-  async #openConnection(
-    uri: MsrpUri,
-    options: { fingerprints?: readonly Fingerprint[] },
-  ): Promise<MsrpConnection> {
-    const transport = await (this.#options.connect ?? ((u, o) => this.#open(u, o)))(uri, options);
-    const connection = new MsrpConnection(transport, {
-      directory: this.directory,
-      clock: this.#clock,
-      logger: this.#logger,
-      trace: this.#options.trace,
-    });
+  async #openConnection(uri: MsrpUri, options: OpenOptions): Promise<MsrpConnection> {
+    const connect = this.#options.connect;
+    const transport = connect !== undefined
+      ? await connect(uri, { fingerprints: options.fingerprints })
+      : await this.#open(uri, options);
+    const connection = this.#newConnection(transport);
     this.#opened.add(connection);
     connection.closed.then(() => this.#opened.delete(connection));
     return connection;
   }
 
   /**
-   * Opens TCP for msrp and TLS for msrps (RFC 4975 §6, §14.2). TLS first
-   * checks the certificate chain and name (§5.4); if that fails and the
-   * peer's SDP gave fingerprints, the certificate may instead match one of
-   * them (§14.4: peer-to-peer with self-signed certificates).
+   * An {@linkcode MsrpConnection} over a transport. Its passive sessions
+   * bind only when the peer's certificate matches the fingerprints they
+   * expect (§14.4), checked when the first request names the session (§5.4).
    */
-  async #open(
-    uri: MsrpUri,
-    options: { fingerprints?: readonly Fingerprint[] },
-  ): Promise<MsrpTransport> {
+  #newConnection(transport: MsrpTransport): MsrpConnection {
+    return new MsrpConnection(transport, {
+      directory: new CheckingDirectory(this.directory, (s) => this.#peerMatches(s, transport)),
+      clock: this.#clock,
+      logger: this.#logger,
+      trace: this.#options.trace,
+    });
+  }
+
+  /**
+   * Whether a passive session may bind on this transport: yes without
+   * expected fingerprints; else the peer's certificate must match (RFC 4975
+   * §14.4: "the endpoint MUST tear down the media session immediately" on a
+   * mismatch, so the session ends with the error). A transport that cannot
+   * show the certificate (WebSocket, Deno's own TLS) is let through, logged.
+   */
+  #peerMatches(session: MsrpSession, transport: MsrpTransport): boolean {
+    const fingerprints = this.#peerFingerprints.get(session);
+    if (fingerprints === undefined) return true;
+    if ((transport as Partial<TlsTransport>).peerCertificateVisible !== true) {
+      this.#logger("info", "cannot check the peer's certificate on this transport", {
+        session: session.localUri.toString(),
+        transport: transport.kind,
+      });
+      return true;
+    }
+    try {
+      checkPeerFingerprint(transport, fingerprints);
+      return true;
+    } catch (error) {
+      this.#logger("warn", "peer certificate refused; session torn down (RFC 4975 §14.4)", {
+        session: session.localUri.toString(),
+        error: String(error),
+      });
+      session.close(error);
+      return false;
+    }
+  }
+
+  /**
+   * Opens TCP for msrp and TLS for msrps (RFC 4975 §6, §14.2). With
+   * fingerprints (the peer's SDP, §14.4, or a pin) the certificate must match
+   * one of them, CA-signed or not; without, it must chain up to a trusted
+   * root and carry the URI's host (§5.4). To a direct peer we present our
+   * own certificate, whose fingerprint our SDP carries, so that it can check
+   * us the same way.
+   */
+  async #open(uri: MsrpUri, options: OpenOptions): Promise<MsrpTransport> {
     const address = { hostname: uri.host, port: uri.port ?? 2855 }; // 2855: RFC 4975 §15.4
     const signal = AbortSignal.timeout(this.#options.connectTimeout ?? 10_000);
     if (uri.transport.toLowerCase() === "ws") {
@@ -570,32 +759,22 @@ export class MsrpEndpoint {
       });
     }
     if (!uri.secure) return await connectTcp(address, { signal });
-    try {
-      return await connectTls(address, {
-        hostname: uri.host,
-        caCerts: this.#options.caCerts,
-        signal,
-      });
-    } catch (error) {
-      const untrusted = error instanceof MsrpError && error.code === "tls-untrusted";
-      if (!untrusted || !options.fingerprints || options.fingerprints.length === 0) throw error;
-      return await connectTls(address, {
-        hostname: uri.host,
-        fingerprint: options.fingerprints,
-        signal,
-      });
-    }
+    const pins = options.fingerprints;
+    const identity = options.relay ? undefined : this.#options.tls;
+    return await connectTls(address, {
+      hostname: uri.host,
+      caCerts: this.#options.caCerts,
+      fingerprint: pins !== undefined && pins.length > 0 ? pins : undefined,
+      cert: identity?.cert,
+      key: identity?.key,
+      signal,
+    });
   }
 
   async #acceptLoop(listener: MsrpListener): Promise<void> {
     try {
       for await (const transport of listener) {
-        const connection = new MsrpConnection(transport, {
-          directory: this.directory,
-          clock: this.#clock,
-          logger: this.#logger,
-          trace: this.#options.trace,
-        });
+        const connection = this.#newConnection(transport);
         this.#accepted.add(connection);
         connection.closed.then(() => this.#accepted.delete(connection));
         // A connection that never binds a session is closed when idle.
@@ -636,6 +815,45 @@ export class MsrpEndpoint {
     const timer = this.#idleTimers.get(connection);
     if (timer !== undefined) this.#clock.clearTimer(timer);
     this.#idleTimers.delete(connection);
+  }
+}
+
+/** How a connection is opened: the certificate fingerprints to match, and whether it goes to a relay. */
+interface OpenOptions {
+  fingerprints?: readonly Fingerprint[];
+  relay?: boolean;
+}
+
+/**
+ * The endpoint's directory as one connection sees it: a session found there
+ * binds only if `mayBind` agrees (the §14.4 certificate check). A session
+ * refused this way gets 481 on that connection (§7.3).
+ */
+class CheckingDirectory extends SessionDirectory {
+  readonly #inner: SessionDirectory;
+  readonly #mayBind: (session: MsrpSession) => boolean;
+
+  constructor(inner: SessionDirectory, mayBind: (session: MsrpSession) => boolean) {
+    super();
+    this.#inner = inner;
+    this.#mayBind = mayBind;
+  }
+
+  override add(session: object): void {
+    this.#inner.add(session);
+  }
+
+  override delete(session: object): void {
+    this.#inner.delete(session);
+  }
+
+  override lookup(uri: MsrpUri): object | undefined {
+    const session = this.#inner.lookup(uri);
+    return session === undefined || this.#mayBind(session as MsrpSession) ? session : undefined;
+  }
+
+  override get size(): number {
+    return this.#inner.size;
   }
 }
 

@@ -16,12 +16,20 @@
  * ```
  *
  * The grant expires, so {@linkcode RelayClient} renews it before it does,
- * reusing the relay's `nextnonce` when one was offered.
+ * reusing the relay's `nextnonce` when one was offered. A relay may keep the
+ * URI on renewal (this project's relay does) or hand out a new one (RFC 4976
+ * leaves its form to the relay). Peers hold the old URI in their SDP, and
+ * only a new offer/answer can change that (RFC 4976 §9.4: "Clients need to
+ * re-negotiate the tokens using a new offer/answer exchange ... before the
+ * tokens expire"), so on a new Use-Path the client keeps the old grant's
+ * sessions as they are, and tells the application at once
+ * (`onUsePathChange`) while the old grant is still valid.
  *
  * @module
  */
 
 import { MsrpError } from "../errors.ts";
+import type { Fingerprint } from "../payload/fingerprint.ts";
 import { DigestClient } from "../relay/digest.ts";
 import {
   formatAuthorization,
@@ -57,6 +65,14 @@ export interface RelayAccount {
    * asks again within them.
    */
   readonly expires?: number;
+  /**
+   * Pins the relay's TLS certificate (RFC 4975 §14.4, RFC 8122 §5): the
+   * certificate must match one of these fingerprints instead of chaining up
+   * to a trusted root, e.g. for a lab relay with a self-signed certificate.
+   * Only the first relay's is checked: we connect to it alone, and it opens
+   * the connections beyond.
+   */
+  readonly fingerprints?: readonly Fingerprint[];
 }
 
 /** What one successful AUTH gives. */
@@ -65,6 +81,20 @@ export interface RelayGrant {
   readonly usePath: readonly MsrpUri[];
   /** Seconds the grant is valid (the relay's Expires). */
   readonly expires: number;
+}
+
+/**
+ * A renewal brought a different Use-Path: sessions made before keep the old
+ * one, which works until `previousExpiresAt`; re-offer them (e.g. a SIP
+ * re-INVITE) with the new path before then.
+ */
+export interface UsePathChange {
+  /** The new Use-Path, in To-Path order: new sessions and offers use it. */
+  readonly usePath: readonly MsrpUri[];
+  /** The Use-Path it replaces. */
+  readonly previous: readonly MsrpUri[];
+  /** When the previous grant lapses, in clock milliseconds. */
+  readonly previousExpiresAt: number;
 }
 
 /** Why authenticating to a relay failed. */
@@ -229,6 +259,12 @@ export interface RelayClientOptions {
   readonly clock?: Clock;
   /** Called when a renewal fails (the grant then lapses at its expiry). */
   readonly onRenewFailed?: (error: unknown) => void;
+  /** Called when a renewal brings a different Use-Path (the relay handed out a new URI). */
+  readonly onUsePathChange?: (change: UsePathChange) => void;
+}
+
+function samePath(a: readonly MsrpUri[], b: readonly MsrpUri[]): boolean {
+  return a.length === b.length && a.every((u, i) => u.equals(b[i]));
 }
 
 /**
@@ -241,6 +277,7 @@ export class RelayClient {
   readonly #clock: Clock;
   readonly #digests: DigestClient[];
   #usePath: readonly MsrpUri[] = [];
+  #expiresAt = 0;
   #timer: unknown;
   #closed = false;
 
@@ -269,12 +306,23 @@ export class RelayClient {
   }
 
   /**
+   * When the current grant lapses (clock milliseconds): the earliest expiry
+   * of the relays' grants, counted from when the AUTHs began. 0 before the
+   * first success.
+   */
+  get expiresAt(): number {
+    return this.#expiresAt;
+  }
+
+  /**
    * AUTHs to every relay in order (each one through the previous ones) and
-   * schedules the renewal. Resolves with the final Use-Path.
+   * schedules the renewal. Resolves with the final Use-Path. When it differs
+   * from the one held, `onUsePathChange` is called.
    *
    * @throws {RelayAuthError} naming the relay that refused
    */
   async authenticate(): Promise<readonly MsrpUri[]> {
+    const started = this.#clock.now();
     let usePath: readonly MsrpUri[] = [];
     let lifetime = Infinity;
     for (const [i, account] of this.#options.relays.entries()) {
@@ -287,8 +335,14 @@ export class RelayClient {
       usePath = grant.usePath;
       lifetime = Math.min(lifetime, grant.expires);
     }
+    const previous = this.#usePath;
+    const previousExpiresAt = this.#expiresAt;
     this.#usePath = usePath;
+    this.#expiresAt = started + lifetime * 1000;
     this.#schedule(lifetime);
+    if (previous.length > 0 && !samePath(previous, usePath)) {
+      this.#options.onUsePathChange?.({ usePath, previous, previousExpiresAt });
+    }
     return usePath;
   }
 

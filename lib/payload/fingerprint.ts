@@ -94,3 +94,67 @@ export function fingerprintMatches(fingerprint: Fingerprint, der: Uint8Array): b
   const computed = computeFingerprint(der, fingerprint.hash);
   return computed.value === fingerprint.value.toUpperCase();
 }
+
+/** Digest lengths in octets of the hash functions {@link computeFingerprint} knows. */
+const HASH_OCTETS: Record<string, number> = {
+  "sha-1": 20,
+  "sha-224": 28,
+  "sha-256": 32,
+  "sha-384": 48,
+  "sha-512": 64,
+  "md5": 16,
+};
+
+/**
+ * Reads a certificate fingerprint as a person writes it to pin a certificate
+ * (RFC 4975 §14.4 and RFC 8122 §5 use the same value in SDP):
+ *
+ * - `sha-256:AB:CD:…` (the `msrp --fingerprint` form),
+ * - `sha-256 AB:CD:…` (the SDP form, `a=fingerprint:` left out),
+ * - `SHA256 Fingerprint=AB:CD:…` (what `openssl x509 -fingerprint -sha256` prints),
+ * - `AB:CD:…` alone, taken as SHA-256.
+ *
+ * Hex digits may be of either case, with or without the colons; the hash
+ * name is written `sha-256` or `sha256` (any case). The result uses the
+ * RFC 8122 spelling: lower-case hash name, upper-case hex pairs with colons.
+ *
+ * @param text the fingerprint as given
+ * @returns the fingerprint
+ * @throws {MsrpError} `bad-fingerprint` when it is not one of these forms,
+ *   names a hash function other than sha-1/224/256/384/512 or md5, or has the
+ *   wrong length for its hash function
+ */
+export function parseFingerprint(text: string): Fingerprint {
+  const m =
+    /^\s*(?:([A-Za-z][A-Za-z0-9-]+[0-9])(?:\s+Fingerprint=|[:= ]\s*))?((?:[0-9A-Fa-f]{2}:?)+)\s*$/
+      .exec(text);
+  const hex = m?.[2].replace(/:/g, "");
+  if (m === null || hex === undefined || /::|:$/.test(m[2])) {
+    throw new MsrpError(
+      "bad-fingerprint",
+      `bad fingerprint "${text}": write it as sha-256:AB:CD:… (hex pairs, as ` +
+        "`openssl x509 -noout -fingerprint -sha256 -in cert.pem` prints them)",
+    );
+  }
+  const name = (m[1] ?? "sha-256").toLowerCase().replace(
+    /^(sha|md)-?(\d+)$/,
+    (_, a, n) => a === "md" ? `md${n}` : `sha-${n}`,
+  );
+  const octets = HASH_OCTETS[name];
+  if (octets === undefined) {
+    throw new MsrpError(
+      "bad-fingerprint",
+      `bad fingerprint "${text}": unknown hash function "${m[1]}" ` +
+        "(use sha-256; sha-1, sha-224, sha-384, sha-512 and md5 are known too)",
+    );
+  }
+  if (hex.length !== octets * 2) {
+    throw new MsrpError(
+      "bad-fingerprint",
+      `bad fingerprint "${text}": a ${name} fingerprint has ${octets} hex pairs, not ${
+        hex.length / 2
+      }`,
+    );
+  }
+  return { hash: name, value: hex.toUpperCase().match(/../g)!.join(":") };
+}

@@ -85,7 +85,12 @@ export type {
   FileSelector,
   FileTransferAttributes,
 } from "./file_transfer.ts";
-export { computeFingerprint, type Fingerprint, fingerprintMatches } from "./fingerprint.ts";
+export {
+  computeFingerprint,
+  type Fingerprint,
+  fingerprintMatches,
+  parseFingerprint,
+} from "./fingerprint.ts";
 export {
   type AnswerOptions,
   answerSetup,

@@ -14,6 +14,10 @@
  *   |         Authentication-Info           |   the relay knows the password too
  * ```
  *
+ * The same client authenticating again (same user, binding and From-Path)
+ * gets the same URI with a new Expires, so its sessions outlive the first
+ * grant; so does an AUTH addressed to the URI itself.
+ *
  * The relay answers 401 when credentials are missing, wrong or use an old
  * nonce (`stale=true`), 403 when the user is not allowed or may not refresh
  * that URI, and 423 with Min-Expires or Max-Expires when the requested
@@ -196,6 +200,12 @@ export function onAuth(
   const binding: RegistrationBinding = c.peerHost !== undefined
     ? { kind: "relay", host: c.peerHost }
     : { kind: "connection", connectionId: c.id };
+  const via = info.fromPath.slice(0, -1);
+  const client = info.fromPath.at(-1);
+  // The same client asking again over the same binding keeps its URI: the
+  // registration it holds is refreshed (RFC 4976 §6.3 leaves the URI's form
+  // to the relay; peers hold it in their SDP, so a new one would break them).
+  refreshing ??= core.regs.findSame({ binding, username: result.username, via, client });
   let reg: RelayRegistration;
   if (refreshing !== undefined) {
     if (
@@ -213,7 +223,8 @@ export function onAuth(
         uri: (sid) => core.ownUri(c.secure || binding.kind === "relay", sid),
         username: result.username,
         binding,
-        via: info.fromPath.slice(0, -1),
+        via,
+        client,
         expiresSec: expires,
       });
     } catch (e) {

@@ -27,6 +27,15 @@
  * expired registration is never returned, whether or not the periodic sweep
  * has removed it yet.
  *
+ * A client keeps its URI by authenticating again before it expires. RFC 4976
+ * leaves the URI's form to the relay, and peers hold the old one in their
+ * SDP, so an AUTH from the same user, over the same binding, with the same
+ * From-Path (the client's own URI and the relays before it) refreshes the
+ * registration it already has: same Use-Path, new Expires
+ * ({@linkcode RegistrationTable.findSame}). A client that wants another URI
+ * asks from another From-Path (e.g. per session, as RFC 4976 §3.1 suggests
+ * for URIs that must not be shared between sessions).
+ *
  * @module
  */
 
@@ -69,6 +78,8 @@ export class RelayRegistration {
    * connected directly.
    */
   readonly via: readonly MsrpUri[];
+  /** The client's own URI: the AUTH's last From-Path URI (undefined when not known). */
+  readonly client: MsrpUri | undefined;
   /**
    * The Use-Path of the 200: the relays from the client to here in To-Path
    * order, ending with {@linkcode RelayRegistration.uri} (RFC 4976 §5.1:
@@ -90,6 +101,7 @@ export class RelayRegistration {
     username: string;
     binding: RegistrationBinding;
     via: readonly MsrpUri[];
+    client?: MsrpUri;
     createdAt: number;
     expiresAt: number;
   }) {
@@ -98,6 +110,7 @@ export class RelayRegistration {
     this.username = init.username;
     this.binding = init.binding;
     this.via = Object.freeze([...init.via]);
+    this.client = init.client;
     this.usePath = Object.freeze([...init.via].reverse().concat([init.uri]));
     this.createdAt = init.createdAt;
     this.#expiresAt = init.expiresAt;
@@ -197,6 +210,7 @@ export class RegistrationTable {
     username: string;
     binding: RegistrationBinding;
     via: readonly MsrpUri[];
+    client?: MsrpUri;
     expiresSec: number;
   }): RelayRegistration {
     if (this.#bySession.size >= this.#max) this.sweep();
@@ -223,6 +237,7 @@ export class RegistrationTable {
       username: init.username,
       binding: init.binding,
       via: init.via,
+      client: init.client,
       createdAt: now,
       expiresAt: now + init.expiresSec * 1000,
     });
@@ -246,6 +261,35 @@ export class RegistrationTable {
       return undefined;
     }
     return reg;
+  }
+
+  /**
+   * The live registration a repeated AUTH refreshes: bound the same way,
+   * for the same user, asked for from the same From-Path (the relays `via`
+   * and the client's URI). Looks only at the binding's own registrations.
+   *
+   * @param init who asks, and over what
+   */
+  findSame(init: {
+    binding: RegistrationBinding;
+    username: string;
+    via: readonly MsrpUri[];
+    client: MsrpUri | undefined;
+  }): RelayRegistration | undefined {
+    if (init.client === undefined) return undefined;
+    const set = this.#byBinding.get(bindingKey(init.binding));
+    if (set === undefined) return undefined;
+    for (const sid of [...set]) {
+      const reg = this.get(sid); // drops an expired one
+      if (
+        reg !== undefined && reg.username === init.username && reg.client !== undefined &&
+        reg.client.equals(init.client) && reg.via.length === init.via.length &&
+        reg.via.every((u, i) => u.equals(init.via[i]))
+      ) {
+        return reg;
+      }
+    }
+    return undefined;
   }
 
   /**

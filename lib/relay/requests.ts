@@ -6,8 +6,9 @@
  *
  * 1. Without a usable From-Path there is nowhere to send an answer: it is
  *    dropped (and counts as a failure, §6.1).
- * 2. Header fields that cannot be parsed, or a SEND without a Message-ID
- *    (RFC 4975 §7.1.1), get a 400.
+ * 2. Header fields that cannot be parsed, a SEND without a Message-ID
+ *    (RFC 4975 §7.1.1), or a body without a Content-Type (§7.1: the relay
+ *    could not forward it without breaking that rule itself) get a 400.
  * 3. The routing rules (`routeRequest` in `forwarding.ts`) decide the rest:
  *    a request not addressed to the relay closes the connection (§6.2); one
  *    the relay may not forward gets 403 or 481; one whose To-Path ends at the
@@ -16,8 +17,11 @@
  *    (`forwarder.ts`).
  *
  * A frame the parser could not read is answered with the status the parser
- * chose when it can be addressed, and a framing error the byte stream cannot
- * recover from closes the connection.
+ * chose when it can be addressed: its From-Path is the way back (the parser
+ * reads the header section to its end for it), and the relay's own URI
+ * stands in for a missing To-Path. Without a From-Path nothing can be
+ * addressed and the frame is dropped (logged). A framing error the byte
+ * stream cannot recover from closes the connection at once, unanswered.
  *
  * @module
  */
@@ -26,6 +30,7 @@ import type { FrameError } from "../errors.ts";
 import type { InvalidFrame, MsrpRequest } from "../wire/frame.ts";
 import {
   type ByteRange,
+  CONTENT_TYPE,
   type FailureReport,
   FROM_PATH,
   getByteRange,
@@ -139,6 +144,9 @@ export async function onRequest(
   try {
     toPath = parsePath(h.get(TO_PATH) ?? "");
     fr = getFailureReport(h);
+    if (req.body !== null && !h.has(CONTENT_TYPE)) {
+      problem = "a request with a body needs a Content-Type (RFC 4975 §7.1)";
+    }
     if (req.method === "SEND") {
       messageId = getMessageId(h);
       range = getByteRange(h);

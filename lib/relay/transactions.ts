@@ -15,7 +15,9 @@
  *   the chunk was acknowledged is the response itself (RFC 4975 §7.1.4).
  * - **AUTH and unknown methods** are answered end to end (§6.4.3): the
  *   response is passed back to the previous hop, with the relay's URI moved
- *   from To-Path to From-Path. If none comes, the relay answers 408.
+ *   from To-Path to From-Path and the request's From-Path as its To-Path
+ *   (whatever the next hop wrote after the relay's URI). If none comes, the
+ *   relay answers 408.
  * - **REPORT** is never answered (RFC 4975 §7.1.2): nothing is remembered.
  *
  * When a connection fails, the transactions on it have failed (RFC 4975
@@ -233,8 +235,25 @@ export function onResponse(core: RelayCore, c: Conn, res: MsrpResponse): void {
   }
   // §6.4.3: move our URI from To-Path to From-Path and pass the response
   // on (each of our URIs, when the request passed through the relay twice).
-  const rest = toPath.slice(p.ownHops);
-  if (rest.length === 0) return;
+  // It goes back to the hop the request came from, addressed along that
+  // request's From-Path: the response matched our transaction, so that is
+  // its way back whatever its To-Path holds beyond our URI. A deployed relay
+  // answers a forwarded AUTH with a To-Path of this relay's URI alone.
+  let ours = 0;
+  while (ours < p.ownHops && ours < toPath.length && isRelayUri(toPath[ours], core.identity)) {
+    ours++;
+  }
+  const rest = toPath.slice(ours);
+  if (!samePath(rest, p.fromPath)) {
+    core.log(
+      "debug",
+      "response-readdressed",
+      `${res.status} ${res.tid}: its To-Path ${
+        rest.length === 0 ? "ends at the relay" : "differs from the request's From-Path"
+      }; sent back along the From-Path of ${p.method} ${p.originTid}`,
+      c,
+    );
+  }
   let fromPath: MsrpUri[] | undefined;
   try {
     fromPath = getFromPath(res.headers);
@@ -254,8 +273,8 @@ export function onResponse(core: RelayCore, c: Conn, res: MsrpResponse): void {
     tid: p.originTid,
     status: res.status,
     comment: res.comment,
-    headers: forwardedHeaders(res.headers, rest, [
-      ...toPath.slice(0, p.ownHops).reverse(),
+    headers: forwardedHeaders(res.headers, p.fromPath, [
+      ...toPath.slice(0, ours).reverse(),
       ...fromPath,
     ]),
     flag: "$",
@@ -274,6 +293,10 @@ export function onResponse(core: RelayCore, c: Conn, res: MsrpResponse): void {
   ) {
     noteFailure(core, p.origin, true);
   }
+}
+
+function samePath(a: readonly MsrpUri[], b: readonly MsrpUri[]): boolean {
+  return a.length === b.length && a.every((u, i) => u.equals(b[i]));
 }
 
 /**

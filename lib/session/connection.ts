@@ -11,8 +11,26 @@
  *   session waiting in a {@linkcode SessionDirectory} is bound to this
  *   connection by its first request (§5.4); if it is already bound to
  *   another connection the answer is 506. A From-Path that does not end in
- *   the peer the session expects gets 403.
+ *   the peer the session expects gets 403. A URI served to several peers
+ *   (one session per peer with the same local URI, e.g. `msrp listen`
+ *   through a relay, where every peer arrives on the one relay connection)
+ *   goes to the session whose peer sent the request, else to a session of
+ *   that URI still waiting for its peer.
  * - a malformed request gets 400; when framing is lost the connection closes.
+ *
+ * What the receiver does with each frame the decoder could not read (§7.2:
+ * a response goes back on the same connection, To-Path from the request's
+ * From-Path, From-Path our URI in the session):
+ *
+ * | Decoder error | Answer | Why |
+ * | --- | --- | --- |
+ * | a bad header line (`bad-header`, `bad-header-value`, `bad-line-ending`), `too-many-headers`, `line-too-long` in the header section, `body-too-large` (a non-SEND body over 10240 octets, §7.1) | 400, then the next frame is read | the start line was read, so the tid and method are known; the decoder reads the header section to its end, so From-Path is known unless it never came |
+ * | `missing-path`: no To-Path | 400, From-Path our session's URI on this connection | the request can still be addressed by its From-Path; without a session here there is no URI to answer from, and nothing is sent (logged) |
+ * | `missing-path`: no From-Path | nothing (logged) | there is no way to address a response (§7.2) |
+ * | `bad-method` (no method on the start line) | nothing (logged) | the frame may be a garbled response, and responses are never answered |
+ * | errors in a response | nothing (logged) | responses are never answered (§7.2) |
+ * | fatal: `bad-end-line` (another transaction's end-line), `truncated` | 400 when it can be addressed as above, then the connection closes | the byte stream has lost its framing |
+ * | fatal without a transaction id: `bad-start-line`, `bad-transaction-id`, a start line too long | nothing; the connection closes | there is no transaction to answer |
  *
  * Outbound, a {@linkcode Scheduler} decides what is written next and a
  * {@linkcode FrameEncoderStream} turns it into bytes.
@@ -147,7 +165,9 @@ export class MsrpConnection {
   // The chunks of one message carry the same paths: parse each text once.
   readonly #toCache = new PathCache();
   readonly #fromCache = new PathCache();
-  readonly #sessions = new Map<string, object>();
+  // Sessions by local URI key, in the order they were bound: usually one;
+  // one per peer for a URI served to several peers over this connection.
+  readonly #sessions = new Map<string, object[]>();
   #inbound: { tid: string; port: SessionPort | undefined } | undefined;
   #ended = false;
   #piped!: Promise<void>;
@@ -196,7 +216,7 @@ export class MsrpConnection {
 
   /** The sessions bound to this connection. */
   get sessions(): object[] {
-    return [...this.#sessions.values()];
+    return [...this.#sessions.values()].flat();
   }
 
   /** True once the connection has ended. */
@@ -219,7 +239,10 @@ export class MsrpConnection {
       throw new MsrpError("session-bound", "the session is bound to another connection (§5.4)");
     }
     if (this.#ended) throw new MsrpError("connection-closed", "the connection is closed");
-    this.#sessions.set(port.localUri.key, session);
+    const key = port.localUri.key;
+    const same = this.#sessions.get(key);
+    if (same === undefined) this.#sessions.set(key, [session]);
+    else if (!same.includes(session)) same.push(session);
     port.bind(this);
   }
 
@@ -231,7 +254,13 @@ export class MsrpConnection {
   detach(session: object): void {
     const port = PORTS.get(session);
     if (port === undefined) return;
-    if (this.#sessions.get(port.localUri.key) === session) this.#sessions.delete(port.localUri.key);
+    const key = port.localUri.key;
+    const same = this.#sessions.get(key);
+    const i = same?.indexOf(session) ?? -1;
+    if (i >= 0) {
+      same!.splice(i, 1);
+      if (same!.length === 0) this.#sessions.delete(key);
+    }
     this.scheduler.removeFlow(session);
   }
 
@@ -320,7 +349,12 @@ export class MsrpConnection {
    *
    * @param timeoutMs the longest wait for queued frames; default 5000 ms
    */
-  async shutdown(timeoutMs = 5000): Promise<void> {
+  shutdown(timeoutMs = 5000): Promise<void> {
+    return this.#flushThenEnd(timeoutMs, undefined);
+  }
+
+  /** Writes what is queued (at most `timeoutMs`), ends our side, then ends with `error`. */
+  async #flushThenEnd(timeoutMs: number, error: unknown): Promise<void> {
     if (this.#ended) return;
     let timer: unknown;
     const expired = new Promise<void>((
@@ -333,7 +367,7 @@ export class MsrpConnection {
     })().catch(() => {});
     await Promise.race([flushed, expired]);
     this.clock.clearTimer(timer);
-    this.#end(undefined);
+    this.#end(error);
   }
 
   async #read(
@@ -342,6 +376,7 @@ export class MsrpConnection {
   ): Promise<void> {
     const frames = input.pipeThrough(new FrameDecoderStream(decoderOptions));
     let error: unknown;
+    let answered = false;
     for await (const frame of frames) {
       if (this.#ended) break;
       if (frame.kind === "response") this.#onResponse(frame);
@@ -349,7 +384,7 @@ export class MsrpConnection {
         const wait = this.#onRequest(frame);
         if (wait !== undefined) await wait;
       } else {
-        this.#onInvalid(frame);
+        answered = this.#onInvalid(frame);
         if (frame.error.fatal) {
           error = frame.error;
           break;
@@ -357,8 +392,10 @@ export class MsrpConnection {
       }
     }
     // The peer finished sending: what we still owe it (responses, REPORTs)
-    // goes out before the connection closes. Broken framing closes at once.
+    // goes out before the connection closes. Broken framing closes at once,
+    // after the 400 it was answered with, if any.
     if (error === undefined) await this.shutdown(2000);
+    else if (answered) await this.#flushThenEnd(2000, error);
     else this.#end(error);
   }
 
@@ -403,44 +440,60 @@ export class MsrpConnection {
       this.respond(request, 481, "Session Does Not Exist: To-Path must hold exactly one URI");
       return undefined;
     }
-    const key = toPath[0].key;
-    let session = this.#sessions.get(key);
-    if (session === undefined) {
-      session = this.#directory?.lookup(toPath[0]);
-      const port = session && PORTS.get(session);
-      if (port === undefined) {
-        this.respond(request, 481);
-        return undefined;
-      }
-      if (port.connection !== undefined && port.connection !== this) {
-        this.respond(request, 506); // §5.4: already bound to another connection
-        return undefined;
-      }
-      if (!port.acceptsFrom(fromPath, request.method)) {
-        this.respond(request, 403, "Forbidden: From-Path is not the peer of this session");
-        return undefined;
-      }
-      this.attach(session!);
-      return port;
+    // The session of this URI whose peer sent it (or, first, one that does
+    // not know its peer yet and so accepts any).
+    const same = this.#sessions.get(toPath[0].key);
+    for (const session of same ?? []) {
+      const port = PORTS.get(session)!;
+      if (port.acceptsFrom(fromPath, request.method)) return port;
     }
-    const port = PORTS.get(session)!;
+    const session = this.#directory?.lookup(toPath[0]);
+    const port = session && PORTS.get(session);
+    if (port === undefined || port.connection === this) {
+      if (same === undefined) this.respond(request, 481);
+      else this.respond(request, 403, "Forbidden: From-Path is not the peer of this session");
+      return undefined;
+    }
+    if (port.connection !== undefined) {
+      this.respond(request, 506); // §5.4: already bound to another connection
+      return undefined;
+    }
     if (!port.acceptsFrom(fromPath, request.method)) {
       this.respond(request, 403, "Forbidden: From-Path is not the peer of this session");
       return undefined;
     }
+    this.attach(session!);
     return port;
   }
 
-  #onInvalid(frame: InvalidFrame): void {
+  /** Answers a frame the decoder could not read, as the module comment's table says. */
+  #onInvalid(frame: InvalidFrame): boolean {
     const error = frame.error;
     this.logger(error.fatal ? "warn" : "info", error.message, { code: error.code });
-    if (frame.tid === undefined || frame.method === undefined) return;
+    if (frame.tid === undefined || frame.method === undefined) return false;
     // §7.3 / §10.2: an unintelligible request gets 400, if it can be routed back.
-    this.respond(
-      { tid: frame.tid, method: frame.method, headers: frame.headers },
-      error.status,
-      error.message,
-    );
+    let headers = frame.headers;
+    if (!headers.has("From-Path")) {
+      this.logger("info", "no 400 sent: the request has no From-Path to address it to", {
+        tid: frame.tid,
+      });
+      return false;
+    }
+    if (!headers.has("To-Path")) {
+      // Our URI in the session: any session on this connection will do.
+      const own = this.#sessions.values().next().value?.[0];
+      const uri = own === undefined ? undefined : PORTS.get(own)?.localUri;
+      if (uri === undefined) {
+        this.logger("info", "no 400 sent: no To-Path and no session to answer from", {
+          tid: frame.tid,
+        });
+        return false;
+      }
+      headers = headers.clone();
+      headers.set("To-Path", uri.toString());
+    }
+    this.respond({ tid: frame.tid, method: frame.method, headers }, error.status, error.message);
+    return true;
   }
 
   #end(error: unknown): void {
@@ -454,7 +507,7 @@ export class MsrpConnection {
       : new MsrpError("connection-closed", "the connection closed");
     for (const reject of this.#pendingRequests.values()) reject(closedError);
     this.#pendingRequests.clear();
-    const sessions = [...this.#sessions.values()];
+    const sessions = this.sessions;
     this.#sessions.clear();
     for (const s of sessions) PORTS.get(s)?.lost(error);
     try {

@@ -13,6 +13,11 @@
  * they become contiguous, so a large file can go to disk while it arrives.
  * Until the application decides, bytes are held up to a limit; past it the
  * writer is asked to wait (back-pressure), never to grow without bound.
+ * Bytes are held in a {@linkcode SparseBuffer}, where a repeated range
+ * overwrites rather than adds: a message never holds more than its size,
+ * and octets past a known size are dropped. A message broken into more
+ * than `maxFragments` separate ranges is refused (413), so that neither the
+ * bookkeeping nor the time spent on it grows without bound.
  *
  * @module
  */
@@ -20,13 +25,20 @@
 import { MsrpError } from "../errors.ts";
 import type { HeaderList } from "../wire/header_list.ts";
 import { RangeSet } from "./ranges.ts";
+import { SparseBuffer } from "./sparse_buffer.ts";
 
 /** Where a received message stands. */
 export type IncomingState = "receiving" | "complete" | "aborted" | "incomplete";
 
-/** The error a read of an aborted or incomplete message ends in; it keeps what did arrive. */
+/**
+ * The error a read of an aborted or incomplete message ends in; it keeps
+ * what did arrive. Its `code` says why: `message-aborted` (the sender sent
+ * `#`), `message-timeout` (nothing more arrived within the session's
+ * `incompleteTimeout`), or `message-incomplete` (the connection or session
+ * ended, or the message was refused).
+ */
 export class IncompleteMessageError extends MsrpError {
-  /** `"aborted"` (the sender sent `#`) or `"incomplete"` (the connection or session ended). */
+  /** `"aborted"` (the sender sent `#`) or `"incomplete"` (anything else). */
   readonly state: "aborted" | "incomplete";
   /** The octets received from the start of the message up to the first gap. */
   readonly received: Uint8Array;
@@ -37,12 +49,24 @@ export class IncompleteMessageError extends MsrpError {
    * @param messageId the Message-ID
    * @param state how the message ended
    * @param received the contiguous octets received from the start
+   * @param idleMs set when the message timed out: how long nothing arrived
    */
-  constructor(messageId: string, state: "aborted" | "incomplete", received: Uint8Array) {
+  constructor(
+    messageId: string,
+    state: "aborted" | "incomplete",
+    received: Uint8Array,
+    idleMs?: number,
+  ) {
     super(
-      state === "aborted" ? "message-aborted" : "message-incomplete",
+      state === "aborted"
+        ? "message-aborted"
+        : idleMs !== undefined
+        ? "message-timeout"
+        : "message-incomplete",
       state === "aborted"
         ? `message ${messageId} was aborted by its sender after ${received.length} octets (§7.1 "#")`
+        : idleMs !== undefined
+        ? `message ${messageId} timed out: nothing arrived for ${idleMs} ms, after ${received.length} contiguous octets`
         : `message ${messageId} ended incomplete after ${received.length} contiguous octets`,
     );
     this.name = "IncompleteMessageError";
@@ -72,11 +96,11 @@ export interface IncomingOptions {
   bufferLimit?: number;
   /** Octets a `stream()` may queue ahead of its reader before writers wait. Default 1 MiB. */
   streamHighWaterMark?: number;
-}
-
-interface Piece {
-  start: number;
-  bytes: Uint8Array;
+  /**
+   * Most separate ranges (gaps + 1) a message may have at once; past it the
+   * message is refused with 413. Default 1024.
+   */
+  maxFragments?: number;
 }
 
 /** A message being received, or received. */
@@ -95,16 +119,18 @@ export class IncomingMessage {
   onprogress: ((progress: ReceiveProgress) => void) | undefined;
 
   #state: IncomingState = "receiving";
+  /** Set when the message timed out: the idle time that ended it. */
+  #idleMs: number | undefined;
   #size: number | undefined;
   #ranges = new RangeSet();
   #resolveDone!: (s: IncomingState) => void;
   readonly #bufferLimit: number;
   readonly #streamHwm: number;
+  readonly #maxFragments: number;
   readonly #onReject: ((status: number, comment: string) => void) | undefined;
 
-  // Buffered mode: pieces in arrival order (views; never copied until assembled).
-  #pieces: Piece[] = [];
-  #held = 0;
+  // What has arrived and is not yet read (in stream mode: not yet delivered).
+  #store = new SparseBuffer();
   #assembled: Uint8Array | undefined;
   #wantBytes = false;
 
@@ -140,6 +166,7 @@ export class IncomingMessage {
     this.duplicate = duplicate;
     this.#bufferLimit = options.bufferLimit ?? 16 * 1024 * 1024;
     this.#streamHwm = options.streamHighWaterMark ?? 1024 * 1024;
+    this.#maxFragments = options.maxFragments ?? 1024;
     this.#onReject = options.onReject;
     this.done = new Promise((resolve) => (this.#resolveDone = resolve));
   }
@@ -156,10 +183,12 @@ export class IncomingMessage {
 
   /**
    * Octets held for the reader: received and not yet read (assembled or not).
-   * Bounded by the buffer limit or the stream's high-water mark, plus a piece.
+   * Never more than the message's size (or max-size while it is unknown);
+   * before the reader chooses, or read as a stream, also bounded by the
+   * buffer limit or the stream's high-water mark, plus a piece.
    */
   get buffered(): number {
-    return this.#held + this.#queued;
+    return this.#store.held + this.#queued;
   }
 
   /** Octets received so far. */
@@ -190,9 +219,16 @@ export class IncomingMessage {
         this.messageId,
         state === "aborted" ? "aborted" : "incomplete",
         this.partial(),
+        this.#idleMs,
       );
     }
-    return this.#assembled ??= this.#assemble(this.#size!);
+    if (this.#assembled === undefined) {
+      this.#assembled = this.#store.assemble(this.#size!);
+      // Hold the message once: the pieces it was built from can go.
+      this.#store.clear();
+      this.#store.write(0, this.#assembled);
+    }
+    return this.#assembled;
   }
 
   /** The whole body as UTF-8 text (see {@linkcode IncomingMessage.bytes}). */
@@ -206,7 +242,7 @@ export class IncomingMessage {
    */
   partial(): Uint8Array {
     if (this.#mode === "stream") return new Uint8Array(0);
-    return this.#assemble(this.#ranges.contiguousFrom(0));
+    return this.#store.assemble(this.#ranges.contiguousFrom(0));
   }
 
   /**
@@ -226,21 +262,14 @@ export class IncomingMessage {
       pull: () => this.#wake(),
       cancel: () => {
         // The reader gave up: drop what is held, and tell the sender to stop.
-        this.#pieces = [];
-        this.#held = 0;
+        this.#store.clear();
         this.#controller = undefined;
         this.reject(413, "the receiver stopped reading");
         this.#wake();
       },
     }, { highWaterMark: this.#streamHwm, size: (chunk) => chunk.length });
     // What arrived before the stream existed goes first, in order.
-    const prefix = this.#ranges.contiguousFrom(0);
-    if (prefix > 0) {
-      this.#enqueue(this.#assemble(prefix));
-      this.#delivered = prefix;
-    }
-    this.#pieces = this.#pieces.filter((p) => p.start + p.bytes.length > this.#delivered);
-    this.#held = this.#pieces.reduce((n, p) => n + p.bytes.length, 0);
+    this.#drainPending();
     this.#settleStream();
     return stream;
   }
@@ -259,8 +288,20 @@ export class IncomingMessage {
    *   incomplete)
    */
   write(start: number, bytes: Uint8Array): Promise<void> | undefined {
-    if (this.#state !== "receiving" || bytes.length === 0) return undefined;
+    if (this.#state !== "receiving") return undefined;
+    // Octets past a known size are not part of the message (§7.3.1: the size is fixed).
+    if (this.#size !== undefined && start + bytes.length > this.#size) {
+      bytes = bytes.subarray(0, Math.max(0, this.#size - start));
+    }
+    if (bytes.length === 0) return undefined;
     this.#ranges.add(start, start + bytes.length);
+    if (this.#ranges.count > this.#maxFragments) {
+      this.#end("incomplete");
+      throw new MsrpError(
+        "reassembly-fragmented",
+        `message ${this.messageId}: more than ${this.#maxFragments} separate ranges`,
+      );
+    }
     this.onprogress?.({
       messageId: this.messageId,
       received: this.#ranges.covered,
@@ -269,7 +310,7 @@ export class IncomingMessage {
     if (this.#mode === "stream") {
       if (this.#controller === undefined) return undefined; // cancelled: discard
       this.#streamPiece(start, bytes);
-      if (this.#held > this.#bufferLimit) {
+      if (this.#store.held > this.#bufferLimit) {
         // Too much arrived ahead of a gap to hold: the message cannot be
         // delivered in order within the limit. The session answers 413.
         this.#end("incomplete");
@@ -279,8 +320,7 @@ export class IncomingMessage {
         );
       }
     } else {
-      this.#pieces.push({ start, bytes });
-      this.#held += bytes.length;
+      this.#store.write(start, bytes);
     }
     this.#checkComplete();
     return this.#room();
@@ -295,6 +335,7 @@ export class IncomingMessage {
   setSize(size: number): void {
     if (this.#state !== "receiving") return;
     this.#size = size;
+    this.#store.truncate(size);
     this.#checkComplete();
   }
 
@@ -322,6 +363,19 @@ export class IncomingMessage {
     this.#end("incomplete");
   }
 
+  /**
+   * Nothing arrived for too long: the message ends incomplete, and reads
+   * fail with an {@linkcode IncompleteMessageError} whose code is
+   * `message-timeout`. The session does this (see `incompleteTimeout`).
+   *
+   * @param idleMs how long nothing arrived
+   */
+  expire(idleMs: number): void {
+    if (this.#state !== "receiving") return;
+    this.#idleMs = idleMs;
+    this.#end("incomplete");
+  }
+
   #checkComplete(): void {
     if (this.#size !== undefined && this.#ranges.covers(0, this.#size)) this.#end("complete");
   }
@@ -343,7 +397,7 @@ export class IncomingMessage {
     // so they never block (they are bounded in `write` instead).
     const full = this.#mode === "stream"
       ? this.#controller !== undefined && this.#queued > this.#streamHwm
-      : !this.#wantBytes && this.#held > this.#bufferLimit;
+      : !this.#wantBytes && this.#store.held > this.#bufferLimit;
     if (!full) return undefined;
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
@@ -362,20 +416,6 @@ export class IncomingMessage {
     for (const w of waiters) w();
   }
 
-  /** Builds `[0, length)` from the pieces, applying them in arrival order: the last received wins. */
-  #assemble(length: number): Uint8Array {
-    const pieces = this.#pieces;
-    if (pieces.length === 1 && pieces[0].start === 0 && pieces[0].bytes.length === length) {
-      return pieces[0].bytes;
-    }
-    const out = new Uint8Array(length);
-    for (const p of pieces) {
-      if (p.start >= length) continue;
-      out.set(p.bytes.subarray(0, length - p.start), p.start);
-    }
-    return out;
-  }
-
   #streamPiece(start: number, bytes: Uint8Array): void {
     const end = start + bytes.length;
     if (end <= this.#delivered) return; // already delivered; it cannot be taken back (§7.3.1)
@@ -384,27 +424,16 @@ export class IncomingMessage {
       this.#delivered = end;
       this.#drainPending();
     } else {
-      this.#pieces.push({ start, bytes });
-      this.#held += bytes.length;
+      this.#store.write(start, bytes);
     }
   }
 
-  /** Delivers held pieces that have become contiguous; the last received wins where they overlap. */
+  /** Delivers held octets that have become contiguous; what was delivered already is dropped. */
   #drainPending(): void {
-    for (;;) {
-      let best = -1;
-      for (let i = 0; i < this.#pieces.length; i++) {
-        const p = this.#pieces[i];
-        if (p.start <= this.#delivered && p.start + p.bytes.length > this.#delivered) best = i;
-      }
-      if (best < 0) break;
-      const p = this.#pieces[best];
-      this.#enqueue(p.bytes.subarray(this.#delivered - p.start));
-      this.#delivered = p.start + p.bytes.length;
+    for (const bytes of this.#store.takeFrom(this.#delivered)) {
+      this.#enqueue(bytes);
+      this.#delivered += bytes.length;
     }
-    const kept = this.#pieces.filter((p) => p.start + p.bytes.length > this.#delivered);
-    this.#pieces = kept;
-    this.#held = kept.reduce((n, p) => n + p.bytes.length, 0);
   }
 
   #enqueue(bytes: Uint8Array): void {
@@ -427,6 +456,7 @@ export class IncomingMessage {
       this.messageId,
       this.#state === "aborted" ? "aborted" : "incomplete",
       new Uint8Array(0),
+      this.#idleMs,
     );
     this.#wake(); // errors now if nothing is queued, else after the last read
   }

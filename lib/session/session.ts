@@ -80,6 +80,14 @@ export interface SessionOptions {
   maxQueuedMessages?: number;
   /** Most messages being received at once; more get 413. Default 64. */
   maxConcurrentMessages?: number;
+  /**
+   * How long a message being received may go without a new octet before it
+   * fails: reads end in `message-timeout`, the sender gets 408 (a response
+   * to an open chunk, else a failure REPORT as §7.1.4 asks), and its slot
+   * among `maxConcurrentMessages` frees up. Time the application holds
+   * reading back does not count. Default 120000 ms.
+   */
+  incompleteTimeout?: number;
 }
 
 /** Options of one {@linkcode MsrpSession.send}. */
@@ -171,8 +179,14 @@ export class MsrpSession {
     { request: MsrpRequest; start: number; end: number }
   >();
   #receiving: Receiving | undefined;
+  /** When each message being received last got an octet, and its expiry timer. */
+  readonly #idle = new Map<IncomingMessage, { last: number; timer: unknown }>();
+  /** Reads of this session's messages that hold the connection back (back-pressure). */
+  #pauses = 0;
   /** The Message-ID of our binding SEND: through relays a failure REPORT may follow the 200. */
   readonly #bindMessageId = newMessageId();
+  /** Why the binding SEND was refused, once it was: later sends fail with it. */
+  #refusal: { status: number; comment: string; error: MsrpError } | undefined;
 
   // The application's queue of incoming messages.
   #queue: IncomingMessage[] = [];
@@ -257,8 +271,7 @@ export class MsrpSession {
           "bind-refused",
           `the peer refused the session: ${r.status} ${r.comment}`.trim(),
         );
-        this.#rejectReady(error);
-        this.close(error);
+        this.#bindRefused(error, r.status, r.comment);
       },
       onTimeout: () => {
         const error = new MsrpError(
@@ -283,15 +296,22 @@ export class MsrpSession {
    */
   async send(body: MessageBody, options: SendOptions = {}): Promise<SendResult> {
     const messageId = options.messageId ?? newMessageId();
-    const closedError = () =>
-      new MsrpSendError("closed", "the session is closed", {
+    const closedError = () => {
+      const why = this.#refusal;
+      const result = {
         messageId,
-        status: 0,
-        comment: "",
+        status: why?.status ?? 0,
+        comment: why?.comment ?? "",
         bytesSent: 0,
         bytesConfirmed: 0,
         confirmedBy: "none",
-      });
+      } as const;
+      return why === undefined
+        ? new MsrpSendError("closed", "the session is closed", result)
+        : new MsrpSendError("rejected", "the session did not reach the peer", result, {
+          cause: why.error,
+        });
+    };
     if (this.#ended) throw closedError();
     if (this.#connection === undefined) await this.ready; // the passive side waits for the peer's first request
     const connection = this.#connection;
@@ -373,6 +393,8 @@ export class MsrpSession {
     }
     for (const m of this.#incoming.values()) m.cutOff();
     this.#incoming.clear();
+    for (const { timer } of this.#idle.values()) this.#connection?.clock.clearTimer(timer);
+    this.#idle.clear();
     for (const take of this.#takers) take(undefined);
     this.#takers = [];
     this.#wakeRoom();
@@ -393,7 +415,7 @@ export class MsrpSession {
       },
       acceptsFrom: (fromPath, method) => this.#acceptsFrom(fromPath, method),
       bind: (connection) => this.#bind(connection),
-      receive: (request) => this.#receive(request),
+      receive: (request) => this.#paused(this.#receive(request)),
       lost: (error) =>
         this.close(error ?? new MsrpError("connection-closed", "the connection closed")),
     };
@@ -412,6 +434,20 @@ export class MsrpSession {
     if (sender.equals(path[path.length - 1])) return true;
     // A relay on our path may report a failure to us (RFC 4976 §6.4.1).
     return method === "REPORT" && path.some((hop) => hop.equals(sender));
+  }
+
+  /**
+   * While the connection waits for our application to read, nothing can
+   * arrive: that time does not count against `incompleteTimeout`.
+   */
+  #paused(wait: Promise<void> | undefined): Promise<void> | undefined {
+    if (wait === undefined) return undefined;
+    this.#pauses++;
+    return wait.finally(() => {
+      this.#pauses--;
+      const now = this.#connection?.clock.now() ?? 0;
+      for (const entry of this.#idle.values()) entry.last = now;
+    });
   }
 
   #receive(request: MsrpRequest): Promise<void> | undefined {
@@ -539,6 +575,7 @@ export class MsrpSession {
       );
       message = created;
       this.#incoming.set(messageId, message);
+      this.#watchIdle(message);
       this.#deliver(message);
     }
     if (typeof range?.total === "number") message.setSize(range.total);
@@ -563,6 +600,8 @@ export class MsrpSession {
     if (message === undefined) return undefined;
     const body = piece.body!;
     const at = rx.start + piece.offset;
+    const idle = this.#idle.get(message);
+    if (idle !== undefined) idle.last = this.#connection!.clock.now();
     if (at + body.length > this.#maxSize) {
       // Over max-size in the middle of a chunk: answer now, the sender interrupts (§10.5).
       return this.#stopMidChunk(rx, piece, message, `limit is ${this.#maxSize} octets`);
@@ -600,15 +639,58 @@ export class MsrpSession {
     message: IncomingMessage,
     why: string,
   ): undefined {
-    this.#respond(rx.request, 413, `Message Too Large: ${why}`);
+    const comment = `Message Too Large: ${why}`;
+    this.#respond(rx.request, 413, comment);
+    this.#rememberRefusal(message.messageId, 413, comment); // §10.5: no further chunks
     message.cutOff();
     this.#forget(message);
     if (piece.flag === undefined) this.#receiving = { ...rx, message: undefined };
     return undefined;
   }
 
+  /** Starts the `incompleteTimeout` watch of a message just created. */
+  #watchIdle(message: IncomingMessage): void {
+    const clock = this.#connection!.clock;
+    const timeout = this.#options.incompleteTimeout ?? 120_000;
+    const check = () => {
+      const entry = this.#idle.get(message);
+      if (entry === undefined) return;
+      const idleFor = clock.now() - entry.last;
+      if (this.#pauses > 0) {
+        // Our reader holds the sender back; when it lets go the wait restarts.
+        entry.timer = clock.setTimer(check, timeout);
+        return;
+      }
+      if (idleFor < timeout) {
+        entry.timer = clock.setTimer(check, timeout - idleFor); // activity since: look again then
+        return;
+      }
+      this.#expire(message, idleFor);
+    };
+    this.#idle.set(message, { last: clock.now(), timer: clock.setTimer(check, timeout) });
+  }
+
+  /**
+   * An incomplete message timed out: the sender hears 408 (on the chunk
+   * still open, else in a failure REPORT on the last chunk, §7.1.4), later
+   * chunks get 408 too, and the reader's promise or stream fails.
+   */
+  #expire(message: IncomingMessage, idleFor: number): void {
+    this.#connection?.logger("info", "incomplete message timed out", {
+      messageId: message.messageId,
+      idleMs: idleFor,
+    });
+    this.#reject(message, 408, `Request Timeout: nothing arrived for ${idleFor} ms`);
+    message.expire(idleFor);
+  }
+
   /** A message that has ended leaves the table of messages being received. */
   #forget(message: IncomingMessage): void {
+    const idle = this.#idle.get(message);
+    if (idle !== undefined) {
+      this.#connection?.clock.clearTimer(idle.timer);
+      this.#idle.delete(message);
+    }
     if (this.#incoming.get(message.messageId) === message) this.#incoming.delete(message.messageId);
     if (message.state === "complete") this.#completed.add(message.messageId);
   }
@@ -620,10 +702,7 @@ export class MsrpSession {
    * same status.
    */
   #reject(message: IncomingMessage, status: number, comment: string): void {
-    if (this.#refusedIds.size >= 1024) {
-      this.#refusedIds.delete(this.#refusedIds.keys().next().value!);
-    }
-    this.#refusedIds.set(message.messageId, [status, comment]);
+    this.#rememberRefusal(message.messageId, status, comment);
     const rx = this.#receiving;
     if (rx !== undefined && rx.message === message) {
       this.#respond(rx.request, status, comment);
@@ -660,6 +739,14 @@ export class MsrpSession {
     this.#forget(message);
   }
 
+  /** Later chunks of a refused message get the same status (a bounded memory of the last 1024). */
+  #rememberRefusal(messageId: string, status: number, comment: string): void {
+    if (this.#refusedIds.size >= 1024) {
+      this.#refusedIds.delete(this.#refusedIds.keys().next().value!);
+    }
+    this.#refusedIds.set(messageId, [status, comment]);
+  }
+
   /** A success REPORT (§7.1.3) for octets `[start, end)` of `message`. */
   #report(send: MsrpRequest, message: IncomingMessage, start: number, end: number): void {
     const connection = this.#connection;
@@ -682,6 +769,20 @@ export class MsrpSession {
     });
   }
 
+  /**
+   * The binding SEND was refused, by the peer or on the way (§5.4; RFC 4976
+   * §6.4.1): messages already being sent fail with that status and reason,
+   * not merely "closed", and the session ends.
+   */
+  #bindRefused(error: MsrpError, status: number, comment: string): void {
+    this.#refusal = { status, comment, error };
+    for (const m of this.#outgoing.values()) {
+      m.fail("rejected", status, comment, "the session did not reach the peer", error);
+    }
+    this.#rejectReady(error);
+    this.close(error);
+  }
+
   /** A REPORT about one of our messages (§7.3.2). No response is ever sent (§7.1.2). */
   #onReport(request: MsrpRequest): void {
     let messageId: string | undefined;
@@ -696,8 +797,7 @@ export class MsrpSession {
           "bind-failed",
           `the binding SEND did not reach the peer: ${status.code} ${status.comment}`.trim(),
         );
-        this.#rejectReady(error);
-        this.close(error);
+        this.#bindRefused(error, status.code, status.comment);
         return;
       }
       const message = messageId === undefined ? undefined : this.#outgoing.get(messageId);

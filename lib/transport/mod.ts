@@ -31,6 +31,7 @@ export {
   type TlsListenOptions,
   type TlsTransport,
 } from "./tls.ts";
+export { type CertificateProblem, TlsCertificateError } from "./tls_errors.ts";
 export {
   acceptWebSocket,
   connectWebSocket,

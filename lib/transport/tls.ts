@@ -38,7 +38,10 @@
  *   fingerprint is checked right after the handshake, before a single MSRP
  *   byte is sent; a mismatch closes the connection and throws
  *   `fingerprint-mismatch`. With a client certificate but no fingerprint,
- *   `node:tls` verifies the chain and the name as in mode 1.
+ *   the chain and the name are verified as in mode 1: `node:tls` judges them
+ *   (`authorized`, with our `checkServerIdentity`), and the connection is
+ *   refused after the handshake, when the certificate is at hand to say what
+ *   is wrong with it (`tls_errors.ts`).
  *
  *   One limit on this path: in Deno 2.9, pausing a `node:tls` socket
  *   (`pause()`, or reading it in paused mode with `read()` or async
@@ -54,7 +57,9 @@
  *   as {@link TlsTransport.peerCertificate}. The listening side learns which
  *   session (and so which SDP fingerprint) a connection belongs to only when
  *   the first SEND arrives (§5.4), so it checks the fingerprint then, with
- *   {@link checkPeerFingerprint}.
+ *   {@link checkPeerFingerprint} (the endpoint does, before the session
+ *   binds). {@link TlsTransport.peerCertificateVisible} tells a peer that
+ *   sent no certificate from a connection that cannot see it.
  *
  * RFC 4975 §14.2 also names TLS_RSA_WITH_AES_128_CBC_SHA as the suite every
  * element MUST support. rustls (Deno's TLS) offers neither RSA key exchange
@@ -68,8 +73,10 @@
  * request #30146 (`TLSSocket.getPeerCertificate` with `raw` in `node:tls`).
  *
  * Errors are {@link MsrpError}s: those of `tcp.ts` for the TCP part, then
- * `tls-untrusted` (chain or validity), `tls-name-mismatch`, `tls-failed`
- * (any other handshake failure), `fingerprint-mismatch`,
+ * a `TlsCertificateError` (`tls-untrusted` for the chain or the
+ * validity, `tls-name-mismatch`; its `problem` and message name the cause and
+ * the fix, see `tls_errors.ts`), `tls-failed` (any other handshake failure),
+ * `fingerprint-mismatch`,
  * `fingerprint-unsupported` (no fingerprint uses a hash function we know),
  * `no-peer-certificate`, and on an open connection `connection-reset`,
  * `connection-failed`, `connection-closed` and `receive-overflow`.
@@ -97,6 +104,7 @@ import {
   tryAddresses,
 } from "./tcp.ts";
 import { closeQuietly, errorQuietly } from "./quiet.ts";
+import { tlsError } from "./tls_errors.ts";
 import type { MsrpTransport, NetAddress } from "./types.ts";
 
 export type { Fingerprint };
@@ -114,6 +122,13 @@ export interface TlsTransport extends MsrpTransport {
    * sent one.
    */
   readonly peerCertificate?: Uint8Array;
+  /**
+   * True when this connection can see the peer's certificate (the cases
+   * listed for {@link TlsTransport.peerCertificate}): then an undefined
+   * `peerCertificate` means the peer presented none. Deno's own TLS cannot
+   * see it, and leaves this undefined.
+   */
+  readonly peerCertificateVisible?: boolean;
   /**
    * On a server with `requestClientCertificate`: whether the client's
    * certificate chains up to one of `caCerts` (RFC 4976 §6.1).
@@ -209,7 +224,8 @@ export function checkFingerprint(
  * @param transport a connection from {@link connectTls} or {@link listenTls}
  * @param fingerprints the peer's `a=fingerprint` values
  * @throws {MsrpError} `no-peer-certificate` when the transport has no peer
- *   certificate (not TLS, or the peer sent none); otherwise as
+ *   certificate (the peer sent none, or the transport cannot see it: not
+ *   TLS, or Deno's own TLS; the message says which); otherwise as
  *   {@link checkFingerprint}
  */
 export function checkPeerFingerprint(
@@ -217,7 +233,15 @@ export function checkPeerFingerprint(
   fingerprints: Fingerprint | readonly Fingerprint[],
 ): void {
   const where = transport.remoteAddr ? formatAddress(transport.remoteAddr) : "the peer";
-  const der = (transport as Partial<TlsTransport>).peerCertificate;
+  const tls = transport as Partial<TlsTransport>;
+  const der = tls.peerCertificate;
+  if (der === undefined && tls.peerCertificateVisible !== true) {
+    throw new MsrpError(
+      "no-peer-certificate",
+      `cannot check the certificate of ${where} against the SDP fingerprint: this connection ` +
+        "cannot see it (not TLS, or Deno's own TLS, which does not expose the peer certificate)",
+    );
+  }
   if (der === undefined) {
     throw new MsrpError(
       "no-peer-certificate",
@@ -239,45 +263,6 @@ const SOCKET_CODES = new Set([
   "EADDRNOTAVAIL",
   "ECONNRESET",
 ]);
-
-/** Node's certificate verification codes that mean "not trusted". */
-const UNTRUSTED_CODES = new Set([
-  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
-  "UNABLE_TO_GET_ISSUER_CERT",
-  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
-  "DEPTH_ZERO_SELF_SIGNED_CERT",
-  "SELF_SIGNED_CERT_IN_CHAIN",
-  "CERT_HAS_EXPIRED",
-  "CERT_NOT_YET_VALID",
-  "CERT_SIGNATURE_FAILURE",
-  "CERT_UNTRUSTED",
-  "CERT_REVOKED",
-  "INVALID_CA",
-]);
-
-function tlsError(where: string, name: string, e: unknown): MsrpError {
-  if (e instanceof MsrpError) return e;
-  const code = (e as { code?: string })?.code;
-  const text = e instanceof Error ? e.message : String(e);
-  if (code === "ERR_TLS_CERT_ALTNAME_INVALID" || /not valid for name/i.test(text)) {
-    return new MsrpError(
-      "tls-name-mismatch",
-      `cannot connect to ${where} over TLS: the certificate is not valid for "${name}"`,
-      { cause: e },
-    );
-  }
-  if ((code !== undefined && UNTRUSTED_CODES.has(code)) || /invalid peer certificate/i.test(text)) {
-    const why = /invalid peer certificate: (\w+)/i.exec(text)?.[1] ?? code ?? text;
-    return new MsrpError(
-      "tls-untrusted",
-      `cannot connect to ${where} over TLS: the certificate is not trusted (${why})`,
-      { cause: e },
-    );
-  }
-  return new MsrpError("tls-failed", `cannot connect to ${where} over TLS: ${text}`, {
-    cause: e,
-  });
-}
 
 // ---------------------------------------------------------------------------
 // Connecting
@@ -352,7 +337,9 @@ async function connectNode(
         cert: options.cert,
         key: options.key,
         allowHalfOpen: true,
-        rejectUnauthorized: fingerprint === undefined,
+        // The chain and the name are checked below, with the certificate at
+        // hand to say what is wrong with it (tls_errors.ts).
+        rejectUnauthorized: false,
         checkServerIdentity: (_host, cert) => nodeTls.checkServerIdentity(name, cert),
       };
       const s = nodeTls.connect(connectOptions);
@@ -361,6 +348,15 @@ async function connectNode(
       s.once("secureConnect", () => {
         signal?.removeEventListener("abort", onAbort);
         s.removeListener("error", onError);
+        if (fingerprint === undefined && !s.authorized) {
+          // §5.4, §14.2: without a fingerprint the chain and the name must hold.
+          const why = s.authorizationError as unknown;
+          const code = typeof why === "string" ? why : (why as { code?: string })?.code;
+          const der = peerDer(s);
+          s.destroy();
+          reject(tlsError(where, name, Object.assign(new Error(String(why)), { code }), der));
+          return;
+        }
         resolve(s);
       });
       const onError = (e: Error & { code?: string }) => {
@@ -424,6 +420,7 @@ class NodeTlsTransport implements TlsTransport {
   readonly remoteAddr?: NetAddress;
   readonly localAddr?: NetAddress;
   readonly peerCertificate?: Uint8Array;
+  readonly peerCertificateVisible = true;
   readonly peerAuthorized?: boolean;
   readonly #socket: nodeTls.TLSSocket;
   readonly #where: string;

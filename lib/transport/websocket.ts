@@ -48,8 +48,15 @@
  */
 
 import { MsrpError } from "../errors.ts";
-import { acceptUntilClosed, formatAddress, listenerClosed, type MsrpListener } from "./tcp.ts";
+import {
+  acceptUntilClosed,
+  bareHost,
+  formatAddress,
+  listenerClosed,
+  type MsrpListener,
+} from "./tcp.ts";
 import { closeQuietly, errorQuietly } from "./quiet.ts";
+import { diagnoseCertificate, TlsCertificateError } from "./tls_errors.ts";
 import type { MsrpTransport, NetAddress } from "./types.ts";
 
 /** The subprotocol name registered by RFC 7977 §10. */
@@ -331,17 +338,12 @@ export function webSocketTransport(
 // Client
 
 function connectError(url: string, text: string): MsrpError {
-  if (/not valid for name/i.test(text)) {
-    return new MsrpError(
-      "tls-name-mismatch",
-      `cannot open a WebSocket to ${url}: the certificate is not valid for the host`,
-    );
-  }
-  const untrusted = /invalid peer certificate: (\w+)/i.exec(text);
-  if (untrusted !== null) {
-    return new MsrpError(
-      "tls-untrusted",
-      `cannot open a WebSocket to ${url}: the certificate is not trusted (${untrusted[1]})`,
+  // The certificate's problem and its fix, as for msrps over TCP (tls_errors.ts).
+  const cert = diagnoseCertificate(text, bareHost(new URL(url).hostname));
+  if (cert !== undefined) {
+    return new TlsCertificateError(
+      cert.problem,
+      `cannot open a WebSocket to ${url}: ${cert.reason}`,
     );
   }
   if (/refused/i.test(text)) {

@@ -22,9 +22,22 @@
  * in memory bounded by the segment size plus one read.
  *
  * Malformed input is reported in-band as an {@linkcode InvalidFrame}. After a
- * bad header section the decoder skips to that transaction's end-line and
- * carries on; when the framing itself is lost (no start line, a foreign
- * end-line, a line that never ends) the error is fatal and the stream ends.
+ * bad header line the decoder still reads the header section to its end, so
+ * that the error comes with the From-Path and To-Path a 400 is addressed by
+ * (RFC 4975 §7.2), then skips to that transaction's end-line and carries on;
+ * when the framing itself is lost (no start line, a foreign end-line, a line
+ * that never ends) the error is fatal and the stream ends. What a receiver
+ * answers to each error is listed in `lib/session/connection.ts`. Skipping
+ * is bounded (`maxSkip`), and so are the blank lines tolerated between
+ * frames (`maxBlank`): past either, framing is taken as lost too, so a broken
+ * peer whose end-line never comes cannot swallow a connection.
+ *
+ * Header values are kept byte for byte after the one SP that follows the
+ * colon (§9 `hname ":" SP hval`; a missing SP is tolerated), so a relay
+ * forwards extension fields unchanged; the typed parsers of `headers.ts`
+ * skip spaces around the values they read. Which rules of §7.1 and §9 the
+ * decoder applies leniently, and which the encoder enforces when sending, is
+ * tabled in `encoder.ts`.
  *
  * @module
  */
@@ -49,6 +62,18 @@ export interface FrameDecoderOptions {
   maxHeaderCount?: number;
   /** Largest body of a non-SEND request; §7.1 sets 10240 octets. Default 10240. */
   maxNonSendBody?: number;
+  /**
+   * Most octets discarded after a recoverable error while looking for that
+   * transaction's end-line; past it the error is fatal (`skip-limit`).
+   * Default 16 MiB.
+   */
+  maxSkip?: number;
+  /**
+   * Most octets of blank lines (bare CRLFs, which §9 does not allow)
+   * tolerated between two frames; past it the error is fatal
+   * (`blank-limit`). Default 16384.
+   */
+  maxBlank?: number;
 }
 
 const CR = 13;
@@ -172,8 +197,14 @@ export class FrameParser {
   readonly #maxLine: number;
   readonly #maxHeaders: number;
   readonly #maxNonSend: number;
+  readonly #maxSkip: number;
+  readonly #maxBlank: number;
 
   #state = START;
+  /** Octets discarded since the last recoverable error (SKIP). */
+  #skipped = 0;
+  /** Octets of blank lines since the last frame (START). */
+  #blank = 0;
   /** Stream offset of byte 0 of the chunk being pushed. */
   #base = 0;
 
@@ -194,6 +225,13 @@ export class FrameParser {
   // Noted as the fields are read, so the §7.1 check needs no search of the list.
   #hasToPath = false;
   #hasFromPath = false;
+  /**
+   * A bad header line, held until the header section ends: the fields after
+   * it (From-Path may be one) are still read, so that a 400 can be addressed.
+   */
+  #pending: { code: string; message: string; offset: number } | undefined;
+  /** Bad header lines in this frame; they count towards `maxHeaderCount` like fields. */
+  #badLines = 0;
 
   // Header text is not decoded line by line: the ASCII spans of the tid and
   // of each name and value are noted, and decoded with one TextDecoder call
@@ -223,6 +261,8 @@ export class FrameParser {
     this.#maxLine = options.maxLineLength ?? 16384;
     this.#maxHeaders = options.maxHeaderCount ?? 64;
     this.#maxNonSend = options.maxNonSendBody ?? 10240;
+    this.#maxSkip = options.maxSkip ?? 16 * 1024 * 1024;
+    this.#maxBlank = options.maxBlank ?? 16384;
   }
 
   /** True once a fatal error was emitted; further input is ignored. */
@@ -316,7 +356,11 @@ export class FrameParser {
       return next;
     }
     if (end - start < 2 || buf[end - 2] !== CR) {
-      this.#error(emit, "bad-line-ending", "a line ends in LF without CR (lines end in CRLF, §9)");
+      this.#headerError(
+        emit,
+        "bad-line-ending",
+        "a line ends in LF without CR (lines end in CRLF, §9)",
+      );
     } else if (this.#state === START) {
       this.#startLine(buf, start, end - 2, emit);
     } else {
@@ -344,7 +388,20 @@ export class FrameParser {
 
   /** `"MSRP" SP transact-id SP method CRLF` or `... SP status-code [SP comment] CRLF` (§9). */
   #startLine(b: Uint8Array, s: number, e: number, emit: FrameSink): void {
-    if (s === e) return; // a stray CRLF between frames is tolerated
+    if (s === e) {
+      // A stray CRLF between frames is tolerated, up to a limit.
+      this.#blank += 2;
+      if (this.#blank > this.#maxBlank) {
+        this.#fail(
+          emit,
+          "blank-limit",
+          `more than ${this.#maxBlank} octets of blank lines between frames (§9 allows none)`,
+          this.#lineOffset,
+        );
+      }
+      return;
+    }
+    this.#blank = 0;
     this.#tid = "";
     this.#hasTid = false;
     this.#method = undefined;
@@ -355,6 +412,8 @@ export class FrameParser {
     this.#headers = undefined;
     this.#hasToPath = false;
     this.#hasFromPath = false;
+    this.#pending = undefined;
+    this.#badLines = 0;
     this.#spans.length = 0;
     this.#spanBuf = undefined;
     this.#tidSpan = false;
@@ -452,6 +511,7 @@ export class FrameParser {
   #headerLine(b: Uint8Array, s: number, e: number, emit: FrameSink): void {
     if (s === e) {
       // Blank line: a body follows (§7.1). Responses never have one (§9).
+      if (this.#pending !== undefined) return this.#error(emit, "", ""); // reports the held error
       if (this.#method === undefined) {
         return this.#error(emit, "response-with-body", "a response must not have a body (§7.2)");
       }
@@ -460,9 +520,12 @@ export class FrameParser {
       return;
     }
     if (b[s] === DASH) return this.#endLineInHead(b, s, e, emit);
-    // `hname ":" SP hval` (§9); we also accept no space or several.
+    // `hname ":" SP hval` (§9): the one SP is the separator and every byte
+    // after it is the value, kept exactly (a relay forwards extension fields
+    // unchanged; typed parsers such as Byte-Range skip spaces themselves).
+    // A missing SP is tolerated.
     if (!isAlpha(b[s])) {
-      return this.#error(
+      return this.#headerError(
         emit,
         "bad-header",
         "header field name must start with a letter (§9 hname)",
@@ -471,16 +534,15 @@ export class FrameParser {
     let colon = s + 1;
     while (colon < e && TOKEN_CHAR[b[colon]] === 1) colon++;
     if (colon >= e || b[colon] !== COLON) {
-      return this.#error(emit, "bad-header", "header field is not `name: value` (§9)");
+      return this.#headerError(emit, "bad-header", "header field is not `name: value` (§9)");
     }
     let vs = colon + 1;
-    while (vs < e && (b[vs] === SP || b[vs] === HTAB)) vs++;
-    let ve = e;
-    while (ve > vs && (b[ve - 1] === SP || b[ve - 1] === HTAB)) ve--;
+    if (vs < e && b[vs] === SP) vs++;
+    const ve = e;
     const kind = textKind(b, vs, ve);
     const value = kind === NON_ASCII ? utf8OrUndefined(b, vs, ve) : "";
     if (kind === BAD || value === undefined) {
-      return this.#error(
+      return this.#headerError(
         emit,
         "bad-header-value",
         "header field value has a control character or bad UTF-8 (§9 utf8text)",
@@ -504,16 +566,14 @@ export class FrameParser {
     while (colon < n && TOKEN_CHAR[chunk[colon]] === 1) colon++;
     if (colon >= n || chunk[colon] !== COLON) return -1;
     let vs = colon + 1;
-    while (vs < n && (chunk[vs] === SP || chunk[vs] === HTAB)) vs++;
+    if (vs < n && chunk[vs] === SP) vs++; // one SP, as #headerLine
     // The value runs to the first byte that is not printable ASCII or HTAB.
     let e = vs;
     while (e < n && VALUE_CHAR[chunk[e]] === 1) e++;
     if (e + 1 >= n || chunk[e] !== CR || chunk[e + 1] !== LF) return -1;
     if (e - pos > this.#maxLine) return -1; // too long: the general path says so
-    let ve = e;
-    while (ve > vs && (chunk[ve - 1] === SP || chunk[ve - 1] === HTAB)) ve--;
     this.#lineOffset = this.#base + pos;
-    this.#addField(chunk, pos, colon, vs, ve, undefined, emit);
+    this.#addField(chunk, pos, colon, vs, e, undefined, emit);
     return e + 2;
   }
 
@@ -633,13 +693,20 @@ export class FrameParser {
           this.#lineOffset,
         );
       }
-      return this.#error(
+      return this.#headerError(
         emit,
         "bad-header",
         "header field name must start with a letter (§9 hname)",
       );
     }
     const flag = String.fromCharCode(b[e - 1]) as ContinuationFlag;
+    if (this.#pending !== undefined) {
+      // The frame ends here: report the held error, with every field read.
+      this.#headers = this.#headerList();
+      this.#error(emit, "", "");
+      this.#frameDone(); // nothing to skip
+      return;
+    }
     if (this.#method === undefined) {
       const headers = this.#headerList();
       const tid = this.#tid;
@@ -795,15 +862,29 @@ export class FrameParser {
     return n;
   }
 
-  /** Body bytes `h[from..to)`: kept (BODY) or dropped (SKIP). */
+  /** Body bytes `h[from..to)`: kept (BODY) or dropped (SKIP), as far as `maxSkip` allows. */
   #take(h: Uint8Array, from: number, to: number, emit: FrameSink): void {
-    if (to <= from || this.#state !== BODY) return;
+    if (to <= from) return;
+    if (this.#state !== BODY) {
+      if (this.#state === SKIP && (this.#skipped += to - from) > this.#maxSkip) {
+        // The transaction was answered when the skip began: no method, nothing more to answer.
+        this.#method = undefined;
+        this.#fail(
+          emit,
+          "skip-limit",
+          `no end-line for transaction ${this.#tid} within ${this.#maxSkip} octets after a bad frame`,
+          this.#base,
+        );
+      }
+      return;
+    }
     const parts = this.#parts;
     parts.push(h.subarray(from, to));
     this.#partsLen += to - from;
     // Many tiny reads would leave many tiny views: merge them now and then.
     if (parts.length >= 64) this.#parts = [concatBytes(parts, this.#partsLen)];
     if (this.#method !== "SEND" && this.#partsLen > this.#maxNonSend) {
+      const over = this.#partsLen - this.#maxNonSend;
       this.#parts = [];
       this.#partsLen = 0;
       this.#error(
@@ -811,10 +892,12 @@ export class FrameParser {
         "body-too-large",
         `a ${this.#method} body is limited to ${this.#maxNonSend} octets (§7.1)`,
       );
+      this.#take(h, to - over, to, emit); // what came past the limit is skipped
     }
   }
 
   #finishBody(flagByte: number, emit: FrameSink): void {
+    if (this.#state === FAILED) return; // the skip limit was passed on the way here
     if (this.#state === BODY) {
       this.#emitBody(emit, String.fromCharCode(flagByte) as ContinuationFlag);
     }
@@ -830,6 +913,7 @@ export class FrameParser {
     this.#atBodyStart = false;
     this.#parts = [];
     this.#partsLen = 0;
+    this.#pending = undefined;
   }
 
   #emitBody(emit: FrameSink, flag: ContinuationFlag | undefined): void {
@@ -858,21 +942,44 @@ export class FrameParser {
   // ---- errors ----
 
   /**
+   * A bad line in the header section (§9): held, and the lines after it
+   * still read, until the section ends (blank line or end-line) or another
+   * error comes; then it is reported with every field read, so that the
+   * receiver can address its 400 (RFC 4975 §7.2 needs the From-Path). The
+   * limits on line length and field count still apply meanwhile.
+   */
+  #headerError(emit: FrameSink, code: string, message: string): void {
+    if (this.#state !== HEAD || !this.#hasTid) return this.#error(emit, code, message);
+    this.#pending ??= { code, message, offset: this.#lineOffset };
+    // Bad lines count as fields: a section of them ends as a too long one would.
+    if (++this.#badLines >= this.#maxHeaders) this.#error(emit, code, message);
+  }
+
+  /**
    * A recoverable error: report it, then skip to this frame's end-line.
    * Without a transaction id there is no end-line to find, so it is fatal.
    */
   #error(emit: FrameSink, code: string, message: string, status: MsrpStatusCode = 400): void {
     if (!this.#hasTid) return this.#fail(emit, code, message, this.#lineOffset);
     this.#flushSpans();
+    let offset = this.#lineOffset;
+    const pending = this.#pending;
+    if (pending !== undefined) {
+      // The first problem of the frame is the one reported.
+      this.#pending = undefined;
+      ({ code, message, offset } = pending);
+      status = 400;
+    }
     const error = new FrameError(code, message, {
       transactionId: this.#tid,
       status,
       fatal: false,
-      streamOffset: this.#lineOffset,
+      streamOffset: offset,
     });
     emit(this.#invalid(error));
     const wasBody = this.#state === BODY;
     this.#state = SKIP;
+    this.#skipped = 0;
     this.#parts = [];
     this.#partsLen = 0;
     if (!wasBody) this.#prepareEndLine();

@@ -24,6 +24,24 @@
  * ASCII in practice; a frame with other text goes through `TextEncoder`
  * instead, to the same bytes.
  *
+ * ## Strict when sending, tolerant when receiving
+ *
+ * Nothing a caller passes can add bytes to the framing, and nothing RFC 4975
+ * forbids is sent: the encoder throws an {@linkcode MsrpError} with code
+ * `bad-frame` (naming the rule) before it writes a byte of the frame, or of
+ * the piece, that breaks one. The decoder is more lenient where that is safe;
+ * the table says which way each rule goes.
+ *
+ * | Rule | Sending (this module) | Receiving (`decoder.ts`) |
+ * | --- | --- | --- |
+ * | `transact-id = ident`, 4 to 32 characters (§9) | requests: refused otherwise; responses echo the request's id, 1 to 64 | 1 to 64 accepted (some stacks send 36-character UUIDs) |
+ * | end-line flag `$` `+` `#` (§7.1); responses always `$` (§7.2) | anything else refused | any of the three; other bytes are not an end-line |
+ * | header names `hname`, values `utf8text` without CR, LF or controls (§9) | refused otherwise, even in a {@linkcode HeaderList} built by `fromTrusted` | bad header: 400 |
+ * | To-Path and From-Path in every request and response (§7.1, §7.2) | refused without them | request: 400 when it can be addressed; response: accepted, matched by its id |
+ * | a request body needs Content-Type (§7.1) | refused | the decoder passes it on; a session answers 400, and so does a relay, which could not forward it |
+ * | non-SEND request bodies at most 10240 octets (§7.1) | refused, also across pieces | 400 (`maxNonSendBody`, default 10240) |
+ * | one SP after the colon, the rest is the value (§9) | written so, value byte for byte | value byte for byte; a missing SP tolerated |
+ *
  * @module
  */
 
@@ -38,6 +56,7 @@ import type {
   StreamingRequest,
 } from "./frame.ts";
 import type { HeaderList } from "./header_list.ts";
+import { type ByteRange, getByteRange } from "./headers.ts";
 import { newTransactionId } from "./ids.ts";
 import { encodeUtf8 } from "./text.ts";
 
@@ -67,10 +86,27 @@ const LF = 10;
 const SP = 32;
 const DASH = 45;
 const COLON = 58;
-const BYTE_RANGE = /^(\d+)-(\d+|\*)\/(\d+|\*)$/;
 
-/** The longest transaction id accepted; §9 allows 32, some stacks send UUIDs (36). */
+/**
+ * `ident = ALPHANUM 3*31ident-char` (§9): a request's transaction id has 4
+ * to 32 characters.
+ */
+const MIN_REQUEST_TID = 4;
+const MAX_REQUEST_TID = 32;
+/**
+ * The longest id a response may echo: what the decoder accepts from a peer
+ * (some stacks send 36-character UUIDs), since §7.2 makes a response carry
+ * the id of the request it answers.
+ */
 const MAX_TID = 64;
+
+/** Largest body of a request other than SEND (§7.1). */
+const MAX_NON_SEND_BODY = 10240;
+
+/** `token` characters (§9): what follows the first letter of a header name. */
+const NAME_CHAR = new Uint8Array(128);
+for (let c = 0x21; c <= 0x7e; c++) NAME_CHAR[c] = 1;
+for (const c of '"(),/:;<=>?@[\\]{}') NAME_CHAR[c.charCodeAt(0)] = 0;
 
 /** Characters of `ident` after the first (§9): ALPHANUM . - + % = */
 const IDENT_CHAR = new Uint8Array(128);
@@ -97,10 +133,10 @@ function isFlag(c: number): boolean {
 // The checks below run for every frame, so they are char loops rather than
 // regular expressions (a regex call costs more than the whole loop).
 
-/** `transact-id = ident` (§9): an alphanumeric, then ALPHANUM . - + % =, 64 at most. */
-function isTransactionId(tid: string): boolean {
+/** `transact-id = ident` (§9): an alphanumeric, then ALPHANUM . - + % =, `min` to `max` long. */
+function isTransactionId(tid: string, min: number, max: number): boolean {
   const n = tid.length;
-  if (n === 0 || n > MAX_TID || !isAlnum(tid.charCodeAt(0))) return false;
+  if (n < min || n > max || !isAlnum(tid.charCodeAt(0))) return false;
   for (let i = 1; i < n; i++) {
     const c = tid.charCodeAt(i);
     if (c >= 128 || IDENT_CHAR[c] === 0) return false;
@@ -127,23 +163,124 @@ function hasControl(s: string): boolean {
   return false;
 }
 
-/** Checks the start line of a new frame; `tid` is its id as text. */
-function checkStart(frame: Frame, tid: string): void {
-  if (!isTransactionId(tid)) {
-    throw misuse(`transaction id ${JSON.stringify(frame.tid)} is not an ident (§9)`);
+/** Whether `flag` is one of the three end-line flags (§7.1). */
+function isFlagText(flag: unknown): flag is ContinuationFlag {
+  return flag === "$" || flag === "+" || flag === "#";
+}
+
+/** Checks the end-line flag of a request or piece: `$`, `+`, `#` or, for a piece, none. */
+function checkFlag(flag: unknown, tid: unknown): void {
+  if (flag !== undefined && !isFlagText(flag)) {
+    throw misuse(
+      `end-line flag ${JSON.stringify(flag)} of ${tid} is not "$", "+" or "#" (§7.1)`,
+    );
   }
+}
+
+/**
+ * Checks what a frame's start line, end-line flag and header section will
+ * hold, before a byte of it is written; `tid` is its id as text.
+ */
+function checkStart(frame: Frame, tid: string): void {
   if (frame.kind === "request") {
+    if (!isTransactionId(tid, MIN_REQUEST_TID, MAX_REQUEST_TID)) {
+      throw misuse(
+        `transaction id ${JSON.stringify(frame.tid)} is not an ident of 4 to 32 characters (§9)`,
+      );
+    }
     if (!isMethod(String(frame.method))) {
       throw misuse(`method ${JSON.stringify(frame.method)} is not 1*UPALPHA (§9)`);
     }
+    checkFlag(frame.flag, tid);
   } else {
+    if (!isTransactionId(tid, 1, MAX_TID)) {
+      throw misuse(`transaction id ${JSON.stringify(frame.tid)} is not an ident (§9)`);
+    }
     if (!Number.isInteger(frame.status) || frame.status < 0 || frame.status > 999) {
       throw misuse(`status ${frame.status} is not three digits (§9)`);
     }
     if (hasControl(String(frame.comment))) {
       throw misuse("response comment contains a control character");
     }
+    if (frame.flag !== "$") {
+      throw misuse(
+        `response ${tid} has end-line flag ${
+          JSON.stringify(frame.flag)
+        }; responses end in "$" (§7.2)`,
+      );
+    }
   }
+  const names = frame.headers.names();
+  if (names.length !== frame.headers.values().length) {
+    throw misuse("the header list has a different number of names and values");
+  }
+  if (!hasField(names, "To-Path") || !hasField(names, "From-Path")) {
+    throw misuse(`${frameName(frame, tid)} needs a To-Path and a From-Path (§7.1, §7.2)`);
+  }
+}
+
+/** How messages name a frame: `SEND abcd` or `response abcd`. */
+function frameName(frame: Frame, tid: string): string {
+  return frame.kind === "request" ? `${frame.method} ${tid}` : `response ${tid}`;
+}
+
+/** Whether a field named `name` is among `names`; the paths usually stand first. */
+function hasField(names: readonly string[], name: string): boolean {
+  for (let i = 0; i < names.length; i++) if (sameName(names[i], name)) return true;
+  return false;
+}
+
+/**
+ * Checks every header field (§9): the name an `hname` (`ALPHA *token`), the
+ * value `utf8text` (no CR, LF or other control but HTAB). This is what keeps
+ * a list built with `HeaderList.fromTrusted` from injecting bytes.
+ */
+function checkFields(names: readonly unknown[], values: readonly unknown[]): void {
+  if (names.length !== values.length) {
+    throw misuse("the header list has a different number of names and values");
+  }
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i];
+    const value = values[i];
+    if (typeof name !== "string" || !isHeaderName(name)) {
+      throw misuse(`header field name ${JSON.stringify(name)} is not ALPHA *token (§9 hname)`);
+    }
+    if (typeof value !== "string" || hasControl(value)) {
+      throw misuse(
+        `header field ${name} has a value with CR, LF or another control character (§9 utf8text)`,
+      );
+    }
+  }
+}
+
+/** `hname = ALPHA *token` (§9). */
+function isHeaderName(name: string): boolean {
+  const first = name.charCodeAt(0);
+  if (!((first >= 65 && first <= 90) || (first >= 97 && first <= 122))) return false;
+  for (let i = 1; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c >= 128 || NAME_CHAR[c] === 0) return false;
+  }
+  return true;
+}
+
+/** Checks what §7.1 asks of a request's body before its head is written. */
+function checkBody(frame: MsrpRequest, tid: string): void {
+  const body = frame.body;
+  if (body === null) return;
+  if (!hasField(frame.headers.names(), "Content-Type")) {
+    throw misuse(`${frame.method} ${tid} has a body but no Content-Type (§7.1)`);
+  }
+  if (frame.method !== "SEND" && body.length > MAX_NON_SEND_BODY) {
+    throw tooLarge(frame.method, tid);
+  }
+}
+
+function tooLarge(method: string, tid: string): MsrpError {
+  return misuse(
+    `the body of ${method} ${tid} is larger than ${MAX_NON_SEND_BODY} octets; ` +
+      "only SEND bodies may be (§7.1)",
+  );
 }
 
 function sameName(a: string, b: string): boolean {
@@ -171,12 +308,15 @@ function rank(name: string, withBody: boolean): number {
 /**
  * The start line and header section of a frame, each line ending in CRLF.
  * To-Path and From-Path go first; Content-Type goes last when a body follows.
+ * Every header field is checked (§9): none can add a line.
  *
  * @param frame the frame (its body is not read)
  * @param tid the transaction id to write
  * @param withBody whether a body section follows
+ * @throws {MsrpError} `bad-frame` for a field name or value that breaks §9
  */
 export function formatHead(frame: Frame, tid: string, withBody: boolean): string {
+  checkFields(frame.headers.names(), frame.headers.values());
   let s = frame.kind === "request"
     ? `MSRP ${tid} ${frame.method}\r\n`
     : `MSRP ${tid} ${String(frame.status).padStart(3, "0")}${
@@ -207,20 +347,38 @@ function endLine(tid: string, flag: ContinuationFlag): string {
 // its own) is needed; the first char that is not sends the frame down the
 // general path (see the module comment).
 
-/** Writes ASCII `s` at `at`; returns the index after it, or -1 if `s` is not ASCII text. */
+/**
+ * Writes printable ASCII `s` at `at`; returns the index after it, or -1 if
+ * `s` is not printable ASCII text. (HTAB, other controls and non-ASCII all
+ * send the frame down the general path, which checks the text and encodes
+ * it, or throws.)
+ */
 function putAscii(s: string, buf: Uint8Array, at: number): number {
-  if (at < 0 || typeof s !== "string") return -1; // not text: the general path stringifies it
+  if (at < 0 || typeof s !== "string") return -1; // not text: the general path says why
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 128) return -1;
+    if (c - SP >>> 0 > 94) return -1; // outside SP (32) to "~" (126): one unsigned compare
     buf[at + i] = c;
   }
   return at + s.length;
 }
 
-/** Writes `name ": " value CRLF` (§9 header-field); -1 if not ASCII. */
+/** Writes an `hname` (§9) at `at`; -1 if `s` is not one. */
+function putName(s: string, buf: Uint8Array, at: number): number {
+  if (at < 0 || typeof s !== "string" || s.length === 0) return -1;
+  const first = s.charCodeAt(0) | 0x20;
+  if (first < 97 || first > 122) return -1; // not a letter
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || NAME_CHAR[c] === 0) return -1;
+    buf[at + i] = c;
+  }
+  return at + s.length;
+}
+
+/** Writes `name ": " value CRLF` (§9 header-field); -1 if not printable ASCII. */
 function putField(name: string, value: string, buf: Uint8Array, at: number): number {
-  at = putAscii(name, buf, at);
+  at = putName(name, buf, at);
   if (at < 0) return -1;
   buf[at] = COLON;
   buf[at + 1] = SP;
@@ -265,7 +423,6 @@ function asciiFrameBytes(
   body: Uint8Array | null,
   flag: ContinuationFlag | undefined,
 ): Uint8Array | undefined {
-  if (flag !== undefined && typeof flag !== "string") return undefined;
   const names = frame.headers.names();
   const values = frame.headers.values();
   const n = names.length;
@@ -475,6 +632,12 @@ export class FrameWriter {
       if (frame.offset !== open.offset || frame.body === null) {
         throw misuse(`piece of ${frame.tid} at offset ${frame.offset}, expected ${open.offset}`);
       }
+      checkFlag(frame.flag, open.callerTid);
+      if (
+        open.request.method !== "SEND" && open.offset + frame.body.length > MAX_NON_SEND_BODY
+      ) {
+        throw tooLarge(open.request.method, open.callerTid);
+      }
       this.#continue(open, frame.body, frame.flag, out);
       return;
     }
@@ -488,6 +651,7 @@ export class FrameWriter {
     if (frame.offset !== 0) {
       throw misuse(`request ${frame.tid} starts at offset ${frame.offset}, not 0`);
     }
+    checkBody(frame, tid);
     const body = frame.body;
     if (body === null) {
       if (frame.flag === undefined) throw misuse("a bodiless request cannot be sent in pieces");
@@ -563,9 +727,11 @@ export class FrameWriter {
 
   #interrupt(open: OpenRequest, out: (bytes: Uint8Array) => void): void {
     const request = open.request;
-    const range = request.headers.get("Byte-Range");
-    const parsed = range === undefined ? null : BYTE_RANGE.exec(range);
-    if (request.method !== "SEND" || parsed === null) {
+    let range: ByteRange | undefined;
+    try {
+      range = getByteRange(request.headers);
+    } catch { /* unusable: as if absent */ }
+    if (request.method !== "SEND" || range === undefined) {
       throw new MsrpError(
         "end-line-in-body",
         `the body of ${request.method} ${open.callerTid} contains its end-line and cannot be interrupted (§7.1)`,
@@ -582,7 +748,7 @@ export class FrameWriter {
     open.tid = next;
     open.tail = undefined;
     const headers: HeaderList = request.headers.clone();
-    headers.set("Byte-Range", `${Number(parsed[1]) + open.offset}-*/${parsed[3]}`);
+    headers.set("Byte-Range", `${range.start + open.offset}-*/${range.total}`);
     out(frameBytes({ ...request, headers }, next, true, null, undefined));
   }
 }
@@ -711,6 +877,8 @@ async function writeStreamed(
   out: (bytes: Uint8Array) => void,
   room: () => Promise<void>,
 ): Promise<void> {
+  checkFlag(frame.flag, frame.tid);
+  if (frame.flag === undefined) throw misuse(`streamed request ${frame.tid} needs a flag`);
   const reader = frame.body.getReader();
   const base = {
     kind: "request" as const,

@@ -49,7 +49,9 @@ export class HeaderList implements Iterable<[name: string, value: string]> {
 
   /**
    * Builds a list from already-parsed wire text without checking it again.
-   * The decoder uses this; its input has been checked byte by byte.
+   * The decoder uses this; its input has been checked byte by byte. The
+   * encoder checks every field of every list it writes (RFC 4975 §9), so a
+   * list built here with CR, LF or a bad name is refused there, never sent.
    *
    * @param names field names as on the wire
    * @param values field values as on the wire

@@ -12,7 +12,10 @@
  *
  * - The scheme is `msrp`, or `msrps` when the connection MUST use TLS (§6).
  * - The authority is that of RFC 3986 §3.2: `[userinfo "@"] host [":" port]`.
- *   The host is an IPv4 address, a bracketed IPv6 address or a host name. A
+ *   The host is an IPv4 address, a bracketed IPv6 address or a host name;
+ *   a host whose last label is a number (`127.1`, `2130706433`, `0x7f000001`)
+ *   is taken as a malformed IPv4 address, never as a name, by parse and from
+ *   alike (RFC 3986 §7.4). A
  *   numeric IP address MUST come with a port (§6); a userinfo MUST NOT carry a
  *   password (§6).
  * - The session-id (`1*( unreserved / "+" / "=" / "/" )`, §9) names a session
@@ -239,20 +242,34 @@ function scanHost(input: string, i: number, end: number): HostScan {
   }
   // RFC 3986 §3.2.2 prefers IPv4address over reg-name whenever the text
   // matches both. Top-level domain labels are never all digits (RFC 3696
-  // §2), so a host whose last label is all digits can only be meant as an
-  // address: it must then be a valid dotted quad.
-  let numericLast = lastDot + 1 < j;
-  for (let k = lastDot + 1; k < j && numericLast; k++) {
-    if (!is(input.charCodeAt(k), DIGIT)) numericLast = false;
-  }
+  // §2), so a host whose last label is a number can only be meant as an
+  // address (resolvers read `127.1`, `2130706433` and `0x7f000001` as
+  // 127.0.0.1, the "rare IP address formats" of RFC 3986 §7.4): it must then
+  // be a valid dotted quad. The same rule serves parse and from.
+  const lastLabel = lastDot < 0 ? i : lastDot + 1; // the host starts at i, not at 0
   const host = input.slice(i, j);
-  if (numericLast) {
+  if (lastLabel < j && isNumberLabel(input, lastLabel, j)) {
     checkIPv4(input, i, j);
     return { end: j, kind: "ipv4", host, canonical: host };
   }
   // RFC 4975 §6.1 rule 2: decode %-escaped unreserved characters, then
   // compare case-insensitively.
   return { end: j, kind: "name", host, canonical: normalizePct(host).toLowerCase() };
+}
+
+/**
+ * Whether `input[s..e)` (not empty) is a number as `inet_aton` reads one:
+ * decimal digits, or `0x` and hexadecimal digits.
+ */
+function isNumberLabel(input: string, s: number, e: number): boolean {
+  let k = s;
+  let mask = DIGIT;
+  if (e - s >= 2 && input.charCodeAt(s) === 0x30 && (input.charCodeAt(s + 1) | 0x20) === 0x78) {
+    k = s + 2;
+    mask = HEX;
+  }
+  for (; k < e; k++) if (!is(input.charCodeAt(k), mask)) return false;
+  return true;
 }
 
 /**

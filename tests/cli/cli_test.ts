@@ -303,6 +303,47 @@ Deno.test("msrp send --file to msrp listen --save DIR --once: the same bytes on 
   }
 });
 
+Deno.test("msrp listen --relay serves two senders, each in its own session; a refused send prints the status and reason", async () => {
+  const relay = new Cli([
+    "relay",
+    ...["--host", "localhost", "--bind", "127.0.0.1", "--port", "0"],
+    ...["--tls-cert", `${CERTS}server.pem`, "--tls-key", `${CERTS}server.key`],
+    ...["--user", "alice:alice-secret", "--user", "bob:bob-secret"],
+  ]);
+  const relayUri = await relay.uri();
+  const account = (user: string) => [
+    ...["--relay", relayUri, "--user", user, "--password", `${user}-secret`],
+    ...["--ca", `${CERTS}ca.pem`],
+  ];
+  const listener = new Cli(["listen", ...account("bob")]);
+  const path = await listener.uri();
+  // Two senders through the relay: the second is not "the peer" of the first's session.
+  const [first, second] = await Promise.all([
+    run(["send", "--to", path, ...account("alice"), "first sender"]),
+    run(["send", "--to", path, ...account("alice"), "second sender"]),
+  ]);
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(await listener.out.waitFor((l) => l === "first sender"), "first sender");
+  assert.equal(await listener.out.waitFor((l) => l === "second sender"), "second sender");
+
+  // A session the listener does not have: its 481 comes back in the relay's
+  // failure REPORT (RFC 4976 §6.4.1), and send prints it.
+  const wrong = path.replace(/\/[A-Za-z0-9]+;tcp$/, "/noSuchSession01;tcp");
+  const refused = await run(["send", "--to", wrong, ...account("alice"), "lost"]);
+  assert.equal(refused.code, 1);
+  assert.equal(
+    refused.stderr,
+    "msrp send: not delivered: the session did not reach the peer (status 481 Session Does Not Exist)\n",
+  );
+
+  listener.kill("SIGTERM");
+  relay.kill("SIGTERM");
+  const [l, r] = await Promise.all([listener.finish(), relay.finish()]);
+  assert.equal(l.code, 0, l.stderr);
+  assert.equal(r.code, 0, r.stderr);
+});
+
 Deno.test("msrp chat: --listen and --to with piped stdin, both ways, then the peer leaves", async () => {
   const alice = new Cli(["chat", "--listen"], { stdin: true });
   const uri = await alice.uri();
@@ -360,7 +401,7 @@ Deno.test("msrp relay: prints its URI, carries a message between two CLI clients
     ca,
   ]);
   const bobPath = await bob.uri();
-  assert.match(bobPath, /^msrps:\/\/localhost:\d+\/\S+;tcp msrps:\/\/127\.0\.0\.1:9\/\S+;tcp$/);
+  assert.match(bobPath, /^msrps:\/\/localhost:\d+\/\S+;tcp msrps:\/\/127\.0\.0\.1:\d+\/\S+;tcp$/);
 
   const sent = await run([
     "send",

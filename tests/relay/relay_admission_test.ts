@@ -53,7 +53,9 @@ Deno.test("unauthenticated connections with stalled chunks cannot crowd out a cl
   const stalled: Peer[] = [];
   for (let i = 0; i < 5; i++) {
     const p = connect(false);
-    await p.send(piece(`st${i}`, `${usePath} ${ALICE}`, new Uint8Array(2000).fill(65), undefined));
+    await p.send(
+      piece(`stall${i}`, `${usePath} ${ALICE}`, new Uint8Array(2000).fill(65), undefined),
+    );
     stalled.push(p);
   }
   await settle(200);
@@ -100,7 +102,7 @@ Deno.test("at the limit, a busy connection without AUTH is closed for a client, 
     const p = connect(false);
     p.pause();
     for (let j = 0; j < 4; j++) {
-      await p.send(piece(`b${i}${j}`, `${usePath} ${ALICE}`, new Uint8Array(10).fill(66), "$"));
+      await p.send(piece(`busy${i}${j}`, `${usePath} ${ALICE}`, new Uint8Array(10).fill(66), "$"));
     }
     busy.push(p);
   }

@@ -204,7 +204,8 @@ Deno.test("a replayed nonce count is refused with 401", async () => {
   // The next count is fine.
   await alice.send(auth("r0004", [["Authorization", rfcCredentials(nonce, { nc: 2 })]]));
   assert.equal((await alice.response()).status, 200);
-  assert.equal(relay.registrations().length, 2);
+  // Both successes came from the same client and From-Path: one URI, refreshed.
+  assert.equal(relay.registrations().length, 1);
   await relay.close();
 });
 
@@ -372,6 +373,38 @@ Deno.test("an AUTH to its Use-Path URI refreshes the registration", async () => 
   await relay.close();
 });
 
+Deno.test("the same client AUTHing again keeps its Use-Path with a new Expires (issue 8 defect 5)", async () => {
+  const { relay, connect, clock } = memoryRelay({
+    host: "relay.example.com",
+    expires: { default: 60, min: 10, max: 3600 },
+  });
+  const alice = connect();
+  const relayUri = "msrps://relay.example.com:9000;tcp";
+  const from = "msrps://alice.example.com:1234/a1;tcp";
+  const first = await authenticate(alice, { to: relayUri, from });
+  assert.equal(first.ok.headers.get("Expires"), "60");
+  clock.advance(48_000); // the client renews at 80 % of the lifetime
+  // A renewal as clients make it: a new AUTH to the relay itself, not to the URI.
+  const again = await authenticate(alice, { to: relayUri, from, client: first.client });
+  assert.equal(again.usePath, first.usePath, "the same URI");
+  assert.equal(again.ok.headers.get("Expires"), "60");
+  assert.equal(relay.registrations().length, 1);
+  clock.advance(27_000); // 75 s after the first AUTH, 27 s after the renewal
+  const bob = connect(false);
+  await sendToward(bob, "k0001", first.usePath, from);
+  assert.equal((await bob.response()).status, 200, "the URI outlives the first grant");
+  assert.equal((await alice.request()).method, "SEND", "forwarded to Alice");
+  // Another From-Path asks for another URI (e.g. one per session, RFC 4976 §3.1).
+  const other = await authenticate(alice, {
+    to: relayUri,
+    from: "msrps://alice.example.com:1234/a2;tcp",
+    client: first.client,
+  });
+  assert.notEqual(other.usePath, first.usePath);
+  assert.equal(relay.registrations().length, 2);
+  await relay.close();
+});
+
 function renew(client: DigestClient, uri: string): string {
   return formatAuthorization(client.renew(uri));
 }
@@ -485,21 +518,21 @@ Deno.test("challenges per connection are bounded: past the limit 403, then close
   const alice = connect();
   for (let round = 0; round < 3; round++) {
     for (let i = 0; i < 3; i++) {
-      await alice.send(auth(`a${round}${i}`));
+      await alice.send(auth(`auth${round}${i}`));
       assert.equal((await alice.response()).status, 401);
     }
-    await alice.send(auth(`b${round}`));
+    await alice.send(auth(`last${round}`));
     const nonce = nonceOf(await alice.response());
-    await alice.send(auth(`c${round}`, [["Authorization", rfcCredentials(nonce)]]));
+    await alice.send(auth(`cred${round}`, [["Authorization", rfcCredentials(nonce)]]));
     assert.equal((await alice.response()).status, 200);
   }
   // A flooder gets its 4 challenges, then 403, then the connection closes.
   const flood = connect();
   for (let i = 0; i < 4; i++) {
-    await flood.send(auth(`f${i}`));
+    await flood.send(auth(`flood${i}`));
     assert.equal((await flood.response()).status, 401);
   }
-  await flood.send(auth("f4"));
+  await flood.send(auth("flood4"));
   const res = await flood.response();
   assert.equal(res.status, 403);
   assert.equal(res.comment, "Too many challenges");

@@ -511,3 +511,38 @@ Deno.test("a connection attempt that never completes is given up after the hop t
   assert.ok(env.log.some((e) => e.event === "connect-failed" && /timed out/.test(e.message)));
   await env.relay.close();
 });
+
+Deno.test("issue 9: 400 wherever it can be addressed; extension fields forwarded byte for byte", async () => {
+  const { relay, alice, bob, ua, ub } = await setup();
+  const bad400 = (tid: string, more = "") =>
+    `MSRP ${tid} 400 Bad Request\r\nTo-Path: ${ALICE}\r\nFrom-Path: ${ua}\r\n${more}-------${tid}$\r\n`;
+  // A bad header line before From-Path: the fields after it still address the 400.
+  await alice.raw(
+    `MSRP bad4 SEND\r\nTo-Path: ${ua} ${ub} ${BOB}\r\nno colon\r\nFrom-Path: ${ALICE}\r\n` +
+      "Message-ID: m1234\r\n-------bad4$\r\n",
+  );
+  assert.equal(text(await alice.response()), bad400("bad4"));
+  // Without To-Path the relay answers from its own URI.
+  await alice.raw(`MSRP bad5 SEND\r\nFrom-Path: ${ALICE}\r\nMessage-ID: m1234\r\n-------bad5$\r\n`);
+  const noTo = await alice.response();
+  assert.equal(noTo.status, 400);
+  assert.equal(noTo.headers.get("To-Path"), ALICE);
+  // A body without Content-Type (§7.1) cannot be forwarded as it is: 400.
+  await alice.raw(
+    `MSRP bad6 SEND\r\nTo-Path: ${ua} ${ub} ${BOB}\r\nFrom-Path: ${ALICE}\r\nMessage-ID: m1234\r\n` +
+      "Byte-Range: 1-2/2\r\n\r\nhi\r\n-------bad6$\r\n",
+  );
+  assert.equal(text(await alice.response()), bad400("bad6", "Message-ID: m1234\r\n"));
+  // Extension fields pass through byte for byte: one SP after the colon, the rest is the value.
+  const fields = "X-Note:  one leading space\r\nX-Tab: \tlead tab\r\nX-Trail: trailing  \r\n";
+  await alice.raw(
+    `MSRP good1 SEND\r\nTo-Path: ${ua} ${ub} ${BOB}\r\nFrom-Path: ${ALICE}\r\nMessage-ID: m1234\r\n` +
+      `Byte-Range: 1-2/2\r\n${fields}Content-Type: text/plain\r\n\r\nhi\r\n-------good1$\r\n`,
+  );
+  assert.equal((await alice.response()).status, 200);
+  const got = await bob.request();
+  assert.equal(got.headers.get("X-Note"), " one leading space");
+  assert.ok(text(got).includes(`\r\n${fields}Content-Type: text/plain\r\n`), text(got));
+  assert.equal(bob.queued, 0, "nothing of the refused requests reached Bob");
+  await relay.close();
+});

@@ -5,6 +5,8 @@
 import assert from "node:assert/strict";
 import {
   type DecodedFrame,
+  type Frame,
+  FrameWriter,
   IncompleteMessageError,
   MsrpConnection,
   type MsrpRequest,
@@ -409,8 +411,11 @@ Deno.test("400 for a SEND without Message-ID, a bad Byte-Range, or a body withou
   await peer.send(
     request("b400b", BOB, ALICE, "x", [["Message-ID", "msg400b01"], ["Byte-Range", "0-1/1"]]),
   );
-  const noType = request("b400c", BOB, ALICE, null, [["Message-ID", "msg400c01"]]);
-  await peer.send({ ...noType, body: new TextEncoder().encode("x") });
+  // Raw bytes: the encoder refuses to write a body without Content-Type (§7.1).
+  await peer.raw(
+    `MSRP b400c SEND\r\nTo-Path: ${BOB}\r\nFrom-Path: ${ALICE}\r\nMessage-ID: msg400c01\r\n` +
+      `\r\nx\r\n-------b400c$\r\n`,
+  );
   const seen = await peer.fence();
   assert.deepEqual(seen.map((f) => f.kind === "response" ? [f.tid, f.status] : f.kind), [
     ["b400a", 400],
@@ -627,4 +632,45 @@ Deno.test("a peer gone inside a short chunk still leaves the bytes that came", a
     (e: unknown) => e instanceof IncompleteMessageError && dec(e.received) === "0123456789",
   );
   await conn.closed;
+});
+
+/** A frame as the text the encoder writes for it. */
+function wire(frame: DecodedFrame): string {
+  const parts: Uint8Array[] = [];
+  new FrameWriter().write(frame as Frame, (b) => parts.push(b));
+  return parts.map((p) => new TextDecoder().decode(p)).join("");
+}
+
+Deno.test("issue 9: a 400 wherever the request can be addressed, and nothing where not", async () => {
+  const { bob, conn, peer } = rawToSession();
+  await peer.fence(); // binds Bob to this connection
+  // A bad line before From-Path: the header section is still read, so the 400 finds its way.
+  await peer.raw(
+    `MSRP bad1x SEND\r\nTo-Path: ${BOB}\r\nno colon here\r\nFrom-Path: ${ALICE}\r\n-------bad1x$\r\n`,
+  );
+  // No To-Path: answered from the session's URI on this connection.
+  await peer.raw(`MSRP bad2x SEND\r\nFrom-Path: ${ALICE}\r\n-------bad2x$\r\n`);
+  // No From-Path: there is nowhere to send an answer (§7.2).
+  await peer.raw(`MSRP bad3x SEND\r\nTo-Path: ${BOB}\r\n-------bad3x$\r\n`);
+  // A bad line and then a body: the 400, and the body is skipped.
+  await peer.raw(
+    `MSRP bad4x SEND\r\nTo-Path: ${BOB}\r\nX-Bad: \x01\r\nFrom-Path: ${ALICE}\r\n` +
+      `Content-Type: text/plain\r\n\r\nMSRP not a frame\r\n-------bad4x$\r\n`,
+  );
+  const seen = await peer.fence();
+  assert.deepEqual(seen.map(wire), [
+    `MSRP bad1x 400 header field is not \`name: value\` (§9) (in transaction bad1x at byte 242)\r\n` +
+    `To-Path: ${ALICE}\r\nFrom-Path: ${BOB}\r\n-------bad1x$\r\n`,
+    `MSRP bad2x 400 a request must have To-Path and From-Path (§7.1) (in transaction bad2x at byte 405)\r\n` +
+    `To-Path: ${ALICE}\r\nFrom-Path: ${BOB}\r\n-------bad2x$\r\n`,
+    `MSRP bad4x 400 header field value has a control character or bad UTF-8 (§9 utf8text) (in transaction bad4x at byte 577)\r\n` +
+    `To-Path: ${ALICE}\r\nFrom-Path: ${BOB}\r\n-------bad4x$\r\n`,
+  ]);
+  // Lost framing (another transaction's end-line): the 400 goes out, then the connection closes.
+  await peer.raw(`MSRP bad5x SEND\r\nTo-Path: ${BOB}\r\nFrom-Path: ${ALICE}\r\n-------other$\r\n`);
+  const last = await peer.next();
+  assert.equal(last.kind === "response" && [last.tid, last.status].join(" "), "bad5x 400");
+  assert.equal(await peer.ended(), true);
+  assert.ok((await conn.closed).error !== undefined);
+  bob.close();
 });

@@ -158,7 +158,7 @@ Deno.test("ws: wss with an untrusted certificate is tls-untrusted", async () => 
   await rejectsWith(
     connectWebSocket(`wss://localhost:${listener.addr.port}/`),
     "tls-untrusted",
-    "UnknownIssuer",
+    "its issuer is unknown",
   );
   listener.close();
   await listener.finished;

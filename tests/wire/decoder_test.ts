@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import {
   type DecodedFrame,
+  encodeFrame,
   FrameDecoderStream,
   FrameParser,
   type InvalidFrame,
@@ -646,11 +647,13 @@ Deno.test("header lines of every shape decode alike whole and split", () => {
   const want: [string, string][] = [
     ["To-Path", "msrp://b.example.com:7777/s2;tcp"],
     ["From-Path", "msrp://a.example.com:7777/s1;tcp"],
+    // §9 `hname ":" SP hval`: one SP after the colon, then the value byte for
+    // byte; a missing SP is tolerated.
     ["X-A", "v"],
-    ["X-B", "spaced out"],
-    ["X-C", "Tab\tinside"],
+    ["X-B", "  spaced out   "],
+    ["X-C", "\tTab\tinside\t"],
     ["X-D", ""],
-    ["X-E", ""],
+    ["X-E", "  "],
     ["x-lower", "v"],
     ["X-Utf", "née"],
     ["X-After", "plain"],
@@ -668,6 +671,23 @@ Deno.test("header lines of every shape decode alike whole and split", () => {
     assert.deepEqual(h.getAll("x-rep"), ["1", "2"]);
     assert.equal(h.has("X-Missing"), false);
     assert.deepEqual([...h], want, `split at ${cut}`);
+  }
+});
+
+Deno.test("header values pass through decode and encode byte for byte (§9 hval)", () => {
+  const fields = "X-Note:  one leading space\r\nX-Tab: \tlead tab\r\nX-Trail: trailing  \r\n" +
+    "X-Both:  \t both \t \r\nX-Utf:  née \r\n";
+  const wire = `MSRP rt1x SEND\r\n${TO}${FROM}${fields}Content-Type: text/plain\r\n\r\n` +
+    `hi\r\n-------rt1x$\r\n`;
+  const input = enc(wire);
+  for (const cuts of [[], [60], Array.from({ length: input.length - 1 }, (_, i) => i + 1)]) {
+    const [f] = decodeSplit(input, cuts) as MsrpRequest[];
+    assert.equal(f.headers.get("X-Note"), " one leading space");
+    assert.equal(f.headers.get("X-Tab"), "\tlead tab");
+    assert.equal(f.headers.get("X-Trail"), "trailing  ");
+    assert.equal(f.headers.get("X-Both"), " \t both \t ");
+    assert.equal(f.headers.get("X-Utf"), " née ");
+    assert.equal(dec(encodeFrame(f)), wire, `cuts ${cuts.length}`);
   }
 });
 
@@ -759,4 +779,139 @@ Deno.test("BytePattern.find agrees with a plain search, as the pattern changes",
       assert.equal(pattern.find(h, from, last), naive(h, p, from, last), `round ${round}`);
     }
   }
+});
+
+Deno.test("after a bad header line the section is still read: the error carries the paths", () => {
+  const input = enc(
+    `MSRP hb1x SEND\r\nX-First: 1\r\nno colon\r\n${TO}X-Bad: a\x01b\r\n${FROM}` +
+      `Content-Type: text/plain\r\n\r\nMSRP fake SEND\r\n-------hb1x$\r\n` +
+      `MSRP hb2x SEND\r\n${TO}bad\r\n-------hb2x$\r\n${ok("hb3x")}`,
+  );
+  for (let cut = 0; cut < input.length; cut++) {
+    const frames = decodeSplit(input, cut === 0 ? [] : [cut]);
+    const [a, b, c] = frames as [InvalidFrame, InvalidFrame, DecodedFrame];
+    assert.equal(frames.length, 3, `split at ${cut}`);
+    // The first problem is the one reported, with every field of the section.
+    assert.equal(a.error.code, "bad-header", `split at ${cut}`);
+    assert.equal(a.error.streamOffset, 28);
+    assert.deepEqual([a.tid, a.method], ["hb1x", "SEND"]);
+    assert.deepEqual([...a.headers].map(([n]) => n), [
+      "X-First",
+      "To-Path",
+      "From-Path",
+      "Content-Type",
+    ]);
+    assert.equal(b.error.code, "bad-header");
+    assert.equal(b.headers.get("From-Path"), undefined);
+    assert.equal(c.kind === "response" && c.tid, "hb3x");
+  }
+});
+
+Deno.test("bad header lines count towards maxHeaderCount: an endless bad section is cut short", () => {
+  const head = enc(`MSRP cut1 SEND\r\n${TO}${FROM}${"no colon\r\n".repeat(100)}`);
+  const parser = new FrameParser({ maxHeaderCount: 10 });
+  const out: DecodedFrame[] = [];
+  parser.push(head, (f) => out.push(f));
+  // Reported at the 10th bad line, with the first one's place, before the section ends.
+  assert.equal(out.length, 1);
+  const a = out[0] as InvalidFrame;
+  assert.equal(a.error.code, "bad-header");
+  assert.equal(a.error.streamOffset, 16 + TO.length + FROM.length);
+  assert.equal(a.headers.size, 2);
+  // Then the frame is skipped to its end-line, and the next one is read.
+  parser.push(enc(`-------cut1$\r\n${ok("cut2")}`), (f) => out.push(f));
+  assert.equal(out.length, 2);
+  assert.equal(out[1].kind === "response" && out[1].tid, "cut2");
+});
+
+// ---- bounded skipping and bounded junk between frames (issue 8, defect 8) ----
+
+/** Every split point of `input` (and no split), as decodeSplit cuts. */
+function everySplit(input: Uint8Array): number[][] {
+  return [[], ...Array.from({ length: input.length - 1 }, (_, i) => [i + 1])];
+}
+
+function codes(frames: DecodedFrame[]): string[] {
+  return frames.map((f) =>
+    f.kind === "invalid" ? `${f.error.code}${f.error.fatal ? "!" : ""}` : f.tid
+  );
+}
+
+Deno.test("skipping a bad frame stops at maxSkip: fatal skip-limit, later frames not swallowed silently", () => {
+  // A bad header line, then (the header section being read to its end) 40
+  // octets of body before the end-line: 40 skipped octets.
+  const bad = `MSRP abcd SEND\r\n${TO}${FROM}bad line\r\n\r\n${"y".repeat(40)}\r\n-------abcd$\r\n`;
+  const input = enc(bad + ok("next1"));
+  for (const cuts of everySplit(input)) {
+    // Exactly at the limit the frame's end-line is still found and decoding goes on.
+    assert.deepEqual(codes(decodeSplit(input, cuts, { maxSkip: 40 })), ["bad-header", "next1"]);
+    // One octet fewer and the skip ends the stream.
+    assert.deepEqual(codes(decodeSplit(input, cuts, { maxSkip: 39 })), [
+      "bad-header",
+      "skip-limit!",
+    ]);
+  }
+  // The end-line never comes: frames that follow are not decoded forever.
+  const endless = enc(
+    `MSRP abcd SEND\r\n${TO}${FROM}bad line\r\n\r\n` + "z".repeat(5000) + ok("next2"),
+  );
+  for (const cuts of [[], [100], [5000], Array.from({ length: 600 }, (_, i) => 1 + i * 9)]) {
+    const frames = decodeSplit(endless, cuts, { maxSkip: 1000 });
+    assert.deepEqual(codes(frames), ["bad-header", "skip-limit!"]);
+    const e = (frames[1] as InvalidFrame).error;
+    assert.equal(e.transactionId, "abcd");
+    // Answered once, at the bad header: the fatal error carries no method to answer again.
+    assert.equal((frames[0] as InvalidFrame).method, "SEND");
+    assert.equal((frames[1] as InvalidFrame).method, undefined);
+    assert.match(e.message, /no end-line for transaction abcd within 1000 octets/);
+  }
+});
+
+Deno.test("skips after an over-long line and an oversized REPORT body are bounded too", () => {
+  const overLong = enc(
+    `MSRP abcd SEND\r\n${TO}X-Long: ${long(200)}\r\n` + "z".repeat(3000) + ok("next3"),
+  );
+  const report = enc(
+    `MSRP efgh REPORT\r\n${TO}${FROM}Message-ID: m1\r\nContent-Type: text/plain\r\n\r\n` +
+      "z".repeat(3000) + ok("next4"),
+  );
+  for (
+    const [input, first] of [[overLong, "line-too-long"], [report, "body-too-large"]] as const
+  ) {
+    for (const cuts of [[], [60], [150], Array.from({ length: 400 }, (_, i) => 1 + i * 7)]) {
+      const frames = decodeSplit(input, cuts, {
+        maxSkip: 1000,
+        maxLineLength: 100,
+        maxNonSendBody: 100,
+      });
+      assert.deepEqual(codes(frames), [first, "skip-limit!"]);
+    }
+  }
+});
+
+Deno.test("blank lines between frames are bounded by maxBlank; the count restarts after a frame", () => {
+  const input = enc("\r\n".repeat(10) + ok("t1aa") + "\r\n".repeat(10) + ok("t2bb"));
+  for (const cuts of everySplit(input)) {
+    assert.deepEqual(codes(decodeSplit(input, cuts, { maxBlank: 20 })), ["t1aa", "t2bb"]);
+    const frames = decodeSplit(input, cuts, { maxBlank: 18 });
+    assert.deepEqual(codes(frames), ["blank-limit!"]);
+    assert.equal((frames[0] as InvalidFrame).error.streamOffset, 18);
+  }
+  // The default: 16384 octets of blank lines pass, one more CRLF does not.
+  assert.deepEqual(codes(decodeSplit(enc("\r\n".repeat(8192) + ok("t3cc")), [])), ["t3cc"]);
+  assert.deepEqual(codes(decodeSplit(enc("\r\n".repeat(8193) + ok("t3cc")), [])), [
+    "blank-limit!",
+  ]);
+});
+
+Deno.test("the default skip limit is 16 MiB", () => {
+  const parser = new FrameParser();
+  const out: DecodedFrame[] = [];
+  // Nothing is skipped yet: the bad line ends the first push.
+  parser.push(enc(`MSRP abcd SEND\r\n${TO}${FROM}bad line\r\n`), (f) => out.push(f));
+  const junk = new Uint8Array(1024 * 1024).fill(0x7a);
+  for (let i = 0; i < 16 && !parser.failed; i++) parser.push(junk, (f) => out.push(f));
+  assert.deepEqual(codes(out), ["bad-header"]);
+  parser.push(junk, (f) => out.push(f));
+  assert.deepEqual(codes(out), ["bad-header", "skip-limit!"]);
 });

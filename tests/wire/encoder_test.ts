@@ -370,8 +370,8 @@ Deno.test("every kind of frame is written as formatHead and TextEncoder would wr
     request("t1aa", enc("x"), [["X-Emoji", "\u{1F600}"], ["X-After", "plain"]]),
     request("t1aa", enc("x"), [["X-Lone", "a\ud800b"]]), // a lone surrogate: U+FFFD, as TextEncoder does
     request("t1aa", enc("x"), [["X-Tab", "a\tb"], ["X-Empty", ""]]),
-    { ...request("a", enc("x")), method: "NOTIFY" }, // a one-letter id, another method
-    request("x".repeat(64), enc("x")), // the longest id
+    { ...request("n0ti", enc("x")), method: "NOTIFY" }, // another method
+    request("x".repeat(32), enc("x")), // the longest request id (§9)
     {
       kind: "request",
       tid: "t2bb",
@@ -416,6 +416,17 @@ Deno.test("every kind of frame is written as formatHead and TextEncoder would wr
     headers: new HeaderList([["From-Path", TO], ["X-Note", "ünïcödé"], ["To-Path", FROM]]),
     flag: "$",
   });
+  // A response echoes the id of the request, as the decoder accepted it (1 to 64 characters).
+  for (const tid of ["a", "x".repeat(64)]) {
+    frames.push({
+      kind: "response",
+      tid,
+      status: 200,
+      comment: "",
+      headers: new HeaderList(paths),
+      flag: "$",
+    });
+  }
   for (const f of frames) {
     const want = reference(f);
     assert.deepEqual(encodeFrame(f), want, dec(want));
@@ -457,8 +468,8 @@ Deno.test("a writer reused for many frames checks each body against its own id (
     ["abcd", `${filler}-------abcdefgh$${filler}`, false], // "abcd" then "e": not a flag
     ["abcd", `${filler}-------abcd+${filler}`, true],
     ["abce", `${filler}-------abcd+${filler}`, false],
-    ["x9", `-------x9#`, true],
-    ["x9", `-------x9`, false], // no flag after it
+    ["x9x9", `-------x9x9#`, true],
+    ["x9x9", `-------x9x9`, false], // no flag after it
     ["longer.id-1", `${filler}-------longer.id-1$`, true],
     ["longer.id", `${filler}-------longer.id-1$`, false],
   ];
@@ -505,4 +516,140 @@ Deno.test("a malformed start is refused before anything is written", () => {
   // Every ident character is accepted.
   const ok = "Az09.-+%=";
   assert.equal(dec(encodeFrame(request(ok, null))).split("\r\n")[0], `MSRP ${ok} SEND`);
+});
+
+/** Asserts that writing `frames` in order throws `bad-frame` at the last and writes nothing of it. */
+function refused(frames: Frame[], why: string, before = ""): void {
+  const out: Uint8Array[] = [];
+  const w = new FrameWriter();
+  const last = frames.length - 1;
+  for (let i = 0; i < last; i++) w.write(frames[i], (b) => out.push(b));
+  const written = concatBytes(out).length;
+  assert.throws(
+    () => w.write(frames[last], (b) => out.push(b)),
+    (e: unknown) => e instanceof MsrpError && e.code === "bad-frame" && e.message.length > 20,
+    why,
+  );
+  assert.equal(concatBytes(out).length, written, `${why}: nothing of the refused frame written`);
+  if (before !== "") assert.equal(dec(concatBytes(out)), before, why);
+}
+
+Deno.test("nothing the public API accepts injects bytes into the framing (issue 9 #8)", async () => {
+  const evil = "$\r\nMSRP evil SEND\r\nTo-Path: x\r\n-------evil";
+  refused([{ ...request("t1aa", enc("hi")), flag: evil as "$" }], "request flag with CRLF");
+  refused([{ ...request("t1aa", null), flag: "x" as "$" }], "bodiless request flag");
+  refused([{ ...request("t1aa", enc("hi")), flag: "" as "$" }], "empty flag");
+  const open = request("t1aa", enc("AA"), [], "open");
+  refused([open, { ...open, body: enc("B"), offset: 2, flag: evil as "$" }], "piece flag");
+  const paths = new HeaderList([["To-Path", FROM], ["From-Path", TO]]);
+  const response = (flag: string, headers = paths): Frame => ({
+    kind: "response",
+    tid: "t1aa",
+    status: 200,
+    comment: "OK",
+    headers,
+    flag: flag as "$",
+  });
+  refused([response(evil)], "response flag with CRLF");
+  // Header lists made without checks are checked when written.
+  const trusted = (names: string[], values: string[]) =>
+    HeaderList.fromTrusted(["To-Path", "From-Path", ...names], [TO, FROM, ...values]);
+  const badLists: [HeaderList, string][] = [
+    [trusted(["X-A"], ["v\r\nX-Injected: 1"]), "CRLF in a value"],
+    [trusted(["X-A"], ["v\n-------t1aa$"]), "LF in a value"],
+    [trusted(["X-A"], ["v\rw"]), "CR in a value"],
+    [trusted(["X-A"], ["v\0w"]), "NUL in a value"],
+    [trusted(["X-A\r\nX-B"], ["v"]), "CRLF in a name"],
+    [trusted(["X A"], ["v"]), "space in a name"],
+    [trusted(["X-A: v\r\nX-B"], ["w"]), "colon in a name"],
+    [trusted([""], ["v"]), "empty name"],
+    [trusted(["1X"], ["v"]), "name not starting with a letter"],
+    [trusted(["Ünï"], ["v"]), "non-ASCII name"],
+    [trusted(["X-A"], [42 as unknown as string]), "value not text"],
+    [HeaderList.fromTrusted(["To-Path", "From-Path", "X-A"], [TO, FROM]), "names without values"],
+    [
+      HeaderList.fromSpans("X-A: v\r\nw", [0, 3, 5, 9], 0, 0),
+      "a lazy list over text with CRLF",
+    ],
+  ];
+  for (const [headers, why] of badLists) {
+    const req: MsrpRequest = { ...request("t1aa", enc("hi")), headers };
+    refused([req], `request: ${why}`);
+    refused([{ ...req, body: null }], `bodiless request: ${why}`);
+    refused([response("$", headers)], `response: ${why}`);
+    assert.throws(() => formatHead(req, "t1aa", true), MsrpError, `formatHead: ${why}`);
+  }
+  // A streamed body's flag is checked before anything is written.
+  const encoder = new FrameEncoderStream();
+  const chunks: Uint8Array[] = [];
+  const drained = (async () => {
+    for await (const c of encoder.readable) chunks.push(c);
+  })().catch((e) => e);
+  const writer = encoder.writable.getWriter();
+  await assert.rejects(
+    writer.write({
+      kind: "request",
+      tid: "t1aa",
+      method: "SEND",
+      headers: request("t1aa", enc("")).headers,
+      body: ReadableStream.from([enc("x")]),
+      offset: 0,
+      flag: evil as "$",
+    }),
+    (e: unknown) => e instanceof MsrpError && e.code === "bad-frame",
+  );
+  assert.ok((await drained) instanceof MsrpError, "the reader learns of the refusal");
+  assert.deepEqual(chunks, []);
+});
+
+Deno.test("the encoder refuses what RFC 4975 forbids (issue 9 #9)", () => {
+  // §9: transact-id = ident = ALPHANUM 3*31ident-char, 4 to 32 characters.
+  for (const tid of ["a", "abc", "a".repeat(33), "a".repeat(36), "a".repeat(64)]) {
+    refused([request(tid, enc("x"))], `request id of ${tid.length}`);
+    refused([request(tid, null)], `bodiless request id of ${tid.length}`);
+  }
+  for (const tid of ["abcd", "a".repeat(32)]) encodeFrame(request(tid, enc("x")));
+  // §7.1: a request with a body needs a Content-Type, any method.
+  const untyped = (method: string, body: Uint8Array): MsrpRequest => ({
+    ...request("t1aa", null),
+    method,
+    body,
+  });
+  refused([untyped("SEND", enc("hello"))], "SEND body without Content-Type");
+  refused([untyped("SEND", new Uint8Array(0))], "empty SEND body without Content-Type");
+  refused([untyped("NOTIFY", enc("hello"))], "NOTIFY body without Content-Type");
+  refused([{ ...untyped("SEND", enc("AA")), flag: undefined }], "first piece without Content-Type");
+  // §7.1, §7.2: To-Path and From-Path in requests and responses.
+  const only = (...fields: [string, string][]) => new HeaderList(fields);
+  refused([{ ...request("t1aa", null), headers: only(["From-Path", FROM]) }], "no To-Path");
+  refused([{ ...request("t1aa", null), headers: only(["To-Path", TO]) }], "no From-Path");
+  refused([{ ...request("t1aa", null), headers: only(["Message-ID", "m1x2"]) }], "no paths");
+  const response = (headers: HeaderList, flag = "$"): Frame => ({
+    kind: "response",
+    tid: "t1aa",
+    status: 400,
+    comment: "",
+    headers,
+    flag: flag as "$",
+  });
+  refused([response(only(["From-Path", TO]))], "response without To-Path");
+  refused([response(only(["To-Path", FROM]))], "response without From-Path");
+  // §7.2: "the continuation flag in the end-line will always contain a dollar sign".
+  const paths = only(["To-Path", FROM], ["From-Path", TO]);
+  refused([response(paths, "+")], "response with +");
+  refused([response(paths, "#")], "response with #");
+  // §7.1: bodies of requests other than SEND are at most 10240 octets.
+  const report = (n: number, flag?: "$"): MsrpRequest => ({
+    ...request("t1aa", new Uint8Array(n), [], flag ?? "$"),
+    method: "REPORT",
+  });
+  refused([report(20000)], "REPORT body of 20000");
+  refused([report(10241)], "REPORT body of 10241");
+  assert.equal(encodeFrame(report(10240)).length > 10240, true);
+  encodeFrame({ ...request("t1aa", new Uint8Array(20000)) }); // SEND bodies may be larger
+  const first: MsrpRequest = { ...report(10000), flag: undefined };
+  const second: MsrpRequest = { ...first, body: new Uint8Array(241), offset: 10000, flag: "$" };
+  refused([first, second], "REPORT pieces adding up to 10241");
+  const fits: MsrpRequest = { ...second, body: new Uint8Array(240) };
+  assert.equal(concatBytes(writeAll([first, fits])).length > 10240, true);
 });

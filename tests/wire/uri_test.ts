@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { MsrpSyntaxError } from "../../lib/errors.ts";
 import { MsrpUri, parseUri, parseUriRange, uriEquals } from "../../lib/wire/uri.ts";
+import { prng } from "../_util.ts";
 
 /** Every distinct MSRP URI in the texts of RFC 4975, RFC 4976 and RFC 7977. */
 const RFC_URIS = [
@@ -583,4 +584,101 @@ Deno.test("uri: long and hostile inputs are handled in one pass", () => {
   );
   const escapes = "msrp://h:1/" + "%41".repeat(30_000) + ";tcp";
   assert.equal(MsrpUri.parse(escapes).key, "msrp://h:1/" + "A".repeat(30_000) + ";tcp");
+});
+
+Deno.test("uri: one host grammar for parse and from (a last label of digits is an address)", () => {
+  // A dotless number is read as an address by inet_aton (2130706433 is
+  // 127.0.0.1), so it is refused like 127.1, not taken as a host name.
+  for (
+    const [text, offset] of [["msrp://2130706433:2855/s;tcp", 7], ["msrp://127.1:2855/s;tcp", 12]]
+  ) {
+    assert.throws(
+      () => MsrpUri.parse(text as string),
+      (e: unknown) => e instanceof MsrpSyntaxError && e.code === "bad-ipv4" && e.offset === offset,
+      text as string,
+    );
+  }
+  assert.throws(() => MsrpUri.from({ host: "2130706433", port: 2855 }), /bad-ipv4|IPv4/);
+  // Hexadecimal, as inet_aton reads it (RFC 3986 §7.4), is a number too.
+  for (const host of ["0x7f000001", "a.0X7F", "0x"]) {
+    assert.throws(
+      () => MsrpUri.parse(`msrp://${host}:2855/s;tcp`),
+      (e: unknown) => e instanceof MsrpSyntaxError && e.code === "bad-ipv4",
+      host,
+    );
+    assert.throws(() => MsrpUri.from({ host, port: 2855 }), MsrpSyntaxError, host);
+  }
+  for (const host of ["0xg", "x0x7f", "a.0x7fz", "0y7f"]) {
+    assert.equal(MsrpUri.parse(`msrp://${host}:2855/s;tcp`).hostKind, "name", host);
+  }
+  // The check looks at the host, not at the start of the whole input.
+  assert.throws(
+    () => MsrpUri.parse("msrp://192.0.2.1@9/+b=c/d;tcp"),
+    (e: unknown) => e instanceof MsrpSyntaxError && e.code === "bad-ipv4" && e.offset === 18,
+  );
+  const named = MsrpUri.parse("msrp://192.0.2.1@h9/+b=c/d;tcp");
+  assert.equal(named.hostKind, "name");
+  assert.equal(MsrpUri.from({ ...named, host: named.host }).key, named.key);
+});
+
+/** A random string shaped like an MSRP URI, from pieces that are often (not always) valid. */
+function randomUriText(rand: () => number): string {
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+  const chars = (alphabet: string, max: number): string => {
+    let s = "";
+    const n = Math.floor(rand() * max);
+    for (let i = 0; i < n; i++) s += alphabet[Math.floor(rand() * alphabet.length)];
+    return s;
+  };
+  const hostChars = "abz019.-_~!$&'()*+,=%2A:";
+  const host = pick([
+    () => chars(hostChars, 12),
+    () => [0, 0, 0, 0].map(() => pick(["0", "1", "9", "10", "255", "256", "01"])).join("."),
+    () => pick(["1", "127.1", "2130706433", "a.1", "1.a", "a1", "x.example", "%41b", "%4", "0x7f"]),
+    () => `[${chars("0123456789abcdef:.", 16)}]`,
+    () => pick(["[::1]", "[::ffff:1.2.3.4]", "[1:2:3:4:5:6:7:8]", "[fe80::1]"]),
+  ])();
+  let s = pick(["msrp", "msrps", "MSRP", "msrpx"]) + "://";
+  if (rand() < 0.3) s += chars("abc019.-_~!$&'()*+,=%4:", 8) + "@";
+  s += host;
+  if (rand() < 0.7) s += ":" + pick(["0", "1", "2855", "65535", "65536", "", "x"]);
+  if (rand() < 0.7) s += "/" + chars("aZ09-._~+=/%41@", 10);
+  if (rand() < 0.95) s += ";" + pick(["tcp", "ws", "TCP", "t1", "", "t-c"]);
+  while (rand() < 0.3) s += ";" + chars("ab=;!#", 5);
+  return s;
+}
+
+Deno.test("uri: from(parse(s)) works for every s that parse accepts (seeded, 20000 strings)", () => {
+  // About 1 in 20 strings parses; the rest check that parse fails cleanly.
+  const rand = prng(4975);
+  let accepted = 0;
+  for (let n = 0; n < 20000; n++) {
+    const text = randomUriText(rand);
+    let uri: MsrpUri;
+    try {
+      uri = MsrpUri.parse(text);
+    } catch (e) {
+      assert.ok(e instanceof MsrpSyntaxError, `${text}: ${e}`);
+      continue;
+    }
+    accepted++;
+    let rebuilt: MsrpUri;
+    try {
+      rebuilt = MsrpUri.from({
+        scheme: uri.scheme,
+        userinfo: uri.userinfo,
+        host: uri.host,
+        port: uri.port,
+        sessionId: uri.sessionId,
+        transport: uri.transport,
+        params: uri.params,
+      });
+    } catch (e) {
+      throw new Error(`parse accepted ${JSON.stringify(text)} but from refused it: ${e}`);
+    }
+    assert.equal(rebuilt.key, uri.key, text);
+    assert.equal(rebuilt.hostKind, uri.hostKind, text);
+    assert.equal(MsrpUri.parse(rebuilt.toString()).key, uri.key, text);
+  }
+  assert.ok(accepted > 500, `only ${accepted} random URIs parsed`);
 });
