@@ -310,11 +310,14 @@ function lineSplitter(): TransformStream<string, string> {
  */
 async function child(limits: string): Promise<void> {
   const events: Record<string, number> = {};
+  const tls = new Set<number | undefined>();
   const server = await startServer(JSON.parse(limits), (e) => {
-    // Closes by reason (numbers left out, at most 100 kinds): what each kind of abuse met.
+    // Closes by reason and by kind of listener (numbers left out, at most 100
+    // kinds): what each kind of abuse met.
     let key = e.event;
+    if (e.event === "connection-accepted" && e.message.startsWith("tls")) tls.add(e.connection);
     if (e.event === "connection-closed" && Object.keys(events).length < 100) {
-      key += ": " + e.message.replace(/\d+/g, "#");
+      key += `${tls.delete(e.connection) ? " (tls)" : ""}: ${e.message.replace(/\d+/g, "#")}`;
     }
     events[key] = (events[key] ?? 0) + 1;
   });
