@@ -215,6 +215,11 @@ Options:
   --insecure            listen on plain TCP (msrp:) and accept AUTH over it:
                         for testing only (RFC 4976 §9.2 requires TLS); the relay
                         prints a warning when it starts
+  --ws <port>           also listen for browsers: MSRP over WebSocket (RFC 7977),
+                        wss: with subprotocol msrp; plain ws: with --insecure
+  --origin <url>        a web origin (https://chat.example.com) whose pages may
+                        use --ws; repeatable. Other origins get HTTP 403; programs
+                        (no Origin header) are allowed. Default: every origin
   -v, --verbose         log every relay event, including each frame forwarded
                         or dropped and why (default: warnings and errors)
   --trace               show every frame in and out on standard error
@@ -229,4 +234,6 @@ Examples:
   kill -HUP <pid>       # after editing users.txt
   msrp relay --config relay.json
   msrp relay --insecure --port 0 --user test:test
+  msrp relay --host relay.example.com --tls-cert cert.pem --tls-key key.pem \\
+    --users-file users.txt --ws 443 --origin https://chat.example.com
 `;

@@ -5,7 +5,8 @@
  * (§9.2) and get a Use-Path; messages then travel through it hop by hop
  * (§6.4). The settings are those of `lib/relay/config.ts`, read from a JSON
  * file with `--config` and overridden by flags. The relay's own URIs
- * (`msrps://host:port;tcp`, §4.2: a host name and an explicit port) are
+ * (`msrps://host:port;tcp`, §4.2: a host name and an explicit port;
+ * `msrps://host:port;ws` for a WebSocket listener, RFC 7977 §5.2.1) are
  * printed one per listener; the relay runs until SIGINT or SIGTERM.
  *
  * @module
@@ -64,6 +65,9 @@ export const RELAY_FLAGS = {
   limit: { type: "string", multiple: true },
   algorithm: { type: "string", multiple: true },
   "block-unknown-methods": { type: "boolean" },
+  // RFC 7977: a WebSocket listener for browsers, and the pages allowed to use it.
+  ws: { type: "string" },
+  origin: { type: "string", multiple: true },
   verbose: { type: "boolean", short: "v" },
   trace: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -287,6 +291,21 @@ export async function relaySetupFrom(
     }));
   }
   if (insecure) input.allowInsecure = true;
+  // RFC 7977: --ws PORT adds an MSRP WebSocket listener (wss:, or ws: with
+  // --insecure); --origin limits the web pages that may open it.
+  const wsPort = str(values, "ws");
+  if (wsPort !== undefined) {
+    const port = parsePort(wsPort, "--ws");
+    const hosts = binds.length > 0 ? binds : [baseListen?.[0]?.hostname ?? "0.0.0.0"];
+    input.listen = [
+      ...(input.listen as unknown[] ?? baseListen ?? []),
+      ...hosts.map((hostname) => ({ hostname, port, tls: tlsListen, websocket: true })),
+    ];
+  }
+  const origins = strs(values, "origin");
+  if (origins.length > 0) {
+    input.websocket = { ...(base.websocket as object | undefined), origins };
+  }
   if (tlsListen && input.tls === undefined && configPath === undefined) {
     throw new UsageError(
       "a relay listens with TLS (RFC 4976 §9.2): give --tls-cert and --tls-key, " +
@@ -381,7 +400,7 @@ export function relayUris(config: RelayConfig): MsrpUri[] {
       scheme: l.tls ? "msrps" : "msrp",
       host: config.host,
       port: l.advertisePort ?? l.port,
-      transport: "tcp",
+      transport: l.websocket === true ? "ws" : "tcp", // RFC 7977 §5.2.1
     })
   );
 }

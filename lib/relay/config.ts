@@ -12,6 +12,9 @@
  *   "Client-to-relay communications MUST use TLS for AUTH requests"), and
  *   optionally plain TCP ports for users without relays who connect straight
  *   to it (§9.2, last note);
+ * - optionally **WebSocket listeners** (RFC 7977): browsers reach the relay
+ *   over `wss:` with the subprotocol `msrp`; an Origin allow-list decides
+ *   which web pages may open them (see {@linkcode RelayWebSocketConfig});
  * - its **users**, each with a password or with HA1 values computed ahead of
  *   time for each Digest hash (so that the configuration file need not hold
  *   passwords);
@@ -55,7 +58,49 @@ export interface RelayListenConfig {
    * (behind a port-forwarding NAT, for instance).
    */
   readonly advertisePort?: number;
+  /**
+   * An MSRP WebSocket Server listener (RFC 7977 §2.1): `wss:` when `tls`,
+   * plain `ws:` otherwise, which needs `allowInsecure` (§5.1: MSRP over
+   * WebSocket MUST use TLS). Clients reach it with the subprotocol `msrp`
+   * and URIs with the `ws` transport (§5.2.1); the Use-Path URIs the relay
+   * hands them still name a TCP listener (§8.1).
+   */
+  readonly websocket?: boolean;
 }
+
+/** Settings of the relay's WebSocket listeners (RFC 7977). */
+export interface RelayWebSocketConfig {
+  /**
+   * Web origins (`https://chat.example.com`) whose pages may open a
+   * WebSocket to the relay; a handshake with another `Origin` is refused
+   * with HTTP 403 (RFC 7977 §7: the server MAY inspect Origin; RFC 6455
+   * §4.2.2, §10.2). A handshake without `Origin` comes from a program, not
+   * a browser page (browsers always send it), and is allowed: such a client
+   * could send any Origin it likes anyway, and it still has to pass Digest
+   * AUTH like every client. `undefined`: every origin is allowed.
+   */
+  readonly origins: readonly string[] | undefined;
+  /**
+   * The largest WebSocket message the relay sends, in bytes. One chunk goes
+   * in one message (RFC 7977 §5.1), so a SEND chunk that would not fit,
+   * e.g. a long chunk from a TCP peer, is split into smaller chunks (RFC
+   * 7977 §5.1: "MSRP chunking ... MUST be used by the WebSocket MSRP
+   * Servers"; RFC 4976 §6.4.1 lets relays re-chunk).
+   */
+  readonly maxMessageSize: number;
+}
+
+/** The defaults of {@linkcode RelayWebSocketConfig}. */
+export const DEFAULT_RELAY_WEBSOCKET: RelayWebSocketConfig = Object.freeze({
+  origins: undefined,
+  maxMessageSize: 256 * 1024,
+});
+
+/**
+ * The smallest `websocket.maxMessageSize`: room for the longest header
+ * block the relay reads (16 KiB lines, see the decoder) and some body.
+ */
+export const MIN_WEBSOCKET_MESSAGE_SIZE = 32 * 1024;
 
 /** Where the relay's certificate and key are (PEM files). */
 export interface RelayTlsConfig {
@@ -163,6 +208,8 @@ export interface RelayConfig {
   readonly realm: string;
   /** Listening addresses. */
   readonly listen: readonly RelayListenConfig[];
+  /** WebSocket settings (RFC 7977), used by listeners with `websocket: true`. */
+  readonly websocket: RelayWebSocketConfig;
   /** Certificate and key, required when a listener uses TLS. */
   readonly tls: RelayTlsConfig | undefined;
   /** Users by name. */
@@ -268,12 +315,16 @@ function hostName(v: unknown, path: string): string {
 }
 
 function listenEntry(v: unknown, path: string): RelayListenConfig {
-  if (!isObject(v)) bad(path, "must be an object { hostname?, port, tls?, advertisePort? }");
-  checkKeys(v, path, ["hostname", "port", "tls", "advertisePort"]);
+  if (!isObject(v)) {
+    bad(path, "must be an object { hostname?, port, tls?, websocket?, advertisePort? }");
+  }
+  checkKeys(v, path, ["hostname", "port", "tls", "websocket", "advertisePort"]);
   const hostname = v.hostname === undefined ? "0.0.0.0" : str(v.hostname, `${path}.hostname`);
   const port = int(v.port, `${path}.port`, 2855, 0, 65535);
   const tls = bool(v.tls, `${path}.tls`, true);
-  const entry: RelayListenConfig = { hostname, port, tls };
+  const entry: RelayListenConfig = bool(v.websocket, `${path}.websocket`, false)
+    ? { hostname, port, tls, websocket: true }
+    : { hostname, port, tls };
   if (v.advertisePort !== undefined) {
     return { ...entry, advertisePort: int(v.advertisePort, `${path}.advertisePort`, 0, 1, 65535) };
   }
@@ -313,6 +364,59 @@ function userEntry(v: unknown, path: string): RelayUserConfig {
 }
 
 /**
+ * A web origin as browsers send it in `Origin` (RFC 6454 §6.1): scheme,
+ * host and port only, in lower case, without a trailing slash.
+ */
+function originEntry(v: unknown, path: string): string {
+  const s = str(v, path);
+  let u: URL;
+  try {
+    u = new URL(s);
+  } catch {
+    bad(path, `must be a web origin such as "https://chat.example.com", not ${JSON.stringify(s)}`);
+  }
+  if (u.protocol !== "https:" && u.protocol !== "http:") {
+    bad(path, `must be an http: or https: origin, not ${JSON.stringify(s)}`);
+  }
+  if (u.origin.toLowerCase() !== s.replace(/\/$/, "").toLowerCase()) {
+    bad(path, `must be an origin only (scheme://host[:port]), not ${JSON.stringify(s)}`);
+  }
+  return u.origin.toLowerCase();
+}
+
+function websocketSettings(v: unknown): RelayWebSocketConfig {
+  if (v === undefined) return DEFAULT_RELAY_WEBSOCKET;
+  if (!isObject(v)) bad("websocket", "must be an object { origins?, maxMessageSize? }");
+  checkKeys(v, "websocket", ["origins", "maxMessageSize"]);
+  let origins: string[] | undefined;
+  if (v.origins !== undefined) {
+    if (!Array.isArray(v.origins)) bad("websocket.origins", "must be an array of web origins");
+    origins = v.origins.map((o, i) => originEntry(o, `websocket.origins[${i}]`));
+  }
+  const maxMessageSize = int(
+    v.maxMessageSize,
+    "websocket.maxMessageSize",
+    DEFAULT_RELAY_WEBSOCKET.maxMessageSize,
+    MIN_WEBSOCKET_MESSAGE_SIZE,
+    2 ** 31 - 1,
+  );
+  return { origins, maxMessageSize };
+}
+
+/**
+ * Whether a WebSocket handshake's `Origin` may open a connection: no
+ * `Origin` (not a browser page), no allow-list, or an origin on it
+ * (compared as RFC 6454 §6.1 serializes it, without case).
+ *
+ * @param config the WebSocket settings
+ * @param origin the handshake's `Origin` value, or `null` when it has none
+ */
+export function relayOriginAllowed(config: RelayWebSocketConfig, origin: string | null): boolean {
+  if (origin === null || config.origins === undefined) return true;
+  return config.origins.includes(origin.toLowerCase());
+}
+
+/**
  * Checks the `users` setting on its own, e.g. users reloaded while the relay
  * runs (see `MsrpRelay.setUsers`).
  *
@@ -340,6 +444,7 @@ export function resolveRelayConfig(input: unknown): RelayConfig {
     "aliases",
     "realm",
     "listen",
+    "websocket",
     "tls",
     "users",
     "algorithms",
@@ -380,6 +485,16 @@ export function resolveRelayConfig(input: unknown): RelayConfig {
   if (tls === undefined && listen.some((l) => l.tls)) {
     bad("tls", "is required when a listener has tls: true (certFile and keyFile)");
   }
+  const allowInsecure = bool(input.allowInsecure, "allowInsecure", false);
+  const plainWs = listen.findIndex((l) => l.websocket === true && !l.tls);
+  if (plainWs >= 0 && !allowInsecure) {
+    bad(
+      `listen[${plainWs}]`,
+      "is a plain ws: listener: MSRP over WebSocket MUST use TLS (RFC 7977 §5.1); " +
+        "set tls: true, or allowInsecure: true for tests",
+    );
+  }
+  const websocket = websocketSettings(input.websocket);
 
   const users = input.users === undefined ? {} : resolveRelayUsers(input.users);
 
@@ -433,10 +548,11 @@ export function resolveRelayConfig(input: unknown): RelayConfig {
     aliases,
     realm,
     listen,
+    websocket,
     tls,
     users,
     algorithms,
-    allowInsecure: bool(input.allowInsecure, "allowInsecure", false),
+    allowInsecure,
     nextnonce: bool(input.nextnonce, "nextnonce", true),
     blockUnknownMethods: bool(input.blockUnknownMethods, "blockUnknownMethods", false),
     trustedRelays,

@@ -21,14 +21,14 @@
  * @module
  */
 
-import type { MsrpRequest } from "../wire/frame.ts";
+import type { ContinuationFlag, MsrpRequest } from "../wire/frame.ts";
 import type { ByteRange } from "../wire/headers.ts";
 import { newTransactionId } from "../wire/ids.ts";
 import { type Conn, noteFailure, succeeded } from "./connection.ts";
 import type { ConnectionTable } from "./connection_table.ts";
 import type { RelayCore } from "./core.ts";
 import { forwardedHeaders, type RouteDecision } from "./forwarding.ts";
-import { enqueueFrame, OutStream, pushPiece, room, wake } from "./outbound.ts";
+import { alignedBodyBudget, enqueueFrame, OutStream, pushPiece, room, wake } from "./outbound.ts";
 import { reply, type ReqInfo } from "./reply.ts";
 import {
   armTimer,
@@ -109,7 +109,11 @@ export async function forward(
       }
       return;
     }
-    if (whole) {
+    // RFC 7977 §5.1: a chunk too long for one WebSocket message is split.
+    const budget = target.transport?.frameAligned === true
+      ? alignedBodyBudget(core, target, forwardedHeaders(req.headers, d.toPath, d.fromPath))
+      : undefined;
+    if (whole && (budget === undefined || (req.body?.length ?? 0) <= budget)) {
       await forwardWholeSend(core, target, req, d, ctx);
       // §6.4.1: "MUST respond with a final response immediately"; the 200
       // means the chunk was received, not that it was forwarded.
@@ -119,19 +123,29 @@ export async function forward(
       }
       return;
     }
-    // A long chunk: forward it piece by piece as it arrives.
+    // A long chunk: forward it piece by piece as it arrives. A whole one
+    // that is too long for the target's messages is all in already.
     const declared = range;
     const stream = new OutStream(
       ctx,
       target,
       forwardedHeaders(req.headers, d.toPath, d.fromPath),
-      declared?.total ?? "*",
+      declared?.total ?? (whole ? req.body?.length ?? 0 : "*"),
     );
     ctx.stream = stream;
     target.streams.push(stream);
-    logForwarded(core, c, req, target, d, "in pieces as it arrives");
-    c.incoming = { tid: req.tid, discard: false, stream, target, ctx };
+    logForwarded(
+      core,
+      c,
+      req,
+      target,
+      d,
+      whole ? "re-chunked to fit its messages" : "in pieces as it arrives",
+    );
+    const inc: Incoming = { tid: req.tid, discard: false, stream, target, ctx };
+    if (!whole) c.incoming = inc;
     if (req.body !== null && req.body.length > 0) await pushPiece(core, target, stream, req.body);
+    if (whole) endChunk(core, c, inc, req.flag!);
     return;
   }
 
@@ -275,9 +289,21 @@ export async function onPiece(
     await pushPiece(core, inc.target!, s, piece.body);
   }
   if (!last) return;
+  endChunk(core, c, inc, piece.flag!);
+}
+
+/** The last byte of a chunk forwarded as a stream is in: end it there, answer 200 (§6.4.1). */
+function endChunk(
+  core: RelayCore,
+  c: Conn,
+  inc: Incoming,
+  flag: ContinuationFlag,
+): void {
+  const ctx = inc.ctx!;
+  const s = inc.stream!;
   ctx.complete = true;
   if (!s.finished && s.endFlag === undefined) {
-    s.endFlag = piece.flag;
+    s.endFlag = flag;
     wake(inc.target!);
   }
   if (!ctx.failed && !ctx.answered && ctx.fr === "yes") {

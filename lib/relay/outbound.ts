@@ -27,8 +27,12 @@
  * senders down (back-pressure).
  *
  * Transports that carry one whole frame per message (WebSocket, RFC 7977
- * §5.3) cannot be interrupted mid-frame: there every piece becomes a complete
- * chunk of its own.
+ * §5.1) cannot be interrupted mid-frame: there the pieces waiting are sent
+ * as one complete chunk per message, no larger than the configured
+ * `websocket.maxMessageSize` (see {@linkcode alignedBodyBudget}); a longer
+ * piece is split. RFC 7977 §5.1: "When large messages are sent by a
+ * non-WebSocket peer, MSRP chunking ... MUST be used by the WebSocket MSRP
+ * Servers to split the message into several smaller MSRP chunks."
  *
  * @module
  */
@@ -88,6 +92,8 @@ export class OutStream {
   finished = false;
   /** Creation order: chunks of one message are forwarded in this order. */
   readonly seq: number = nextStreamSeq++;
+  /** On a frame-aligned target: the most body bytes per chunk (computed once). */
+  bodyBudget: number | undefined;
 
   constructor(ctx: SendContext, target: Conn, headers: HeaderList, total: number | "*") {
     this.ctx = ctx;
@@ -132,6 +138,48 @@ function encodeWhole(frame: Frame, onTid?: (to: string) => void): Uint8Array {
   }).write(frame, (b) => parts.push(b));
   return concatBytes(parts);
 }
+
+/** The longest Byte-Range value a relay writes, for sizing chunks. */
+const WIDEST_RANGE = "9999999999999999-9999999999999999/9999999999999999";
+/** The smallest body budget per chunk, even when the header block is huge. */
+const MIN_BODY_BUDGET = 2048;
+
+/**
+ * The most body bytes one SEND chunk with these header fields may carry on
+ * `c` so that the whole frame fits in one WebSocket message of at most
+ * `websocket.maxMessageSize` bytes (RFC 7977 §5.1: one chunk per message),
+ * or `undefined` when `c` is not frame-aligned (any size goes on TCP). A
+ * header block so long that less than 2048 body bytes would fit gets 2048
+ * anyway: the message is then larger than the limit, but the body moves.
+ *
+ * @param core the relay
+ * @param c the connection the chunk goes to
+ * @param headers the forwarded header fields (Byte-Range is sized for the widest value)
+ */
+export function alignedBodyBudget(
+  core: RelayCore,
+  c: Conn,
+  headers: HeaderList,
+): number | undefined {
+  if (c.transport?.frameAligned !== true) return undefined;
+  const h = headers.clone();
+  h.set("Byte-Range", WIDEST_RANGE);
+  // The estimate writes one octet of body, which needs a Content-Type (§7.1);
+  // a bodiless SEND has none, and then the budget just comes out smaller.
+  if (!h.has("Content-Type")) h.set("Content-Type", "application/octet-stream");
+  const overhead = encodeWhole({
+    kind: "request",
+    tid: "x".repeat(32), // the longest ident (RFC 4975 §9); ours are that long
+    method: "SEND",
+    headers: h,
+    body: ONE_BYTE,
+    offset: 0,
+    flag: "$",
+  }).length - ONE_BYTE.length;
+  return Math.max(MIN_BODY_BUDGET, core.config.websocket.maxMessageSize - overhead);
+}
+
+const ONE_BYTE = new Uint8Array([0x78]);
 
 /**
  * Queues a whole frame for a connection, ahead of streamed chunks (§7.1.1).
@@ -485,12 +533,37 @@ async function endWire(
 }
 
 /**
+ * Takes up to `budget` bytes from the front of a stream's pieces: several
+ * short pieces join, a long one is split.
+ */
+function takeBody(s: OutStream, budget: number): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  while (n < budget && s.pieces.length > 0) {
+    const p = s.pieces[0];
+    if (n + p.length <= budget) {
+      s.pieces.shift();
+      parts.push(p);
+      n += p.length;
+    } else {
+      const k = budget - n;
+      parts.push(p.subarray(0, k));
+      s.pieces[0] = p.subarray(k);
+      n += k;
+    }
+  }
+  s.queued -= n;
+  return parts.length === 0 ? EMPTY : concatBytes(parts, n);
+}
+
+/**
  * For transports that carry one whole frame per message (WebSocket,
- * RFC 7977 §5.3): every piece goes out as a complete chunk of its own.
+ * RFC 7977 §5.1): the bytes waiting go out as one complete chunk, at most
+ * {@linkcode alignedBodyBudget} long; the rest waits for the next turn.
  */
 async function alignedStep(core: RelayCore, c: Conn, s: OutStream): Promise<void> {
-  const body = s.pieces.shift() ?? EMPTY;
-  s.queued -= body.length;
+  s.bodyBudget ??= alignedBodyBudget(core, c, s.headers) ?? Infinity;
+  const body = takeBody(s, s.bodyBudget);
   const last = s.pieces.length === 0 && s.endFlag !== undefined;
   const flag: ContinuationFlag = last ? s.endFlag! : "+";
   const start = (s.ctx.range?.start ?? 1) + s.sent;
@@ -519,6 +592,7 @@ async function alignedStep(core: RelayCore, c: Conn, s: OutStream): Promise<void
     (to) => rekey(p, to),
   );
   s.sent += body.length;
+  c.activeBytes += body.length; // its share of the turn (§7.1.1), as in step()
   core.counters.forwardedRequests++;
   await write(core, c, bytes);
   releaseBuffered(core, c, body.length);

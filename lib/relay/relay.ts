@@ -299,7 +299,12 @@ export class MsrpRelay {
 
   /**
    * The relay's own URI (no session id) for clients on a TLS or a plain
-   * connection: `msrps://host:port;tcp` with the first listener of that kind.
+   * connection: `msrps://host:port;tcp` with the first TCP listener of that
+   * kind. WebSocket listeners are skipped: the URIs the relay hands out name
+   * where other MSRP nodes reach it, over TCP, even for a client that came
+   * over WebSocket (RFC 7977 §8.1: `Use-Path: msrps://a.example.com:2855/
+   * jui787s2f;tcp` in the 200 to an AUTH over WSS). Only a relay without
+   * TCP listeners names a WebSocket one (`;ws`, RFC 7977 §5.2.1).
    *
    * @param secure TLS (msrps) or plain TCP (msrp)
    */
@@ -309,13 +314,15 @@ export class MsrpRelay {
 
   #ownUri(secure: boolean, sessionId: string | undefined): MsrpUri {
     const listeners = this.#config.listen;
-    const l = listeners.find((x) => x.tls === secure) ?? listeners[0];
+    const tcp = listeners.filter((x) => x.websocket !== true);
+    const from = tcp.length > 0 ? tcp : listeners;
+    const l = from.find((x) => x.tls === secure) ?? from[0];
     return MsrpUri.from({
       scheme: secure ? "msrps" : "msrp",
       host: this.#config.host,
       port: l.advertisePort ?? l.port,
       sessionId,
-      transport: "tcp",
+      transport: l.websocket === true ? "ws" : "tcp",
     });
   }
 
@@ -652,7 +659,8 @@ export interface RelayListener extends AsyncIterable<MsrpTransport> {
 export interface StartRelayOptions extends Omit<MsrpRelayOptions, "config"> {
   /**
    * Opens one listener: TLS with the configured certificate and key when
-   * `listen.tls` is true, plain TCP otherwise.
+   * `listen.tls` is true, plain TCP otherwise; a WebSocket one (RFC 7977,
+   * `wss:` or `ws:` by `listen.tls`) when `listen.websocket` is true.
    */
   listen: (
     listen: RelayListenConfig,

@@ -1,8 +1,11 @@
 /**
- * The relay on real sockets (RFC 4976 §6.1, §8, §9.2).
+ * The relay on real sockets (RFC 4976 §6.1, §8, §9.2; RFC 7977 §2.1, §4.1, §7).
  *
  * {@linkcode MsrpRelay} is handed connections and knows nothing of sockets;
- * this module gives it TCP and TLS listeners as configured, opens next-hop
+ * this module gives it TCP and TLS listeners as configured, and WebSocket
+ * listeners (`websocket: true`) that make it an MSRP WebSocket Server for
+ * browsers (RFC 7977: subprotocol `msrp`, `wss:` unless `allowInsecure`,
+ * handshakes from pages whose Origin is not allowed refused), opens next-hop
  * connections (TLS for `msrps:` URIs, port 2855 when a URI has none,
  * §8), and names a peer relay by the DNS name in its client certificate when
  * that certificate chains up to the configured CA (mutual TLS, §6.1).
@@ -19,9 +22,10 @@ import { X509Certificate } from "node:crypto";
 import { connectTcp, listenTcp } from "../transport/tcp.ts";
 import { connectTls, listenTls, type TlsTransport } from "../transport/tls.ts";
 import type { MsrpTransport } from "../transport/types.ts";
+import { listenWebSocket } from "../transport/websocket.ts";
 import type { MsrpUri } from "../wire/uri.ts";
 import type { Logger } from "../log.ts";
-import type { RelayConfig } from "./config.ts";
+import { type RelayConfig, relayOriginAllowed } from "./config.ts";
 import {
   consoleRelayLogger,
   type RelayClock,
@@ -72,11 +76,40 @@ export async function serveRelay(
     ca: config.tls.caFile === undefined ? undefined : await Deno.readTextFile(config.tls.caFile),
   };
   const caCerts = [...(options.caCerts ?? []), ...(tls?.ca ? [tls.ca] : [])];
+  const logger = options.logger ?? consoleRelayLogger("warn");
+  const originAllowed = (origin: string | null): boolean => {
+    if (relayOriginAllowed(config.websocket, origin)) return true;
+    try {
+      logger({
+        level: "info",
+        event: "ws-origin-refused",
+        message: `WebSocket handshake from origin ${JSON.stringify(origin)} refused with 403`,
+      });
+    } catch {
+      // A failing logger must not take the relay down.
+    }
+    return false;
+  };
   return await startRelay(config, {
     clock: options.clock,
-    logger: options.logger ?? consoleRelayLogger("warn"),
+    logger,
     trace: options.trace,
     listen: async (listen) => {
+      if (listen.websocket === true) {
+        if (listen.tls && tls === undefined) {
+          throw new Error("a wss listener needs tls.certFile and tls.keyFile");
+        }
+        // RFC 7977 §5.1: wss; plain ws only when the configuration allows
+        // insecure listeners (resolveRelayConfig checks that).
+        return listenWebSocket({
+          hostname: listen.hostname,
+          port: listen.port,
+          cert: listen.tls ? tls?.cert : undefined,
+          key: listen.tls ? tls?.key : undefined,
+          insecure: !listen.tls,
+          allowOrigin: originAllowed,
+        });
+      }
       if (!listen.tls) return listenTcp({ hostname: listen.hostname, port: listen.port });
       if (tls === undefined) throw new Error("a TLS listener needs tls.certFile and tls.keyFile");
       // Ask peers for certificates only when there is a CA to check relays against.

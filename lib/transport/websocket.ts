@@ -547,6 +547,12 @@ export interface WebSocketListenOptions extends WebSocketTransportOptions {
   insecure?: boolean;
   /** Seconds without a pong before a connection is closed (default 30). */
   idleTimeout?: number;
+  /**
+   * Decides which handshakes may open a connection by their `Origin` header
+   * (`null` when there is none); a refused one is answered 403 (RFC 7977 §7:
+   * the server MAY inspect Origin; RFC 6455 §4.2.2, §10.2). Default: all.
+   */
+  allowOrigin?: (origin: string | null) => boolean;
 }
 
 /** A WebSocket server that yields MSRP connections. */
@@ -558,8 +564,8 @@ export interface WebSocketListener extends MsrpListener {
 /**
  * Serves MSRP over WebSocket with `Deno.serve` (an "MSRP WebSocket Server",
  * RFC 7977 §2.1). Requests that are not `msrp` WebSocket upgrades are
- * answered 426 (not an upgrade), 400 (no `msrp` subprotocol) or 404 (other
- * path).
+ * answered 426 (not an upgrade), 400 (no `msrp` subprotocol), 404 (other
+ * path) or 403 (an `Origin` that `allowOrigin` refuses).
  *
  * @param options address, port, path, certificate and key
  * @returns the listener
@@ -605,6 +611,12 @@ class WsListener implements WebSocketListener {
         return new Response(`the "msrp" subprotocol is required (RFC 7977 §4.1)`, {
           status: 400,
         });
+      }
+      // RFC 6455 §4.2.2: a server that does not accept this Origin answers 403.
+      if (
+        options.allowOrigin !== undefined && !options.allowOrigin(request.headers.get("origin"))
+      ) {
+        return new Response("this origin may not open MSRP WebSockets here", { status: 403 });
       }
       const { response, transport } = acceptWebSocket(request, {
         ...options,

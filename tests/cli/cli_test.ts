@@ -328,9 +328,12 @@ Deno.test("msrp listen --relay serves two senders, each in its own session; a re
   assert.equal(await listener.out.waitFor((l) => l === "second sender"), "second sender");
 
   // A session the listener does not have: its 481 comes back in the relay's
-  // failure REPORT (RFC 4976 §6.4.1), and send prints it.
+  // failure REPORT (RFC 4976 §6.4.1), and send prints it. (Without
+  // --success-report, send through a relay ends at the relay's 200.)
   const wrong = path.replace(/\/[A-Za-z0-9]+;tcp$/, "/noSuchSession01;tcp");
-  const refused = await run(["send", "--to", wrong, ...account("alice"), "lost"]);
+  const refused = await run([
+    ...["send", "--to", wrong, "--success-report", ...account("alice"), "lost"],
+  ]);
   assert.equal(refused.code, 1);
   assert.equal(
     refused.stderr,

@@ -199,13 +199,10 @@ Deno.test({
 
 Deno.test({
   name: "Kamailio: chain, this relay inner and Kamailio outer (RFC 4976 §5.1)",
-  // Issue 9 defect 2: Kamailio answers the AUTH forwarded by this relay with
-  // a 401 whose To-Path is only this relay's URI (hop by hop); this relay
-  // drops such a response (lib/relay/transactions.ts, onResponse), so the
-  // client waits 30 s and fails with "no response to AUTH". With that
-  // response passed back along the AUTH's From-Path, this test passes:
-  // remove `ignore` with the fix.
-  ignore: true,
+  // Kamailio answers the AUTH forwarded by this relay with a 401 whose
+  // To-Path is only this relay's URI (hop by hop); this relay passes it back
+  // along the AUTH's From-Path (issue 9 defect 2).
+  ignore: install === undefined,
   fn: () =>
     withKamailio({}, async (k) => {
       const ours = await ourRelay();
@@ -227,13 +224,10 @@ Deno.test({
 
 Deno.test({
   name: "Kamailio: chain, Kamailio inner and this relay outer (RFC 4976 §5.1)",
-  // Issue 9 defect 3: behind a relay the endpoint's URI is 127.0.0.1:9.
-  // Kamailio relays this relay's 401 to the AUTH towards the next To-Path
-  // URI by its address, i.e. to 127.0.0.1:9 ("connect 127.0.0.1:9 failed"
-  // in its log), so the client fails with "no response to AUTH" after 30 s.
-  // With the endpoint's URI naming its local address and port of the
-  // connection to Kamailio, this test passes: remove `ignore` with the fix.
-  ignore: true,
+  // Kamailio relays this relay's 401 towards the next To-Path URI by its
+  // address, so the endpoint's URI must name the local address and port of
+  // its connection to Kamailio, not <host>:9 (issue 9 defect 3).
+  ignore: install === undefined,
   fn: () =>
     withKamailio({}, async (k) => {
       const ours = await ourRelay();
