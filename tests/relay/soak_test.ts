@@ -17,9 +17,11 @@
  * - open and drop connections in bursts;
  * - start chunks toward a legitimate client and never finish them.
  *
- * It asserts that every legitimate message arrives intact and in order, and
- * that fresh clients can AUTH and deliver a message during the soak and at
- * the end (the relay still accepts). It prints the legitimate clients'
+ * It asserts that every legitimate message arrives intact and in order, that
+ * fresh clients can AUTH and deliver a message during the soak and at the end
+ * (the relay still accepts; like real clients they try again, a bounded
+ * number of times, when closed before their AUTH is done), and that the abuse
+ * reached the limits it is meant to test. It prints the legitimate clients'
  * delivery latency (p50/p99/max), the relay's peak heap (after GC, sampled)
  * and resident size, its counters and the log events the abuse caused.
  *
@@ -50,7 +52,7 @@ import { memoryRelay, Peer, request, settle, tcpTransport } from "./relay_harnes
 const SOAK_MS = 45_000;
 /** The whole test fails past this (setup, soak, checks, shutdown). */
 const RUN_LIMIT_MS = 240_000;
-/** A fresh client that has not delivered its message within this fails the test. */
+/** An attempt of a fresh client that has not delivered its message within this has failed. */
 const FRESH_LIMIT_MS = 60_000;
 /** Fresh clients during the soak, evenly spread (one more comes at the end). */
 const FRESH_DURING = 4;
@@ -75,7 +77,7 @@ const FILE_EVERY = 10;
 const FILE_SIZE = 128 * 1024;
 /** Pause between a pair's rounds (load shaping, not synchronisation). */
 const ROUND_PAUSE_MS = 100;
-/** Most connections any one abuser opens in the run. */
+/** Most connections one kind of abuse opens in the run. */
 const MAX_CONNECTS = 10_000;
 
 const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
