@@ -40,8 +40,8 @@
 
 import { MsrpError } from "../errors.ts";
 import { type Logger, silentLogger } from "../log.ts";
+import { computeFingerprint } from "../transport/fingerprint.ts";
 import {
-  computeFingerprint,
   type Direction,
   type FileTransferAttributes,
   type Fingerprint,

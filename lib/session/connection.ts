@@ -45,7 +45,7 @@
  */
 
 import { MsrpError } from "../errors.ts";
-import { consoleLogger, type Logger, silentLogger } from "../log.ts";
+import { type Logger, silentLogger } from "../log.ts";
 import type { MsrpTransport } from "../transport/types.ts";
 import { type FrameDecoderOptions, FrameDecoderStream } from "../wire/decoder.ts";
 import { FrameEncoderStream } from "../wire/encoder.ts";
@@ -185,8 +185,9 @@ export class MsrpConnection {
   constructor(transport: MsrpTransport, options: ConnectionOptions = {}) {
     this.transport = transport;
     this.clock = options.clock ?? systemClock;
-    this.logger = options.logger ??
-      (Deno.env.get?.("MSRP_DEBUG") ? consoleLogger(true) : silentLogger);
+    // The core reads no environment: loggers are injected (the CLI gives a
+    // verbose one for --verbose or MSRP_DEBUG), so this loads on every runtime.
+    this.logger = options.logger ?? silentLogger;
     this.#directory = options.directory;
     this.transactions = new TransactionTable(this.clock, options.transactionTimeout ?? 30_000);
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));

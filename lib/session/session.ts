@@ -21,7 +21,7 @@
  */
 
 import { MsrpError } from "../errors.ts";
-import { isAcceptable } from "../payload/media_types.ts";
+import { isAcceptable } from "../wire/media_types.ts";
 import type { MsrpRequest, MsrpResponse } from "../wire/frame.ts";
 import { HeaderList } from "../wire/header_list.ts";
 import {
@@ -405,7 +405,7 @@ export class MsrpSession {
 
   // ---- the connection's side ----
 
-  #port(): SessionPort {
+  #port(): SessionPort<MsrpConnection> {
     // deno-lint-ignore no-this-alias
     const session = this;
     return {

@@ -7,6 +7,7 @@
  */
 
 export type { MsrpTransport, NetAddress } from "./types.ts";
+export { computeFingerprint, fingerprintMatches } from "./fingerprint.ts";
 export { memoryPipe, type MemoryPipeOptions, type MemoryTransport } from "./memory.ts";
 export {
   bareHost,

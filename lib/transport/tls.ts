@@ -88,7 +88,6 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import * as nodeTls from "node:tls";
 import type { Socket } from "node:net";
 import { MsrpError } from "../errors.ts";
-import { type Fingerprint, fingerprintMatches } from "../payload/sdp.ts";
 import {
   acceptUntilClosed,
   bareHost,
@@ -103,9 +102,10 @@ import {
   type TcpConnectOptions,
   tryAddresses,
 } from "./tcp.ts";
+import { fingerprintMatches } from "./fingerprint.ts";
 import { closeQuietly, errorQuietly } from "./quiet.ts";
 import { tlsError } from "./tls_errors.ts";
-import type { MsrpTransport, NetAddress } from "./types.ts";
+import type { Fingerprint, MsrpTransport, NetAddress } from "./types.ts";
 
 export type { Fingerprint };
 

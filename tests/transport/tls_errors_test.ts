@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { MsrpError } from "../../lib/errors.ts";
-import { computeFingerprint } from "../../lib/payload/sdp.ts";
+import { computeFingerprint } from "../../lib/transport/fingerprint.ts";
 import type { MsrpListener } from "../../lib/transport/tcp.ts";
 import { connectTls, listenTls, type TlsConnectOptions } from "../../lib/transport/tls.ts";
 import { connectWebSocket, listenWebSocket } from "../../lib/transport/websocket.ts";
