@@ -25,7 +25,7 @@ export * from "./lib/wire/frame_trace.ts";
 export * from "./lib/wire/uri.ts";
 export * from "./lib/wire/headers.ts";
 export * from "./lib/wire/auth_headers.ts";
-export * from "./lib/relay/digest.ts";
+export * from "./lib/wire/digest.ts";
 export * from "./lib/log.ts";
 export * from "./lib/transport/mod.ts";
 export * from "./lib/session/clock.ts";
