@@ -34,16 +34,18 @@ export {
 } from "./tls.ts";
 export { type CertificateProblem, TlsCertificateError } from "./tls_errors.ts";
 export {
-  acceptWebSocket,
   connectWebSocket,
-  isMsrpWebSocketRequest,
-  listenWebSocket,
   MSRP_SUBPROTOCOL,
-  type WebSocketAcceptOptions,
   type WebSocketConnectOptions,
-  type WebSocketListener,
-  type WebSocketListenOptions,
   type WebSocketTransport,
   webSocketTransport,
   type WebSocketTransportOptions,
 } from "./websocket.ts";
+export {
+  acceptWebSocket,
+  isMsrpWebSocketRequest,
+  listenWebSocket,
+  type WebSocketAcceptOptions,
+  type WebSocketListener,
+  type WebSocketListenOptions,
+} from "./websocket_server.ts";

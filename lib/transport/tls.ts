@@ -104,7 +104,7 @@ import {
 } from "./tcp.ts";
 import { fingerprintMatches } from "./fingerprint.ts";
 import { closeQuietly, errorQuietly } from "./quiet.ts";
-import { tlsError } from "./tls_errors.ts";
+import { type CertificateFacts, tlsError } from "./tls_errors.ts";
 import type { Fingerprint, MsrpTransport, NetAddress } from "./types.ts";
 
 export type { Fingerprint };
@@ -354,7 +354,8 @@ async function connectNode(
           const code = typeof why === "string" ? why : (why as { code?: string })?.code;
           const der = peerDer(s);
           s.destroy();
-          reject(tlsError(where, name, Object.assign(new Error(String(why)), { code }), der));
+          const error = Object.assign(new Error(String(why)), { code });
+          reject(tlsError(where, name, error, certificateFacts(der)));
           return;
         }
         resolve(s);
@@ -763,5 +764,15 @@ class NodeTlsListener implements MsrpListener {
     this.#closed = true;
     this.#server.close();
     for (const w of this.#waiting.splice(0)) w.reject(listenerClosed(this.#addr));
+  }
+}
+
+/** The certificate's dates and names for tls_errors.ts, or undefined when it does not parse. */
+function certificateFacts(der: Uint8Array | undefined): CertificateFacts | undefined {
+  if (der === undefined) return undefined;
+  try {
+    return new X509Certificate(der);
+  } catch {
+    return undefined;
   }
 }

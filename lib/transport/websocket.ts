@@ -48,13 +48,7 @@
  */
 
 import { MsrpError } from "../errors.ts";
-import {
-  acceptUntilClosed,
-  bareHost,
-  formatAddress,
-  listenerClosed,
-  type MsrpListener,
-} from "./tcp.ts";
+import { bareHost, formatAddress } from "./address.ts";
 import { closeQuietly, errorQuietly } from "./quiet.ts";
 import { diagnoseCertificate, TlsCertificateError } from "./tls_errors.ts";
 import type { MsrpTransport, NetAddress } from "./types.ts";
@@ -92,16 +86,6 @@ export interface WebSocketConnectOptions extends WebSocketTransportOptions {
   signal?: AbortSignal;
   /** Allow a plain `ws:` URL (RFC 7977 §5.1 requires `wss:`). */
   insecure?: boolean;
-}
-
-/** Options of {@link acceptWebSocket}. */
-export interface WebSocketAcceptOptions extends WebSocketTransportOptions {
-  /** The client's address (from `Deno.ServeHandlerInfo.remoteAddr`). */
-  remoteAddr?: NetAddress;
-  /** Whether the HTTP connection is TLS (default: the request URL is `https:`). */
-  secure?: boolean;
-  /** Seconds without a pong before the connection is closed (default 30; 0 disables). */
-  idleTimeout?: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -322,12 +306,16 @@ function closedByPeer(where: string): MsrpError {
  *
  * @param ws the socket; the transport owns it from now on
  * @param options `secure` (default: the socket URL is `wss:`), peer address,
- *   and buffer bounds
+ *   buffer bounds, and on a server the subprotocol `selected` in the 101 reply
  * @returns the transport
  */
 export function webSocketTransport(
   ws: WebSocket,
-  options: WebSocketTransportOptions & { secure?: boolean; remoteAddr?: NetAddress } = {},
+  options: WebSocketTransportOptions & {
+    secure?: boolean;
+    remoteAddr?: NetAddress;
+    selected?: string;
+  } = {},
 ): WebSocketTransport {
   const secure = options.secure ?? ws.url.startsWith("wss:");
   const where = options.remoteAddr ? formatAddress(options.remoteAddr) : ws.url || "the peer";
@@ -363,6 +351,31 @@ function connectError(url: string, text: string): MsrpError {
     "connect-failed",
     `cannot open a WebSocket to ${url}: ${text || "the handshake failed"}`,
   );
+}
+
+/** Deno's `WebSocket` constructor, which takes extra headers and an HTTP client. */
+type DenoWebSocket = new (
+  url: string,
+  options: { protocols: string[]; headers?: HeadersInit; client?: { close(): void } },
+) => WebSocket;
+
+/**
+ * An HTTP client trusting `caCerts`, for `wss:` to a relay with a private CA:
+ * `Deno.createHttpClient` where it exists, found by feature detection so that
+ * this module loads in browsers and Node too (there the platform's roots are
+ * all a WebSocket can use).
+ */
+function httpClient(caCerts: string[]): { close(): void } {
+  const deno = (globalThis as {
+    Deno?: { createHttpClient?: (o: { caCerts: string[] }) => { close(): void } };
+  }).Deno;
+  if (typeof deno?.createHttpClient !== "function") {
+    throw new MsrpError(
+      "ws-ca-unsupported",
+      "caCerts for a WebSocket needs Deno (Deno.createHttpClient); this runtime uses its own roots",
+    );
+  }
+  return deno.createHttpClient({ caCerts });
 }
 
 /**
@@ -408,11 +421,21 @@ export async function connectWebSocket(
       cause: signal.reason,
     });
   }
-  const client = options.caCerts ? Deno.createHttpClient({ caCerts: options.caCerts }) : undefined;
+  let client: { close(): void } | undefined;
   let ws: WebSocket;
   try {
-    ws = new WebSocket(href, { protocols, headers: options.headers, client });
+    client = options.caCerts === undefined ? undefined : httpClient(options.caCerts);
+    ws = options.headers === undefined && client === undefined
+      // The standard constructor: what browsers, Node and Deno all have.
+      ? new WebSocket(href, protocols)
+      // Deno's extension (extra headers, extra roots): an options object.
+      : new (WebSocket as unknown as DenoWebSocket)(href, {
+        protocols,
+        headers: options.headers,
+        client,
+      });
   } catch (e) {
+    if (e instanceof MsrpError) throw e;
     client?.close();
     throw new MsrpError("connect-failed", `cannot open a WebSocket to ${href}: ${e}`, {
       cause: e,
@@ -462,208 +485,4 @@ export async function connectWebSocket(
     );
   }
   return transport;
-}
-
-// ---------------------------------------------------------------------------
-// Server
-
-/**
- * Whether an HTTP request is a WebSocket upgrade that offers the `msrp`
- * subprotocol (RFC 7977 §4.1).
- *
- * @param request the incoming request
- * @returns true when {@link acceptWebSocket} would accept it
- */
-export function isMsrpWebSocketRequest(request: Request): boolean {
-  if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return false;
-  const offered = request.headers.get("sec-websocket-protocol") ?? "";
-  return offered.split(",").some((p) => p.trim() === MSRP_SUBPROTOCOL);
-}
-
-/**
- * Accepts an MSRP WebSocket on the server side: upgrades the request with
- * `Deno.upgradeWebSocket`, selecting the `msrp` subprotocol (RFC 7977 §4.1),
- * and wraps the socket as a transport.
- *
- * Answer the request with `response` (from a `Deno.serve` handler). The
- * transport can be used at once: writes wait until the socket is open.
- *
- * @param request the upgrade request
- * @param options the client's address, whether the server is TLS, ping
- *   timeout, buffer bounds
- * @returns the response to send and the transport
- * @throws {MsrpError} `ws-not-upgrade` when the request is not a WebSocket
- *   upgrade; `ws-subprotocol` when it does not offer `msrp`
- */
-export function acceptWebSocket(
-  request: Request,
-  options: WebSocketAcceptOptions = {},
-): { response: Response; transport: WebSocketTransport } {
-  if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-    throw new MsrpError("ws-not-upgrade", "the request is not a WebSocket upgrade");
-  }
-  if (!isMsrpWebSocketRequest(request)) {
-    throw new MsrpError(
-      "ws-subprotocol",
-      `the WebSocket request does not offer the "msrp" subprotocol (RFC 7977 §4.1)`,
-    );
-  }
-  // Read the request before the upgrade consumes it.
-  const origin = request.headers.get("origin");
-  const secure = options.secure ?? new URL(request.url).protocol === "https:";
-  const { socket, response } = Deno.upgradeWebSocket(request, {
-    protocol: MSRP_SUBPROTOCOL,
-    idleTimeout: options.idleTimeout, // RFC 7977 §6: Deno pings and expects pongs
-  });
-  // RFC 7977 §7: answer an Origin with CORS.
-  if (origin !== null) {
-    try {
-      response.headers.set("access-control-allow-origin", origin);
-    } catch {
-      // the upgrade response's headers are immutable in this runtime
-    }
-  }
-  const where = options.remoteAddr ? formatAddress(options.remoteAddr) : "the client";
-  const transport = new WsTransport(socket, secure ? "wss" : "ws", where, {
-    ...options,
-    selected: MSRP_SUBPROTOCOL,
-  });
-  return { response, transport };
-}
-
-/** Options of {@link listenWebSocket}. */
-export interface WebSocketListenOptions extends WebSocketTransportOptions {
-  /** The address to bind (default `"0.0.0.0"`). */
-  hostname?: string;
-  /** The port to bind; 0 picks a free one. */
-  port: number;
-  /** Only upgrades on this path are accepted (default: any path). */
-  path?: string;
-  /** Our certificate chain (PEM), for `wss:`. */
-  cert?: string;
-  /** Our private key (PEM), for `wss:`. */
-  key?: string;
-  /** Serve plain `ws:` without `cert`/`key` (RFC 7977 §5.1 requires TLS). */
-  insecure?: boolean;
-  /** Seconds without a pong before a connection is closed (default 30). */
-  idleTimeout?: number;
-  /**
-   * Decides which handshakes may open a connection by their `Origin` header
-   * (`null` when there is none); a refused one is answered 403 (RFC 7977 §7:
-   * the server MAY inspect Origin; RFC 6455 §4.2.2, §10.2). Default: all.
-   */
-  allowOrigin?: (origin: string | null) => boolean;
-}
-
-/** A WebSocket server that yields MSRP connections. */
-export interface WebSocketListener extends MsrpListener {
-  /** Settles when the HTTP server has stopped after {@link MsrpListener.close}. */
-  readonly finished: Promise<void>;
-}
-
-/**
- * Serves MSRP over WebSocket with `Deno.serve` (an "MSRP WebSocket Server",
- * RFC 7977 §2.1). Requests that are not `msrp` WebSocket upgrades are
- * answered 426 (not an upgrade), 400 (no `msrp` subprotocol), 404 (other
- * path) or 403 (an `Origin` that `allowOrigin` refuses).
- *
- * @param options address, port, path, certificate and key
- * @returns the listener
- * @throws {MsrpError} `insecure-websocket` without `cert`/`key` unless
- *   `insecure`; `listen-failed` when the address cannot be bound
- */
-export function listenWebSocket(options: WebSocketListenOptions): WebSocketListener {
-  return new WsListener(options);
-}
-
-class WsListener implements WebSocketListener {
-  readonly addr: NetAddress;
-  readonly finished: Promise<void>;
-  readonly #server: Deno.HttpServer<Deno.NetAddr>;
-  readonly #ready: WebSocketTransport[] = [];
-  readonly #waiting: {
-    resolve: (t: WebSocketTransport) => void;
-    reject: (e: Error) => void;
-  }[] = [];
-  #closed = false;
-
-  constructor(options: WebSocketListenOptions) {
-    const tls = options.cert !== undefined && options.key !== undefined;
-    if (!tls && !options.insecure) {
-      throw new MsrpError(
-        "insecure-websocket",
-        "MSRP over WebSocket MUST use TLS (RFC 7977 §5.1): give cert and key, or insecure: true",
-      );
-    }
-    const hostname = options.hostname ?? "0.0.0.0";
-    const handler = (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response => {
-      if (this.#closed) return new Response("closing", { status: 503 });
-      if (options.path !== undefined && new URL(request.url).pathname !== options.path) {
-        return new Response("not found", { status: 404 });
-      }
-      if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-        return new Response("MSRP over WebSocket only (RFC 7977)", {
-          status: 426,
-          headers: { upgrade: "websocket" },
-        });
-      }
-      if (!isMsrpWebSocketRequest(request)) {
-        return new Response(`the "msrp" subprotocol is required (RFC 7977 §4.1)`, {
-          status: 400,
-        });
-      }
-      // RFC 6455 §4.2.2: a server that does not accept this Origin answers 403.
-      if (
-        options.allowOrigin !== undefined && !options.allowOrigin(request.headers.get("origin"))
-      ) {
-        return new Response("this origin may not open MSRP WebSockets here", { status: 403 });
-      }
-      const { response, transport } = acceptWebSocket(request, {
-        ...options,
-        secure: tls,
-        remoteAddr: { hostname: info.remoteAddr.hostname, port: info.remoteAddr.port },
-      });
-      const w = this.#waiting.shift();
-      if (w !== undefined) w.resolve(transport);
-      else this.#ready.push(transport);
-      return response;
-    };
-    try {
-      this.#server = Deno.serve({
-        hostname,
-        port: options.port,
-        cert: options.cert,
-        key: options.key,
-        onListen: () => {},
-      } as Deno.ServeTcpOptions, handler);
-    } catch (e) {
-      throw new MsrpError(
-        "listen-failed",
-        `cannot listen on ${formatAddress({ hostname, port: options.port })}: ${
-          (e as Error).message
-        }`,
-        { cause: e },
-      );
-    }
-    this.addr = { hostname: this.#server.addr.hostname, port: this.#server.addr.port };
-    this.finished = this.#server.finished;
-  }
-
-  accept(): Promise<MsrpTransport> {
-    const t = this.#ready.shift();
-    if (t !== undefined) return Promise.resolve(t);
-    if (this.#closed) return Promise.reject(listenerClosed(this.addr));
-    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<MsrpTransport> {
-    return acceptUntilClosed(this);
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#server.shutdown();
-    for (const w of this.#waiting.splice(0)) w.reject(listenerClosed(this.addr));
-  }
 }

@@ -3,7 +3,8 @@ import { MsrpError } from "../../lib/errors.ts";
 import { computeFingerprint } from "../../lib/transport/fingerprint.ts";
 import type { MsrpListener } from "../../lib/transport/tcp.ts";
 import { connectTls, listenTls, type TlsConnectOptions } from "../../lib/transport/tls.ts";
-import { connectWebSocket, listenWebSocket } from "../../lib/transport/websocket.ts";
+import { connectWebSocket } from "../../lib/transport/websocket.ts";
+import { listenWebSocket } from "../../lib/transport/websocket_server.ts";
 import {
   type CertificateProblem,
   TlsCertificateError,
