@@ -372,7 +372,7 @@ function httpClient(caCerts: string[]): { close(): void } {
   if (typeof deno?.createHttpClient !== "function") {
     throw new MsrpError(
       "ws-ca-unsupported",
-      "caCerts for a WebSocket needs Deno (Deno.createHttpClient); this runtime uses its own roots",
+      "caCerts for a WebSocket needs Deno's createHttpClient; this runtime uses its own roots",
     );
   }
   return deno.createHttpClient({ caCerts });
