@@ -103,7 +103,7 @@ import {
   tryAddresses,
 } from "./tcp.ts";
 import { fingerprintMatches } from "./fingerprint.ts";
-import { closeQuietly, errorQuietly } from "./quiet.ts";
+import { NodeSocketTransport } from "./node_socket.ts";
 import { type CertificateFacts, tlsError } from "./tls_errors.ts";
 import type { Fingerprint, MsrpTransport, NetAddress } from "./types.ts";
 
@@ -413,28 +413,13 @@ function peerDer(socket: nodeTls.TLSSocket): Uint8Array | undefined {
 // ---------------------------------------------------------------------------
 // A node:tls socket as an MsrpTransport
 
-class NodeTlsTransport implements TlsTransport {
-  readonly kind = "tls" as const;
-  readonly secure = true as const;
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
-  readonly remoteAddr?: NetAddress;
-  readonly localAddr?: NetAddress;
+/** A `node:tls` socket as a {@link TlsTransport}: a {@link NodeSocketTransport} that knows the peer's certificate. */
+class NodeTlsTransport extends NodeSocketTransport implements TlsTransport {
+  override readonly kind = "tls" as const;
+  override readonly secure = true as const;
   readonly peerCertificate?: Uint8Array;
   readonly peerCertificateVisible = true;
   readonly peerAuthorized?: boolean;
-  readonly #socket: nodeTls.TLSSocket;
-  readonly #where: string;
-  #closed = false;
-  #failure: MsrpError | undefined;
-  #readDone = false;
-  #writeDone = false;
-  #readableController!: ReadableStreamDefaultController<Uint8Array>;
-  #writableController!: WritableStreamDefaultController;
-  #queue: Uint8Array[] = [];
-  #queued = 0;
-  #ended = false;
-  #wake: (() => void) | undefined;
 
   constructor(
     socket: nodeTls.TLSSocket,
@@ -442,151 +427,10 @@ class NodeTlsTransport implements TlsTransport {
     authorized: boolean | undefined,
     maxBuffered: number,
   ) {
-    this.#socket = socket;
+    super(socket, { kind: "tls", secure: true, maxBufferedBytes: maxBuffered });
     this.peerCertificate = der;
     this.peerAuthorized = authorized;
-    this.remoteAddr = socketAddr(socket.remoteAddress, socket.remotePort);
-    this.localAddr = socketAddr(socket.localAddress, socket.localPort);
-    this.#where = this.remoteAddr ? formatAddress(this.remoteAddr) : "the peer";
-    // A reset or a broken pipe; a clean end is the "end" event below.
-    socket.on("error", (e: Error) => this.#fail(this.#mapError(e)));
-    // Flowing mode, never paused: in Deno 2.9's node:tls, pause() and paused
-    // mode (read(), async iteration) can lose bytes and the end of the stream.
-    // So there is no receive backpressure on this path; a reader that falls
-    // more than maxBufferedBytes behind gets `receive-overflow` instead of an
-    // unbounded queue.
-    socket.on("data", (b: Uint8Array) => {
-      if (this.#closed) return;
-      this.#queue.push(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
-      this.#queued += b.byteLength;
-      if (this.#queued > maxBuffered) {
-        this.#fail(
-          new MsrpError(
-            "receive-overflow",
-            `${this.#where} sent more than ${maxBuffered} bytes that were not read`,
-          ),
-        );
-        return;
-      }
-      this.#wakeReader();
-    });
-    socket.on("end", () => {
-      this.#ended = true;
-      this.#wakeReader();
-    });
-    socket.on("close", () => {
-      // Closed without an end (destroyed by an error or by us): no more data.
-      this.#ended = true;
-      this.#wakeReader();
-    });
-    this.readable = new ReadableStream<Uint8Array>({
-      start: (c) => {
-        this.#readableController = c;
-      },
-      pull: async (c) => {
-        for (;;) {
-          const b = this.#queue.shift();
-          if (b !== undefined) {
-            this.#queued -= b.byteLength;
-            c.enqueue(b);
-            return;
-          }
-          if (this.#failure !== undefined) return c.error(this.#failure);
-          if (this.#ended) {
-            this.#readDone = true;
-            closeQuietly(c);
-            if (this.#writeDone) this.#release();
-            return;
-          }
-          await new Promise<void>((resolve) => this.#wake = resolve);
-        }
-      },
-      cancel: () => this.close(),
-    }, { highWaterMark: 0 });
-    this.writable = new WritableStream<Uint8Array>({
-      start: (c) => {
-        this.#writableController = c;
-      },
-      write: (chunk) =>
-        new Promise<void>((resolve, reject) => {
-          if (this.#closed) return reject(this.#failure ?? closedLocally());
-          if (chunk.length === 0) return resolve();
-          // The callback runs once the bytes are handed to the socket.
-          socket.write(chunk, (e?: Error | null) => {
-            if (e == null) return resolve();
-            if (!this.#closed) this.#fail(this.#mapError(e));
-            reject(this.#failure ?? closedLocally());
-          });
-        }),
-      close: () =>
-        new Promise<void>((resolve) => {
-          this.#writeDone = true;
-          if (this.#readDone) {
-            this.#release();
-            return resolve();
-          }
-          socket.end(() => resolve()); // close_notify, then FIN
-        }),
-      abort: () => this.close(),
-    });
   }
-
-  #wakeReader(): void {
-    const w = this.#wake;
-    this.#wake = undefined;
-    w?.();
-  }
-
-  #mapError(e: unknown): MsrpError {
-    if (e instanceof MsrpError) return e;
-    const code = (e as { code?: string })?.code;
-    if (
-      code === "ECONNRESET" || code === "EPIPE" || code === "ERR_STREAM_DESTROYED" ||
-      code === "ERR_STREAM_PREMATURE_CLOSE"
-    ) {
-      return new MsrpError("connection-reset", `the connection to ${this.#where} was reset`, {
-        cause: e,
-      });
-    }
-    const text = e instanceof Error ? e.message : String(e);
-    return new MsrpError("connection-failed", `the connection to ${this.#where} failed: ${text}`, {
-      cause: e,
-    });
-  }
-
-  #fail(error: MsrpError): void {
-    if (this.#closed) return;
-    this.#failure = error;
-    this.#queue = [];
-    this.#release();
-    errorQuietly(this.#readableController, error);
-    errorQuietly(this.#writableController, error);
-    this.#wakeReader();
-  }
-
-  #release(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#socket.destroy();
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#release();
-    this.#queue = [];
-    this.#ended = true;
-    closeQuietly(this.#readableController);
-    errorQuietly(this.#writableController, closedLocally());
-    this.#wakeReader();
-  }
-}
-
-function socketAddr(host: string | undefined, port: number | undefined): NetAddress | undefined {
-  return host === undefined || port === undefined ? undefined : { hostname: host, port };
-}
-
-function closedLocally(): MsrpError {
-  return new MsrpError("connection-closed", "the connection was closed locally");
 }
 
 // ---------------------------------------------------------------------------
