@@ -100,6 +100,16 @@ export abstract class TransportAdapter implements MsrpTransport {
   }
 
   /**
+   * Errors `writable` only: the peer can no longer be written to, while what
+   * it sent may still be read.
+   *
+   * @param error what a writer gets
+   */
+  protected writeFailed(error: MsrpError): void {
+    if (this.#writable) errorQuietly(this.#writable, error);
+  }
+
+  /**
    * Our side closed `writable`.
    *
    * @returns true when the socket was let go (the peer had ended already),
@@ -170,6 +180,7 @@ export class InboundQueue {
   #bytes = 0;
   #ended = false;
   #error: unknown;
+  #endError: unknown;
   #wake: (() => void) | undefined;
 
   /**
@@ -198,9 +209,15 @@ export class InboundQueue {
     return true;
   }
 
-  /** No more bytes will come; the reader ends after what is held. */
-  end(): void {
+  /**
+   * No more bytes will come: the reader gets what is held, then the end (or
+   * `error`, for a connection that broke).
+   *
+   * @param error what the reader gets after the held bytes, if not the end
+   */
+  end(error?: unknown): void {
     this.#ended = true;
+    this.#endError ??= error;
     this.#wakeReader();
   }
 
@@ -238,7 +255,7 @@ export class InboundQueue {
         c.enqueue(chunk);
         return;
       }
-      if (this.#ended) return onEnd();
+      if (this.#ended) return this.#endError === undefined ? onEnd() : c.error(this.#endError);
       await new Promise<void>((resolve) => this.#wake = resolve);
     }
   }

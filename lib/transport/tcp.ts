@@ -51,7 +51,8 @@ import {
   listenerClosed,
   type MsrpListener,
 } from "./address.ts";
-import { closeQuietly, errorQuietly } from "./quiet.ts";
+import { TransportAdapter } from "./adapter.ts";
+import { closeQuietly } from "./quiet.ts";
 import type { MsrpTransport, NetAddress } from "./types.ts";
 
 // ---------------------------------------------------------------------------
@@ -232,7 +233,8 @@ export function connTransport(conn: Deno.Conn, options: ConnTransportOptions = {
   return new ConnTransport(conn, options);
 }
 
-class ConnTransport implements MsrpTransport {
+/** A `Deno.Conn` as a transport; the life cycle is {@link TransportAdapter}'s. */
+class ConnTransport extends TransportAdapter {
   readonly readable: ReadableStream<Uint8Array>;
   readonly writable: WritableStream<Uint8Array>;
   readonly kind: string;
@@ -240,48 +242,35 @@ class ConnTransport implements MsrpTransport {
   readonly remoteAddr?: NetAddress;
   readonly localAddr?: NetAddress;
   readonly #conn: Deno.Conn;
-  readonly #where: string;
-  #closed = false;
-  #failure: MsrpError | undefined;
-  #readDone = false;
-  #writeDone = false;
-  #readableController!: ReadableStreamDefaultController<Uint8Array>;
-  #writableController!: WritableStreamDefaultController;
 
   constructor(conn: Deno.Conn, options: ConnTransportOptions) {
+    const remoteAddr = netAddress(conn.remoteAddr);
+    super(remoteAddr ? formatAddress(remoteAddr) : "the peer");
     this.#conn = conn;
     this.kind = options.kind ?? "tcp";
     this.secure = options.secure ?? false;
-    this.remoteAddr = netAddress(conn.remoteAddr);
+    this.remoteAddr = remoteAddr;
     this.localAddr = netAddress(conn.localAddr);
-    this.#where = this.remoteAddr ? formatAddress(this.remoteAddr) : "the peer";
     const readSize = options.readSize ?? 262144;
     // The buffer of a pending read is held while the peer is silent, so an
     // idle connection should not pin a large one: start at 4 KiB, double
     // while reads fill the buffer, shrink to what came when one does not.
     let size = Math.min(4096, readSize);
     this.readable = new ReadableStream<Uint8Array>({
-      start: (c) => {
-        this.#readableController = c;
-      },
+      start: (c) => this.controllers(c),
       pull: async (c) => {
         const buf = new Uint8Array(size);
         let n: number | null;
         try {
           n = await conn.read(buf);
         } catch (e) {
-          this.#readDone = true;
-          if (this.#closed) return closeQuietly(c);
-          this.#fail(this.#mapError(e));
+          this.readDone = true;
+          if (this.released) return closeQuietly(c);
+          this.fail(this.#mapError(e));
           return;
         }
-        if (n === null) {
-          // The peer sent a FIN: no more bytes this way.
-          this.#readDone = true;
-          closeQuietly(c);
-          if (this.#writeDone) this.#release();
-          return;
-        }
+        // The peer sent a FIN: no more bytes this way.
+        if (n === null) return this.readEnded();
         // A full read: more is waiting, read more at once next time. A
         // short one: the peer paused (or stopped), so the next read, which
         // may wait long, gets a buffer the size of what came.
@@ -293,26 +282,23 @@ class ConnTransport implements MsrpTransport {
       cancel: () => this.close(),
     }, { highWaterMark: 0 });
     this.writable = new WritableStream<Uint8Array>({
-      start: (c) => {
-        this.#writableController = c;
-      },
+      start: (c) => this.controllers(undefined, c),
       write: async (chunk) => {
         try {
           let done = 0;
           while (done < chunk.length) done += await conn.write(chunk.subarray(done));
         } catch (e) {
-          if (!this.#closed) this.#fail(this.#mapError(e));
-          throw this.#failure ?? closedLocally();
+          if (!this.released) this.fail(this.#mapError(e));
+          throw this.writeError();
         }
       },
       close: async () => {
-        this.#writeDone = true;
-        if (this.#readDone) return this.#release();
+        if (this.writeEnded()) return;
         try {
           await conn.closeWrite(); // FIN (and TLS close_notify)
         } catch (e) {
-          if (!this.#closed) this.#fail(this.#mapError(e));
-          throw this.#failure ?? closedLocally();
+          if (!this.released) this.fail(this.#mapError(e));
+          throw this.writeError();
         }
       },
       abort: () => this.close(),
@@ -325,57 +311,30 @@ class ConnTransport implements MsrpTransport {
       e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe ||
       e instanceof Deno.errors.ConnectionAborted
     ) {
-      return new MsrpError("connection-reset", `the connection to ${this.#where} was reset`, {
+      return new MsrpError("connection-reset", `the connection to ${this.where} was reset`, {
         cause: e,
       });
     }
     if (e instanceof Deno.errors.InvalidData && this.secure) {
-      return new MsrpError("tls-failed", `TLS error on ${this.#where}: ${describe(e)}`, {
+      return new MsrpError("tls-failed", `TLS error on ${this.where}: ${describe(e)}`, {
         cause: e,
       });
     }
     return new MsrpError(
       "connection-failed",
-      `the connection to ${this.#where} failed: ${describe(e)}`,
+      `the connection to ${this.where} failed: ${describe(e)}`,
       { cause: e },
     );
   }
 
-  /** The socket failed: both streams end with `error` and the socket is released. */
-  #fail(error: MsrpError): void {
-    if (this.#closed) return;
-    this.#failure = error;
-    this.#closed = true;
-    try {
-      this.#conn.close();
-    } catch {
-      // already closed
-    }
-    errorQuietly(this.#readableController, error);
-    errorQuietly(this.#writableController, error);
-  }
-
-  /** Both directions are finished: let the socket go. */
-  #release(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  /** Closes the connection. */
+  protected releaseSocket(): void {
     try {
       this.#conn.close();
     } catch {
       // already closed
     }
   }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#release();
-    closeQuietly(this.#readableController);
-    errorQuietly(this.#writableController, closedLocally());
-  }
-}
-
-function closedLocally(): MsrpError {
-  return new MsrpError("connection-closed", "the connection was closed locally");
 }
 
 /**

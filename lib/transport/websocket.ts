@@ -49,7 +49,7 @@
 
 import { MsrpError } from "../errors.ts";
 import { bareHost, formatAddress } from "./address.ts";
-import { closeQuietly, errorQuietly } from "./quiet.ts";
+import { InboundQueue, TransportAdapter } from "./adapter.ts";
 import { diagnoseCertificate, TlsCertificateError } from "./tls_errors.ts";
 import type { MsrpTransport, NetAddress } from "./types.ts";
 
@@ -93,7 +93,12 @@ export interface WebSocketConnectOptions extends WebSocketTransportOptions {
 
 type State = "connecting" | "open" | "closed";
 
-class WsTransport implements WebSocketTransport {
+/**
+ * A `WebSocket` as a transport; the life cycle is {@link TransportAdapter}'s.
+ * A WebSocket has no half close, so letting the socket go is starting the
+ * closing handshake, and the peer's close ends both directions.
+ */
+class WsTransport extends TransportAdapter implements WebSocketTransport {
   readonly kind: "ws" | "wss";
   readonly secure: boolean;
   readonly frameAligned = true as const;
@@ -101,20 +106,13 @@ class WsTransport implements WebSocketTransport {
   readonly writable: WritableStream<Uint8Array>;
   readonly remoteAddr?: NetAddress;
   readonly #ws: WebSocket;
-  readonly #where: string;
   readonly #maxBuffered: number;
   readonly #sendHighWaterMark: number;
+  readonly #queue: InboundQueue;
   #state: State;
-  #queue: Uint8Array[] = [];
-  #head = 0;
-  #bytes = 0;
-  #ended = false;
-  #failure: MsrpError | undefined;
   #errorText = "";
-  #wake: (() => void) | undefined;
+  #closeReason: string | undefined;
   #openWaiters: (() => void)[] = [];
-  #readableController!: ReadableStreamDefaultController<Uint8Array>;
-  #writableController!: WritableStreamDefaultController;
   /** Called once when the socket is gone (to release an HTTP client). */
   onRelease?: () => void;
   /** On the server side: the subprotocol we selected in the 101 reply. */
@@ -126,14 +124,15 @@ class WsTransport implements WebSocketTransport {
     where: string,
     options: WebSocketTransportOptions & { remoteAddr?: NetAddress; selected?: string },
   ) {
+    super(where);
     this.#ws = ws;
     this.#selected = options.selected ?? "";
     this.kind = kind;
     this.secure = kind === "wss";
     this.remoteAddr = options.remoteAddr;
-    this.#where = where;
     this.#maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024;
     this.#sendHighWaterMark = options.sendHighWaterMark ?? 1024 * 1024;
+    const queue = this.#queue = new InboundQueue(this.#maxBuffered);
     ws.binaryType = "arraybuffer";
     this.#state = ws.readyState === WebSocket.OPEN
       ? "open"
@@ -151,39 +150,18 @@ class WsTransport implements WebSocketTransport {
     ws.addEventListener("close", (e) => this.#onClose(e));
 
     this.readable = new ReadableStream<Uint8Array>({
-      start: (c) => {
-        this.#readableController = c;
-      },
-      pull: async (c) => {
-        for (;;) {
-          if (this.#head < this.#queue.length) {
-            const m = this.#queue[this.#head];
-            this.#queue[this.#head++] = EMPTY;
-            if (this.#head > 64 && this.#head * 2 > this.#queue.length) {
-              this.#queue = this.#queue.slice(this.#head);
-              this.#head = 0;
-            }
-            this.#bytes -= m.length;
-            c.enqueue(m);
-            return;
-          }
-          if (this.#failure !== undefined) return c.error(this.#failure);
-          if (this.#ended) return closeQuietly(c);
-          await new Promise<void>((resolve) => this.#wake = resolve);
-        }
-      },
+      start: (c) => this.controllers(c),
+      pull: (c) => queue.pull(c, () => this.readEnded()),
       cancel: () => this.close(),
     }, { highWaterMark: 0 });
 
     this.writable = new WritableStream<Uint8Array>({
-      start: (c) => {
-        this.#writableController = c;
-      },
+      start: (c) => this.controllers(undefined, c),
       write: async (chunk) => {
         if (this.#state === "connecting") {
           await new Promise<void>((resolve) => this.#openWaiters.push(resolve));
         }
-        if (this.#state !== "open") throw this.#failure ?? closedLocally();
+        if (this.#state !== "open") throw this.writeError();
         if (chunk.length === 0) return; // not a frame: nothing to send
         // RFC 7977 §5.1: this chunk is one whole MSRP frame; it goes out as one message.
         ws.send(chunk);
@@ -193,12 +171,10 @@ class WsTransport implements WebSocketTransport {
           wait = Math.min(wait * 2, 16);
         }
       },
-      close: () => {
-        this.#closeSocket();
-      },
-      abort: () => {
-        this.#closeSocket();
-      },
+      // No half close on a WebSocket: closing our side starts the closing
+      // handshake; the reader ends when the peer's close comes back.
+      close: () => this.#closeSocket(),
+      abort: () => this.#closeSocket(),
     });
   }
 
@@ -211,14 +187,8 @@ class WsTransport implements WebSocketTransport {
     for (const w of this.#openWaiters.splice(0)) w();
   }
 
-  #wakeReader(): void {
-    const w = this.#wake;
-    this.#wake = undefined;
-    w?.();
-  }
-
   #onMessage(data: unknown): void {
-    if (this.#ended || this.#failure !== undefined) return;
+    if (this.released || this.failure !== undefined) return;
     // RFC 7977 §4.2: accept text and binary; text is read as its UTF-8 bytes.
     const bytes = typeof data === "string"
       ? ENCODER.encode(data)
@@ -228,72 +198,61 @@ class WsTransport implements WebSocketTransport {
       ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
       : undefined;
     if (bytes === undefined) return;
-    this.#bytes += bytes.length;
-    if (this.#bytes > this.#maxBuffered) {
-      this.#failure = new MsrpError(
-        "ws-overflow",
-        `${this.#where} sent more than ${this.#maxBuffered} bytes that were not read`,
+    if (!this.#queue.push(bytes)) {
+      this.#closeReason = "receive buffer overflow";
+      this.fail(
+        new MsrpError(
+          "ws-overflow",
+          `${this.where} sent more than ${this.#maxBuffered} bytes that were not read`,
+        ),
       );
-      this.#queue = [];
-      this.#head = 0;
-      this.#bytes = 0;
-      this.#closeSocket("receive buffer overflow");
-      errorQuietly(this.#writableController, this.#failure);
-      this.#wakeReader();
-      return;
     }
-    this.#queue.push(bytes);
-    this.#wakeReader();
   }
 
   #onClose(e: CloseEvent): void {
     const wasOpen = this.#state === "open";
     this.#state = "closed";
     this.#wakeOpen();
-    if (!this.#ended && this.#failure === undefined) {
+    if (!this.released && this.failure === undefined) {
       // 1000 normal closure, 1005 no status: the peer ended the connection.
       if (e.wasClean && (e.code === 1000 || e.code === 1005)) {
-        this.#ended = true;
+        this.#queue.end();
+        this.writeFailed(closedByPeer(this.where));
       } else {
         const why = e.reason || this.#errorText || (wasOpen ? "connection lost" : "failed");
-        this.#failure = new MsrpError(
+        this.failure = new MsrpError(
           "connection-reset",
-          `the WebSocket to ${this.#where} closed with code ${e.code}: ${why}`,
+          `the WebSocket to ${this.where} closed with code ${e.code}: ${why}`,
         );
+        // What came before the break is still read, then the reader gets the error.
+        this.#queue.end(this.failure);
+        this.writeFailed(this.failure);
       }
-      errorQuietly(this.#writableController, this.#failure ?? closedByPeer(this.#where));
     }
-    this.#wakeReader();
     this.onRelease?.();
     this.onRelease = undefined;
   }
 
-  #closeSocket(reason?: string): void {
+  /** Starts the closing handshake, if it has not begun. */
+  #closeSocket(): void {
     if (this.#ws.readyState === WebSocket.CONNECTING || this.#ws.readyState === WebSocket.OPEN) {
-      this.#ws.close(1000, reason);
+      this.#ws.close(1000, this.#closeReason);
     }
   }
 
-  close(): void {
-    if (this.#ended && this.#state === "closed") return;
-    this.#ended = true;
-    this.#queue = [];
-    this.#head = 0;
-    this.#bytes = 0;
+  /** Starts the closing handshake, if it has not begun. */
+  protected releaseSocket(): void {
     this.#closeSocket();
-    closeQuietly(this.#readableController);
-    errorQuietly(this.#writableController, closedLocally());
-    this.#wakeReader();
+  }
+
+  /** Drops unread messages, wakes the reader and any write waiting for the open. */
+  protected override onEnd(): void {
+    this.#queue.clear(this.failure);
     this.#wakeOpen();
   }
 }
 
-const EMPTY = new Uint8Array(0);
 const ENCODER = new TextEncoder();
-
-function closedLocally(): MsrpError {
-  return new MsrpError("connection-closed", "the connection was closed locally");
-}
 
 function closedByPeer(where: string): MsrpError {
   return new MsrpError("connection-reset", `the WebSocket to ${where} was closed by the peer`);
