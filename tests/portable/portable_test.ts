@@ -126,3 +126,58 @@ Deno.test({
     }
   },
 });
+
+/** The lines a process writes, as they come. */
+async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let buffered = "";
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    buffered += text;
+    let nl: number;
+    while ((nl = buffered.indexOf("\n")) >= 0) {
+      yield buffered.slice(0, nl);
+      buffered = buffered.slice(nl + 1);
+    }
+  }
+}
+
+Deno.test({
+  name: `portable: examples/node_send.ts under Node (${
+    NODE ?? "not installed"
+  }) sends to msrp listen`,
+  ignore: NODE === undefined,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "msrp-node-" });
+    const listener = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", fromFileUrl(new URL("cli.ts", ROOT)), "listen"],
+      stdout: "piped",
+      stderr: "null",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    // A safety net only: a wedged listener fails the test instead of hanging it.
+    const watchdog = setTimeout(() => listener.kill("SIGKILL"), 20_000);
+    try {
+      const out = lines(listener.stdout);
+      const [bundle, first] = await Promise.all([
+        bundleForNode("examples/node_send.ts", dir),
+        out.next(),
+      ]);
+      const uri = first.value as string;
+      assert.match(uri, /^msrp:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9]+;tcp$/);
+      const r = await new Deno.Command("node", {
+        args: [bundle, uri, "Hello", "from", "Node"],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const said = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
+      assert.equal(r.code, 0, said);
+      assert.equal(said, "node_send: 200 for 15 bytes, confirmed by a success REPORT\n");
+      // What msrp listen printed: the message, as sent.
+      assert.deepEqual(await out.next(), { done: false, value: "Hello from Node" });
+    } finally {
+      clearTimeout(watchdog);
+      listener.kill("SIGTERM");
+      await listener.status;
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
