@@ -65,7 +65,14 @@ export function connectNodeTcp(
     address,
     options,
     "connect",
-    () => net.connect({ host: bareHost(address.hostname), port: address.port, noDelay: true }),
+    () =>
+      net.connect({
+        host: bareHost(address.hostname),
+        port: address.port,
+        noDelay: true,
+        // The peer's FIN ends only its direction: ours closes when we say so.
+        allowHalfOpen: true,
+      }),
     {
       kind: "tcp",
       secure: false,
@@ -91,13 +98,16 @@ export function connectNodeTls(
   const host = bareHost(address.hostname);
   const servername = options.servername ?? (net.isIP(host) === 0 ? host : undefined);
   return open(address, options, "secureConnect", () => {
-    const socket = tls.connect({
+    // allowHalfOpen is honoured by tls.connect though its type leaves it out (as in tls.ts).
+    const connectOptions: tls.ConnectionOptions & { allowHalfOpen: boolean } = {
       host,
       port: address.port,
       servername,
       ca: options.caCerts,
       rejectUnauthorized: true,
-    });
+      allowHalfOpen: true,
+    };
+    const socket = tls.connect(connectOptions);
     socket.setNoDelay(true);
     return socket;
   }, { kind: "tls", secure: true, name: servername ?? host });
@@ -174,7 +184,7 @@ export function listenNodeTcp(options: NodeListenOptions): Promise<MsrpListener>
   const hostname = bareHost(options.hostname ?? "0.0.0.0");
   const maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED;
   return new Promise((resolve, reject) => {
-    const server = net.createServer({ noDelay: true });
+    const server = net.createServer({ noDelay: true, allowHalfOpen: true });
     server.once("error", (e: Error) => {
       reject(
         new MsrpError(
