@@ -3,7 +3,7 @@
  * reliable byte stream; §14.2: TLS for `msrps:`), with `node:net` and
  * `node:tls`. With it a Node program is an endpoint: the core (wire,
  * session, payload) is the same on every runtime, and this module is the
- * socket underneath. See `examples/node_send.ts`.
+ * socket underneath. See `examples/node/send.ts`.
  *
  * Not imported by `mod.ts`: Deno programs use `lib/transport/tcp.ts` and
  * `tls.ts`. Connections are made as RFC 4975 §6.2 asks (an IP literal as

@@ -141,7 +141,7 @@ async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string
 }
 
 Deno.test({
-  name: `portable: examples/node_send.ts under Node (${
+  name: `portable: examples/node/send.ts under Node (${
     NODE ?? "not installed"
   }) sends to msrp listen`,
   ignore: NODE === undefined,
@@ -158,7 +158,7 @@ Deno.test({
     try {
       const out = lines(listener.stdout);
       const [bundle, first] = await Promise.all([
-        bundleForNode("examples/node_send.ts", dir),
+        bundleForNode("examples/node/send.ts", dir),
         out.next(),
       ]);
       const uri = first.value as string;

@@ -10,17 +10,17 @@
  * Node does not run TypeScript before version 22, so bundle it first:
  *
  *   msrp listen                      # prints msrp://127.0.0.1:PORT/ID;tcp
- *   deno bundle --platform=node examples/node_send.ts -o node_send.mjs
+ *   deno bundle --platform=node examples/node/send.ts -o node_send.mjs
  *   node node_send.mjs msrp://127.0.0.1:PORT/ID;tcp "Hello from Node"
  *
  * @module
  */
 
-import { MsrpConnection } from "../lib/session/connection.ts";
-import { MsrpSession } from "../lib/session/session.ts";
-import { newSessionId } from "../lib/wire/ids.ts";
-import { MsrpUri } from "../lib/wire/uri.ts";
-import { connectNodeTcp } from "../lib/transport/node.ts";
+import { MsrpConnection } from "../../lib/session/connection.ts";
+import { MsrpSession } from "../../lib/session/session.ts";
+import { newSessionId } from "../../lib/wire/ids.ts";
+import { MsrpUri } from "../../lib/wire/uri.ts";
+import { connectNodeTcp } from "../../lib/transport/node.ts";
 
 /** The command line of a Node program: `process.argv` after the script's name. */
 const args: string[] = (globalThis as unknown as { process: { argv: string[] } }).process.argv
