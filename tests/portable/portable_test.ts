@@ -181,3 +181,26 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: `portable: the core's test files (wire, session, payload) pass under Node (${
+    NODE ?? "not installed"
+  })`,
+  ignore: NODE === undefined,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "msrp-node-" });
+    try {
+      const bundle = await bundleForNode("tests/portable/node_tests.ts", dir);
+      const r = await new Deno.Command("node", { args: [bundle], stdout: "piped", stderr: "piped" })
+        .output();
+      const out = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
+      assert.equal(r.code, 0, out);
+      const m = /^node-tests: (\d+) passed, 0 failed, (\d+) skipped$/m.exec(out);
+      assert.ok(m !== null, out);
+      assert.ok(Number(m[1]) > 300, out);
+      assert.ok(Number(m[2]) <= 3, `only the Deno TCP tests are skipped: ${out}`);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
