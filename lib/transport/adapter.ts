@@ -69,6 +69,8 @@ export abstract class TransportAdapter implements MsrpTransport {
   #writable: WritableStreamDefaultController | undefined;
 
   /**
+   * Starts the life cycle; the subclass then makes the streams.
+   *
    * @param where the peer, for error messages
    */
   protected constructor(where: string) {
@@ -184,6 +186,8 @@ export class InboundQueue {
   #wake: (() => void) | undefined;
 
   /**
+   * Makes an empty queue.
+   *
    * @param limit most unread bytes held
    */
   constructor(limit: number) {
