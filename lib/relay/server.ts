@@ -19,12 +19,13 @@
  */
 
 import { X509Certificate } from "node:crypto";
+import type { Logger } from "../log.ts";
+import type { Clock } from "../session/clock.ts";
 import { connectTcp, listenTcp } from "../transport/tcp.ts";
 import { connectTls, listenTls, type TlsTransport } from "../transport/tls.ts";
 import type { MsrpTransport } from "../transport/types.ts";
 import { listenWebSocket } from "../transport/websocket_server.ts";
 import type { MsrpUri } from "../wire/uri.ts";
-import type { Logger } from "../log.ts";
 import { type RelayConfig, relayOriginAllowed } from "./config.ts";
 import {
   consoleRelayLogger,
@@ -90,6 +91,9 @@ export async function serveRelay(
     }
     return false;
   };
+  // The listeners ride out failed accepts (out of descriptors, ...) with
+  // back-off on the relay's clock, and say so in the relay's log.
+  const services = { clock: listenerClock(options.clock), logger: listenerLogger(logger) };
   return await startRelay(config, {
     clock: options.clock,
     logger,
@@ -108,12 +112,16 @@ export async function serveRelay(
           key: listen.tls ? tls?.key : undefined,
           insecure: !listen.tls,
           allowOrigin: originAllowed,
+          ...services,
         });
       }
-      if (!listen.tls) return listenTcp({ hostname: listen.hostname, port: listen.port });
+      if (!listen.tls) {
+        return listenTcp({ hostname: listen.hostname, port: listen.port, ...services });
+      }
       if (tls === undefined) throw new Error("a TLS listener needs tls.certFile and tls.keyFile");
       // Ask peers for certificates only when there is a CA to check relays against.
       return await listenTls({
+        ...services,
         hostname: listen.hostname,
         port: listen.port,
         cert: tls.cert,
@@ -139,4 +147,26 @@ export async function serveRelay(
       return certificateDnsNames(t.peerCertificate)[0];
     },
   });
+}
+
+/** The relay's clock in the shape the transport listeners take. */
+function listenerClock(clock: RelayClock | undefined): Clock | undefined {
+  return clock === undefined ? undefined : {
+    now: () => clock.now(),
+    setTimer: (fn, ms) => clock.setTimeout(fn, ms),
+    clearTimer: (handle) => clock.clearTimeout(handle),
+  };
+}
+
+/** The transport listeners' log lines as relay log events (`listener-*`). */
+function listenerLogger(logger: RelayLogger): Logger {
+  return (level, message, data) => {
+    const event = message === "accept failed; retrying"
+      ? "listener-accept-failed"
+      : message === "accepting again"
+      ? "listener-accepting"
+      : "listener";
+    const details = data === undefined ? "" : ` ${JSON.stringify(data)}`;
+    logger({ level, event, message: `${message}${details}` });
+  };
 }

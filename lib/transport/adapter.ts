@@ -65,6 +65,13 @@ export abstract class TransportAdapter implements MsrpTransport {
   protected readDone = false;
   /** Our side closed `writable`. */
   protected writeDone = false;
+  /**
+   * Whether the socket is let go once both directions ended (the default).
+   * False for a socket that closes itself once it sent its last bytes (a TLS
+   * stream over a socket we own): the subclass then calls
+   * {@linkcode TransportAdapter.release} when it did.
+   */
+  protected releaseWhenDone = true;
   #readable: ReadableStreamDefaultController<Uint8Array> | undefined;
   #writable: WritableStreamDefaultController | undefined;
 
@@ -98,7 +105,7 @@ export abstract class TransportAdapter implements MsrpTransport {
   protected readEnded(): void {
     this.readDone = true;
     if (this.#readable) closeQuietly(this.#readable);
-    if (this.writeDone) this.release();
+    if (this.writeDone && this.releaseWhenDone) this.release();
   }
 
   /**
@@ -116,10 +123,11 @@ export abstract class TransportAdapter implements MsrpTransport {
    *
    * @returns true when the socket was let go (the peer had ended already),
    *   false when the subclass should half-close it (FIN, close_notify)
+   *   (always false when {@linkcode TransportAdapter.releaseWhenDone} is off)
    */
   protected writeEnded(): boolean {
     this.writeDone = true;
-    if (!this.readDone) return false;
+    if (!this.readDone || !this.releaseWhenDone) return false;
     this.release();
     return true;
   }

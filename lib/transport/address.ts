@@ -10,7 +10,17 @@
  */
 
 import { MsrpError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import type { Clock } from "../session/clock.ts";
 import type { MsrpTransport, NetAddress } from "./types.ts";
+
+/** What every listener takes besides its address: see `accept_backoff.ts`. */
+export interface ListenerServices {
+  /** Where the pauses after a failed accept run (default: `setTimeout`). */
+  clock?: Clock;
+  /** Where failed accepts are reported (default: nowhere). */
+  logger?: Logger;
+}
 
 /** An accepting socket that yields one {@link MsrpTransport} per connection. */
 export interface MsrpListener extends AsyncIterable<MsrpTransport> {

@@ -44,12 +44,14 @@
 import { lookup } from "node:dns/promises";
 import { MsrpError } from "../errors.ts";
 import { gatherBytes } from "../wire/bytes.ts";
+import { AcceptBackoff, isTemporaryAcceptError } from "./accept_backoff.ts";
 import {
   acceptUntilClosed,
   bareHost,
   formatAddress,
   isIpLiteral,
   listenerClosed,
+  type ListenerServices,
   type MsrpListener,
 } from "./address.ts";
 import { TransportAdapter } from "./adapter.ts";
@@ -66,6 +68,7 @@ export {
   formatAddress,
   isIpLiteral,
   listenerClosed,
+  type ListenerServices,
   type MsrpListener,
 };
 
@@ -439,7 +442,7 @@ export async function openTcp(
 }
 
 /** Options of {@link listenTcp}. */
-export interface TcpListenOptions {
+export interface TcpListenOptions extends ListenerServices {
   /** The address to bind (default `"0.0.0.0"`); `"::"` for every IPv6 address. */
   hostname?: string;
   /** The port to bind; 0 picks a free one (see {@link MsrpListener.addr}). */
@@ -473,16 +476,20 @@ export function listenTcp(options: TcpListenOptions): MsrpListener {
     tcp.setNoDelay(true);
     if (options.keepAlive) tcp.setKeepAlive(true);
     return connTransport(conn, { kind: "tcp" });
-  });
+  }, options);
 }
 
 /**
  * An {@link MsrpListener} over a `Deno.Listener`; TLS listeners reuse it.
+ *
+ * A temporary accept failure (out of descriptors, ...) does not end it: it is
+ * logged and accepting is retried with back-off (see `accept_backoff.ts`).
  */
 export class DenoListener implements MsrpListener {
   readonly addr: NetAddress;
   readonly #listener: Deno.Listener;
   readonly #wrap: (conn: Deno.Conn) => MsrpTransport;
+  readonly #backoff: AcceptBackoff;
   #closed = false;
 
   /**
@@ -490,12 +497,18 @@ export class DenoListener implements MsrpListener {
    *
    * @param listener the bound Deno listener; owned from now on
    * @param wrap turns each accepted connection into a transport
+   * @param services clock and logger for failed accepts
    */
-  constructor(listener: Deno.Listener, wrap: (conn: Deno.Conn) => MsrpTransport) {
+  constructor(
+    listener: Deno.Listener,
+    wrap: (conn: Deno.Conn) => MsrpTransport,
+    services: ListenerServices = {},
+  ) {
     this.#listener = listener;
     this.#wrap = wrap;
     const a = listener.addr as Deno.NetAddr;
     this.addr = { hostname: a.hostname, port: a.port };
+    this.#backoff = new AcceptBackoff({ ...services, where: formatAddress(this.addr) });
   }
 
   /**
@@ -505,27 +518,8 @@ export class DenoListener implements MsrpListener {
    * @throws {MsrpError} `listener-closed` after {@link DenoListener.close}
    */
   async accept(): Promise<MsrpTransport> {
-    for (;;) {
-      if (this.#closed) throw listenerClosed(this.addr);
-      let conn: Deno.Conn;
-      try {
-        conn = await this.#listener.accept();
-      } catch (e) {
-        if (this.#closed || e instanceof Deno.errors.BadResource) {
-          this.#closed = true;
-          throw listenerClosed(this.addr);
-        }
-        // A connection that was reset before we took it: wait for the next one.
-        if (e instanceof Deno.errors.ConnectionReset) continue;
-        if (e instanceof Deno.errors.ConnectionAborted) continue;
-        throw new MsrpError(
-          "accept-failed",
-          `accepting on ${formatAddress(this.addr)} failed: ${describe(e)}`,
-          { cause: e },
-        );
-      }
-      return this.#wrap(conn);
-    }
+    const conn = await acceptConn(this.#listener, this.#backoff, () => this.#closed, this.addr);
+    return this.#wrap(conn);
   }
 
   /**
@@ -541,10 +535,54 @@ export class DenoListener implements MsrpListener {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#backoff.cancel();
     try {
       this.#listener.close();
     } catch {
       // already closed
     }
+  }
+}
+
+/**
+ * Accepts the next connection on a Deno listener, riding out temporary
+ * failures with `backoff` (out of descriptors, ...; see `accept_backoff.ts`).
+ *
+ * @param listener the bound listener
+ * @param backoff the listener's retry policy
+ * @param closed whether the listener was closed (by its owner)
+ * @param addr the listener's address, for errors
+ * @returns the accepted connection
+ * @throws {MsrpError} `listener-closed` once closed; `accept-failed` for an
+ *   error that does not clear up by itself
+ */
+export async function acceptConn(
+  listener: Deno.Listener,
+  backoff: AcceptBackoff,
+  closed: () => boolean,
+  addr: NetAddress,
+): Promise<Deno.Conn> {
+  for (;;) {
+    if (closed()) throw listenerClosed(addr);
+    let conn: Deno.Conn;
+    try {
+      conn = await listener.accept();
+    } catch (e) {
+      if (closed() || e instanceof Deno.errors.BadResource) throw listenerClosed(addr);
+      // A connection that was reset before we took it: wait for the next one.
+      if (e instanceof Deno.errors.ConnectionReset) continue;
+      // Out of descriptors and the like: wait, then try again.
+      if (isTemporaryAcceptError(e)) {
+        await backoff.failed(e);
+        continue;
+      }
+      throw new MsrpError(
+        "accept-failed",
+        `accepting on ${formatAddress(addr)} failed: ${describe(e)}`,
+        { cause: e },
+      );
+    }
+    backoff.succeeded();
+    return conn;
   }
 }

@@ -98,6 +98,7 @@ Deno.test("node: TLS to a server whose CA is given echoes; without it the certif
     return true;
   });
   listener.close();
-  // The server saw the second client give up on its certificate.
-  assert.deepEqual(await server, ["ok", "tls-failed"]);
+  // The second client gave up on the certificate during the handshake, which
+  // the listener runs itself: it never became a connection.
+  assert.deepEqual(await server, ["ok"]);
 });
