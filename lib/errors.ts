@@ -144,6 +144,7 @@ export type MsrpErrorCode =
   | "ws-not-upgrade"
   | "ws-overflow"
   | "ws-subprotocol"
+  | "ws-ca-unsupported"
   // Endpoints and relay clients (RFC 4975 §8, RFC 4976 §5).
   | "auth-failed"
   | "auth-forbidden"

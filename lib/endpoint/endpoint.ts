@@ -40,8 +40,8 @@
 
 import { MsrpError } from "../errors.ts";
 import { type Logger, silentLogger } from "../log.ts";
+import { computeFingerprint } from "../transport/fingerprint.ts";
 import {
-  computeFingerprint,
   type Direction,
   type FileTransferAttributes,
   type Fingerprint,
@@ -61,7 +61,8 @@ import {
   listenTls,
   type TlsTransport,
 } from "../transport/tls.ts";
-import { connectWebSocket, listenWebSocket } from "../transport/websocket.ts";
+import { connectWebSocket } from "../transport/websocket.ts";
+import { listenWebSocket } from "../transport/websocket_server.ts";
 import type { MsrpTransport, NetAddress } from "../transport/types.ts";
 import { newSessionId } from "../wire/ids.ts";
 import { MsrpUri } from "../wire/uri.ts";

@@ -30,7 +30,7 @@
 
 import { MsrpError, type MsrpErrorCode } from "../errors.ts";
 import type { Fingerprint } from "../payload/fingerprint.ts";
-import { DigestClient } from "../relay/digest.ts";
+import { DigestClient } from "../wire/digest.ts";
 import {
   formatAuthorization,
   parseAuthenticationInfo,

@@ -15,20 +15,18 @@
  * endpoint MUST tear the media session down immediately. The integrity of
  * the SDP itself comes from SIP (the Identity mechanism), not from here.
  *
+ * This module reads and writes the text forms only, so that it loads on
+ * every runtime; hashing a certificate belongs to the TLS transports
+ * (`lib/transport/fingerprint.ts`).
+ *
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { MsrpError } from "../errors.ts";
+import type { Fingerprint } from "../transport/types.ts";
 import { attrError, isSdpToken, type SdpAttribute } from "./sdp_syntax.ts";
 
-/** A certificate fingerprint, `a=fingerprint:<hash-func> <hex:pairs>` (RFC 8122 §5). */
-export interface Fingerprint {
-  /** The hash function name as written, e.g. `"sha-256"` or `"SHA-1"`. */
-  hash: string;
-  /** Colon-separated hex pairs, as written, e.g. `"4A:AD:B9"`. */
-  value: string;
-}
+export type { Fingerprint };
 
 /** Colon-separated hex pairs, the fingerprint syntax of RFC 8122 §5 (also RFC 5547 hashes). */
 export const HEX_PAIRS: RegExp = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2})*$/;
@@ -53,66 +51,7 @@ export function readFingerprint(a: SdpAttribute): Fingerprint {
   return { hash, value: hex };
 }
 
-const NODE_HASHES: Record<string, string> = {
-  "sha-1": "sha1",
-  "sha-224": "sha224",
-  "sha-256": "sha256",
-  "sha-384": "sha384",
-  "sha-512": "sha512",
-  "md5": "md5",
-};
-
-/**
- * Computes the fingerprint of a DER-encoded certificate for `a=fingerprint`
- * (RFC 8122 §5: upper-case hex pairs joined by colons).
- *
- * @param der the certificate in DER form
- * @param hash the hash function name, default `"sha-256"`
- * @returns the fingerprint
- * @throws {MsrpError} `unsupported-hash` for a hash function other than sha-1/224/256/384/512, md5
- *
- * @example The fingerprint of a certificate
- * ```ts
- * import { computeFingerprint } from "@msrp/msrp/payload";
- *
- * const der = new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]); // a certificate, DER form
- * const fp = computeFingerprint(der);
- * console.log(`a=fingerprint:${fp.hash} ${fp.value}`);
- * ```
- */
-export function computeFingerprint(der: Uint8Array, hash = "sha-256"): Fingerprint {
-  const algorithm = NODE_HASHES[hash.toLowerCase()];
-  if (algorithm === undefined) {
-    throw new MsrpError("unsupported-hash", `unsupported fingerprint hash function "${hash}"`);
-  }
-  const digest = createHash(algorithm).update(der).digest("hex").toUpperCase();
-  return { hash, value: digest.match(/../g)!.join(":") };
-}
-
-/**
- * Whether a certificate matches a fingerprint from the peer's SDP (RFC 4975
- * §14.4: on a mismatch the session MUST be torn down). The hash name and
- * the hex digits are compared case-insensitively.
- *
- * @param fingerprint the fingerprint from `a=fingerprint`
- * @param der the certificate the peer presented, DER form
- * @returns true on a match; false on a mismatch or an unsupported hash function
- *
- * @example Does a certificate match an a=fingerprint?
- * ```ts
- * import { computeFingerprint, fingerprintMatches } from "@msrp/msrp/payload";
- *
- * const der = new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]);
- * console.log(fingerprintMatches(computeFingerprint(der, "sha-1"), der)); // true
- * ```
- */
-export function fingerprintMatches(fingerprint: Fingerprint, der: Uint8Array): boolean {
-  if (NODE_HASHES[fingerprint.hash.toLowerCase()] === undefined) return false;
-  const computed = computeFingerprint(der, fingerprint.hash);
-  return computed.value === fingerprint.value.toUpperCase();
-}
-
-/** Digest lengths in octets of the hash functions {@link computeFingerprint} knows. */
+/** Digest lengths in octets of the hash functions a fingerprint may name (RFC 8122 §5). */
 const HASH_OCTETS: Record<string, number> = {
   "sha-1": 20,
   "sha-224": 28,

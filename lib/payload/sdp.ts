@@ -85,12 +85,7 @@ export type {
   FileSelector,
   FileTransferAttributes,
 } from "./file_transfer.ts";
-export {
-  computeFingerprint,
-  type Fingerprint,
-  fingerprintMatches,
-  parseFingerprint,
-} from "./fingerprint.ts";
+export { type Fingerprint, parseFingerprint } from "./fingerprint.ts";
 export {
   type AnswerOptions,
   answerSetup,

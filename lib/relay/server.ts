@@ -24,7 +24,7 @@ import type { Clock } from "../session/clock.ts";
 import { connectTcp, listenTcp } from "../transport/tcp.ts";
 import { connectTls, listenTls, type TlsTransport } from "../transport/tls.ts";
 import type { MsrpTransport } from "../transport/types.ts";
-import { listenWebSocket } from "../transport/websocket.ts";
+import { listenWebSocket } from "../transport/websocket_server.ts";
 import type { MsrpUri } from "../wire/uri.ts";
 import { type RelayConfig, relayOriginAllowed } from "./config.ts";
 import {

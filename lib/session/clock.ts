@@ -26,13 +26,24 @@ export interface Clock {
   clearTimer(handle: unknown): void;
 }
 
+/**
+ * Lets a pending timer not keep the process alive, on the runtimes that can:
+ * Deno (`Deno.unrefTimer(id)`) and Node (the timer object's `unref()`). A
+ * browser has no process to keep alive, so nothing is done there. Found by
+ * feature detection, so that this module loads on every runtime.
+ */
+function unref(id: unknown): void {
+  const deno = (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno;
+  if (typeof deno?.unrefTimer === "function") deno.unrefTimer(id as number);
+  else (id as { unref?: () => void } | undefined)?.unref?.();
+}
+
 /** The real clock: `Date.now` and `setTimeout`, with timers that do not keep the process alive. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(fn: () => void, ms: number): unknown {
     const id = setTimeout(fn, ms);
-    // A pending MSRP timer alone should not keep a process running.
-    Deno.unrefTimer(id);
+    unref(id);
     return id;
   },
   clearTimer(handle: unknown): void {

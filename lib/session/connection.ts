@@ -46,7 +46,7 @@
  */
 
 import { MsrpError } from "../errors.ts";
-import { consoleLogger, type Logger, silentLogger } from "../log.ts";
+import { type Logger, silentLogger } from "../log.ts";
 import type { MsrpTransport } from "../transport/types.ts";
 import { type FrameDecoderOptions, FrameParser } from "../wire/decoder.ts";
 import { FrameWriter } from "../wire/encoder.ts";
@@ -216,8 +216,9 @@ export class MsrpConnection {
   constructor(transport: MsrpTransport, options: ConnectionOptions = {}) {
     this.transport = transport;
     this.clock = options.clock ?? systemClock;
-    this.logger = options.logger ??
-      (Deno.env.get?.("MSRP_DEBUG") ? consoleLogger(true) : silentLogger);
+    // The core reads no environment: loggers are injected (the CLI gives a
+    // verbose one for --verbose or MSRP_DEBUG), so this loads on every runtime.
+    this.logger = options.logger ?? silentLogger;
     this.#directory = options.directory;
     this.transactions = new TransactionTable(this.clock, options.transactionTimeout ?? 30_000);
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));

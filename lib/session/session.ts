@@ -386,7 +386,7 @@ export class MsrpSession {
 
   // ---- the connection's side ----
 
-  #port(): SessionPort {
+  #port(): SessionPort<MsrpConnection> {
     // deno-lint-ignore no-this-alias
     const session = this;
     return {

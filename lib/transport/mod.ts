@@ -22,6 +22,7 @@
  */
 
 export type { MsrpTransport, NetAddress } from "./types.ts";
+export { computeFingerprint, fingerprintMatches } from "./fingerprint.ts";
 export { memoryPipe, type MemoryPipeOptions, type MemoryTransport } from "./memory.ts";
 export {
   connectTcp,
@@ -48,16 +49,18 @@ export {
 } from "./tls.ts";
 export { type CertificateProblem, TlsCertificateError } from "./tls_errors.ts";
 export {
-  acceptWebSocket,
   connectWebSocket,
-  isMsrpWebSocketRequest,
-  listenWebSocket,
   MSRP_SUBPROTOCOL,
-  type WebSocketAcceptOptions,
   type WebSocketConnectOptions,
-  type WebSocketListener,
-  type WebSocketListenOptions,
   type WebSocketTransport,
   webSocketTransport,
   type WebSocketTransportOptions,
 } from "./websocket.ts";
+export {
+  acceptWebSocket,
+  isMsrpWebSocketRequest,
+  listenWebSocket,
+  type WebSocketAcceptOptions,
+  type WebSocketListener,
+  type WebSocketListenOptions,
+} from "./websocket_server.ts";

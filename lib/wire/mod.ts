@@ -115,3 +115,10 @@ export {
   type SuccessReport,
 } from "./headers.ts";
 export * from "./auth_headers.ts";
+export {
+  type DigestAlgorithm,
+  DigestClient,
+  type DigestClientOptions,
+  digestHa1,
+  type DigestHash,
+} from "./digest.ts";
