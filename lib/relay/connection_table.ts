@@ -100,40 +100,40 @@ export class ConnectionTable {
   /**
    * Below the connection limit, closing a connection if needed: the least
    * recently used idle one (§6.5), else the unauthenticated one quiet for
-   * longest, so that peers that never AUTH cannot keep clients out. False
-   * when every connection is busy and authenticated (or a relay's own).
+   * longest, so that peers that never AUTH cannot keep clients out; a
+   * connection in the middle of AUTH (challenged, no grant yet) goes last.
+   * False when every connection is busy and authenticated (or a relay's own).
    */
   makeRoom(): boolean {
     if (this.#conns.size < this.#core.config.limits.maxConnections) return true;
-    let idle: Conn | undefined;
-    let unauthenticated: Conn | undefined;
+    // Who goes, in order: an idle connection, then a busy one without AUTH;
+    // in each, one in the middle of AUTH (challenged, its credentials on
+    // the way) only after every other, so that silent newcomers cannot push
+    // out a client working out its answer. Oldest activity first.
+    let best: Conn | undefined;
+    let bestRank = Infinity;
     for (const c of this.#conns.values()) {
-      if (isIdle(this.#core, c)) {
-        if (idle === undefined || c.lastActivity < idle.lastActivity) idle = c;
-      } else if (isUnauthenticated(this.#core, c)) {
-        if (unauthenticated === undefined || c.lastActivity < unauthenticated.lastActivity) {
-          unauthenticated = c;
-        }
+      const idle = isIdle(this.#core, c);
+      if (!idle && !isUnauthenticated(this.#core, c)) continue;
+      const rank = (idle ? 0 : 1) + (c.challenges > 0 ? 2 : 0);
+      if (rank < bestRank || (rank === bestRank && c.lastActivity < best!.lastActivity)) {
+        best = c;
+        bestRank = rank;
       }
     }
-    if (idle !== undefined) {
-      this.#core.close(idle, "closed to make room for a new connection (RFC 4976 §6.5)");
+    if (best === undefined) return false;
+    if (bestRank === 0 || bestRank === 2) {
+      this.#core.close(best, "closed to make room for a new connection (RFC 4976 §6.5)");
       return true;
     }
-    if (unauthenticated !== undefined) {
-      this.#core.log(
-        "warn",
-        "connection-evicted",
-        "at the connection limit: closing the longest-quiet connection without AUTH",
-        unauthenticated,
-      );
-      this.#core.close(
-        unauthenticated,
-        "unauthenticated; closed to make room for a new connection",
-      );
-      return true;
-    }
-    return false;
+    this.#core.log(
+      "warn",
+      "connection-evicted",
+      "at the connection limit: closing the longest-quiet connection without AUTH",
+      best,
+    );
+    this.#core.close(best, "unauthenticated; closed to make room for a new connection");
+    return true;
   }
 
   /**

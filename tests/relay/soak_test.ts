@@ -656,7 +656,6 @@ Deno.test({
 Deno.test({
   name:
     "at the connection limit, a client between its 401 and its credentials is not closed for a silent newcomer",
-  ignore: true,
   async fn() {
     const { relay, connect, clock } = memoryRelay({
       host: "relay.example.com",
