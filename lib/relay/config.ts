@@ -43,6 +43,7 @@
  */
 
 import { MsrpError, MsrpSyntaxError } from "../errors.ts";
+import { TRANSACTION_TIMEOUT_MS } from "../session/transactions.ts";
 import { digestHa1, type DigestHash } from "./digest.ts";
 
 /** One address the relay listens on. */
@@ -247,7 +248,7 @@ export const DEFAULT_RELAY_LIMITS: RelayLimitsConfig = Object.freeze({
   maxProbationFailures: 3,
   probationMs: 30_000,
   idleMs: 3_600_000,
-  transactionTimeoutMs: 30_000,
+  transactionTimeoutMs: TRANSACTION_TIMEOUT_MS, // RFC 4976 §6.4.1
   writeStallMs: 60_000,
   nonceLifetimeMs: 300_000,
   sweepIntervalMs: 10_000,

@@ -60,7 +60,7 @@ import { PORTS, type SessionPort } from "./internal.ts";
 import { answerToInvalid, responseTo } from "./report_generator.ts";
 import { Scheduler } from "./scheduler.ts";
 import { BOUND_ELSEWHERE, checkToPath, NOT_THE_PEER } from "./session_state.ts";
-import { TransactionTable } from "./transactions.ts";
+import { TRANSACTION_TIMEOUT_MS, TransactionTable } from "./transactions.ts";
 import type { MsrpSession } from "./session.ts";
 
 /**
@@ -220,7 +220,10 @@ export class MsrpConnection {
     // verbose one for --verbose or MSRP_DEBUG), so this loads on every runtime.
     this.logger = options.logger ?? silentLogger;
     this.#directory = options.directory;
-    this.transactions = new TransactionTable(this.clock, options.transactionTimeout ?? 30_000);
+    this.transactions = new TransactionTable(
+      this.clock,
+      options.transactionTimeout ?? TRANSACTION_TIMEOUT_MS,
+    );
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
 
     const frameWriter = new FrameWriter({

@@ -31,6 +31,13 @@ interface Entry {
   failOnTimeout: boolean;
 }
 
+/**
+ * How long a sender waits for the response to a request, counted from its
+ * last byte: RFC 4975 §7.1.1 says 30 seconds ("SHOULD"), and RFC 4976
+ * §6.4.1 gives a relay the same wait for its next hop.
+ */
+export const TRANSACTION_TIMEOUT_MS = 30_000;
+
 /** The pending transactions of one connection. */
 export class TransactionTable {
   readonly #timers: TimerQueue;
@@ -48,7 +55,7 @@ export class TransactionTable {
    * @param clock where timers come from
    * @param timeoutMs how long to wait for a response after the last byte (§7.1.1: 30 s)
    */
-  constructor(clock: Clock, timeoutMs = 30_000) {
+  constructor(clock: Clock, timeoutMs: number = TRANSACTION_TIMEOUT_MS) {
     this.#timers = new TimerQueue(clock);
     this.#timeoutMs = timeoutMs;
   }
