@@ -121,7 +121,7 @@ export function startProbation(core: RelayCore, c: Conn): void {
   // ... If no successful requests are sent during this probationary
   // period, the server closes the connection."
   c.probation = true;
-  c.probationTimer = core.clock.setTimeout(() => {
+  c.probationTimer = core.clock.setTimer(() => {
     if (c.probation && c.state !== "closed") {
       core.log("info", "probation-timeout", "no successful request during probation", c);
       core.close(c, "probation ended without a successful request (RFC 4976 §6.1)");
@@ -140,7 +140,7 @@ export function closeSoon(core: RelayCore, c: Conn, reason: string): void {
   if (c.closing || c.state === "closed") return;
   c.closing = true;
   c.closingReason = reason;
-  c.closeTimer = core.clock.setTimeout(
+  c.closeTimer = core.clock.setTimer(
     () => core.close(c, reason),
     core.config.limits.transactionTimeoutMs,
   );
@@ -156,7 +156,7 @@ export function closeSoon(core: RelayCore, c: Conn, reason: string): void {
 export function succeeded(core: RelayCore, c: Conn): void {
   if (!c.probation) return;
   c.probation = false;
-  core.clock.clearTimeout(c.probationTimer);
+  core.clock.clearTimer(c.probationTimer);
 }
 
 /**

@@ -180,7 +180,7 @@ export class ConnectionTable {
     core.log("info", "connecting", `opening a connection to ${uri}`, c);
     const connect = this.#connect;
     // A connection attempt gets as long as a hop (§6.4.1) before it is given up.
-    const timer = core.clock.setTimeout(() => {
+    const timer = core.clock.setTimer(() => {
       if (c.state !== "connecting") return;
       core.log("warn", "connect-failed", `connecting to ${uri} timed out`, c);
       core.close(c, "connect timed out");
@@ -192,12 +192,12 @@ export class ConnectionTable {
       try {
         transport = await connect(uri);
       } catch (e) {
-        core.clock.clearTimeout(timer);
+        core.clock.clearTimer(timer);
         core.log("warn", "connect-failed", `cannot connect to ${uri}: ${describe(e)}`, c, e);
         core.close(c, "connect failed");
         return;
       }
-      core.clock.clearTimeout(timer);
+      core.clock.clearTimer(timer);
       if (c.state === "closed" || this.#shutDown()) {
         closeTransport(transport);
         return;

@@ -22,7 +22,8 @@ import type { Conn } from "./connection.ts";
 import type { NonceManager } from "./digest.ts";
 import type { RelayIdentity } from "./forwarding.ts";
 import type { RegistrationTable } from "./registrations.ts";
-import type { RelayClock, RelayLogLevel } from "./services.ts";
+import type { Clock } from "../session/clock.ts";
+import type { RelayLogLevel } from "./services.ts";
 
 /** The running totals behind `MsrpRelay.stats()`. */
 export interface RelayCounters {
@@ -43,7 +44,7 @@ export interface RelayCore {
   /** The configuration the relay runs with. */
   readonly config: RelayConfig;
   /** Time and timers. */
-  readonly clock: RelayClock;
+  readonly clock: Clock;
   /**
    * The transaction timers (RFC 4976 §6.4.1: 30 s per forwarded request),
    * all on one clock timer.

@@ -56,7 +56,6 @@ export {
 } from "./relay.ts";
 export {
   consoleRelayLogger,
-  type RelayClock,
   type RelayLogEvent,
   type RelayLogger,
   type RelayLogLevel,

@@ -81,6 +81,7 @@
 
 import { MsrpError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { type Clock, systemClock } from "../session/clock.ts";
 import { TimerQueue } from "../session/timer_queue.ts";
 import { FrameParser } from "../wire/decoder.ts";
 import { FrameWriter } from "../wire/encoder.ts";
@@ -104,24 +105,15 @@ import type { RelayIdentity } from "./forwarding.ts";
 import { discardOutput, pump, releaseWaiters } from "./outbound.ts";
 import { RegistrationTable, type RelayRegistration } from "./registrations.ts";
 import { onInvalid, onRequest } from "./requests.ts";
-import {
-  consoleRelayLogger,
-  describe,
-  type RelayClock,
-  type RelayLogger,
-  type RelayLogLevel,
-  systemClock,
-} from "./services.ts";
+import { consoleRelayLogger, describe, type RelayLogger, type RelayLogLevel } from "./services.ts";
 import { failPending, onResponse, onTidChange } from "./transactions.ts";
 
-// The clock and logger are part of the relay's API (`mod.ts` and the CLI take them from here).
+// The logger is part of the relay's API (`mod.ts` and the CLI take it from here).
 export {
   consoleRelayLogger,
-  type RelayClock,
   type RelayLogEvent,
   type RelayLogger,
   type RelayLogLevel,
-  systemClock,
 } from "./services.ts";
 
 // ---------------------------------------------------------------------------
@@ -146,7 +138,7 @@ export interface MsrpRelayOptions {
    */
   identifyPeer?: (transport: MsrpTransport) => string | undefined;
   /** Time and timers (default {@linkcode systemClock}). */
-  clock?: RelayClock;
+  clock?: Clock;
   /** Where log events go (default {@linkcode consoleRelayLogger}). */
   logger?: RelayLogger;
   /**
@@ -216,7 +208,7 @@ export interface RelayStats {
 export class MsrpRelay {
   #config: RelayConfig;
   readonly #identify: ((transport: MsrpTransport) => string | undefined) | undefined;
-  readonly #clock: RelayClock;
+  readonly #clock: Clock;
   readonly #logger: RelayLogger;
   readonly #trace: Logger | undefined;
   readonly #regs: RegistrationTable;
@@ -265,12 +257,7 @@ export class MsrpRelay {
         return currentConfig();
       },
       clock,
-      // The session layer's Clock shape over the relay's clock.
-      timers: new TimerQueue({
-        now: () => clock.now(),
-        setTimer: (fn, ms) => clock.setTimeout(fn, ms),
-        clearTimer: (handle) => clock.clearTimeout(handle),
-      }),
+      timers: new TimerQueue(clock),
       identity: this.#identity,
       nonces,
       regs: this.#regs,
@@ -466,8 +453,8 @@ export class MsrpRelay {
   #close(c: Conn, reason: string): void {
     if (c.state === "closed") return;
     c.state = "closed";
-    this.#clock.clearTimeout(c.probationTimer);
-    this.#clock.clearTimeout(c.closeTimer);
+    this.#clock.clearTimer(c.probationTimer);
+    this.#clock.clearTimer(c.closeTimer);
     c.probation = false;
     this.#conns.remove(c);
     if (c.transport !== undefined) closeTransport(c.transport);
@@ -580,7 +567,7 @@ export class MsrpRelay {
 
   #scheduleSweep(): void {
     if (this.#closed) return;
-    this.#sweepTimer = this.#clock.setTimeout(() => {
+    this.#sweepTimer = this.#clock.setTimer(() => {
       try {
         this.sweep();
       } catch (e) {
@@ -654,7 +641,7 @@ export class MsrpRelay {
   async close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
-      this.#clock.clearTimeout(this.#sweepTimer);
+      this.#clock.clearTimer(this.#sweepTimer);
       for (const c of [...this.#conns.values()]) this.#close(c, "the relay is shutting down");
       this.#core.timers.clear();
     }

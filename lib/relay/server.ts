@@ -27,13 +27,7 @@ import type { MsrpTransport } from "../transport/types.ts";
 import { listenWebSocket } from "../transport/websocket_server.ts";
 import type { MsrpUri } from "../wire/uri.ts";
 import { type RelayConfig, relayOriginAllowed } from "./config.ts";
-import {
-  consoleRelayLogger,
-  type RelayClock,
-  type RelayLogger,
-  type RelayServer,
-  startRelay,
-} from "./relay.ts";
+import { consoleRelayLogger, type RelayLogger, type RelayServer, startRelay } from "./relay.ts";
 
 /** The MSRP port registered with IANA (RFC 4975 §15.4), used when a URI names none. */
 export const MSRP_PORT = 2855;
@@ -47,7 +41,7 @@ export interface ServeRelayOptions {
   /** Where a trace of every frame in and out goes (see `MsrpRelayOptions.trace`). Default: none. */
   trace?: Logger;
   /** Where time comes from (tests). */
-  clock?: RelayClock;
+  clock?: Clock;
 }
 
 /**
@@ -105,7 +99,7 @@ export async function serveRelay(
   };
   // The listeners ride out failed accepts (out of descriptors, ...) with
   // back-off on the relay's clock, and say so in the relay's log.
-  const services = { clock: listenerClock(options.clock), logger: listenerLogger(logger) };
+  const services = { clock: options.clock, logger: listenerLogger(logger) };
   return await startRelay(config, {
     clock: options.clock,
     logger,
@@ -159,15 +153,6 @@ export async function serveRelay(
       return certificateDnsNames(t.peerCertificate)[0];
     },
   });
-}
-
-/** The relay's clock in the shape the transport listeners take. */
-function listenerClock(clock: RelayClock | undefined): Clock | undefined {
-  return clock === undefined ? undefined : {
-    now: () => clock.now(),
-    setTimer: (fn, ms) => clock.setTimeout(fn, ms),
-    clearTimer: (handle) => clock.clearTimeout(handle),
-  };
 }
 
 /** The transport listeners' log lines as relay log events (`listener-*`). */

@@ -2,7 +2,8 @@
  * The services a relay is given rather than taking from the system: a clock
  * and a logger.
  *
- * Every timer of the relay runs on the injected {@linkcode RelayClock}: the
+ * Every timer of the relay runs on the injected session-layer `Clock`
+ * (`lib/session/clock.ts`, the one clock of the stack): the
  * probation period of a new connection (RFC 4976 §6.1), the 30-second wait
  * for a next hop's response (RFC 4976 §6.4.1), registration expiry (§6.3)
  * and idle connections (§6.5). Tests hand in a clock whose time moves only
@@ -11,32 +12,6 @@
  *
  * @module
  */
-
-/** The time source and timers of a relay; inject a fake one in tests. */
-export interface RelayClock {
-  /** Milliseconds since some epoch. */
-  now(): number;
-  /**
-   * Calls `callback` after `ms` milliseconds.
-   *
-   * @param callback what to run
-   * @param ms the delay
-   */
-  setTimeout(callback: () => void, ms: number): unknown;
-  /**
-   * Cancels a timer.
-   *
-   * @param handle what `setTimeout` returned
-   */
-  clearTimeout(handle: unknown): void;
-}
-
-/** The real clock: `Date.now` and the global timers. */
-export const systemClock: RelayClock = {
-  now: () => Date.now(),
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as number),
-};
 
 /** How serious a log event is. */
 export type RelayLogLevel = "debug" | "info" | "warn" | "error";

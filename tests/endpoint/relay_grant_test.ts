@@ -7,21 +7,12 @@ import assert from "node:assert/strict";
 import { ManualClock, MsrpEndpoint, type MsrpSession } from "../../mod.ts";
 import type { UsePathChange } from "../../lib/endpoint/relay_client.ts";
 import { resolveRelayConfig, serveRelay } from "../../lib/relay/mod.ts";
-import type { RelayClock, RelayLogEvent } from "../../lib/relay/relay.ts";
+import type { RelayLogEvent } from "../../lib/relay/relay.ts";
 import type { DecodedFrame, MsrpRequest } from "../../lib/wire/frame.ts";
 import { HeaderList } from "../../lib/wire/header_list.ts";
 import { formatPath, parsePath } from "../../lib/wire/headers.ts";
 import { MsrpUri } from "../../lib/wire/uri.ts";
 import { memoryPair, Peer, response, until } from "../relay/relay_harness.ts";
-
-/** The relay's clock, driven by the endpoints' ManualClock. */
-function relayClock(clock: ManualClock): RelayClock {
-  return {
-    now: () => clock.now(),
-    setTimeout: (fn, ms) => clock.setTimer(fn, ms),
-    clearTimeout: (handle) => clock.clearTimer(handle),
-  };
-}
 
 /** Offer from `a`'s endpoint, answer from `b`'s; both bound when this resolves. */
 async function negotiate(
@@ -54,7 +45,7 @@ Deno.test("through this relay with a 60 s Expires, a session outlives its first 
       expires: { default: 60, min: 10, max: 3600 },
     }),
     {
-      clock: relayClock(clock),
+      clock,
       logger: (e) => {
         events.push(e);
         onEvent();

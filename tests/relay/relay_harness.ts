@@ -16,67 +16,50 @@ import { HeaderList } from "../../lib/wire/header_list.ts";
 import { parseAuthenticationInfo, parseWwwAuthenticate } from "../../lib/wire/auth_headers.ts";
 import { DigestClient } from "../../lib/relay/digest.ts";
 import { resolveRelayConfig } from "../../lib/relay/config.ts";
-import {
-  MsrpRelay,
-  type MsrpRelayOptions,
-  type RelayClock,
-  type RelayLogEvent,
-} from "../../lib/relay/relay.ts";
+import { MsrpRelay, type MsrpRelayOptions, type RelayLogEvent } from "../../lib/relay/relay.ts";
+import { ManualClock } from "../../lib/session/clock.ts";
 import type { MsrpUri } from "../../lib/wire/uri.ts";
 
 export const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 export const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
 
-/** A clock whose time only moves when the test says so. */
-export class FakeClock implements RelayClock {
-  #now: number;
-  #id = 1;
-  #timers = new Map<number, { at: number; fn: () => void; ms: number }>();
+/**
+ * The session layer's {@linkcode ManualClock} (the one clock of the stack),
+ * starting at a realistic epoch and able to say which timers are armed.
+ */
+export class FakeClock extends ManualClock {
+  #armed = new Map<unknown, { at: number; ms: number }>();
 
   constructor(start = 1_700_000_000_000) {
-    this.#now = start;
+    super(start);
   }
 
-  now(): number {
-    return this.#now;
+  override setTimer(fn: () => void, ms: number): unknown {
+    const handle: unknown = super.setTimer(() => {
+      this.#armed.delete(handle);
+      fn();
+    }, ms);
+    this.#armed.set(handle, { at: this.now() + ms, ms });
+    return handle;
   }
 
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.#id++;
-    this.#timers.set(id, { at: this.#now + ms, fn, ms });
-    return id;
-  }
-
-  clearTimeout(handle: unknown): void {
-    this.#timers.delete(handle as number);
+  override clearTimer(handle: unknown): void {
+    this.#armed.delete(handle);
+    super.clearTimer(handle);
   }
 
   /** Timers that will fire within `ms` from now. */
   due(ms: number): number {
     let n = 0;
-    for (const t of this.#timers.values()) if (t.at <= this.#now + ms) n++;
+    for (const t of this.#armed.values()) if (t.at <= this.now() + ms) n++;
     return n;
   }
 
   /** Timers armed now whose delay was exactly `ms`. */
   armed(ms: number): number {
     let n = 0;
-    for (const t of this.#timers.values()) if (t.ms === ms) n++;
+    for (const t of this.#armed.values()) if (t.ms === ms) n++;
     return n;
-  }
-
-  /** Moves time forward, running each timer that comes due, in order. */
-  advance(ms: number): void {
-    const end = this.#now + ms;
-    for (;;) {
-      let next: [number, { at: number; fn: () => void; ms: number }] | undefined;
-      for (const e of this.#timers) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
-      if (next === undefined) break;
-      this.#timers.delete(next[0]);
-      this.#now = Math.max(this.#now, next[1].at);
-      next[1].fn();
-    }
-    this.#now = end;
   }
 }
 
