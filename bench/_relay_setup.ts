@@ -31,6 +31,7 @@
  */
 
 import { MsrpEndpoint, type MsrpSession } from "../mod.ts";
+import type { Logger } from "../lib/log.ts";
 import {
   KAMAILIO_USERS,
   type KamailioInstall,
@@ -38,7 +39,6 @@ import {
 } from "../tests/interop/kamailio_harness.ts";
 import {
   type RelayLimitsConfig,
-  type RelayLogger,
   type RelayServer,
   type RelayStats,
   resolveRelayConfig,
@@ -111,7 +111,7 @@ export interface BenchRelay {
 
 async function startServer(
   limits: Partial<RelayLimitsConfig> = {},
-  logger: RelayLogger = () => {},
+  logger: Logger = () => {},
 ): Promise<RelayServer> {
   const config = resolveRelayConfig({
     host: "localhost",
@@ -311,13 +311,15 @@ function lineSplitter(): TransformStream<string, string> {
 async function child(limits: string): Promise<void> {
   const events: Record<string, number> = {};
   const tls = new Set<number | undefined>();
-  const server = await startServer(JSON.parse(limits), (e) => {
+  const server = await startServer(JSON.parse(limits), (_level, message, data) => {
     // Closes by reason and by kind of listener (numbers left out, at most 100
     // kinds): what each kind of abuse met.
-    let key = e.event;
-    if (e.event === "connection-accepted" && e.message.startsWith("tls")) tls.add(e.connection);
-    if (e.event === "connection-closed" && Object.keys(events).length < 100) {
-      key += `${tls.delete(e.connection) ? " (tls)" : ""}: ${e.message.replace(/\d+/g, "#")}`;
+    const event = String(data?.event);
+    const connection = data?.connection as number | undefined;
+    let key = event;
+    if (event === "connection-accepted" && message.startsWith("tls")) tls.add(connection);
+    if (event === "connection-closed" && Object.keys(events).length < 100) {
+      key += `${tls.delete(connection) ? " (tls)" : ""}: ${message.replace(/\d+/g, "#")}`;
     }
     events[key] = (events[key] ?? 0) + 1;
   });

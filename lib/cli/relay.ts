@@ -13,6 +13,7 @@
  */
 
 import { MsrpError } from "../errors.ts";
+import type { Logger } from "../log.ts";
 import {
   DEFAULT_RELAY_EXPIRES,
   loadRelayConfig,
@@ -21,7 +22,7 @@ import {
   resolveRelayConfig,
   resolveRelayUsers,
 } from "../relay/config.ts";
-import type { MsrpRelay, RelayLogger } from "../relay/relay.ts";
+import type { MsrpRelay } from "../relay/relay.ts";
 import { serveRelay } from "../relay/server.ts";
 import { loadUsersFile } from "../relay/users_file.ts";
 import { MsrpUri } from "../wire/uri.ts";
@@ -421,10 +422,11 @@ export async function relayCommand(args: string[], io: CliIo): Promise<number> {
   const { config, users: usersSource, warnings } = await relaySetupFrom(values);
   for (const w of warnings) io.err(`msrp relay: warning: ${w}\n`);
   const verbose = values.verbose === true;
-  const logger: RelayLogger = (e) => {
-    if (!verbose && e.level !== "warn" && e.level !== "error") return;
-    const conn = e.connection === undefined ? "" : ` conn=${e.connection}`;
-    io.err(`msrp relay: ${e.level} ${e.event}${conn}: ${e.message}\n`);
+  // One line per relay log event: `msrp relay: LEVEL EVENT conn=ID: MESSAGE`.
+  const logger: Logger = (level, message, data) => {
+    if (!verbose && level !== "warn" && level !== "error") return;
+    const conn = data?.connection === undefined ? "" : ` conn=${data.connection}`;
+    io.err(`msrp relay: ${level} ${data?.event ?? "relay"}${conn}: ${message}\n`);
   };
   const trace = values.trace === true ? traceLogger("relay", io.err) : undefined;
   const { signal, dispose } = waitForSignal(io);

@@ -23,7 +23,7 @@ import type { NonceManager } from "./digest.ts";
 import type { RelayIdentity } from "./forwarding.ts";
 import type { RegistrationTable } from "./registrations.ts";
 import type { Clock } from "../session/clock.ts";
-import type { RelayLogLevel } from "./services.ts";
+import type { LogLevel } from "../log.ts";
 
 /** The running totals behind `MsrpRelay.stats()`. */
 export interface RelayCounters {
@@ -67,7 +67,7 @@ export interface RelayCore {
    * @param conn the connection concerned
    * @param error the error behind it
    */
-  log(level: RelayLogLevel, event: string, message: string, conn?: Conn, error?: unknown): void;
+  log(level: LogLevel, event: string, message: string, conn?: Conn, error?: unknown): void;
   /**
    * The relay's own URI, with a session id for a registration.
    *

@@ -54,12 +54,6 @@ export {
   startRelay,
   type StartRelayOptions,
 } from "./relay.ts";
-export {
-  consoleRelayLogger,
-  type RelayLogEvent,
-  type RelayLogger,
-  type RelayLogLevel,
-} from "./services.ts";
 export { MSRP_PORT, serveRelay, type ServeRelayOptions } from "./server.ts";
 export {
   loadUsersFile,

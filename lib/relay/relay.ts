@@ -80,7 +80,7 @@
  */
 
 import { MsrpError } from "../errors.ts";
-import type { Logger } from "../log.ts";
+import { consoleLogger, type Logger, type LogLevel } from "../log.ts";
 import { type Clock, systemClock } from "../session/clock.ts";
 import { TimerQueue } from "../session/timer_queue.ts";
 import { FrameParser } from "../wire/decoder.ts";
@@ -105,16 +105,8 @@ import type { RelayIdentity } from "./forwarding.ts";
 import { discardOutput, pump, releaseWaiters } from "./outbound.ts";
 import { RegistrationTable, type RelayRegistration } from "./registrations.ts";
 import { onInvalid, onRequest } from "./requests.ts";
-import { consoleRelayLogger, describe, type RelayLogger, type RelayLogLevel } from "./services.ts";
+import { describe } from "./services.ts";
 import { failPending, onResponse, onTidChange } from "./transactions.ts";
-
-// The logger is part of the relay's API (`mod.ts` and the CLI take it from here).
-export {
-  consoleRelayLogger,
-  type RelayLogEvent,
-  type RelayLogger,
-  type RelayLogLevel,
-} from "./services.ts";
 
 // ---------------------------------------------------------------------------
 // Public types
@@ -139,8 +131,11 @@ export interface MsrpRelayOptions {
   identifyPeer?: (transport: MsrpTransport) => string | undefined;
   /** Time and timers (default {@linkcode systemClock}). */
   clock?: Clock;
-  /** Where log events go (default {@linkcode consoleRelayLogger}). */
-  logger?: RelayLogger;
+  /**
+   * Where log events go: `logger(level, message, { event, connection?, error? })`
+   * (default: `consoleLogger()`, warnings and errors to stderr).
+   */
+  logger?: Logger;
   /**
    * Where a trace of the wire goes: every frame read or written on every
    * connection, as `debug` events `frame in` / `frame out` with the
@@ -209,7 +204,7 @@ export class MsrpRelay {
   #config: RelayConfig;
   readonly #identify: ((transport: MsrpTransport) => string | undefined) | undefined;
   readonly #clock: Clock;
-  readonly #logger: RelayLogger;
+  readonly #logger: Logger;
   readonly #trace: Logger | undefined;
   readonly #regs: RegistrationTable;
   readonly #identity: RelayIdentity;
@@ -231,7 +226,7 @@ export class MsrpRelay {
     this.#config = config;
     this.#identify = options.identifyPeer;
     this.#clock = options.clock ?? systemClock;
-    this.#logger = options.logger ?? consoleRelayLogger();
+    this.#logger = options.logger ?? consoleLogger();
     this.#trace = options.trace;
     const clock = this.#clock;
     const nonces = options.nonces ??
@@ -334,14 +329,17 @@ export class MsrpRelay {
   }
 
   #log(
-    level: RelayLogLevel,
+    level: LogLevel,
     event: string,
     message: string,
     conn?: Conn,
     error?: unknown,
   ): void {
     try {
-      this.#logger({ level, event, message, connection: conn?.id, error });
+      const data: Record<string, unknown> = { event };
+      if (conn !== undefined) data.connection = conn.id;
+      if (error !== undefined) data.error = error;
+      this.#logger(level, message, data);
     } catch {
       // A failing logger must not take the relay down.
     }

@@ -19,7 +19,7 @@
  */
 
 import { X509Certificate } from "node:crypto";
-import type { Logger } from "../log.ts";
+import { consoleLogger, type Logger } from "../log.ts";
 import type { Clock } from "../session/clock.ts";
 import { connectTcp, listenTcp } from "../transport/tcp.ts";
 import { connectTls, listenTls, type TlsTransport } from "../transport/tls.ts";
@@ -27,7 +27,7 @@ import type { MsrpTransport } from "../transport/types.ts";
 import { listenWebSocket } from "../transport/websocket_server.ts";
 import type { MsrpUri } from "../wire/uri.ts";
 import { type RelayConfig, relayOriginAllowed } from "./config.ts";
-import { consoleRelayLogger, type RelayLogger, type RelayServer, startRelay } from "./relay.ts";
+import { type RelayServer, startRelay } from "./relay.ts";
 
 /** The MSRP port registered with IANA (RFC 4975 §15.4), used when a URI names none. */
 export const MSRP_PORT = 2855;
@@ -36,8 +36,8 @@ export const MSRP_PORT = 2855;
 export interface ServeRelayOptions {
   /** Extra roots (PEM) trusted when connecting to next-hop relays. */
   caCerts?: string[];
-  /** Where log events go. Default: warnings and errors to stderr. */
-  logger?: RelayLogger;
+  /** Where log events go (see `MsrpRelayOptions.logger`). Default: warnings and errors to stderr. */
+  logger?: Logger;
   /** Where a trace of every frame in and out goes (see `MsrpRelayOptions.trace`). Default: none. */
   trace?: Logger;
   /** Where time comes from (tests). */
@@ -83,15 +83,15 @@ export async function serveRelay(
     ca: config.tls.caFile === undefined ? undefined : await Deno.readTextFile(config.tls.caFile),
   };
   const caCerts = [...(options.caCerts ?? []), ...(tls?.ca ? [tls.ca] : [])];
-  const logger = options.logger ?? consoleRelayLogger("warn");
+  const logger = options.logger ?? consoleLogger();
   const originAllowed = (origin: string | null): boolean => {
     if (relayOriginAllowed(config.websocket, origin)) return true;
     try {
-      logger({
-        level: "info",
-        event: "ws-origin-refused",
-        message: `WebSocket handshake from origin ${JSON.stringify(origin)} refused with 403`,
-      });
+      logger(
+        "info",
+        `WebSocket handshake from origin ${JSON.stringify(origin)} refused with 403`,
+        { event: "ws-origin-refused" },
+      );
     } catch {
       // A failing logger must not take the relay down.
     }
@@ -155,15 +155,14 @@ export async function serveRelay(
   });
 }
 
-/** The transport listeners' log lines as relay log events (`listener-*`). */
-function listenerLogger(logger: RelayLogger): Logger {
+/** The transport listeners' log events, named like the relay's (`listener-*`). */
+function listenerLogger(logger: Logger): Logger {
   return (level, message, data) => {
     const event = message === "accept failed; retrying"
       ? "listener-accept-failed"
       : message === "accepting again"
       ? "listener-accepting"
       : "listener";
-    const details = data === undefined ? "" : ` ${JSON.stringify(data)}`;
-    logger({ level, event, message: `${message}${details}` });
+    logger(level, message, { event, ...data });
   };
 }

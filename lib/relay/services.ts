@@ -8,57 +8,13 @@
  * for a next hop's response (RFC 4976 §6.4.1), registration expiry (§6.3)
  * and idle connections (§6.5). Tests hand in a clock whose time moves only
  * when they say so. Every failure the relay survives goes to the injected
- * {@linkcode RelayLogger} instead of being thrown.
+ * `Logger` (`lib/log.ts`, the one logger shape of the stack) instead of
+ * being thrown: `logger(level, message, { event, connection?, error? })`,
+ * where `event` is a stable kebab-case name (`auth-failed`, `hop-timeout`,
+ * `frame-invalid`, ...) and `connection` the relay's id of the connection.
  *
  * @module
  */
-
-/** How serious a log event is. */
-export type RelayLogLevel = "debug" | "info" | "warn" | "error";
-
-/** One thing worth logging. */
-export interface RelayLogEvent {
-  /** How serious it is. */
-  readonly level: RelayLogLevel;
-  /** A stable kebab-case name, e.g. `auth-failed`, `hop-timeout`, `frame-invalid`. */
-  readonly event: string;
-  /** A sentence a person can read. */
-  readonly message: string;
-  /** The connection concerned, if any. */
-  readonly connection?: number;
-  /** The error behind it, if any. */
-  readonly error?: unknown;
-}
-
-/** Receives the relay's log events. It must not throw. */
-export type RelayLogger = (event: RelayLogEvent) => void;
-
-const LEVELS: Record<RelayLogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
-
-/**
- * A logger writing one line per event to the console (warnings and errors
- * to stderr).
- *
- * @param minLevel the least serious level written (default `info`)
- *
- * @example Log relay events to stderr
- * ```ts
- * import { consoleRelayLogger, loadRelayConfig, serveRelay } from "@msrp/msrp/relay";
- *
- * const server = await serveRelay(await loadRelayConfig("relay.json"), {
- *   logger: consoleRelayLogger("debug"),
- * });
- * ```
- */
-export function consoleRelayLogger(minLevel: RelayLogLevel = "info"): RelayLogger {
-  return (e) => {
-    if (LEVELS[e.level] < LEVELS[minLevel]) return;
-    const conn = e.connection === undefined ? "" : ` conn=${e.connection}`;
-    const line = `msrp-relay ${e.level} ${e.event}${conn}: ${e.message}`;
-    if (LEVELS[e.level] >= LEVELS.warn) console.error(line);
-    else console.log(line);
-  };
-}
 
 /**
  * The message of an error, for a log line.

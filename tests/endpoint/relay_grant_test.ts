@@ -7,12 +7,11 @@ import assert from "node:assert/strict";
 import { ManualClock, MsrpEndpoint, type MsrpSession } from "../../mod.ts";
 import type { UsePathChange } from "../../lib/endpoint/relay_client.ts";
 import { resolveRelayConfig, serveRelay } from "../../lib/relay/mod.ts";
-import type { RelayLogEvent } from "../../lib/relay/relay.ts";
 import type { DecodedFrame, MsrpRequest } from "../../lib/wire/frame.ts";
 import { HeaderList } from "../../lib/wire/header_list.ts";
 import { formatPath, parsePath } from "../../lib/wire/headers.ts";
 import { MsrpUri } from "../../lib/wire/uri.ts";
-import { memoryPair, Peer, response, until } from "../relay/relay_harness.ts";
+import { collectLog, memoryPair, Peer, response, until } from "../relay/relay_harness.ts";
 
 /** Offer from `a`'s endpoint, answer from `b`'s; both bound when this resolves. */
 async function negotiate(
@@ -34,8 +33,8 @@ async function deliver(a: MsrpSession, b: MsrpSession, text: string): Promise<st
 
 Deno.test("through this relay with a 60 s Expires, a session outlives its first grant (renewal keeps the URI)", async () => {
   const clock = new ManualClock(1_700_000_000_000);
-  const events: RelayLogEvent[] = [];
   let onEvent = (): void => {};
+  const { events, logger } = collectLog(() => onEvent());
   const server = await serveRelay(
     resolveRelayConfig({
       host: "localhost",
@@ -46,10 +45,7 @@ Deno.test("through this relay with a 60 s Expires, a session outlives its first 
     }),
     {
       clock,
-      logger: (e) => {
-        events.push(e);
-        onEvent();
-      },
+      logger,
     },
   );
   const uri = `msrp://localhost:${server.listeners[0].addr!.port};tcp`;

@@ -16,7 +16,8 @@ import { HeaderList } from "../../lib/wire/header_list.ts";
 import { parseAuthenticationInfo, parseWwwAuthenticate } from "../../lib/wire/auth_headers.ts";
 import { DigestClient } from "../../lib/relay/digest.ts";
 import { resolveRelayConfig } from "../../lib/relay/config.ts";
-import { MsrpRelay, type MsrpRelayOptions, type RelayLogEvent } from "../../lib/relay/relay.ts";
+import { MsrpRelay, type MsrpRelayOptions } from "../../lib/relay/relay.ts";
+import type { Logger, LogLevel } from "../../lib/log.ts";
 import { ManualClock } from "../../lib/session/clock.ts";
 import type { MsrpUri } from "../../lib/wire/uri.ts";
 
@@ -323,10 +324,31 @@ export async function authenticate(
   return { usePath: ok.headers.get("Use-Path")!, challenge, ok, client };
 }
 
-/** Collects log events. */
-export function collectLog(): { events: RelayLogEvent[]; logger: (e: RelayLogEvent) => void } {
+/** One call of the relay's logger, with the `event` and `connection` of its data. */
+export interface RelayLogEvent {
+  level: LogLevel;
+  message: string;
+  event: string;
+  connection?: number;
+  data?: Record<string, unknown>;
+}
+
+/**
+ * Collects log events; `onEvent` runs after each.
+ *
+ * @param onEvent called after an event is stored
+ */
+export function collectLog(
+  onEvent: () => void = () => {},
+): { events: RelayLogEvent[]; logger: Logger } {
   const events: RelayLogEvent[] = [];
-  return { events, logger: (e) => void events.push(e) };
+  const logger: Logger = (level, message, data) => {
+    const event = typeof data?.event === "string" ? data.event : "";
+    const connection = typeof data?.connection === "number" ? data.connection : undefined;
+    events.push({ level, message, event, connection, data });
+    onEvent();
+  };
+  return { events, logger };
 }
 
 /** Default users of the tests. */

@@ -7,14 +7,14 @@ import assert from "node:assert/strict";
 import { MsrpEndpoint, type MsrpSession } from "../../mod.ts";
 import { relayConfigFrom, relayUris } from "../../lib/cli/relay.ts";
 import { MsrpError } from "../../lib/errors.ts";
-import { type RelayLogEvent, resolveRelayConfig, serveRelay } from "../../lib/relay/mod.ts";
+import { resolveRelayConfig, serveRelay } from "../../lib/relay/mod.ts";
 import { relayOriginAllowed } from "../../lib/relay/config.ts";
 import type { MsrpTransport } from "../../lib/transport/types.ts";
 import { connectWebSocket } from "../../lib/transport/websocket.ts";
 import { FrameWriter } from "../../lib/wire/encoder.ts";
 import type { MsrpRequest } from "../../lib/wire/frame.ts";
 import { randomBytes } from "../_util.ts";
-import { ack, authenticate, enc, memoryRelay, Peer, request } from "./relay_harness.ts";
+import { ack, authenticate, collectLog, enc, memoryRelay, Peer, request } from "./relay_harness.ts";
 
 const CERTS = new URL("../fixtures/certs/", import.meta.url);
 const read = (name: string) => Deno.readTextFileSync(new URL(name, CERTS));
@@ -41,8 +41,8 @@ async function wsRelay(input: Record<string, unknown> = {}) {
     users: USERS,
     ...input,
   });
-  const log: RelayLogEvent[] = [];
-  const server = await serveRelay(config, { logger: (e) => void log.push(e) });
+  const { events: log, logger } = collectLog();
+  const server = await serveRelay(config, { logger });
   const wsPort = server.listeners[0].addr!.port;
   const tlsPort = server.listeners[1].addr!.port;
   return {
