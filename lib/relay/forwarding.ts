@@ -42,7 +42,6 @@ import type { MsrpRequest, MsrpResponse } from "../wire/frame.ts";
 import { HeaderList } from "../wire/header_list.ts";
 import {
   type ByteRange,
-  type FailureReport,
   formatByteRange,
   formatPath,
   formatStatus,
@@ -301,39 +300,6 @@ export function forwardedHeaders(
   out.set(FROM_PATH, formatPath(fromPath));
   if (byteRange !== undefined) out.set("Byte-Range", formatByteRange(byteRange));
   return out;
-}
-
-/**
- * Whether a transaction response is owed for a request (RFC 4975 §7.2,
- * §7.1.4): never for REPORT; with Failure-Report `no` never; with `partial`
- * only for a failure; with `yes` (the default) always.
- *
- * @param method the request method
- * @param failureReport the Failure-Report value (`yes` when absent)
- * @param success whether the response would be a 200
- */
-export function responseOwed(
-  method: string,
-  failureReport: FailureReport,
-  success: boolean,
-): boolean {
-  if (method === "REPORT") return false;
-  if (failureReport === "no") return false;
-  if (failureReport === "partial") return !success;
-  return true;
-}
-
-/**
- * Whether a relay sends a failure REPORT for a SEND it already answered
- * (RFC 4976 §6.4.1): with Failure-Report `yes` for a timeout or an error;
- * with `partial` for an error but not a timeout (no timer runs for partial,
- * RFC 4975 §5.3); never with `no`.
- *
- * @param failureReport the SEND's Failure-Report value
- * @param timeout whether the failure is the hop timer expiring (408)
- */
-export function failureReportOwed(failureReport: FailureReport, timeout: boolean): boolean {
-  return failureReport === "yes" || (failureReport === "partial" && !timeout);
 }
 
 /** The inputs of {@linkcode relayResponse}. */

@@ -3,8 +3,9 @@
  * §6.4.1).
  *
  * Whether an answer is owed depends on the method and on Failure-Report
- * (RFC 4975 §7.2): REPORTs are never answered, `Failure-Report: no` asks
- * for no answer at all, `partial` for error answers only. The answer goes
+ * (RFC 4975 §7.2), by the endpoints' table (`session/reports.ts`):
+ * REPORTs are never answered, `Failure-Report: no` asks for no answer at
+ * all, `partial` on a SEND for error answers only. The answer goes
  * back over the connection the request came on, addressed along its
  * From-Path, with the relay's URI (as the request named it) in From-Path.
  *
@@ -16,7 +17,8 @@ import type { FailureReport } from "../wire/headers.ts";
 import type { MsrpUri } from "../wire/uri.ts";
 import type { Conn } from "./connection.ts";
 import type { RelayCore } from "./core.ts";
-import { relayResponse, responseOwed } from "./forwarding.ts";
+import { responseOwed } from "../session/reports.ts";
+import { relayResponse } from "./forwarding.ts";
 import { enqueueFrame } from "./outbound.ts";
 import { describe } from "./services.ts";
 
@@ -44,7 +46,7 @@ export function reply(
   info: ReqInfo,
   opts: { status: number; comment?: string; headers?: [string, string][] },
 ): void {
-  if (!responseOwed(info.method, info.fr, opts.status === 200)) return;
+  if (!responseOwed(info.method, info.fr, opts.status)) return; // RFC 4975 §7.2, §7.1.4
   const headers: [string, string][] = [];
   // As in the RFC 4976 §3 example, a SEND's response names the message.
   if (info.method === "SEND" && info.messageId !== undefined) {

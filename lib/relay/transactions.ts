@@ -35,13 +35,8 @@ import type { MsrpUri } from "../wire/uri.ts";
 import { hasStaleChallenge } from "./auth.ts";
 import { type Conn, noteFailure } from "./connection.ts";
 import type { RelayCore } from "./core.ts";
-import {
-  failureReportOwed,
-  forwardedHeaders,
-  isRelayUri,
-  relayFailureReport,
-  reportedRange,
-} from "./forwarding.ts";
+import { failureReportOwed } from "../session/reports.ts";
+import { forwardedHeaders, isRelayUri, relayFailureReport, reportedRange } from "./forwarding.ts";
 import { enqueueFrame, type OutStream, wake } from "./outbound.ts";
 import { reply, type ReqInfo } from "./reply.ts";
 import { describe } from "./services.ts";

@@ -37,12 +37,7 @@ import {
 import { newTransactionId } from "../wire/ids.ts";
 import type { MsrpUri } from "../wire/uri.ts";
 import type { IncomingMessage } from "./reassembly.ts";
-import {
-  methodGetsResponse,
-  reportsLateFailure,
-  responseFor,
-  wantsSuccessReport,
-} from "./reports.ts";
+import { reportsLateFailure, responseOwed, wantsSuccessReport } from "./reports.ts";
 
 /** A request, or its first piece: what an answer needs of it. */
 export interface AnsweredRequest {
@@ -113,7 +108,6 @@ export function responseTo(
   comment?: string,
 ): MsrpResponse | undefined {
   const method = request.method ?? "SEND";
-  if (!methodGetsResponse(method)) return undefined;
   const from = request.headers.get("From-Path");
   const to = request.headers.get("To-Path");
   if (from === undefined || to === undefined) return undefined;
@@ -121,8 +115,7 @@ export function responseTo(
   try {
     fr = parseFailureReport(request.headers.get("Failure-Report") ?? "yes");
   } catch { /* a malformed value: answer as for "yes" */ }
-  if (method === "SEND" && responseFor(fr, status) === undefined) return undefined;
-  if (method !== "SEND" && fr === "no") return undefined;
+  if (!responseOwed(method, fr, status)) return undefined; // the table in reports.ts
   // §7.2: a SEND is answered to the previous hop only; other methods along the whole path.
   const toPath = method === "SEND" ? from.trim().split(/\s+/)[0] : from;
   const ourUri = to.trim().split(/\s+/)[0];

@@ -25,7 +25,13 @@
  *
  *  Never: a response to a REPORT, a REPORT about a REPORT (§7.1.2);
  *  a REPORT for an unknown Message-ID is ignored (§7.1.1, §7.1.2).
+ *  Other methods (AUTH, NICKNAME, ...) are answered unless Failure-Report is `no`.
  * ```
+ *
+ * Endpoints (`report_generator.ts`, `receive_checks.ts`, `outgoing.ts`) and
+ * the relay (`relay/reply.ts`, `relay/transactions.ts`; RFC 4976 §6.4.1,
+ * where a relay receives a SEND hop by hop like an endpoint) all read their
+ * rules from this one table.
  *
  * @module
  */
@@ -136,4 +142,57 @@ export function wantsSuccessReport(successReport: SuccessReport): boolean {
  */
 export function methodGetsResponse(method: string): boolean {
   return method !== "REPORT";
+}
+
+/**
+ * Whether a request is answered with a transaction response of `status`
+ * (§7.2): a REPORT never (§7.1.2); a SEND as its Failure-Report row of
+ * {@linkcode RECEIVER_RULES} says (§7.1.4); any other method unless its
+ * Failure-Report is `no`. The one rule for endpoints and relays (RFC 4976
+ * §6.4.1).
+ *
+ * @param method the request method
+ * @param failureReport the request's Failure-Report (`yes` when absent)
+ * @param status the status of the response that would be sent
+ *
+ * @example Which requests are answered
+ * ```ts
+ * import { responseOwed } from "@msrp/msrp/session";
+ *
+ * console.log(responseOwed("SEND", "partial", 200)); // false: no response to a success
+ * console.log(responseOwed("SEND", "partial", 413)); // true
+ * console.log(responseOwed("REPORT", "yes", 200)); // false
+ * console.log(responseOwed("AUTH", "partial", 200)); // true
+ * ```
+ */
+export function responseOwed(
+  method: string,
+  failureReport: FailureReport,
+  status: number,
+): boolean {
+  if (!methodGetsResponse(method)) return false;
+  if (method === "SEND") return responseFor(failureReport, status) !== undefined;
+  return failureReport !== "no";
+}
+
+/**
+ * Whether a failure found after a SEND chunk was answered becomes a failure
+ * REPORT: as the `later` column of {@linkcode RECEIVER_RULES} says
+ * (RFC 4975 §7.1.4; RFC 4976 §6.4.1), except that a timeout (408) exists
+ * only where the 30-second timer runs, i.e. with `yes` ({@linkcode SENDER_RULES};
+ * RFC 4975 §7.1.1, RFC 4976 §6.4.1).
+ *
+ * @param failureReport the SEND's Failure-Report
+ * @param timeout whether the failure is the response timer expiring (408)
+ *
+ * @example Which late failures are reported
+ * ```ts
+ * import { failureReportOwed } from "@msrp/msrp/session";
+ *
+ * console.log(failureReportOwed("partial", false)); // true: an error response came back
+ * console.log(failureReportOwed("partial", true)); // false: no timer runs for partial
+ * ```
+ */
+export function failureReportOwed(failureReport: FailureReport, timeout: boolean): boolean {
+  return reportsLateFailure(failureReport) && (!timeout || SENDER_RULES[failureReport].timer);
 }

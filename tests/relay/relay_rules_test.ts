@@ -10,14 +10,13 @@ import {
   resolveRelayConfig,
 } from "../../lib/relay/config.ts";
 import { digestHa1 } from "../../lib/relay/digest.ts";
+import { failureReportOwed, responseOwed } from "../../lib/session/reports.ts";
 import {
-  failureReportOwed,
   forwardedHeaders,
   isRelayUri,
   relayFailureReport,
   relayResponse,
   reportedRange,
-  responseOwed,
   type RouteInput,
   routeRequest,
 } from "../../lib/relay/forwarding.ts";
@@ -379,15 +378,24 @@ Deno.test("relayFailureReport and reportedRange (RFC 4975 §7.1.2, §7.1.4)", ()
 Deno.test("who gets answers: responseOwed and failureReportOwed", () => {
   assert.deepEqual(
     (["yes", "partial", "no"] as const).map((fr) => [
-      responseOwed("SEND", fr, true),
-      responseOwed("SEND", fr, false),
+      responseOwed("SEND", fr, 200),
+      responseOwed("SEND", fr, 403),
       failureReportOwed(fr, false),
       failureReportOwed(fr, true),
     ]),
     [[true, true, true, true], [false, true, true, false], [false, false, false, false]],
   );
-  assert.equal(responseOwed("REPORT", "yes", false), false);
-  assert.equal(responseOwed("AUTH", "yes", true), true);
+  assert.equal(responseOwed("REPORT", "yes", 403), false);
+  assert.equal(responseOwed("AUTH", "yes", 200), true);
+});
+
+Deno.test("the relay and the endpoints answer by one table: a non-SEND is answered unless Failure-Report is no", () => {
+  // RFC 4975 §7.1.4's `partial` row is about SEND; the relay used to apply it
+  // to AUTH too and withhold the 200 an endpoint would send.
+  for (const method of ["AUTH", "NICKNAME"]) {
+    assert.equal(responseOwed(method, "partial", 200), true, method);
+    assert.equal(responseOwed(method, "no", 403), false, method);
+  }
 });
 
 Deno.test("forwardedHeaders: new paths and Byte-Range, everything else as received", () => {
