@@ -23,6 +23,7 @@ import { connectTcp, listenTcp } from "../transport/tcp.ts";
 import { connectTls, listenTls, type TlsTransport } from "../transport/tls.ts";
 import type { MsrpTransport } from "../transport/types.ts";
 import { listenWebSocket } from "../transport/websocket.ts";
+import { serveWebFiles } from "./web_files.ts";
 import type { MsrpUri } from "../wire/uri.ts";
 import type { Logger } from "../log.ts";
 import { type RelayConfig, relayOriginAllowed } from "./config.ts";
@@ -47,6 +48,12 @@ export interface ServeRelayOptions {
   trace?: Logger;
   /** Where time comes from (tests). */
   clock?: RelayClock;
+  /**
+   * A directory of static files (the web chat page, `web/`) served over
+   * HTTP(S) on every WebSocket listener, so the page and the MSRP WebSocket
+   * Server share one origin. Default: none (plain requests get 426).
+   */
+  webRoot?: string;
 }
 
 /**
@@ -75,6 +82,7 @@ export async function serveRelay(
     key: await Deno.readTextFile(config.tls.keyFile),
     ca: config.tls.caFile === undefined ? undefined : await Deno.readTextFile(config.tls.caFile),
   };
+  const serveHttp = options.webRoot === undefined ? undefined : serveWebFiles(options.webRoot);
   const caCerts = [...(options.caCerts ?? []), ...(tls?.ca ? [tls.ca] : [])];
   const logger = options.logger ?? consoleRelayLogger("warn");
   const originAllowed = (origin: string | null): boolean => {
@@ -108,6 +116,7 @@ export async function serveRelay(
           key: listen.tls ? tls?.key : undefined,
           insecure: !listen.tls,
           allowOrigin: originAllowed,
+          serveHttp,
         });
       }
       if (!listen.tls) return listenTcp({ hostname: listen.hostname, port: listen.port });

@@ -1,0 +1,181 @@
+// The web chat page in a real browser (Chromium, headless, driven by
+// puppeteer-core): pages sign in to the relay over WSS with Digest
+// (RFC 7977 §8, RFC 4976 §5.1), chat with each other and with the CLI
+// through it, show delivery marks (success REPORTs, RFC 4975 §7.1.3) and the
+// peer's typing (RFC 3994), and send a 5 MB file to `msrp listen`.
+//
+// Skipped, saying why, when Chromium is missing. A failing step leaves
+// screenshots in .tmp/web/; a passing run leaves .tmp/web/chat.png, the
+// pages in the middle of a chat.
+
+import assert from "node:assert/strict";
+import type { Browser, Page } from "puppeteer-core";
+import {
+  buildPage,
+  Cli,
+  launchBrowser,
+  relayFlags,
+  sha256,
+  shotOnFailure,
+  SHOTS,
+  signIn,
+  skipReason,
+  startRelay,
+  type TestRelay,
+  waitForText,
+} from "./web_harness.ts";
+
+const skip = skipReason();
+if (skip !== undefined) console.log(`web chat tests skipped: ${skip}`);
+
+/** One browser, one relay and the built page for all the steps. */
+async function withBrowser(
+  fn: (browser: Browser, relay: TestRelay, pages: Page[]) => Promise<void>,
+): Promise<void> {
+  const dir = await buildPage();
+  const relay = await startRelay(dir);
+  const browser = await launchBrowser();
+  const pages: Page[] = [];
+  try {
+    await fn(browser, relay, pages);
+  } finally {
+    await browser.close();
+    await relay.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test({
+  name: "web page: two pages chat through the relay with delivery marks and typing shown",
+  ignore: skip !== undefined,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () =>
+    withBrowser(async (browser, relay, pages) => {
+      const shots = () => pages;
+      const alice = await shotOnFailure("signin", shots, () =>
+        signIn(browser, relay.pageUrl, "alice"));
+      pages.push(alice.page);
+      const bob = await shotOnFailure("signin", shots, () =>
+        signIn(browser, relay.pageUrl, "bob"));
+      pages.push(bob.page);
+      // The address is the relay's URI for us, then ours (RFC 4976 §5.1; RFC 7977 §8.1).
+      assert.match(
+        alice.address,
+        /^msrps:\/\/localhost:\d+\/\S+;tcp msrps:\/\/\S+\.invalid:\d+\/\S+;ws$/,
+      );
+
+      await shotOnFailure("start", shots, async () => {
+        // Bob pastes Alice's address and starts a chat.
+        await bob.page.type("#peer-address", alice.address);
+        await bob.page.click("#start-button");
+        await bob.page.waitForSelector(".chat .text");
+        // Bob types: Alice sees "typing…" (RFC 3994) before any message.
+        await bob.page.type(".chat .text", "Hello Alice");
+        await alice.page.waitForSelector(".chat");
+        await waitForText(alice.page, ".chat .typing", "typing…");
+        await bob.page.click(".chat .send");
+        await waitForText(alice.page, ".chat .log li.in", "Hello Alice");
+        // The message went out with Success-Report: yes; the REPORT marks it.
+        await waitForText(bob.page, ".chat .log li.out .mark.delivered", "✓ delivered");
+        await waitForText(alice.page, ".chat .typing", "");
+        await alice.page.type(".chat .text", "Hi Bob, got it");
+        await alice.page.click(".chat .send");
+        await waitForText(bob.page, ".chat .log li.in", "Hi Bob, got it");
+        await waitForText(alice.page, ".chat .log li.out .mark.delivered", "✓ delivered");
+        // Mid-chat, Alice typing again: the picture kept for the record.
+        await alice.page.type(".chat .text", "And a file next");
+        await waitForText(bob.page, ".chat .typing", "typing…");
+      });
+      await Deno.mkdir(SHOTS, { recursive: true });
+      await bob.page.screenshot({ path: `${SHOTS}chat.png`, fullPage: true });
+      await alice.page.screenshot({ path: `${SHOTS}chat-alice.png`, fullPage: true });
+    }),
+});
+
+Deno.test({
+  name:
+    "web page: msrp send reaches the page; the page reaches msrp listen, 5 MB file with equal SHA-256",
+  ignore: skip !== undefined,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: () =>
+    withBrowser(async (browser, relay, pages) => {
+      const shots = () => pages;
+      const alice = await shotOnFailure("signin", shots, () =>
+        signIn(browser, relay.pageUrl, "alice"));
+      pages.push(alice.page);
+
+      // CLI → page: msrp send --to <the page's address>.
+      await shotOnFailure("cli-to-page", shots, async () => {
+        const sent = await new Cli([
+          "send",
+          ...relayFlags(relay, "carol"),
+          "--to",
+          alice.address,
+          "--success-report",
+          "hello from the terminal",
+        ]).finish();
+        assert.equal(sent.code, 0, sent.stderr);
+        assert.match(sent.stderr, /confirmed by a success report/);
+        await waitForText(alice.page, ".chat .log li.in", "hello from the terminal");
+      });
+
+      // Page → CLI: msrp listen prints its path; the page starts a chat with it.
+      const save = await Deno.makeTempDir({ prefix: "msrp-web-save-" });
+      const listener = new Cli(["listen", ...relayFlags(relay, "dave"), "--save", save]);
+      try {
+        await shotOnFailure("page-to-cli", shots, async () => {
+          const path = await listener.out.waitFor(() =>
+            true
+          );
+          assert.ok(path, `msrp listen printed no path: ${listener.err.text}`);
+          await alice.page.type("#peer-address", path);
+          await alice.page.click("#start-button");
+          await alice.page.waitForSelector(`.chat:nth-child(1) .chat-title`);
+          await waitForText(alice.page, ".chat .chat-title", path.split(" ").at(-1)!);
+          const chat = ".chat:first-child";
+          await alice.page.type(`${chat} .text`, "hello terminal");
+          await alice.page.click(`${chat} .send`);
+          assert.equal(
+            await listener.out.waitFor((l) => l.includes("hello terminal")),
+            "hello terminal",
+          );
+          await waitForText(alice.page, `${chat} .log li.out .mark.delivered`, "✓ delivered");
+
+          // A 5 MB file with a progress bar; msrp listen saves it under its name.
+          const bytes = new Uint8Array(5 * 1024 * 1024);
+          // getRandomValues fills at most 64 KiB at a time.
+          for (let i = 65536; i <= bytes.length; i += 65536) {
+            crypto.getRandomValues(bytes.subarray(i - 65536, i));
+          }
+          const file = `${save}-upload.bin`;
+          await Deno.writeFile(file, bytes);
+          try {
+            const input = await alice.page.$(`${chat} .file`);
+            await (input as unknown as { uploadFile(p: string): Promise<void> }).uploadFile(file);
+            await alice.page.click(`${chat} .send-file`);
+            await alice.page.waitForSelector(`${chat} .log li.out progress`);
+            await alice.page.waitForFunction(
+              `[...document.querySelectorAll(${
+                JSON.stringify(`${chat} .log li.out`)
+              })].some((li) => li.textContent.includes("msrp-web-save") && ` +
+                `li.querySelector(".mark.delivered") && li.querySelector("progress").value === ${bytes.length})`,
+            );
+            const saved = await listener.err.waitFor((l) => /saved \d+ bytes/.test(l));
+            assert.ok(saved, listener.err.text);
+            const name = file.split("/").at(-1)!;
+            const got = await Deno.readFile(`${save}/${name}`);
+            assert.equal(got.length, bytes.length);
+            assert.equal(await sha256(got), await sha256(bytes));
+          } finally {
+            await Deno.remove(file).catch(() => {});
+          }
+        });
+      } finally {
+        listener.kill("SIGTERM");
+        await listener.finish();
+        await Deno.remove(save, { recursive: true });
+      }
+    }),
+});
