@@ -137,7 +137,7 @@ function openChat(session, title) {
     },
   });
   const peerTyping = new ComposingReceiver({
-    onChange: (s) => (typing.textContent = s === "active" ? "typing…" : ""),
+    onChange: (s) => (typing.textContent = s === "active" ? "The peer is typing…" : ""),
   });
   text.addEventListener("input", () => {
     if (text.value !== "") composing.typing();
@@ -298,7 +298,10 @@ $("signin-form").addEventListener("submit", async (ev) => {
     waitForPeer();
     const address = endpoint.path(state.waiting).join(" ");
     $("my-address").value = address;
-    $("cli-hint").textContent = `msrp send --relay <relay> --user <you> --to '${address}' hello`;
+    // The relay's TCP URI: the first URI of our path without its session id.
+    const relayTcp = String(endpoint.path(state.waiting)[0]).replace(/\/[^/;]*;/, ";");
+    $("cli-hint").textContent =
+      `msrp send --relay ${relayTcp} --user <name> --to '${address}' hello`;
     $("signin").hidden = true;
     $("me").hidden = false;
     $("start").hidden = false;

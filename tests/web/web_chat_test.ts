@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import type { Browser, Page } from "puppeteer-core";
 import {
   buildPage,
+  bundleProblem,
   Cli,
   launchBrowser,
   relayFlags,
@@ -25,15 +26,20 @@ import {
   waitForText,
 } from "./web_harness.ts";
 
-const skip = skipReason();
+// The page is built once, as `deno task build` builds it.
+let skip = skipReason();
+const built = skip === undefined ? await buildPage() : undefined;
+if (built !== undefined) {
+  skip = await bundleProblem(built);
+  globalThis.addEventListener("unload", () => Deno.removeSync(built, { recursive: true }));
+}
 if (skip !== undefined) console.log(`web chat tests skipped: ${skip}`);
 
-/** One browser, one relay and the built page for all the steps. */
+/** A browser and a relay serving the built page, for one test. */
 async function withBrowser(
   fn: (browser: Browser, relay: TestRelay, pages: Page[]) => Promise<void>,
 ): Promise<void> {
-  const dir = await buildPage();
-  const relay = await startRelay(dir);
+  const relay = await startRelay(built!);
   const browser = await launchBrowser();
   const pages: Page[] = [];
   try {
@@ -41,7 +47,6 @@ async function withBrowser(
   } finally {
     await browser.close();
     await relay.close();
-    await Deno.remove(dir, { recursive: true });
   }
 }
 
@@ -78,7 +83,10 @@ Deno.test({
         await waitForText(alice.page, ".chat .log li.in", "Hello Alice");
         // The message went out with Success-Report: yes; the REPORT marks it.
         await waitForText(bob.page, ".chat .log li.out .mark.delivered", "✓ delivered");
-        await waitForText(alice.page, ".chat .typing", "");
+        // The message itself ends "typing" (RFC 3994 §3.3).
+        await alice.page.waitForFunction(
+          `document.querySelector(".chat .typing").textContent === ""`,
+        );
         await alice.page.type(".chat .text", "Hi Bob, got it");
         await alice.page.click(".chat .send");
         await waitForText(bob.page, ".chat .log li.in", "Hi Bob, got it");
@@ -123,7 +131,8 @@ Deno.test({
 
       // Page → CLI: msrp listen prints its path; the page starts a chat with it.
       const save = await Deno.makeTempDir({ prefix: "msrp-web-save-" });
-      const listener = new Cli(["listen", ...relayFlags(relay, "dave"), "--save", save]);
+      // Texts are printed; files are saved in the working directory.
+      const listener = new Cli(["listen", ...relayFlags(relay, "dave")], { cwd: save });
       try {
         await shotOnFailure("page-to-cli", shots, async () => {
           const path = await listener.out.waitFor(() =>

@@ -67,6 +67,19 @@ export async function buildPage(): Promise<string> {
   return dir;
 }
 
+/**
+ * Why the built bundle cannot load in a browser, or undefined: Chromium
+ * refuses `node:` imports (issue 12 item 2 removes them from the core).
+ *
+ * @param dir the directory made by {@linkcode buildPage}
+ */
+export async function bundleProblem(dir: string): Promise<string | undefined> {
+  const js = await Deno.readTextFile(`${dir}/msrp.js`);
+  const nodeImports = [...js.matchAll(/^import .* from "(node:[^"]+)";$/gm)].map((m) => m[1]);
+  if (nodeImports.length === 0) return undefined;
+  return `the browser bundle still imports ${[...new Set(nodeImports)].join(", ")}`;
+}
+
 /** A relay on loopback: TLS for the CLI, WSS serving the page for browsers. */
 export interface TestRelay {
   readonly server: RelayServer;
@@ -272,7 +285,7 @@ export class Cli {
     this.out = new Lines(this.child.stdout);
     this.err = new Lines(this.child.stderr);
     // A safety net only: a wedged process fails the test instead of hanging it.
-    this.#watchdog = setTimeout(() => this.kill("SIGKILL"), 30_000);
+    this.#watchdog = setTimeout(() => this.kill("SIGKILL"), 90_000);
   }
 
   kill(signal: Deno.Signal = "SIGTERM"): void {
