@@ -26,6 +26,13 @@ const {
 
 /** Long enough to wait for peers as long as the page is open (a timer's maximum). */
 const FOREVER_MS = 2147483647;
+/**
+ * Chunks of 64 KiB: one chunk per WebSocket message (RFC 7977 §5.1), well
+ * under what the relay serving this page takes in one (its
+ * websocket.maxMessageSize, 256 KiB by default); the library's 8 KiB default
+ * through relays suits relays that drop larger frames.
+ */
+const CHUNK_BYTES = 64 * 1024;
 /** Incoming texts longer than this are offered as downloads, not shown. */
 const MAX_SHOWN_TEXT = 64 * 1024;
 
@@ -288,6 +295,7 @@ $("signin-form").addEventListener("submit", async (ev) => {
     const endpoint = await MsrpEndpoint.start({
       host: randomHost(),
       webSocket: true,
+      session: { chunking: { maxChunkSize: CHUNK_BYTES } },
       relays: [{
         uri: $("relay").value.trim(),
         username: $("user").value,
