@@ -103,7 +103,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "web page: msrp send reaches the page; the page reaches msrp listen, 5 MB file with equal SHA-256",
+    "web page: msrp send reaches the page (text; a file as a download); the page reaches msrp listen (text; 5 MB file, same SHA-256)",
   ignore: skip !== undefined,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -127,6 +127,37 @@ Deno.test({
         assert.equal(sent.code, 0, sent.stderr);
         assert.match(sent.stderr, /confirmed by a success report/);
         await waitForText(alice.page, ".chat .log li.in", "hello from the terminal");
+
+        // A file from msrp send arrives as a download with the same bytes.
+        const bytes = new Uint8Array(300_000);
+        for (let i = 0; i < bytes.length; i += 65536) {
+          crypto.getRandomValues(bytes.subarray(i, i + 65536));
+        }
+        const file = await Deno.makeTempFile({ prefix: "msrp-web-", suffix: ".bin" });
+        try {
+          await Deno.writeFile(file, bytes);
+          const sentFile = await new Cli([
+            "send",
+            ...relayFlags(relay, "carol"),
+            "--to",
+            alice.address,
+            "--file",
+            file,
+          ]).finish();
+          assert.equal(sentFile.code, 0, sentFile.stderr);
+          const name = file.split("/").at(-1)!;
+          const link = `.chat .log li.in a[download=${JSON.stringify(name)}]`;
+          await alice.page.waitForSelector(link);
+          const digest = await alice.page.evaluate(
+            `fetch(document.querySelector(${JSON.stringify(link)}).href)
+              .then((r) => r.arrayBuffer())
+              .then((b) => crypto.subtle.digest("SHA-256", b))
+              .then((d) => [...new Uint8Array(d)].map((x) => x.toString(16).padStart(2, "0")).join(""))`,
+          );
+          assert.equal(digest, await sha256(bytes));
+        } finally {
+          await Deno.remove(file);
+        }
       });
 
       // Page → CLI: msrp listen prints its path; the page starts a chat with it.
