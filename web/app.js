@@ -277,10 +277,39 @@ function waitForPeer(like) {
       status(`${peer} started a chat.`);
       waitForPeer(session);
     },
-    () => {
-      // Signed out, or the relay connection was lost.
-    },
+    () => relink(endpoint),
   );
+}
+
+/** Shows our address: the waiting session's path (RFC 4976 §5.1). */
+function showAddress() {
+  const path = state.endpoint.path(state.waiting);
+  const address = path.join(" ");
+  $("my-address").value = address;
+  // The relay's TCP URI: the first URI of our path without its session id.
+  const relayTcp = String(path[0]).replace(/\/[^/;]*;/, ";");
+  $("cli-hint").textContent = `msrp send --relay ${relayTcp} --user <name> --to '${address}' hello`;
+}
+
+/**
+ * The waiting session ended: signed out, or the relay connection was lost.
+ * In the second case the endpoint links again on its own (backing off); then
+ * we wait on a new address, which the relay hands out with the new AUTH.
+ */
+async function relink(endpoint) {
+  while (state.endpoint === endpoint) {
+    status("The connection to the relay was lost; reconnecting…", true);
+    try {
+      await endpoint.whenReady();
+      if (state.endpoint !== endpoint) return;
+      waitForPeer();
+      showAddress();
+      status("Reconnected to the relay. Your address has changed.");
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -304,12 +333,7 @@ $("signin-form").addEventListener("submit", async (ev) => {
     });
     state.endpoint = endpoint;
     waitForPeer();
-    const address = endpoint.path(state.waiting).join(" ");
-    $("my-address").value = address;
-    // The relay's TCP URI: the first URI of our path without its session id.
-    const relayTcp = String(endpoint.path(state.waiting)[0]).replace(/\/[^/;]*;/, ";");
-    $("cli-hint").textContent =
-      `msrp send --relay ${relayTcp} --user <name> --to '${address}' hello`;
+    showAddress();
     $("signin").hidden = true;
     $("me").hidden = false;
     $("start").hidden = false;
