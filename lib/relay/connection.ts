@@ -20,11 +20,12 @@
  */
 
 import type { FrameWriter } from "../wire/encoder.ts";
+import { PathCache } from "../wire/path_cache.ts";
 import type { FrameTrace } from "../wire/frame_trace.ts";
 import type { MsrpTransport } from "../transport/types.ts";
 import type { RelayCore } from "./core.ts";
 import type { Incoming } from "./forwarder.ts";
-import { type ControlJob, type OpenWire, type OutStream, wake } from "./outbound.ts";
+import { type ControlJob, type OpenWire, type OutStream, wake, WriteBatch } from "./outbound.ts";
 import type { Pending } from "./transactions.ts";
 
 /** The state of one connection, accepted or opened by the relay. */
@@ -58,6 +59,8 @@ export class Conn {
   buffered = 0;
   wake: (() => void) | undefined;
   roomWaiters: (() => void)[] = [];
+  /** What the writer task has encoded for its next write. */
+  batch = new WriteBatch();
   /** When the write in progress started; undefined between writes. */
   writingSince: number | undefined;
   writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
@@ -68,6 +71,9 @@ export class Conn {
   /** The trace of what is read. */
   traceIn: FrameTrace | undefined;
   // input
+  /** The last To-Path and From-Path texts parsed on this connection. */
+  readonly toPaths = new PathCache();
+  readonly fromPaths = new PathCache();
   incoming: Incoming | undefined;
   pending = new Map<string, Pending>();
   /** URI keys of peers learned to be reachable over this connection. */

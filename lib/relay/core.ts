@@ -15,6 +15,7 @@
  * @module
  */
 
+import type { TimerQueue } from "../session/timer_queue.ts";
 import type { MsrpUri } from "../wire/uri.ts";
 import type { RelayConfig } from "./config.ts";
 import type { Conn } from "./connection.ts";
@@ -43,6 +44,11 @@ export interface RelayCore {
   readonly config: RelayConfig;
   /** Time and timers. */
   readonly clock: RelayClock;
+  /**
+   * The transaction timers (RFC 4976 §6.4.1: 30 s per forwarded request),
+   * all on one clock timer.
+   */
+  readonly timers: TimerQueue;
   /** The names and ports the relay answers to. */
   readonly identity: RelayIdentity;
   /** The Digest nonce issuer (RFC 4976 §9.1). */

@@ -31,11 +31,9 @@ import { forwardedHeaders, type RouteDecision } from "./forwarding.ts";
 import { alignedBodyBudget, enqueueFrame, OutStream, pushPiece, room, wake } from "./outbound.ts";
 import { reply, type ReqInfo } from "./reply.ts";
 import {
-  armTimer,
   ctxInfo,
   type PendingRelayed,
   type PendingSend,
-  rekey,
   type SendContext,
   sendFailed,
 } from "./transactions.ts";
@@ -60,8 +58,10 @@ export interface Incoming {
  * @param d the routing decision
  * @param info what is needed to answer it
  * @param range its Byte-Range, for a SEND
+ * @returns a promise when it must wait for room on the next hop's
+ *   connection (back-pressure), otherwise nothing: no promise per frame
  */
-export async function forward(
+export function forward(
   core: RelayCore,
   table: ConnectionTable,
   c: Conn,
@@ -69,7 +69,7 @@ export async function forward(
   d: Extract<RouteDecision, { kind: "toward-client" | "from-client" }>,
   info: ReqInfo,
   range: ByteRange | undefined,
-): Promise<void> {
+): Promise<void> | void {
   const method = req.method;
   const whole = req.flag !== undefined;
   if (
@@ -114,13 +114,11 @@ export async function forward(
       ? alignedBodyBudget(core, target, forwardedHeaders(req.headers, d.toPath, d.fromPath))
       : undefined;
     if (whole && (budget === undefined || (req.body?.length ?? 0) <= budget)) {
-      await forwardWholeSend(core, target, req, d, ctx);
-      // §6.4.1: "MUST respond with a final response immediately"; the 200
-      // means the chunk was received, not that it was forwarded.
-      if (!ctx.failed && !ctx.answered && ctx.fr === "yes") {
-        ctx.answered = true;
-        reply(core, c, info, { status: 200 });
+      const wait = room(core, target);
+      if (wait !== undefined) {
+        return wait.then(() => forwardWholeSend(core, c, target, req, d, info, ctx));
       }
+      forwardWholeSend(core, c, target, req, d, info, ctx);
       return;
     }
     // A long chunk: forward it piece by piece as it arrives. A whole one
@@ -144,7 +142,12 @@ export async function forward(
     );
     const inc: Incoming = { tid: req.tid, discard: false, stream, target, ctx };
     if (!whole) c.incoming = inc;
-    if (req.body !== null && req.body.length > 0) await pushPiece(core, target, stream, req.body);
+    if (req.body !== null && req.body.length > 0) {
+      const wait = pushPiece(core, target, stream, req.body);
+      if (wait !== undefined) {
+        return whole ? wait.then(() => endChunk(core, c, inc, req.flag!)) : wait;
+      }
+    }
     if (whole) endChunk(core, c, inc, req.flag!);
     return;
   }
@@ -154,13 +157,27 @@ export async function forward(
     if (method !== "REPORT") reply(core, c, info, { status: 408 });
     return;
   }
+  const wait = room(core, target);
+  if (wait !== undefined) return wait.then(() => forwardOther(core, c, target, req, d, info));
+  forwardOther(core, c, target, req, d, info);
+}
+
+/** Forwards a REPORT, an AUTH or another method once the target has room (§6.4.2, §6.4.3). */
+function forwardOther(
+  core: RelayCore,
+  c: Conn,
+  target: Conn,
+  req: MsrpRequest,
+  d: Extract<RouteDecision, { kind: "toward-client" | "from-client" }>,
+  info: ReqInfo,
+): void {
+  const method = req.method;
   const tid = newTransactionId();
   const frame: MsrpRequest = {
     ...req,
     tid,
     headers: forwardedHeaders(req.headers, d.toPath, d.fromPath),
   };
-  await room(core, target);
   if (target.state === "closed") {
     if (method !== "REPORT") reply(core, c, info, { status: 408 });
     return;
@@ -189,10 +206,7 @@ export async function forward(
     done: false,
   };
   target.pending.set(tid, p);
-  const queued = enqueueFrame(core, target, frame, {
-    onTid: (to) => rekey(p, to),
-    onWritten: () => armTimer(core, p),
-  });
+  const queued = enqueueFrame(core, target, frame, { pending: p });
   if (!queued) {
     core.log("info", "forward-failed", `${method} ${req.tid}: next hop connection lost`, c);
     target.pending.delete(p.tid);
@@ -220,15 +234,35 @@ function logForwarded(
   );
 }
 
-async function forwardWholeSend(
+/**
+ * Forwards a whole SEND chunk once the target has room, and answers it
+ * (§6.4.1: "MUST respond with a final response immediately"; the 200 means
+ * the chunk was received, not that it was forwarded).
+ */
+function forwardWholeSend(
+  core: RelayCore,
+  c: Conn,
+  target: Conn,
+  req: MsrpRequest,
+  d: Extract<RouteDecision, { kind: "toward-client" | "from-client" }>,
+  info: ReqInfo,
+  ctx: SendContext,
+): void {
+  queueWholeSend(core, target, req, d, ctx);
+  if (!ctx.failed && !ctx.answered && ctx.fr === "yes") {
+    ctx.answered = true;
+    reply(core, c, info, { status: 200 });
+  }
+}
+
+function queueWholeSend(
   core: RelayCore,
   target: Conn,
   req: MsrpRequest,
   d: Extract<RouteDecision, { kind: "toward-client" | "from-client" }>,
   ctx: SendContext,
-): Promise<void> {
+): void {
   const length = req.body?.length ?? 0;
-  await room(core, target);
   if (target.state === "closed") {
     sendFailed(core, ctx, 408, "next hop connection lost", 0, length);
     return;
@@ -251,11 +285,7 @@ async function forwardWholeSend(
     tid,
     headers: forwardedHeaders(req.headers, d.toPath, d.fromPath),
   };
-  const queued = enqueueFrame(core, target, frame, {
-    onTid: (to) => rekey(p, to),
-    onWritten: () => armTimer(core, p),
-    bodyBytes: length,
-  });
+  const queued = enqueueFrame(core, target, frame, { pending: p, bodyBytes: length });
   if (!queued) {
     target.pending.delete(p.tid);
     sendFailed(core, ctx, 408, "next hop connection lost", 0, length);
@@ -273,20 +303,24 @@ async function forwardWholeSend(
  * @param c the connection it arrived on
  * @param inc the chunk being received
  * @param piece the piece
+ * @returns a promise when it must wait for room on the next hop's connection
  */
-export async function onPiece(
+export function onPiece(
   core: RelayCore,
   c: Conn,
   inc: Incoming,
   piece: MsrpRequest,
-): Promise<void> {
+): Promise<void> | void {
   const last = piece.flag !== undefined;
   if (last) c.incoming = undefined;
   const ctx = inc.ctx;
   const s = inc.stream;
   if (inc.discard || ctx === undefined || s === undefined || ctx.failed || s.finished) return;
   if (piece.body !== null && piece.body.length > 0) {
-    await pushPiece(core, inc.target!, s, piece.body);
+    const wait = pushPiece(core, inc.target!, s, piece.body);
+    if (wait !== undefined) {
+      return last ? wait.then(() => endChunk(core, c, inc, piece.flag!)) : wait;
+    }
   }
   if (!last) return;
   endChunk(core, c, inc, piece.flag!);

@@ -37,7 +37,7 @@
  * @module
  */
 
-import { concatBytes } from "../wire/bytes.ts";
+import { concatBytes, gatherBytes } from "../wire/bytes.ts";
 import { FrameWriter } from "../wire/encoder.ts";
 import type { ContinuationFlag, Frame } from "../wire/frame.ts";
 import type { HeaderList } from "../wire/header_list.ts";
@@ -45,14 +45,24 @@ import { newTransactionId } from "../wire/ids.ts";
 import type { Conn } from "./connection.ts";
 import type { RelayCore } from "./core.ts";
 import { describe } from "./services.ts";
-import { armTimer, type PendingSend, rekey, type SendContext, sendFailed } from "./transactions.ts";
+import {
+  armTimer,
+  type Pending,
+  type PendingSend,
+  rekey,
+  type SendContext,
+  sendFailed,
+} from "./transactions.ts";
 
 const EMPTY = new Uint8Array(0);
 
 /** A whole frame queued for a connection, already encoded. */
 export interface ControlJob {
   readonly bytes: Uint8Array;
-  readonly onWritten?: () => void;
+  /** Forwarded SEND body bytes in it, counted once written. */
+  readonly bodyBytes: number;
+  /** The forwarded transaction it carries: its hop timer starts once written (§6.4.1). */
+  readonly pending: Pending | undefined;
 }
 
 /** The wire transaction a stream has open on its target's writer. */
@@ -129,13 +139,25 @@ function eligible(s: OutStream, streams: readonly OutStream[]): boolean {
 // ---------------------------------------------------------------------------
 // Queueing
 
-/** Encodes a whole frame with a fresh writer; `onTid` learns of a changed id (§7.1). */
-function encodeWhole(frame: Frame, onTid?: (to: string) => void): Uint8Array {
+/** The transaction whose frame `wholeWriter` encodes now, re-keyed if its id changes (§7.1). */
+let encoding: Pending | undefined;
+/** One writer for all whole frames: it keeps no state between them. */
+const wholeWriter = new FrameWriter({
+  coalesceLimit: Infinity,
+  onTransactionIdChange: (ch) => {
+    if (encoding !== undefined) rekey(encoding, ch.to);
+  },
+});
+
+/** Encodes a whole frame in one buffer; `p` is re-keyed if the id changes (§7.1). */
+function encodeWhole(frame: Frame, p?: Pending): Uint8Array {
   const parts: Uint8Array[] = [];
-  new FrameWriter({
-    coalesceLimit: Infinity,
-    onTransactionIdChange: (ch) => onTid?.(ch.to),
-  }).write(frame, (b) => parts.push(b));
+  encoding = p;
+  try {
+    wholeWriter.write(frame, (b) => parts.push(b));
+  } finally {
+    encoding = undefined;
+  }
   return concatBytes(parts);
 }
 
@@ -187,35 +209,26 @@ const ONE_BYTE = new Uint8Array([0x78]);
  * @param core the relay
  * @param c the connection
  * @param frame the frame
- * @param opts `onTid` learns a changed transaction id, `onWritten` runs once
- *   the frame is written, `bodyBytes` counts as forwarded SEND body
+ * @param opts `pending`: the forwarded transaction the frame carries,
+ *   re-keyed if the encoder changes its id (§7.1) and its hop timer started
+ *   once written (§6.4.1); `bodyBytes` counts as forwarded SEND body
  * @returns false when the connection is closed or the frame cannot be encoded
  */
 export function enqueueFrame(
   core: RelayCore,
   c: Conn,
   frame: Frame,
-  opts: { onTid?: (to: string) => void; onWritten?: () => void; bodyBytes?: number } = {},
+  opts: { pending?: Pending; bodyBytes?: number } = {},
 ): boolean {
   if (c.state === "closed") return false;
   let bytes: Uint8Array;
   try {
-    bytes = encodeWhole(frame, opts.onTid);
+    bytes = encodeWhole(frame, opts.pending);
   } catch (e) {
     core.log("error", "encode-failed", `cannot encode a frame: ${describe(e)}`, c, e);
     return false;
   }
-  const bodyBytes = opts.bodyBytes ?? 0;
-  const onWritten = opts.onWritten;
-  c.control.push({
-    bytes,
-    onWritten: bodyBytes > 0 || onWritten !== undefined
-      ? () => {
-        core.counters.forwardedBodyBytes += bodyBytes;
-        onWritten?.();
-      }
-      : undefined,
-  });
+  c.control.push({ bytes, bodyBytes: opts.bodyBytes ?? 0, pending: opts.pending });
   addBuffered(core, c, bytes.length);
   wake(c);
   return true;
@@ -239,14 +252,21 @@ export function wake(c: Conn): void {
  * @param target the connection the chunk is forwarded to
  * @param s the chunk's stream
  * @param body the bytes
+ * @returns a promise when it has to wait for room, otherwise nothing (no
+ *   promise per piece while the target keeps up)
  */
-export async function pushPiece(
+export function pushPiece(
   core: RelayCore,
   target: Conn,
   s: OutStream,
   body: Uint8Array,
-): Promise<void> {
-  await room(core, target);
+): Promise<void> | undefined {
+  const wait = room(core, target);
+  if (wait !== undefined) return wait.then(() => queuePiece(core, target, s, body));
+  queuePiece(core, target, s, body);
+}
+
+function queuePiece(core: RelayCore, target: Conn, s: OutStream, body: Uint8Array): void {
   if (s.finished || s.abortFlag !== undefined || target.state === "closed") return;
   s.pieces.push(body);
   s.queued += body.length;
@@ -260,8 +280,18 @@ export async function pushPiece(
  *
  * @param core the relay
  * @param target the connection to write to
+ * @returns a promise to wait for, or nothing when there is room now
  */
-export async function room(core: RelayCore, target: Conn): Promise<void> {
+export function room(core: RelayCore, target: Conn): Promise<void> | undefined {
+  if (
+    target.state === "closed" || target.buffered < core.config.limits.maxBufferedBytesPerConnection
+  ) {
+    return undefined;
+  }
+  return waitForRoom(core, target);
+}
+
+async function waitForRoom(core: RelayCore, target: Conn): Promise<void> {
   const limit = core.config.limits.maxBufferedBytesPerConnection;
   while (target.state !== "closed" && target.buffered >= limit) {
     await new Promise<void>((resolve) => target.roomWaiters.push(resolve));
@@ -302,6 +332,7 @@ export function discardOutput(core: RelayCore, c: Conn): void {
   core.counters.buffered -= c.buffered;
   c.buffered = 0;
   c.control = [];
+  c.batch = new WriteBatch();
   const streams = c.streams;
   c.streams = [];
   c.active = undefined;
@@ -332,17 +363,59 @@ export function releaseWaiters(c: Conn): void {
 // ---------------------------------------------------------------------------
 // The writer task
 
-async function write(core: RelayCore, c: Conn, bytes: Uint8Array): Promise<void> {
-  c.writingSince = core.clock.now();
+/**
+ * A connection's bytes encoded since its last write, and what to do once
+ * they are written. The writer task encodes everything that is ready, then
+ * writes it at once: one write per turn instead of one per frame.
+ */
+export class WriteBatch {
+  /** The encoded bytes, in order; each one whole frame on a frame-aligned transport. */
+  parts: Uint8Array[] = [];
+  bytes = 0;
+  /** Whole frames in `parts`, to complete once written. */
+  jobs: ControlJob[] = [];
+  /** Streamed body bytes in `parts`: released and counted once written. */
+  body = 0;
+  /** Transactions whose end-line is in `parts`: their hop timers start once written (§6.4.1). */
+  ends: PendingSend[] = [];
+}
+
+/** Small frames are joined into buffers of up to this many bytes for one write. */
+const GATHER_BYTES = 65536;
+
+/** Adds encoded bytes to the connection's next write. */
+function write(c: Conn, bytes: Uint8Array): void {
   c.traceOut?.push(bytes);
-  await c.writer!.write(bytes);
+  const b = c.batch;
+  b.parts.push(bytes);
+  b.bytes += bytes.length;
+}
+
+/** Writes what was gathered, then releases its bytes and completes its frames. */
+async function flush(core: RelayCore, c: Conn): Promise<void> {
+  const b = c.batch;
+  if (b.parts.length === 0 && b.jobs.length === 0 && b.ends.length === 0) return;
+  c.batch = new WriteBatch();
+  c.writingSince = core.clock.now();
+  const parts = c.transport?.frameAligned === true ? b.parts : gatherBytes(b.parts, GATHER_BYTES);
+  for (const p of parts) await c.writer!.write(p);
   c.writingSince = undefined;
   c.lastActivity = core.clock.now();
+  let released = b.body;
+  for (const job of b.jobs) released += job.bytes.length;
+  releaseBuffered(core, c, released);
+  core.counters.forwardedBodyBytes += b.body;
+  for (const job of b.jobs) {
+    core.counters.forwardedBodyBytes += job.bodyBytes;
+    if (job.pending !== undefined) armTimer(core, job.pending);
+  }
+  for (const p of b.ends) armTimer(core, p);
 }
 
 /**
  * The writer task of a connection: whole frames first, then turns among
- * the chunks being streamed to it (RFC 4975 §7.1.1).
+ * the chunks being streamed to it (RFC 4975 §7.1.1). What is ready is
+ * encoded into the connection's {@linkcode WriteBatch} and written at once.
  *
  * @param core the relay
  * @param c the connection
@@ -351,20 +424,25 @@ export async function pump(core: RelayCore, c: Conn): Promise<void> {
   const quantum = core.config.limits.fairnessQuantum;
   try {
     while (c.state !== "closed") {
+      if (c.batch.bytes >= GATHER_BYTES) {
+        await flush(core, c);
+        continue;
+      }
       if (c.control.length > 0) {
         const a = c.active;
         if (a !== undefined && a.wire !== undefined) {
           // §7.1.1: interrupt the chunk for the waiting response or REPORT.
-          await endWire(core, c, a, "+");
+          endWire(c, a, "+");
           continue;
         }
         const job = c.control.shift()!;
-        await write(core, c, job.bytes);
-        releaseBuffered(core, c, job.bytes.length);
-        job.onWritten?.();
+        write(c, job.bytes);
+        c.batch.jobs.push(job);
         continue;
       }
       if (c.closing) {
+        await flush(core, c);
+        if (c.control.length > 0) continue;
         core.close(c, c.closingReason);
         return;
       }
@@ -376,16 +454,16 @@ export async function pump(core: RelayCore, c: Conn): Promise<void> {
         }
         const rival = c.streams.some((s) => s !== a && eligible(s, c.streams));
         if (a.ready() && (!rival || c.activeBytes < quantum)) {
-          await step(core, c, a);
+          step(core, c, a);
           continue;
         }
         if (!rival) {
-          await idle(c);
+          await idle(core, c);
           continue;
         }
         // Another chunk waits and this one has had its turn, or has no
         // data now: interrupt it and let the other go (§7.1.1 fairness).
-        if (a.wire !== undefined) await endWire(core, c, a, "+");
+        if (a.wire !== undefined) endWire(c, a, "+");
         const i = c.streams.indexOf(a);
         if (i >= 0) c.streams.push(...c.streams.splice(i, 1));
         c.active = undefined;
@@ -393,7 +471,7 @@ export async function pump(core: RelayCore, c: Conn): Promise<void> {
       }
       const next = c.streams.find((s) => eligible(s, c.streams));
       if (next === undefined) {
-        await idle(c);
+        await idle(core, c);
         continue;
       }
       c.active = next;
@@ -407,20 +485,22 @@ export async function pump(core: RelayCore, c: Conn): Promise<void> {
   }
 }
 
-function idle(c: Conn): Promise<void> {
-  return new Promise<void>((resolve) => {
+/** Nothing more is ready: write what was gathered, else wait for work. */
+async function idle(core: RelayCore, c: Conn): Promise<void> {
+  if (c.batch.parts.length > 0) return await flush(core, c);
+  await new Promise<void>((resolve) => {
     c.wake = resolve;
   });
 }
 
 /** Writes the next piece of a streamed chunk, or ends it. */
-async function step(core: RelayCore, c: Conn, s: OutStream): Promise<void> {
+function step(core: RelayCore, c: Conn, s: OutStream): void {
   if (s.abortFlag !== undefined) {
-    if (s.wire !== undefined) await endWire(core, c, s, s.abortFlag);
+    if (s.wire !== undefined) endWire(c, s, s.abortFlag);
     finishStream(core, c, s);
     return;
   }
-  if (c.transport?.frameAligned === true) return await alignedStep(core, c, s);
+  if (c.transport?.frameAligned === true) return alignedStep(core, c, s);
   const body = s.pieces.shift();
   if (body === undefined) {
     // The source ended and every byte went out: end the chunk with its flag
@@ -430,8 +510,8 @@ async function step(core: RelayCore, c: Conn, s: OutStream): Promise<void> {
       finishStream(core, c, s);
       return;
     }
-    if (s.wire === undefined) await writeParts(core, c, openWire(core, c, s, EMPTY));
-    await endWire(core, c, s, s.endFlag!);
+    if (s.wire === undefined) writeParts(c, openWire(core, c, s, EMPTY));
+    endWire(c, s, s.endFlag!);
     finishStream(core, c, s);
     return;
   }
@@ -456,17 +536,16 @@ async function step(core: RelayCore, c: Conn, s: OutStream): Promise<void> {
   w.written += body.length;
   w.pending.length = w.written - w.segStart;
   c.activeBytes += body.length;
-  await writeParts(core, c, parts);
-  releaseBuffered(core, c, body.length);
-  core.counters.forwardedBodyBytes += body.length;
+  writeParts(c, parts);
+  c.batch.body += body.length;
   if (s.pieces.length === 0 && s.endFlag !== undefined && s.wire !== undefined) {
-    await endWire(core, c, s, s.endFlag);
+    endWire(c, s, s.endFlag);
     finishStream(core, c, s);
   }
 }
 
-async function writeParts(core: RelayCore, c: Conn, parts: readonly Uint8Array[]): Promise<void> {
-  for (const p of parts) await write(core, c, p);
+function writeParts(c: Conn, parts: readonly Uint8Array[]): void {
+  for (const p of parts) write(c, p);
 }
 
 /** Starts a new wire transaction for a stream: new id, Byte-Range from the next byte, `*` end. */
@@ -506,13 +585,8 @@ function openWire(core: RelayCore, c: Conn, s: OutStream, body: Uint8Array): Uin
   return parts;
 }
 
-/** Writes the end-line of a stream's open wire transaction and starts its timer. */
-async function endWire(
-  core: RelayCore,
-  c: Conn,
-  s: OutStream,
-  flag: ContinuationFlag,
-): Promise<void> {
+/** Writes the end-line of a stream's open wire transaction; its timer starts once written. */
+function endWire(c: Conn, s: OutStream, flag: ContinuationFlag): void {
   const w = s.wire!;
   const parts: Uint8Array[] = [];
   c.currentWire = w;
@@ -528,8 +602,8 @@ async function endWire(
   c.currentWire = undefined;
   s.sent += w.written;
   s.wire = undefined;
-  await writeParts(core, c, parts);
-  armTimer(core, w.pending);
+  writeParts(c, parts);
+  c.batch.ends.push(w.pending);
 }
 
 /**
@@ -561,7 +635,7 @@ function takeBody(s: OutStream, budget: number): Uint8Array {
  * RFC 7977 §5.1): the bytes waiting go out as one complete chunk, at most
  * {@linkcode alignedBodyBudget} long; the rest waits for the next turn.
  */
-async function alignedStep(core: RelayCore, c: Conn, s: OutStream): Promise<void> {
+function alignedStep(core: RelayCore, c: Conn, s: OutStream): void {
   s.bodyBudget ??= alignedBodyBudget(core, c, s.headers) ?? Infinity;
   const body = takeBody(s, s.bodyBudget);
   const last = s.pieces.length === 0 && s.endFlag !== undefined;
@@ -589,15 +663,14 @@ async function alignedStep(core: RelayCore, c: Conn, s: OutStream): Promise<void
   if (s.ctx.fr !== "no") c.pending.set(tid, p);
   const bytes = encodeWhole(
     { kind: "request", tid, method: "SEND", headers, body, offset: 0, flag },
-    (to) => rekey(p, to),
+    p,
   );
   s.sent += body.length;
   c.activeBytes += body.length; // its share of the turn (§7.1.1), as in step()
   core.counters.forwardedRequests++;
-  await write(core, c, bytes);
-  releaseBuffered(core, c, body.length);
-  core.counters.forwardedBodyBytes += body.length;
-  armTimer(core, p);
+  write(c, bytes);
+  c.batch.body += body.length;
+  c.batch.ends.push(p);
   if (last) finishStream(core, c, s);
 }
 

@@ -81,6 +81,7 @@
 
 import { MsrpError } from "../errors.ts";
 import type { Logger } from "../log.ts";
+import { TimerQueue } from "../session/timer_queue.ts";
 import { FrameParser } from "../wire/decoder.ts";
 import { FrameWriter } from "../wire/encoder.ts";
 import { frameTracer } from "../wire/frame_trace.ts";
@@ -251,6 +252,12 @@ export class MsrpRelay {
         return currentConfig();
       },
       clock,
+      // The session layer's Clock shape over the relay's clock.
+      timers: new TimerQueue({
+        now: () => clock.now(),
+        setTimer: (fn, ms) => clock.setTimeout(fn, ms),
+        clearTimer: (handle) => clock.clearTimeout(handle),
+      }),
       identity: this.#identity,
       nonces,
       regs: this.#regs,
@@ -515,11 +522,13 @@ export class MsrpRelay {
     this.#close(c, "the connection ended");
   }
 
+  /** Handles the frames of one read; waits only when forwarding must (back-pressure). */
   async #drain(c: Conn, batch: DecodedFrame[]): Promise<void> {
     for (let i = 0; i < batch.length; i++) {
       if (c.state === "closed") break;
       try {
-        await this.#onFrame(c, batch[i]);
+        const wait = this.#onFrame(c, batch[i]);
+        if (wait !== undefined) await wait;
       } catch (e) {
         this.#log("error", "internal-error", `while handling a frame: ${describe(e)}`, c, e);
         this.#close(c, "internal error");
@@ -534,7 +543,7 @@ export class MsrpRelay {
    * a chunk being forwarded (`forwarder.ts`), or a new request
    * (`requests.ts`).
    */
-  async #onFrame(c: Conn, f: DecodedFrame): Promise<void> {
+  #onFrame(c: Conn, f: DecodedFrame): Promise<void> | void {
     if (c.closing) {
       if (f.kind === "invalid" || f.kind === "response" || f.offset === 0) {
         const what = f.kind === "invalid" ? "an unreadable frame" : `${frameName(f)} ${f.tid}`;
@@ -546,11 +555,11 @@ export class MsrpRelay {
     if (f.kind === "response") return onResponse(this.#core, c, f);
     const inc = c.incoming;
     if (inc !== undefined) {
-      if (inc.tid === f.tid && f.offset > 0) return await onPiece(this.#core, c, inc, f);
+      if (inc.tid === f.tid && f.offset > 0) return onPiece(this.#core, c, inc, f);
       c.incoming = undefined;
       abandon(inc);
     }
-    await onRequest(this.#core, this.#conns, c, f);
+    return onRequest(this.#core, this.#conns, c, f);
   }
 
   // -------------------------------------------------------------------------
@@ -634,6 +643,7 @@ export class MsrpRelay {
       this.#closed = true;
       this.#clock.clearTimeout(this.#sweepTimer);
       for (const c of [...this.#conns.values()]) this.#close(c, "the relay is shutting down");
+      this.#core.timers.clear();
     }
     while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
   }

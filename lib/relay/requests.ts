@@ -38,7 +38,6 @@ import {
   getFromPath,
   getMessageId,
   getToPath,
-  parsePath,
   TO_PATH,
 } from "../wire/headers.ts";
 import type { MsrpUri } from "../wire/uri.ts";
@@ -106,13 +105,14 @@ export function onInvalid(core: RelayCore, c: Conn, f: InvalidFrame): void {
  * @param table the relay's connections
  * @param c the connection it arrived on
  * @param req the request
+ * @returns a promise when forwarding must wait for room on the next hop's connection
  */
-export async function onRequest(
+export function onRequest(
   core: RelayCore,
   table: ConnectionTable,
   c: Conn,
   req: MsrpRequest,
-): Promise<void> {
+): Promise<void> | void {
   const piecewise = req.flag === undefined;
   const discardRest = (): void => {
     if (piecewise) {
@@ -126,9 +126,9 @@ export async function onRequest(
     }
   };
   const h = req.headers;
-  let fromPath: MsrpUri[];
+  let fromPath: readonly MsrpUri[];
   try {
-    fromPath = parsePath(h.get(FROM_PATH) ?? "");
+    fromPath = c.fromPaths.parse(h.get(FROM_PATH) ?? "");
   } catch (e) {
     // Without a From-Path there is nowhere to send an answer.
     core.log("warn", "bad-request", `unusable From-Path: ${describe(e)}`, c, e);
@@ -139,10 +139,10 @@ export async function onRequest(
   let fr: FailureReport = "yes";
   let messageId: string | undefined;
   let range: ByteRange | undefined;
-  let toPath: MsrpUri[] | undefined;
+  let toPath: readonly MsrpUri[] | undefined;
   let problem: string | undefined;
   try {
-    toPath = parsePath(h.get(TO_PATH) ?? "");
+    toPath = c.toPaths.parse(h.get(TO_PATH) ?? "");
     fr = getFailureReport(h);
     if (req.body !== null && !h.has(CONTENT_TYPE)) {
       problem = "a request with a body needs a Content-Type (RFC 4975 §7.1)";
@@ -191,7 +191,7 @@ export async function onRequest(
       discardRest();
       return onLocal(core, c, req, d, info);
     default:
-      return await forward(core, table, c, req, d, info, range);
+      return forward(core, table, c, req, d, info, range);
   }
 }
 

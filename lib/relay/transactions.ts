@@ -26,6 +26,7 @@
  * @module
  */
 
+import type { QueuedTimer } from "../session/timer_queue.ts";
 import type { TransactionIdChange } from "../wire/encoder.ts";
 import type { MsrpRequest, MsrpResponse } from "../wire/frame.ts";
 import { type ByteRange, type FailureReport, getFromPath, getToPath } from "../wire/headers.ts";
@@ -79,7 +80,7 @@ export interface PendingSend {
   /** How many body bytes it carried. */
   length: number;
   readonly stream: OutStream | undefined;
-  timer: unknown;
+  timer: QueuedTimer | undefined;
   done: boolean;
 }
 
@@ -97,7 +98,7 @@ export interface PendingRelayed {
   readonly hadCredentials: boolean;
   /** How many of the relay's own URIs the request passed (more than one when it looped back). */
   readonly ownHops: number;
-  timer: unknown;
+  timer: QueuedTimer | undefined;
   done: boolean;
 }
 
@@ -220,7 +221,7 @@ export function onResponse(core: RelayCore, c: Conn, res: MsrpResponse): void {
   }
   c.pending.delete(res.tid);
   p.done = true;
-  core.clock.clearTimeout(p.timer);
+  core.timers.cancel(p.timer);
   if (p.kind === "send") {
     if (res.status === 200) return;
     core.log("info", "downstream-error", `next hop answered ${res.status} ${res.comment}`, c);
@@ -311,11 +312,20 @@ export function armTimer(core: RelayCore, p: Pending): void {
     p.conn.pending.delete(p.tid);
     return;
   }
-  core.clock.clearTimeout(p.timer);
-  p.timer = core.clock.setTimeout(
-    () => onTimeout(core, p),
-    core.config.limits.transactionTimeoutMs,
-  );
+  core.timers.cancel(p.timer);
+  p.timer = core.timers.add(core.config.limits.transactionTimeoutMs, timeoutHandler(core), p);
+}
+
+/** One timeout callback per relay, so that arming a timer makes no closure. */
+const timeoutHandlers = new WeakMap<RelayCore, (p: Pending) => void>();
+
+function timeoutHandler(core: RelayCore): (p: Pending) => void {
+  let handler = timeoutHandlers.get(core);
+  if (handler === undefined) {
+    handler = (p) => onTimeout(core, p);
+    timeoutHandlers.set(core, handler);
+  }
+  return handler;
 }
 
 function onTimeout(core: RelayCore, p: Pending): void {
@@ -405,7 +415,7 @@ export function failPending(core: RelayCore, c: Conn): void {
   c.pending.clear();
   for (const p of pending) {
     p.done = true;
-    core.clock.clearTimeout(p.timer);
+    core.timers.cancel(p.timer);
     if (p.kind === "send") {
       sendFailed(core, p.ctx, 408, "next hop connection lost", p.offset, p.length);
     } else relayedTimedOut(core, p);

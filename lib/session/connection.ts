@@ -2,8 +2,8 @@
  * One transport connection carrying any number of sessions
  * (RFC 4975 §5.4, §7.2, §7.3, §10).
  *
- * Inbound, bytes pass through {@linkcode FrameDecoderStream} and each frame
- * is dispatched:
+ * Inbound, a {@linkcode FrameParser} reads the bytes and each frame is
+ * dispatched (the frames of one read in turn, with no promise per frame):
  * - a response goes to the pending transaction with its id (unknown ids are
  *   ignored and logged);
  * - a request goes to the session named by its To-Path, which must hold
@@ -33,7 +33,8 @@
  * | fatal without a transaction id: `bad-start-line`, `bad-transaction-id`, a start line too long | nothing; the connection closes | there is no transaction to answer |
  *
  * Outbound, a {@linkcode Scheduler} decides what is written next and a
- * {@linkcode FrameEncoderStream} turns it into bytes.
+ * {@linkcode FrameWriter} turns it into bytes, written straight to the
+ * transport (which gathers the writes of one turn into one, `lib/transport`).
  *
  * Responses to SEND go to the first From-Path URI only (the previous hop);
  * responses to other methods go back along the whole From-Path (§7.2).
@@ -47,12 +48,13 @@
 import { MsrpError } from "../errors.ts";
 import { consoleLogger, type Logger, silentLogger } from "../log.ts";
 import type { MsrpTransport } from "../transport/types.ts";
-import { type FrameDecoderOptions, FrameDecoderStream } from "../wire/decoder.ts";
-import { FrameEncoderStream } from "../wire/encoder.ts";
-import { frameTracer, traceStream } from "../wire/frame_trace.ts";
-import type { InvalidFrame, MsrpRequest, MsrpResponse, OutgoingFrame } from "../wire/frame.ts";
+import { type FrameDecoderOptions, FrameParser } from "../wire/decoder.ts";
+import { FrameWriter } from "../wire/encoder.ts";
+import { type FrameTrace, frameTracer, traceStream } from "../wire/frame_trace.ts";
+import type { DecodedFrame, InvalidFrame, MsrpRequest, MsrpResponse } from "../wire/frame.ts";
 import { HeaderList } from "../wire/header_list.ts";
-import { parseFailureReport, parsePath, STATUS_TEXT } from "../wire/headers.ts";
+import { parseFailureReport, STATUS_TEXT } from "../wire/headers.ts";
+import { PathCache } from "../wire/path_cache.ts";
 import type { MsrpUri } from "../wire/uri.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { PORTS, type SessionPort } from "./internal.ts";
@@ -107,19 +109,6 @@ export class SessionDirectory {
   }
 }
 
-/** The last path text parsed and its URIs. */
-class PathCache {
-  #text = "";
-  #uris: MsrpUri[] = [];
-  parse(text: string): MsrpUri[] {
-    if (text !== this.#text) {
-      this.#uris = parsePath(text);
-      this.#text = text;
-    }
-    return this.#uris;
-  }
-}
-
 /** Options of an {@linkcode MsrpConnection}. */
 export interface ConnectionOptions {
   /** Sessions that requests arriving here may bind (the passive side). */
@@ -170,8 +159,8 @@ export class MsrpConnection {
   readonly #sessions = new Map<string, object[]>();
   #inbound: { tid: string; port: SessionPort | undefined } | undefined;
   #ended = false;
-  #piped!: Promise<void>;
-  #writer!: WritableStreamDefaultWriter<OutgoingFrame>;
+  #writer!: WritableStreamDefaultWriter<Uint8Array>;
+  #traceOut: FrameTrace | undefined;
   #resolveClosed!: (end: ConnectionEnd) => void;
   /** Requests awaited through {@linkcode MsrpConnection.request}, to fail if the connection ends. */
   #pendingRequests = new Map<string, (e: unknown) => void>();
@@ -191,7 +180,7 @@ export class MsrpConnection {
     this.transactions = new TransactionTable(this.clock, options.transactionTimeout ?? 30_000);
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
 
-    const encoder = new FrameEncoderStream({
+    const frameWriter = new FrameWriter({
       onTransactionIdChange: (change) => this.transactions.rename(change.from, change.to),
       // One WebSocket message per frame (RFC 7977): never split a frame's bytes.
       coalesceLimit: transport.frameAligned ? Infinity : undefined,
@@ -199,14 +188,24 @@ export class MsrpConnection {
     const trace = options.trace;
     const remote = transport.remoteAddr;
     const where = remote ? { peer: `${remote.hostname}:${remote.port}` } : {};
-    const out = trace === undefined
-      ? encoder.readable
-      : encoder.readable.pipeThrough(traceStream(frameTracer(trace, "out", where)));
-    this.#piped = out.pipeTo(transport.writable);
-    this.#piped.catch((error) => this.#end(error));
-    const writer = encoder.writable.getWriter();
+    const traceOut = trace === undefined ? undefined : frameTracer(trace, "out", where);
+    this.#traceOut = traceOut;
+    const writer = transport.writable.getWriter();
     this.#writer = writer;
-    this.scheduler = new Scheduler((frame) => writer.write(frame));
+    writer.closed.catch((error) => this.#end(error));
+    // A frame becomes one to three writes (head, body, end-line); the frame
+    // is written when the last of them is taken (back-pressure).
+    let last: Promise<void> | undefined;
+    const out = (bytes: Uint8Array): void => {
+      traceOut?.push(bytes);
+      last = writer.write(bytes);
+      last.catch(() => {}); // a failed write ends the connection through `closed`
+    };
+    this.scheduler = new Scheduler((frame) => {
+      last = undefined;
+      frameWriter.write(frame, out);
+      return last ?? Promise.resolve();
+    });
     this.scheduler.done.catch((error) => this.#end(error));
     const input = trace === undefined
       ? transport.readable
@@ -362,8 +361,8 @@ export class MsrpConnection {
     ) => (timer = this.clock.setTimer(resolve, timeoutMs)));
     const flushed = (async () => {
       await this.scheduler.whenIdle();
-      await this.#writer.close(); // flushes the encoder, then closes the transport's writable
-      await this.#piped;
+      this.#traceOut?.end();
+      await this.#writer.close(); // closes the transport's writable once written
     })().catch(() => {});
     await Promise.race([flushed, expired]);
     this.clock.clearTimer(timer);
@@ -374,23 +373,50 @@ export class MsrpConnection {
     input: ReadableStream<Uint8Array>,
     decoderOptions: FrameDecoderOptions | undefined,
   ): Promise<void> {
-    const frames = input.pipeThrough(new FrameDecoderStream(decoderOptions));
+    const parser = new FrameParser(decoderOptions);
+    const batch: DecodedFrame[] = [];
+    const emit = (f: DecodedFrame): void => void batch.push(f);
+    const reader = input.getReader();
     let error: unknown;
     let answered = false;
-    for await (const frame of frames) {
-      if (this.#ended) break;
-      if (frame.kind === "response") this.#onResponse(frame);
-      else if (frame.kind === "request") {
-        const wait = this.#onRequest(frame);
-        if (wait !== undefined) await wait;
-      } else {
-        answered = this.#onInvalid(frame);
-        if (frame.error.fatal) {
-          error = frame.error;
-          break;
+    // The next read is asked for before this one's frames are handled, so
+    // the socket is read while they are (as a stream pipe would).
+    let next = reader.read();
+    try {
+      reading: for (;;) {
+        const { value, done } = await next;
+        if (done) parser.finish(emit);
+        else {
+          next = reader.read();
+          parser.push(value, emit);
         }
+        for (let i = 0; i < batch.length; i++) {
+          if (this.#ended) break reading;
+          const frame = batch[i];
+          if (frame.kind === "response") this.#onResponse(frame);
+          else if (frame.kind === "request") {
+            const wait = this.#onRequest(frame);
+            if (wait !== undefined) await wait;
+          } else {
+            answered = this.#onInvalid(frame);
+            if (frame.error.fatal) {
+              error = frame.error;
+              break reading;
+            }
+          }
+        }
+        batch.length = 0;
+        if (done || this.#ended) break;
+      }
+    } finally {
+      next.catch(() => {}); // a read asked for ahead and never taken
+      try {
+        reader.releaseLock();
+      } catch {
+        // a read is still pending on a closed transport
       }
     }
+    if (this.#ended) return;
     // The peer finished sending: what we still owe it (responses, REPORTs)
     // goes out before the connection closes. Broken framing closes at once,
     // after the 400 it was answered with, if any.
@@ -422,8 +448,8 @@ export class MsrpConnection {
 
   /** Finds the session a request is for, or answers it with an error and returns undefined. */
   #route(request: MsrpRequest): SessionPort | undefined {
-    let toPath: MsrpUri[];
-    let fromPath: MsrpUri[];
+    let toPath: readonly MsrpUri[];
+    let fromPath: readonly MsrpUri[];
     try {
       toPath = this.#toCache.parse(request.headers.get("To-Path")!);
       fromPath = this.#fromCache.parse(request.headers.get("From-Path")!);

@@ -6,13 +6,14 @@
  * table. With Failure-Report `yes` the sender starts a 30-second timer once
  * the last byte of the request is written and treats silence as a local 408.
  * A response to an id that is not in the table is ignored (and logged by
- * the connection).
+ * the connection). The timers share one clock timer (`timer_queue.ts`).
  *
  * @module
  */
 
 import type { MsrpResponse } from "../wire/frame.ts";
 import type { Clock } from "./clock.ts";
+import { type QueuedTimer, TimerQueue } from "./timer_queue.ts";
 
 /** What to do when a transaction ends. */
 export interface TransactionHandler {
@@ -23,16 +24,23 @@ export interface TransactionHandler {
 }
 
 interface Entry {
+  /** The id it is registered under now. */
+  tid: string;
   handler: TransactionHandler;
-  timer: unknown;
+  timer: QueuedTimer | undefined;
   failOnTimeout: boolean;
 }
 
 /** The pending transactions of one connection. */
 export class TransactionTable {
-  readonly #clock: Clock;
+  readonly #timers: TimerQueue;
   readonly #timeoutMs: number;
   readonly #entries = new Map<string, Entry>();
+  readonly #expire = (entry: Entry): void => {
+    if (this.#entries.get(entry.tid) !== entry) return;
+    this.#entries.delete(entry.tid);
+    if (entry.failOnTimeout) entry.handler.onTimeout();
+  };
 
   /**
    * Makes an empty table.
@@ -41,7 +49,7 @@ export class TransactionTable {
    * @param timeoutMs how long to wait for a response after the last byte (§7.1.1: 30 s)
    */
   constructor(clock: Clock, timeoutMs = 30_000) {
-    this.#clock = clock;
+    this.#timers = new TimerQueue(clock);
     this.#timeoutMs = timeoutMs;
   }
 
@@ -58,7 +66,7 @@ export class TransactionTable {
    * @param handler what to do when it ends
    */
   add(tid: string, handler: TransactionHandler): void {
-    this.#entries.set(tid, { handler, timer: undefined, failOnTimeout: false });
+    this.#entries.set(tid, { tid, handler, timer: undefined, failOnTimeout: false });
   }
 
   /**
@@ -73,11 +81,7 @@ export class TransactionTable {
     const entry = this.#entries.get(tid);
     if (entry === undefined || entry.timer !== undefined) return;
     entry.failOnTimeout = failOnTimeout;
-    entry.timer = this.#clock.setTimer(() => {
-      if (this.#entries.get(tid) !== entry) return;
-      this.#entries.delete(tid);
-      if (entry.failOnTimeout) entry.handler.onTimeout();
-    }, this.#timeoutMs);
+    entry.timer = this.#timers.add(this.#timeoutMs, this.#expire, entry);
   }
 
   /**
@@ -90,7 +94,7 @@ export class TransactionTable {
     const entry = this.#entries.get(response.tid);
     if (entry === undefined) return false;
     this.#entries.delete(response.tid);
-    if (entry.timer !== undefined) this.#clock.clearTimer(entry.timer);
+    this.#timers.cancel(entry.timer);
     entry.handler.onResponse(response);
     return true;
   }
@@ -106,6 +110,7 @@ export class TransactionTable {
     const entry = this.#entries.get(from);
     if (entry === undefined) return;
     this.#entries.delete(from);
+    entry.tid = to;
     this.#entries.set(to, entry);
   }
 
@@ -118,14 +123,12 @@ export class TransactionTable {
     const entry = this.#entries.get(tid);
     if (entry === undefined) return;
     this.#entries.delete(tid);
-    if (entry.timer !== undefined) this.#clock.clearTimer(entry.timer);
+    this.#timers.cancel(entry.timer);
   }
 
   /** Clears every entry and its timer (the connection is gone); handlers are not called. */
   clear(): void {
-    for (const entry of this.#entries.values()) {
-      if (entry.timer !== undefined) this.#clock.clearTimer(entry.timer);
-    }
+    this.#timers.clear();
     this.#entries.clear();
   }
 }

@@ -43,6 +43,7 @@
 
 import { lookup } from "node:dns/promises";
 import { MsrpError } from "../errors.ts";
+import { gatherBytes } from "../wire/bytes.ts";
 import { closeQuietly, errorQuietly } from "./quiet.ts";
 import type { MsrpTransport, NetAddress } from "./types.ts";
 
@@ -247,9 +248,17 @@ export interface ConnTransportOptions {
   kind?: string;
   /** Whether the connection is TLS (default false). */
   secure?: boolean;
-  /** The size of each read buffer (default 65536). */
+  /** The largest read buffer (default 262144). */
   readSize?: number;
+  /**
+   * Bytes written but not yet taken by the socket before a write waits
+   * (default 65536). Writes below it are gathered into one socket write.
+   */
+  gatherBytes?: number;
 }
+
+/** Small chunks are copied together up to this size; a larger chunk is written as it is. */
+const GATHER_COPY_BYTES = 65536;
 
 function netAddress(addr: Deno.Addr): NetAddress | undefined {
   // TCP and TLS connections have a host and port (a TLS one may say "tcp" or not).
@@ -264,8 +273,10 @@ function netAddress(addr: Deno.Addr): NetAddress | undefined {
  *
  * Reading is pulled: the socket is read only when the consumer asks, so the
  * kernel's receive window is the only buffer and a slow reader slows the
- * peer down (TCP flow control). Each write waits until the kernel took all of
- * its bytes. Cancelling `readable` closes the whole connection (a socket
+ * peer down (TCP flow control). Writing is gathered: chunks written while
+ * the socket is busy go out together in the next socket write, and a write
+ * waits for the socket only once `gatherBytes` are waiting; an error of the
+ * socket then fails the next write (or `close`). Cancelling `readable` closes the whole connection (a socket
  * cannot stop receiving in one direction only).
  *
  * @param conn the connection; the transport owns it from now on
@@ -291,6 +302,11 @@ class ConnTransport implements MsrpTransport {
   #writeDone = false;
   #readableController!: ReadableStreamDefaultController<Uint8Array>;
   #writableController!: WritableStreamDefaultController;
+  /** Chunks written and not yet handed to the socket. */
+  #queued: Uint8Array[] = [];
+  #queuedBytes = 0;
+  /** The write loop, while one runs. */
+  #flushing: Promise<void> | undefined;
 
   constructor(conn: Deno.Conn, options: ConnTransportOptions) {
     this.#conn = conn;
@@ -336,20 +352,28 @@ class ConnTransport implements MsrpTransport {
       },
       cancel: () => this.close(),
     }, { highWaterMark: 0 });
+    // Writes are gathered (RFC 4975 §7.1 is latency sensitive, but a
+    // write per frame costs a system call per frame): a write is taken at
+    // once while fewer than `gatherBytes` bytes wait, and everything written
+    // while the socket is busy goes out in the next single write. The first
+    // write after a pause goes out at once, so nothing waits for a timer.
+    const gatherBytes = options.gatherBytes ?? 65536;
     this.writable = new WritableStream<Uint8Array>({
       start: (c) => {
         this.#writableController = c;
       },
-      write: async (chunk) => {
-        try {
-          let done = 0;
-          while (done < chunk.length) done += await conn.write(chunk.subarray(done));
-        } catch (e) {
-          if (!this.#closed) this.#fail(this.#mapError(e));
-          throw this.#failure ?? closedLocally();
-        }
+      write: (chunk) => {
+        if (this.#failure !== undefined) throw this.#failure;
+        if (this.#closed) throw closedLocally();
+        if (chunk.length === 0) return;
+        this.#queued.push(chunk);
+        this.#queuedBytes += chunk.length;
+        if (this.#flushing === undefined) this.#flushing = this.#flush();
+        // Back-pressure: past `gatherBytes`, the writer waits for the socket.
+        if (this.#queuedBytes >= gatherBytes) return this.#afterFlush();
       },
       close: async () => {
+        await this.#afterFlush();
         this.#writeDone = true;
         if (this.#readDone) return this.#release();
         try {
@@ -361,6 +385,38 @@ class ConnTransport implements MsrpTransport {
       },
       abort: () => this.close(),
     });
+  }
+
+  /** Resolves once what is queued has been written; rejects if the socket failed. */
+  async #afterFlush(): Promise<void> {
+    while (this.#flushing !== undefined) await this.#flushing;
+    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#closed) throw closedLocally();
+  }
+
+  /**
+   * Writes what is queued until nothing is: one socket write for all the
+   * small chunks queued meanwhile, with no copy of a large chunk. Never
+   * rejects: a socket error fails the transport (and so the next write).
+   */
+  async #flush(): Promise<void> {
+    try {
+      while (this.#queued.length > 0) {
+        const parts = this.#queued;
+        this.#queued = [];
+        this.#queuedBytes = 0;
+        for (const bytes of gatherBytes(parts, GATHER_COPY_BYTES)) {
+          let done = 0;
+          while (done < bytes.length) done += await this.#conn.write(bytes.subarray(done));
+        }
+      }
+    } catch (e) {
+      this.#queued = [];
+      this.#queuedBytes = 0;
+      if (!this.#closed) this.#fail(this.#mapError(e));
+    } finally {
+      this.#flushing = undefined;
+    }
   }
 
   #mapError(e: unknown): MsrpError {

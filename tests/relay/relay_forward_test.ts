@@ -128,6 +128,34 @@ Deno.test("SEND, 200 and REPORT between two clients of one relay (RFC 4976 §3 s
   await relay.close();
 });
 
+Deno.test("frames that are ready together are written together: one write per turn, not per frame", async () => {
+  const { relay, alice, bob, ua, ub } = await setup();
+  const sends = Array.from({ length: 20 }, (_, i) =>
+    text(request("SEND", `t${i}alice`, [
+      ["To-Path", `${ua} ${ub} ${BOB}`],
+      ["From-Path", ALICE],
+      ["Message-ID", `msg${i}x`],
+      ["Byte-Range", "1-5/5"],
+      ["Content-Type", "text/plain"],
+    ], `hi ${i.toString().padStart(2, "0")}`)));
+  const [aliceReads, bobReads] = [alice.reads, bob.reads];
+  await alice.raw(sends.join("")); // 20 SENDs in one read of the relay
+  for (let i = 0; i < 20; i++) {
+    const fwd = await bob.request();
+    assert.equal(
+      text(fwd).split("\r\n").slice(-4, -1).join("|"),
+      `|hi ${i.toString().padStart(2, "0")}|-------${fwd.tid}$`,
+    );
+    assert.equal((await alice.response()).tid, `t${i}alice`);
+    await ack(bob, fwd);
+  }
+  // The relay wrote the 20 forwarded SENDs in one write, and the 20 200s in another.
+  assert.equal(bob.reads - bobReads, 1);
+  assert.equal(alice.reads - aliceReads, 1);
+  await until(() => relay.stats().pendingTransactions === 0);
+  await relay.close();
+});
+
 Deno.test("a spoofed From-Path on the client's own connection gets 403 (§6.4)", async () => {
   const { relay, alice, ua, ub, log } = await setup();
   await alice.send(

@@ -151,6 +151,8 @@ export class Peer {
   #open: (() => void) | undefined;
   /** Bytes read so far. */
   bytesRead = 0;
+  /** Chunks read so far (each one write of the other side, on memory transports). */
+  reads = 0;
 
   constructor(transport: MsrpTransport, segmentSize = 1 << 30) {
     this.transport = transport;
@@ -172,6 +174,7 @@ export class Peer {
         const { value, done } = await reader.read();
         if (done) break;
         this.bytesRead += value.length;
+        this.reads++;
         parser.push(value, emit);
       }
       parser.finish(emit);

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { MsrpError } from "../../lib/errors.ts";
-import { connectTcp, listenTcp, type MsrpListener } from "../../lib/transport/tcp.ts";
+import {
+  connectTcp,
+  connTransport,
+  listenTcp,
+  type MsrpListener,
+} from "../../lib/transport/tcp.ts";
 import type { MsrpTransport } from "../../lib/transport/types.ts";
 
 import { concatBytes, prng, randomBytes, writeInPieces } from "../_util.ts";
@@ -316,4 +321,87 @@ Deno.test("tcp: binding a port in use is listen-failed", () => {
     (e: unknown) => e instanceof MsrpError && e.code === "listen-failed",
   );
   first.close();
+});
+
+/** A `Deno.Conn` stand-in that records each socket write and lets the test finish it. */
+class RecordingConn {
+  readonly writes: Uint8Array[] = [];
+  readonly #finish: (() => void)[] = [];
+  #failWith: Error | undefined;
+  readonly remoteAddr = { transport: "tcp", hostname: "127.0.0.1", port: 1 } as Deno.NetAddr;
+  readonly localAddr = { transport: "tcp", hostname: "127.0.0.1", port: 2 } as Deno.NetAddr;
+  write(bytes: Uint8Array): Promise<number> {
+    this.writes.push(bytes.slice());
+    if (this.#failWith !== undefined) return Promise.reject(this.#failWith);
+    return new Promise((resolve) => this.#finish.push(() => resolve(bytes.length)));
+  }
+  /** Completes the oldest socket write; true if there was one. */
+  finishOne(): boolean {
+    const f = this.#finish.shift();
+    f?.();
+    return f !== undefined;
+  }
+  failNext(e: Error): void {
+    this.#failWith = e;
+    for (const f of this.#finish.splice(0)) f();
+  }
+  read(): Promise<number | null> {
+    return new Promise(() => {});
+  }
+  closeWrite(): Promise<void> {
+    return Promise.resolve();
+  }
+  close(): void {}
+}
+
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+Deno.test("tcp: writes made while the socket is busy go out together in one socket write", async () => {
+  const conn = new RecordingConn();
+  const t = connTransport(conn as unknown as Deno.Conn);
+  const w = t.writable.getWriter();
+  await w.write(new TextEncoder().encode("one "));
+  // The first write went to the socket at once; these wait for it to finish.
+  await w.write(new TextEncoder().encode("two "));
+  await w.write(new TextEncoder().encode("three"));
+  assert.deepEqual(conn.writes.map(text), ["one "]);
+  assert.ok(conn.finishOne());
+  while (conn.writes.length < 2) await Promise.resolve();
+  assert.deepEqual(conn.writes.map(text), ["one ", "two three"]);
+  assert.ok(conn.finishOne());
+  const closing = w.close();
+  await closing;
+  assert.equal(conn.writes.length, 2);
+});
+
+Deno.test("tcp: a write waits for the socket once gatherBytes are queued (back-pressure)", async () => {
+  const conn = new RecordingConn();
+  const t = connTransport(conn as unknown as Deno.Conn, { gatherBytes: 10 });
+  const w = t.writable.getWriter();
+  await w.write(new Uint8Array(4)); // to the socket
+  await w.write(new Uint8Array(4)); // queued: 4 bytes
+  let done = false;
+  const third = w.write(new Uint8Array(8)).then(() => done = true); // 12 queued: waits
+  for (let i = 0; i < 20; i++) await Promise.resolve();
+  assert.equal(done, false);
+  conn.finishOne(); // the first write; the queued 12 bytes go in one write
+  while (conn.writes.length < 2) await Promise.resolve();
+  assert.deepEqual(conn.writes.map((b) => b.length), [4, 12]);
+  conn.finishOne();
+  await third;
+  assert.equal(done, true);
+});
+
+Deno.test("tcp: a socket error in a gathered write fails the next write with connection-reset", async () => {
+  const conn = new RecordingConn();
+  const t = connTransport(conn as unknown as Deno.Conn);
+  const w = t.writable.getWriter();
+  await w.write(new Uint8Array(4));
+  conn.failNext(new Deno.errors.ConnectionReset("reset by peer"));
+  await assert.rejects(
+    async () => {
+      for (let i = 0; i < 100; i++) await w.write(new Uint8Array(4));
+    },
+    (e: unknown) => e instanceof MsrpError && e.code === "connection-reset",
+  );
 });
