@@ -334,6 +334,7 @@ $("signin-form").addEventListener("submit", async (ev) => {
     state.endpoint = endpoint;
     waitForPeer();
     showAddress();
+    $("me-user").textContent = $("user").value;
     $("signin").hidden = true;
     $("me").hidden = false;
     $("start").hidden = false;
