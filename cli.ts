@@ -21,5 +21,8 @@ import { denoIo } from "./lib/cli/common.ts";
 import { runCli } from "./lib/cli/main.ts";
 
 if (import.meta.main) {
-  Deno.exit(await runCli(Deno.args, denoIo()));
+  const io = denoIo();
+  const code = await runCli(Deno.args, io);
+  await io.flush?.(); // what was printed goes out first (unless a signal said stop)
+  Deno.exit(code);
 }

@@ -38,6 +38,10 @@ export * from "./lib/session/outgoing.ts";
 export * from "./lib/session/scheduler.ts";
 export * from "./lib/session/connection.ts";
 export * from "./lib/session/session.ts";
+export * from "./lib/session/session_state.ts";
+export * from "./lib/session/receive_checks.ts";
+export * from "./lib/session/report_generator.ts";
+export * from "./lib/session/stages.ts";
 export * from "./lib/endpoint/mod.ts";
 // SDP types that appear in the endpoint API (the rest is in "./payload").
 export type {

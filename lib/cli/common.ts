@@ -25,6 +25,7 @@ import { type Fingerprint, parseFingerprint } from "../payload/fingerprint.ts";
 import { MsrpSendError } from "../session/outgoing.ts";
 import { markTraceLines } from "../wire/frame_trace.ts";
 import { MsrpUri } from "../wire/uri.ts";
+import { BoundedOutput } from "./output.ts";
 
 /** Everything went well. */
 export const EXIT_OK = 0;
@@ -86,19 +87,46 @@ export interface CliIo {
    * @param handler called on each SIGHUP
    */
   onHangup?(handler: () => void): () => void;
+  /**
+   * Resolves once what `out` and `err` queued was written; after SIGINT or
+   * SIGTERM, within 2 s even when nobody reads (the rest is then dropped).
+   */
+  flush?(): Promise<void>;
 }
 
-function writeAll(file: { writeSync(p: Uint8Array): number }, text: string): void {
-  let bytes = new TextEncoder().encode(text);
-  while (bytes.length > 0) bytes = bytes.subarray(file.writeSync(bytes));
+/** After SIGINT or SIGTERM, how long output may take to drain before the process exits anyway. */
+const STOP_FLUSH_MS = 2000;
+
+let stderrQueue: BoundedOutput | undefined;
+
+/** This process's standard error, as one bounded background queue shared by every writer. */
+function stderrOutput(): BoundedOutput {
+  return stderrQueue ??= new BoundedOutput((b) => Deno.stderr.write(b));
 }
 
-/** The real standard streams of this process. */
+/**
+ * The real standard streams of this process. Output goes through a bounded
+ * queue written in the background (`output.ts`): a reader that does not keep
+ * up loses text, never stalls the protocol, and is told so on stderr.
+ */
 export function denoIo(): CliIo {
   let stdin: ReadableStream<Uint8Array> | undefined;
+  let stop = (): void => {};
+  const stopped = new Promise<void>((resolve) => stop = resolve);
+  const err = stderrOutput();
+  const out = new BoundedOutput((b) => Deno.stdout.write(b), {
+    onDrop: ({ started, lines, bytes }) =>
+      err.write(
+        started
+          ? "msrp: standard output is not being read; dropping output until it is\n"
+          : `msrp: dropped ${lines} line(s), ${bytes} bytes, of output nobody read\n`,
+      ),
+    onError: (e) =>
+      err.write(`msrp: cannot write to standard output: ${e instanceof Error ? e.message : e}\n`),
+  });
   return {
-    out: (text) => writeAll(Deno.stdout, text),
-    err: (text) => writeAll(Deno.stderr, text),
+    out: (text) => out.write(text),
+    err: (text) => err.write(text),
     get stdin() {
       return stdin ??= Deno.stdin.readable;
     },
@@ -109,7 +137,12 @@ export function denoIo(): CliIo {
       const signals: Deno.Signal[] = Deno.build.os === "windows"
         ? ["SIGINT", "SIGBREAK"]
         : ["SIGINT", "SIGTERM"];
-      const listeners = signals.map((s) => [s, () => handler(s)] as const);
+      const listeners = signals.map((s) =>
+        [s, () => {
+          stop();
+          handler(s);
+        }] as const
+      );
       for (const [s, l] of listeners) Deno.addSignalListener(s, l);
       return () => {
         for (const [s, l] of listeners) Deno.removeSignalListener(s, l);
@@ -120,6 +153,13 @@ export function denoIo(): CliIo {
       const listener = (): void => handler();
       Deno.addSignalListener("SIGHUP", listener);
       return () => Deno.removeSignalListener("SIGHUP", listener);
+    },
+    flush(): Promise<void> {
+      // Asked to stop: output nobody reads must not keep the process for long.
+      const gaveUp = stopped.then(() =>
+        new Promise<void>((resolve) => setTimeout(resolve, STOP_FLUSH_MS))
+      );
+      return Promise.race([Promise.all([out.flush(), err.flush()]).then(() => {}), gaveUp]);
     },
   };
 }
@@ -348,9 +388,14 @@ export function traceLogger(command: string, write: (text: string) => void): Log
   return (_level, message, data) => write(formatTrace(command, message, data));
 }
 
-/** Writes to this process's standard error. */
+/**
+ * Writes to this process's standard error, through the same bounded queue
+ * as {@linkcode denoIo}'s `err`: a stalled reader never blocks the protocol.
+ *
+ * @param text what to write
+ */
 export function writeStderr(text: string): void {
-  writeAll(Deno.stderr, text);
+  stderrOutput().write(text);
 }
 
 /**

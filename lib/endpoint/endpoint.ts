@@ -251,8 +251,12 @@ export class MsrpEndpoint {
     if (o.tls) this.#fingerprints = [computeFingerprint(pemToDer(o.tls.cert))];
     if (o.port !== undefined) {
       const hostname = o.bindAddress ?? this.#host;
+      // Failed accepts (out of descriptors, ...) are retried with back-off
+      // and logged; an injected clock runs the pauses.
+      const services = { clock: o.clock, logger: this.#logger };
       this.#listener = o.webSocket
         ? listenWebSocket({
+          ...services,
           hostname,
           port: o.port,
           cert: o.tls?.cert,
@@ -263,13 +267,14 @@ export class MsrpEndpoint {
         // §14.4: ask connecting peers for their certificates, to check them
         // against their SDP fingerprints when their first request arrives.
         ? await listenTls({
+          ...services,
           hostname,
           port: o.port,
           cert: o.tls.cert,
           key: o.tls.key,
           requestClientCertificate: true,
         })
-        : listenTcp({ hostname, port: o.port });
+        : listenTcp({ ...services, hostname, port: o.port });
       this.#port = this.#listener.addr.port;
       this.#acceptLoop(this.#listener);
     }

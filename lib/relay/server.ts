@@ -19,13 +19,14 @@
  */
 
 import { X509Certificate } from "node:crypto";
+import type { Logger } from "../log.ts";
+import type { Clock } from "../session/clock.ts";
 import { connectTcp, listenTcp } from "../transport/tcp.ts";
 import { connectTls, listenTls, type TlsTransport } from "../transport/tls.ts";
 import type { MsrpTransport } from "../transport/types.ts";
 import { listenWebSocket } from "../transport/websocket.ts";
 import { serveWebFiles } from "./web_files.ts";
 import type { MsrpUri } from "../wire/uri.ts";
-import type { Logger } from "../log.ts";
 import { type RelayConfig, relayOriginAllowed } from "./config.ts";
 import {
   consoleRelayLogger,
@@ -98,6 +99,9 @@ export async function serveRelay(
     }
     return false;
   };
+  // The listeners ride out failed accepts (out of descriptors, ...) with
+  // back-off on the relay's clock, and say so in the relay's log.
+  const services = { clock: listenerClock(options.clock), logger: listenerLogger(logger) };
   return await startRelay(config, {
     clock: options.clock,
     logger,
@@ -117,12 +121,16 @@ export async function serveRelay(
           insecure: !listen.tls,
           allowOrigin: originAllowed,
           serveHttp,
+          ...services,
         });
       }
-      if (!listen.tls) return listenTcp({ hostname: listen.hostname, port: listen.port });
+      if (!listen.tls) {
+        return listenTcp({ hostname: listen.hostname, port: listen.port, ...services });
+      }
       if (tls === undefined) throw new Error("a TLS listener needs tls.certFile and tls.keyFile");
       // Ask peers for certificates only when there is a CA to check relays against.
       return await listenTls({
+        ...services,
         hostname: listen.hostname,
         port: listen.port,
         cert: tls.cert,
@@ -148,4 +156,26 @@ export async function serveRelay(
       return certificateDnsNames(t.peerCertificate)[0];
     },
   });
+}
+
+/** The relay's clock in the shape the transport listeners take. */
+function listenerClock(clock: RelayClock | undefined): Clock | undefined {
+  return clock === undefined ? undefined : {
+    now: () => clock.now(),
+    setTimer: (fn, ms) => clock.setTimeout(fn, ms),
+    clearTimer: (handle) => clock.clearTimeout(handle),
+  };
+}
+
+/** The transport listeners' log lines as relay log events (`listener-*`). */
+function listenerLogger(logger: RelayLogger): Logger {
+  return (level, message, data) => {
+    const event = message === "accept failed; retrying"
+      ? "listener-accept-failed"
+      : message === "accepting again"
+      ? "listener-accepting"
+      : "listener";
+    const details = data === undefined ? "" : ` ${JSON.stringify(data)}`;
+    logger({ level, event, message: `${message}${details}` });
+  };
 }

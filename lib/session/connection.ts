@@ -52,14 +52,14 @@ import { type FrameDecoderOptions, FrameParser } from "../wire/decoder.ts";
 import { FrameWriter } from "../wire/encoder.ts";
 import { type FrameTrace, frameTracer, traceStream } from "../wire/frame_trace.ts";
 import type { DecodedFrame, InvalidFrame, MsrpRequest, MsrpResponse } from "../wire/frame.ts";
-import { HeaderList } from "../wire/header_list.ts";
-import { parseFailureReport, STATUS_TEXT } from "../wire/headers.ts";
+import type { HeaderList } from "../wire/header_list.ts";
 import { PathCache } from "../wire/path_cache.ts";
 import type { MsrpUri } from "../wire/uri.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { PORTS, type SessionPort } from "./internal.ts";
-import { methodGetsResponse, responseFor } from "./reports.ts";
+import { answerToInvalid, responseTo } from "./report_generator.ts";
 import { Scheduler } from "./scheduler.ts";
+import { BOUND_ELSEWHERE, checkToPath, NOT_THE_PEER } from "./session_state.ts";
 import { TransactionTable } from "./transactions.ts";
 
 /** Sessions waiting for their first request, found by their local URI (§5.4). */
@@ -276,29 +276,8 @@ export class MsrpConnection {
     status: number,
     comment?: string,
   ): void {
-    const method = request.method ?? "SEND";
-    if (!methodGetsResponse(method)) return;
-    const from = request.headers.get("From-Path");
-    const to = request.headers.get("To-Path");
-    if (from === undefined || to === undefined) return;
-    let fr: "yes" | "no" | "partial" = "yes";
-    try {
-      fr = parseFailureReport(request.headers.get("Failure-Report") ?? "yes");
-    } catch { /* a malformed value: answer as for "yes" */ }
-    if (method === "SEND" && responseFor(fr, status) === undefined) return;
-    if (method !== "SEND" && fr === "no") return;
-    // §7.2: a SEND is answered to the previous hop only; other methods along the whole path.
-    const toPath = method === "SEND" ? from.trim().split(/\s+/)[0] : from;
-    const ourUri = to.trim().split(/\s+/)[0];
-    const text = comment ?? STATUS_TEXT[status as keyof typeof STATUS_TEXT] ?? "";
-    const response: MsrpResponse = {
-      kind: "response",
-      tid: request.tid,
-      status,
-      comment: text,
-      headers: new HeaderList([["To-Path", toPath], ["From-Path", ourUri]]),
-      flag: "$",
-    };
+    const response = responseTo(request, status, comment); // the table in report_generator.ts
+    if (response === undefined) return;
     this.scheduler.control(response);
   }
 
@@ -462,8 +441,9 @@ export class MsrpConnection {
       return undefined;
     }
     // §7.3: exactly one URI, naming a session that belongs to this connection.
-    if (toPath.length !== 1) {
-      this.respond(request, 481, "Session Does Not Exist: To-Path must hold exactly one URI");
+    const notOne = checkToPath(toPath);
+    if (notOne !== undefined) {
+      this.respond(request, notOne.status, notOne.comment);
       return undefined;
     }
     // The session of this URI whose peer sent it (or, first, one that does
@@ -477,15 +457,15 @@ export class MsrpConnection {
     const port = session && PORTS.get(session);
     if (port === undefined || port.connection === this) {
       if (same === undefined) this.respond(request, 481);
-      else this.respond(request, 403, "Forbidden: From-Path is not the peer of this session");
+      else this.respond(request, NOT_THE_PEER.status, NOT_THE_PEER.comment);
       return undefined;
     }
     if (port.connection !== undefined) {
-      this.respond(request, 506); // §5.4: already bound to another connection
+      this.respond(request, BOUND_ELSEWHERE.status); // §5.4: already bound to another connection
       return undefined;
     }
     if (!port.acceptsFrom(fromPath, request.method)) {
-      this.respond(request, 403, "Forbidden: From-Path is not the peer of this session");
+      this.respond(request, NOT_THE_PEER.status, NOT_THE_PEER.comment);
       return undefined;
     }
     this.attach(session!);
@@ -496,29 +476,19 @@ export class MsrpConnection {
   #onInvalid(frame: InvalidFrame): boolean {
     const error = frame.error;
     this.logger(error.fatal ? "warn" : "info", error.message, { code: error.code });
-    if (frame.tid === undefined || frame.method === undefined) return false;
-    // §7.3 / §10.2: an unintelligible request gets 400, if it can be routed back.
-    let headers = frame.headers;
-    if (!headers.has("From-Path")) {
-      this.logger("info", "no 400 sent: the request has no From-Path to address it to", {
-        tid: frame.tid,
-      });
+    // §7.3 / §10.2: an unintelligible request gets 400, if it can be routed back;
+    // a missing To-Path is answered from our URI in any session on this connection.
+    const answer = answerToInvalid(frame, () => {
+      const own = this.#sessions.values().next().value?.[0];
+      return own === undefined ? undefined : PORTS.get(own)?.localUri;
+    });
+    if (typeof answer === "string") {
+      if (frame.tid !== undefined && frame.method !== undefined) {
+        this.logger("info", `no 400 sent: ${answer}`, { tid: frame.tid });
+      }
       return false;
     }
-    if (!headers.has("To-Path")) {
-      // Our URI in the session: any session on this connection will do.
-      const own = this.#sessions.values().next().value?.[0];
-      const uri = own === undefined ? undefined : PORTS.get(own)?.localUri;
-      if (uri === undefined) {
-        this.logger("info", "no 400 sent: no To-Path and no session to answer from", {
-          tid: frame.tid,
-        });
-        return false;
-      }
-      headers = headers.clone();
-      headers.set("To-Path", uri.toString());
-    }
-    this.respond({ tid: frame.tid, method: frame.method, headers }, error.status, error.message);
+    this.respond(answer.request, answer.status, answer.comment);
     return true;
   }
 

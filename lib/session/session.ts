@@ -11,34 +11,23 @@
  * that the connection's scheduler writes in fair turns, and resolves once
  * the peer has confirmed what the sender asked to be confirmed.
  *
- * Receiving: every SEND chunk is checked (Message-ID, Byte-Range,
- * Content-Type against accept-types: 415; against max-size: 413), answered
- * as the Failure-Report table says (see `reports.ts`), and its bytes put
- * into the right {@linkcode IncomingMessage}, which `messages()` yields as
- * soon as its first chunk arrives. Success REPORTs are sent when asked for.
+ * Receiving: a session is three cores wired together, the same ones the
+ * stages of `stages.ts` wrap: {@linkcode SessionState} (is a request for us:
+ * To-Path, From-Path, binding), {@linkcode ChunkReceiver} (the receive
+ * checks of every SEND chunk and the reassembly of its message,
+ * `receive_checks.ts`) and {@linkcode ReportGenerator} (the responses and
+ * REPORTs owed, per the table in `reports.ts`). `messages()` yields each
+ * message as soon as its first chunk arrives.
  *
  * @module
  */
 
 import { MsrpError } from "../errors.ts";
-import { isAcceptable } from "../payload/media_types.ts";
 import type { MsrpRequest, MsrpResponse } from "../wire/frame.ts";
 import { HeaderList } from "../wire/header_list.ts";
-import {
-  type ByteRange,
-  type FailureReport,
-  formatPath,
-  getByteRange,
-  getContentType,
-  getFailureReport,
-  getMessageId,
-  getStatus,
-  getSuccessReport,
-  parsePath,
-  type SuccessReport,
-} from "../wire/headers.ts";
+import { type FailureReport, formatPath } from "../wire/headers.ts";
 import { newMessageId, newTransactionId } from "../wire/ids.ts";
-import { MsrpUri } from "../wire/uri.ts";
+import type { MsrpUri } from "../wire/uri.ts";
 import { bodySource, defaultContentType, type MessageBody } from "./body_source.ts";
 import type { MsrpConnection } from "./connection.ts";
 import { PORTS, type SessionPort } from "./internal.ts";
@@ -49,8 +38,10 @@ import {
   type SendProgress,
   type SendResult,
 } from "./outgoing.ts";
-import { IncomingMessage, type IncomingOptions } from "./reassembly.ts";
-import { reportsLateFailure, responseFor, wantsSuccessReport } from "./reports.ts";
+import type { IncomingMessage, IncomingOptions } from "./reassembly.ts";
+import { ChunkReceiver } from "./receive_checks.ts";
+import { readReport, type ReceiveOutcome, ReportGenerator } from "./report_generator.ts";
+import { SessionState } from "./session_state.ts";
 
 /** Options of an {@linkcode MsrpSession}. */
 export interface SessionOptions {
@@ -121,34 +112,6 @@ const DIRECT_MAX_CHUNK = 1024 * 1024;
 /** The default largest chunk through relays: deployed relays commonly drop frames over ~10 KB. */
 const RELAYED_MAX_CHUNK = 8 * 1024;
 
-function toUri(u: MsrpUri | string): MsrpUri {
-  return typeof u === "string" ? MsrpUri.parse(u) : u;
-}
-
-/** Remembers recent Message-IDs to spot duplicates (§5.4), within a bounded memory. */
-class RecentIds {
-  #ids = new Set<string>();
-  constructor(readonly limit: number) {}
-  has(id: string): boolean {
-    return this.#ids.has(id);
-  }
-  add(id: string): void {
-    this.#ids.delete(id);
-    this.#ids.add(id);
-    if (this.#ids.size > this.limit) this.#ids.delete(this.#ids.values().next().value!);
-  }
-}
-
-/** The chunk being received on this session. */
-interface Receiving {
-  readonly tid: string;
-  readonly request: MsrpRequest; // its first piece: headers for responses and REPORTs
-  readonly message: IncomingMessage | undefined; // undefined: refused, pieces dropped
-  readonly start: number; // 0-based offset of the chunk in the message
-  readonly failureReport: FailureReport;
-  readonly successReport: SuccessReport;
-}
-
 /** One MSRP session. */
 export class MsrpSession {
   /** Our URI in the session. */
@@ -158,10 +121,13 @@ export class MsrpSession {
   /** Resolves when the session has ended. */
   readonly closed: Promise<SessionEnd>;
 
-  #remotePath: MsrpUri[];
   readonly #options: SessionOptions;
-  readonly #acceptTypes: readonly string[];
-  readonly #maxSize: number;
+  /** Paths and binding (§5.4, §7.3). */
+  readonly #state: SessionState;
+  /** Receive checks and reassembly of SEND chunks. */
+  readonly #receiver: ChunkReceiver;
+  /** Responses and REPORTs owed. */
+  readonly #reports: ReportGenerator;
   #connection: MsrpConnection | undefined;
   #ended = false;
   #resolveReady!: () => void;
@@ -169,18 +135,6 @@ export class MsrpSession {
   #resolveClosed!: (end: SessionEnd) => void;
 
   readonly #outgoing = new Map<string, OutgoingMessage>();
-  readonly #incoming = new Map<string, IncomingMessage>();
-  readonly #completed = new RecentIds(1024);
-  /** Messages the application refused, and with what status: later chunks get it too. */
-  readonly #refusedIds = new Map<string, [number, string]>();
-  /** The last complete chunk of each message: what a failure REPORT reports on (§7.1.4). */
-  readonly #lastChunk = new WeakMap<
-    IncomingMessage,
-    { request: MsrpRequest; start: number; end: number }
-  >();
-  #receiving: Receiving | undefined;
-  /** When each message being received last got an octet, and its expiry timer. */
-  readonly #idle = new Map<IncomingMessage, { last: number; timer: unknown }>();
   /** Reads of this session's messages that hold the connection back (back-pressure). */
   #pauses = 0;
   /** The Message-ID of our binding SEND: through relays a failure REPORT may follow the 200. */
@@ -202,10 +156,26 @@ export class MsrpSession {
    */
   constructor(options: SessionOptions) {
     this.#options = options;
-    this.localUri = toUri(options.localUri);
-    this.#remotePath = (options.remotePath ?? []).map(toUri);
-    this.#acceptTypes = options.acceptTypes ?? ["*"];
-    this.#maxSize = options.maxSize ?? 1024 * 1024 * 1024;
+    this.#state = new SessionState(options);
+    this.localUri = this.#state.localUri;
+    this.#reports = new ReportGenerator({
+      localUri: this.localUri,
+      successReports: options.successReports,
+    });
+    // deno-lint-ignore no-this-alias
+    const session = this;
+    this.#receiver = new ChunkReceiver({
+      get clock() {
+        return session.#connection!.clock;
+      },
+      get logger() {
+        return session.#connection?.logger;
+      },
+      outcome: (outcome) => this.#answer(outcome),
+      deliver: (message) => this.#deliver(message),
+      room: () => this.#room(),
+      paused: () => this.#pauses > 0,
+    }, options);
     this.ready = new Promise((resolve, reject) => {
       this.#resolveReady = resolve;
       this.#rejectReady = reject;
@@ -217,7 +187,7 @@ export class MsrpSession {
 
   /** The peer's path (the To-Path of our requests). */
   get remotePath(): readonly MsrpUri[] {
-    return this.#remotePath;
+    return this.#state.remotePath;
   }
 
   /** The connection the session is bound to, if any. */
@@ -236,7 +206,7 @@ export class MsrpSession {
    * @param path the To-Path for our requests
    */
   setRemotePath(path: readonly (MsrpUri | string)[]): void {
-    this.#remotePath = path.map(toUri);
+    this.#state.remotePath = path;
   }
 
   /**
@@ -255,7 +225,7 @@ export class MsrpSession {
       tid,
       method: "SEND",
       headers: new HeaderList([
-        ["To-Path", formatPath(this.#remotePath)],
+        ["To-Path", formatPath(this.#state.remotePath)],
         ["From-Path", this.localUri.toString()],
         ["Message-ID", this.#bindMessageId],
         ["Byte-Range", "1-0/0"], // §7.1.1: even empty content starts at 1
@@ -316,10 +286,10 @@ export class MsrpSession {
     if (this.#connection === undefined) await this.ready; // the passive side waits for the peer's first request
     const connection = this.#connection;
     if (this.#ended || connection === undefined) throw closedError();
-    const relayed = this.#remotePath.length > 1;
+    const relayed = this.#state.remotePath.length > 1;
     const chunking = this.#options.chunking ?? {};
     const message = new OutgoingMessage(messageId, bodySource(body, options.size), {
-      toPath: () => formatPath(this.#remotePath),
+      toPath: () => formatPath(this.#state.remotePath),
       fromPath: () => this.localUri.toString(),
       addTransaction: (tid, onResponse, onTimeout) =>
         connection.transactions.add(tid, { onResponse, onTimeout }),
@@ -391,10 +361,7 @@ export class MsrpSession {
     for (const m of this.#outgoing.values()) {
       m.fail("closed", 0, "", `the session closed before ${m.messageId} was delivered`, reason);
     }
-    for (const m of this.#incoming.values()) m.cutOff();
-    this.#incoming.clear();
-    for (const { timer } of this.#idle.values()) this.#connection?.clock.clearTimer(timer);
-    this.#idle.clear();
+    this.#receiver.close();
     for (const take of this.#takers) take(undefined);
     this.#takers = [];
     this.#wakeRoom();
@@ -413,7 +380,7 @@ export class MsrpSession {
       get connection() {
         return session.#connection;
       },
-      acceptsFrom: (fromPath, method) => this.#acceptsFrom(fromPath, method),
+      acceptsFrom: (fromPath, method) => this.#state.acceptsFrom(fromPath, method),
       bind: (connection) => this.#bind(connection),
       receive: (request) => this.#paused(this.#receive(request)),
       lost: (error) =>
@@ -422,18 +389,8 @@ export class MsrpSession {
   }
 
   #bind(connection: MsrpConnection): void {
+    this.#state.bind(connection);
     this.#connection = connection;
-  }
-
-  #acceptsFrom(fromPath: readonly MsrpUri[], method: string): boolean {
-    if (this.#options.checkFromPath === false || this.#remotePath.length === 0) return true;
-    if (fromPath.length === 0) return false;
-    // The original sender is the last From-Path URI; relays come before it (RFC 4976 §6.4).
-    const sender = fromPath[fromPath.length - 1];
-    const path = this.#remotePath;
-    if (sender.equals(path[path.length - 1])) return true;
-    // A relay on our path may report a failure to us (RFC 4976 §6.4.1).
-    return method === "REPORT" && path.some((hop) => hop.equals(sender));
   }
 
   /**
@@ -445,28 +402,21 @@ export class MsrpSession {
     this.#pauses++;
     return wait.finally(() => {
       this.#pauses--;
-      const now = this.#connection?.clock.now() ?? 0;
-      for (const entry of this.#idle.values()) entry.last = now;
+      if (this.#connection !== undefined) this.#receiver.resumed();
     });
   }
 
   #receive(request: MsrpRequest): Promise<void> | undefined {
     if (this.#ended) return undefined;
     if (request.offset === 0) {
-      // A session that does not know its peer yet learns the way back from
-      // the first request: its From-Path, relays first, is the To-Path for
-      // our requests (RFC 4975 §7.2 builds responses the same way).
-      if (this.#remotePath.length === 0) {
-        try {
-          this.#remotePath = parsePath(request.headers.get("From-Path")!);
-        } catch { /* routed here, so it parsed once already */ }
-      }
+      // A session that does not know its peer yet learns the way back (§7.2).
+      this.#state.learnPeer(request);
       // The first request from the peer binds a passive session (§5.4).
       this.#resolveReady();
     }
     switch (request.method) {
       case "SEND":
-        return this.#onSend(request);
+        return this.#receiver.receive(request);
       case "REPORT":
         if (request.flag !== undefined) this.#onReport(request);
         return undefined;
@@ -476,297 +426,11 @@ export class MsrpSession {
     }
   }
 
-  #respond(request: MsrpRequest, status: number, comment?: string): void {
-    this.#connection?.respond(request, status, comment);
-  }
-
-  #onSend(piece: MsrpRequest): Promise<void> | undefined {
-    if (piece.offset === 0) {
-      this.#receiving = undefined;
-      const rx = this.#startChunk(piece);
-      if (rx === undefined) return undefined; // answered already (bodiless, or refused)
-      if (piece.flag === undefined) this.#receiving = rx;
-      const wait = this.#chunkPiece(rx, piece);
-      const room = this.#room();
-      return wait === undefined
-        ? room
-        : room === undefined
-        ? wait
-        : Promise.all([wait, room]).then(() => {});
-    }
-    const rx = this.#receiving;
-    if (rx === undefined || rx.tid !== piece.tid) return undefined;
-    if (piece.flag !== undefined) this.#receiving = undefined;
-    return this.#chunkPiece(rx, piece);
-  }
-
-  /** Checks the first piece of a SEND chunk; returns what to do with its bytes, or undefined once answered. */
-  #startChunk(request: MsrpRequest): Receiving | undefined {
-    let failureReport: FailureReport;
-    let successReport: SuccessReport;
-    let messageId: string | undefined;
-    let range: ByteRange | undefined;
-    let mediaType: string | undefined;
-    try {
-      failureReport = getFailureReport(request.headers);
-      successReport = getSuccessReport(request.headers);
-      messageId = getMessageId(request.headers);
-      range = getByteRange(request.headers);
-      mediaType = getContentType(request.headers)?.mediaType;
-    } catch (error) {
-      this.#respond(request, 400, `Bad Request: ${(error as Error).message}`);
-      return this.#refused(request);
-    }
-    if (messageId === undefined) {
-      this.#respond(request, 400, "Bad Request: a SEND needs a Message-ID (§7.1.1)");
-      return this.#refused(request);
-    }
-    if (request.body === null) {
-      // A bodiless SEND binds the session or keeps it alive (§5.4, §7.1).
-      this.#respond(request, 200);
-      return undefined;
-    }
-    if (mediaType === undefined) {
-      this.#respond(request, 400, "Bad Request: a body needs a Content-Type (§7.1)");
-      return this.#refused(request);
-    }
-    if (!isAcceptable(this.#acceptTypes, mediaType)) {
-      this.#respond(request, 415, `Unsupported Media Type: ${mediaType}`); // §7.3.1
-      return this.#refused(request);
-    }
-    const start = (range?.start ?? 1) - 1;
-    if (
-      (typeof range?.total === "number" && range.total > this.#maxSize) || start > this.#maxSize
-    ) {
-      this.#respond(request, 413, `Message Too Large: limit is ${this.#maxSize} octets`); // §10.5
-      return this.#refused(request);
-    }
-    const refused = this.#refusedIds.get(messageId);
-    if (refused !== undefined) {
-      this.#respond(request, refused[0], refused[1]); // §10.5: no more of this message
-      return this.#refused(request);
-    }
-    let message = this.#incoming.get(messageId);
-    if (
-      message === undefined && this.#completed.has(messageId) &&
-      !(start === 0 && request.flag === "$")
-    ) {
-      // A late copy of a chunk of a message already complete: acknowledge and
-      // drop it. Only a chunk that is by itself a whole message is delivered
-      // again, flagged as a duplicate (§5.4): anything else would make a
-      // message that can never complete.
-      if (responseFor(failureReport, 200) !== undefined) this.#respond(request, 200);
-      return this.#refused(request);
-    }
-    if (message === undefined) {
-      if (this.#incoming.size >= (this.#options.maxConcurrentMessages ?? 64)) {
-        this.#respond(request, 413, "Message Too Large: too many messages in progress");
-        return this.#refused(request);
-      }
-      const created: IncomingMessage = new IncomingMessage(
-        messageId,
-        mediaType,
-        request.headers,
-        this.#completed.has(messageId),
-        {
-          ...this.#options.incoming,
-          onReject: (status, comment) => this.#reject(created, status, comment),
-        },
-      );
-      message = created;
-      this.#incoming.set(messageId, message);
-      this.#watchIdle(message);
-      this.#deliver(message);
-    }
-    if (typeof range?.total === "number") message.setSize(range.total);
-    return { tid: request.tid, request, message, start, failureReport, successReport };
-  }
-
-  /** A chunk that was answered with an error: its pieces are dropped. */
-  #refused(request: MsrpRequest): Receiving | undefined {
-    if (request.flag !== undefined) return undefined;
-    return {
-      tid: request.tid,
-      request,
-      message: undefined,
-      start: 0,
-      failureReport: "no",
-      successReport: "no",
-    };
-  }
-
-  #chunkPiece(rx: Receiving, piece: MsrpRequest): Promise<void> | undefined {
-    const message = rx.message;
-    if (message === undefined) return undefined;
-    const body = piece.body!;
-    const at = rx.start + piece.offset;
-    const idle = this.#idle.get(message);
-    if (idle !== undefined) idle.last = this.#connection!.clock.now();
-    if (at + body.length > this.#maxSize) {
-      // Over max-size in the middle of a chunk: answer now, the sender interrupts (§10.5).
-      return this.#stopMidChunk(rx, piece, message, `limit is ${this.#maxSize} octets`);
-    }
-    let wait: Promise<void> | undefined;
-    try {
-      wait = message.write(at, body);
-    } catch (error) {
-      // More out-of-order data than we hold for a stream: stop the message (§10.5).
-      return this.#stopMidChunk(rx, piece, message, (error as Error).message);
-    }
-    if (piece.flag === undefined) return wait;
-    // The end-line: the chunk is whole.
-    const chunkEnd = at + body.length;
-    this.#lastChunk.set(message, { request: rx.request, start: rx.start, end: chunkEnd });
-    if (piece.flag === "$") message.setSize(chunkEnd); // the "$" chunk fixes the length (§7.3.1)
-    if (piece.flag === "#") message.abort();
-    if (responseFor(rx.failureReport, 200) !== undefined) this.#respond(rx.request, 200);
-    if (wantsSuccessReport(rx.successReport) && piece.flag !== "#") {
-      if (this.#options.successReports === "chunk") {
-        this.#report(rx.request, message, rx.start, chunkEnd);
-      } else if (message.state === "complete") {
-        // A message completes once, at the end of some chunk, and is then forgotten.
-        this.#report(rx.request, message, 0, message.size!);
-      }
-    }
-    if (message.state !== "receiving") this.#forget(message);
-    return wait;
-  }
-
-  /** Answers the chunk arriving with 413 and drops the rest of it and of its message (§10.5). */
-  #stopMidChunk(
-    rx: Receiving,
-    piece: MsrpRequest,
-    message: IncomingMessage,
-    why: string,
-  ): undefined {
-    const comment = `Message Too Large: ${why}`;
-    this.#respond(rx.request, 413, comment);
-    this.#rememberRefusal(message.messageId, 413, comment); // §10.5: no further chunks
-    message.cutOff();
-    this.#forget(message);
-    if (piece.flag === undefined) this.#receiving = { ...rx, message: undefined };
-    return undefined;
-  }
-
-  /** Starts the `incompleteTimeout` watch of a message just created. */
-  #watchIdle(message: IncomingMessage): void {
-    const clock = this.#connection!.clock;
-    const timeout = this.#options.incompleteTimeout ?? 120_000;
-    const check = () => {
-      const entry = this.#idle.get(message);
-      if (entry === undefined) return;
-      const idleFor = clock.now() - entry.last;
-      if (this.#pauses > 0) {
-        // Our reader holds the sender back; when it lets go the wait restarts.
-        entry.timer = clock.setTimer(check, timeout);
-        return;
-      }
-      if (idleFor < timeout) {
-        entry.timer = clock.setTimer(check, timeout - idleFor); // activity since: look again then
-        return;
-      }
-      this.#expire(message, idleFor);
-    };
-    this.#idle.set(message, { last: clock.now(), timer: clock.setTimer(check, timeout) });
-  }
-
-  /**
-   * An incomplete message timed out: the sender hears 408 (on the chunk
-   * still open, else in a failure REPORT on the last chunk, §7.1.4), later
-   * chunks get 408 too, and the reader's promise or stream fails.
-   */
-  #expire(message: IncomingMessage, idleFor: number): void {
-    this.#connection?.logger("info", "incomplete message timed out", {
-      messageId: message.messageId,
-      idleMs: idleFor,
-    });
-    this.#reject(message, 408, `Request Timeout: nothing arrived for ${idleFor} ms`);
-    message.expire(idleFor);
-  }
-
-  /** A message that has ended leaves the table of messages being received. */
-  #forget(message: IncomingMessage): void {
-    const idle = this.#idle.get(message);
-    if (idle !== undefined) {
-      this.#connection?.clock.clearTimer(idle.timer);
-      this.#idle.delete(message);
-    }
-    if (this.#incoming.get(message.messageId) === message) this.#incoming.delete(message.messageId);
-    if (message.state === "complete") this.#completed.add(message.messageId);
-  }
-
-  /**
-   * The application refused `message`: answer the chunk arriving now with
-   * the error, or, between chunks, send a failure REPORT on the last chunk
-   * received with its actual Byte-Range (§7.1.4); later chunks get the
-   * same status.
-   */
-  #reject(message: IncomingMessage, status: number, comment: string): void {
-    this.#rememberRefusal(message.messageId, status, comment);
-    const rx = this.#receiving;
-    if (rx !== undefined && rx.message === message) {
-      this.#respond(rx.request, status, comment);
-      this.#receiving = { ...rx, message: undefined };
-    } else {
-      const last = this.#lastChunk.get(message);
-      const connection = this.#connection;
-      if (last !== undefined && connection !== undefined) {
-        let failureReport: FailureReport = "yes";
-        try {
-          failureReport = getFailureReport(last.request.headers);
-        } catch { /* answered as yes */ }
-        const range = getByteRange(last.request.headers);
-        if (reportsLateFailure(failureReport)) {
-          connection.scheduler.control({
-            kind: "request",
-            tid: newTransactionId(),
-            method: "REPORT",
-            headers: new HeaderList([
-              ["To-Path", last.request.headers.get("From-Path")!],
-              ["From-Path", this.localUri.toString()],
-              ["Message-ID", message.messageId],
-              // §7.1.4: range-start and total from the SEND, range-end from the data.
-              ["Byte-Range", `${last.start + 1}-${last.end}/${range?.total ?? "*"}`],
-              ["Status", `000 ${status} ${comment}`],
-            ]),
-            body: null,
-            offset: 0,
-            flag: "$",
-          });
-        }
-      }
-    }
-    this.#forget(message);
-  }
-
-  /** Later chunks of a refused message get the same status (a bounded memory of the last 1024). */
-  #rememberRefusal(messageId: string, status: number, comment: string): void {
-    if (this.#refusedIds.size >= 1024) {
-      this.#refusedIds.delete(this.#refusedIds.keys().next().value!);
-    }
-    this.#refusedIds.set(messageId, [status, comment]);
-  }
-
-  /** A success REPORT (§7.1.3) for octets `[start, end)` of `message`. */
-  #report(send: MsrpRequest, message: IncomingMessage, start: number, end: number): void {
+  /** Sends the responses and REPORTs owed for what was received (`report_generator.ts`). */
+  #answer(outcome: ReceiveOutcome): void {
     const connection = this.#connection;
     if (connection === undefined) return;
-    const total = message.size ?? "*";
-    connection.scheduler.control({
-      kind: "request",
-      tid: newTransactionId(),
-      method: "REPORT",
-      headers: new HeaderList([
-        ["To-Path", send.headers.get("From-Path")!], // the whole path back (§7.1.3)
-        ["From-Path", this.localUri.toString()],
-        ["Message-ID", message.messageId],
-        ["Byte-Range", `${start + 1}-${end}/${total}`],
-        ["Status", "000 200 OK"],
-      ]),
-      body: null,
-      offset: 0,
-      flag: "$",
-    });
+    this.#reports.answer(outcome, (frame) => connection.scheduler.control(frame));
   }
 
   /**
@@ -785,39 +449,30 @@ export class MsrpSession {
 
   /** A REPORT about one of our messages (§7.3.2). No response is ever sent (§7.1.2). */
   #onReport(request: MsrpRequest): void {
-    let messageId: string | undefined;
+    let report;
     try {
-      messageId = getMessageId(request.headers);
-      const status = getStatus(request.headers);
-      if (status === undefined || status.namespace !== "000") return;
-      if (messageId === this.#bindMessageId && status.code !== 200) {
-        // A relay answered our binding SEND with 200, then the next hop failed
-        // (RFC 4976 §6.4.1): the peer was never reached.
-        const error = new MsrpError(
-          "bind-failed",
-          `the binding SEND did not reach the peer: ${status.code} ${status.comment}`.trim(),
-        );
-        this.#bindRefused(error, status.code, status.comment);
-        return;
-      }
-      const message = messageId === undefined ? undefined : this.#outgoing.get(messageId);
-      if (message === undefined) return; // §7.1.2: unknown Message-ID, silently ignored
-      const range = getByteRange(request.headers);
-      const span: [number, number] | undefined = range === undefined ? undefined : [
-        range.start - 1,
-        typeof range.end === "number"
-          ? range.end
-          : range.total === "*"
-          ? range.start - 1
-          : range.total,
-      ];
-      message.report(status, span);
+      report = readReport(request);
     } catch (error) {
       this.#connection?.logger("info", "malformed REPORT ignored", {
-        messageId,
+        messageId: request.headers.get("Message-ID"),
         error: String(error),
       });
+      return;
     }
+    if (report === undefined) return;
+    const { messageId, status } = report;
+    if (messageId === this.#bindMessageId && status.code !== 200) {
+      // A relay answered our binding SEND with 200, then the next hop failed
+      // (RFC 4976 §6.4.1): the peer was never reached.
+      const error = new MsrpError(
+        "bind-failed",
+        `the binding SEND did not reach the peer: ${status.code} ${status.comment}`.trim(),
+      );
+      this.#bindRefused(error, status.code, status.comment);
+      return;
+    }
+    // §7.1.2: an unknown Message-ID is silently ignored.
+    this.#outgoing.get(messageId)?.report(status, report.span);
   }
 
   /** Hands a new message to the application; reading pauses while too many wait. */

@@ -44,6 +44,9 @@
 import { lookup } from "node:dns/promises";
 import { MsrpError } from "../errors.ts";
 import { gatherBytes } from "../wire/bytes.ts";
+import type { Logger } from "../log.ts";
+import type { Clock } from "../session/clock.ts";
+import { AcceptBackoff, isTemporaryAcceptError } from "./accept_backoff.ts";
 import { closeQuietly, errorQuietly } from "./quiet.ts";
 import type { MsrpTransport, NetAddress } from "./types.ts";
 
@@ -526,13 +529,21 @@ export async function openTcp(
 }
 
 /** Options of {@link listenTcp}. */
-export interface TcpListenOptions {
+export interface TcpListenOptions extends ListenerServices {
   /** The address to bind (default `"0.0.0.0"`); `"::"` for every IPv6 address. */
   hostname?: string;
   /** The port to bind; 0 picks a free one (see {@link MsrpListener.addr}). */
   port: number;
   /** Enables TCP keep-alive probes on accepted connections (default false). */
   keepAlive?: boolean;
+}
+
+/** What every listener takes besides its address: see `accept_backoff.ts`. */
+export interface ListenerServices {
+  /** Where the pauses after a failed accept run (default: `setTimeout`). */
+  clock?: Clock;
+  /** Where failed accepts are reported (default: nowhere). */
+  logger?: Logger;
 }
 
 /**
@@ -560,16 +571,20 @@ export function listenTcp(options: TcpListenOptions): MsrpListener {
     tcp.setNoDelay(true);
     if (options.keepAlive) tcp.setKeepAlive(true);
     return connTransport(conn, { kind: "tcp" });
-  });
+  }, options);
 }
 
 /**
  * An {@link MsrpListener} over a `Deno.Listener`; TLS listeners reuse it.
+ *
+ * A temporary accept failure (out of descriptors, ...) does not end it: it is
+ * logged and accepting is retried with back-off (see `accept_backoff.ts`).
  */
 export class DenoListener implements MsrpListener {
   readonly addr: NetAddress;
   readonly #listener: Deno.Listener;
   readonly #wrap: (conn: Deno.Conn) => MsrpTransport;
+  readonly #backoff: AcceptBackoff;
   #closed = false;
 
   /**
@@ -577,12 +592,18 @@ export class DenoListener implements MsrpListener {
    *
    * @param listener the bound Deno listener; owned from now on
    * @param wrap turns each accepted connection into a transport
+   * @param services clock and logger for failed accepts
    */
-  constructor(listener: Deno.Listener, wrap: (conn: Deno.Conn) => MsrpTransport) {
+  constructor(
+    listener: Deno.Listener,
+    wrap: (conn: Deno.Conn) => MsrpTransport,
+    services: ListenerServices = {},
+  ) {
     this.#listener = listener;
     this.#wrap = wrap;
     const a = listener.addr as Deno.NetAddr;
     this.addr = { hostname: a.hostname, port: a.port };
+    this.#backoff = new AcceptBackoff({ ...services, where: formatAddress(this.addr) });
   }
 
   /**
@@ -592,27 +613,8 @@ export class DenoListener implements MsrpListener {
    * @throws {MsrpError} `listener-closed` after {@link DenoListener.close}
    */
   async accept(): Promise<MsrpTransport> {
-    for (;;) {
-      if (this.#closed) throw listenerClosed(this.addr);
-      let conn: Deno.Conn;
-      try {
-        conn = await this.#listener.accept();
-      } catch (e) {
-        if (this.#closed || e instanceof Deno.errors.BadResource) {
-          this.#closed = true;
-          throw listenerClosed(this.addr);
-        }
-        // A connection that was reset before we took it: wait for the next one.
-        if (e instanceof Deno.errors.ConnectionReset) continue;
-        if (e instanceof Deno.errors.ConnectionAborted) continue;
-        throw new MsrpError(
-          "accept-failed",
-          `accepting on ${formatAddress(this.addr)} failed: ${describe(e)}`,
-          { cause: e },
-        );
-      }
-      return this.#wrap(conn);
-    }
+    const conn = await acceptConn(this.#listener, this.#backoff, () => this.#closed, this.addr);
+    return this.#wrap(conn);
   }
 
   /**
@@ -628,11 +630,55 @@ export class DenoListener implements MsrpListener {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#backoff.cancel();
     try {
       this.#listener.close();
     } catch {
       // already closed
     }
+  }
+}
+
+/**
+ * Accepts the next connection on a Deno listener, riding out temporary
+ * failures with `backoff` (out of descriptors, ...; see `accept_backoff.ts`).
+ *
+ * @param listener the bound listener
+ * @param backoff the listener's retry policy
+ * @param closed whether the listener was closed (by its owner)
+ * @param addr the listener's address, for errors
+ * @returns the accepted connection
+ * @throws {MsrpError} `listener-closed` once closed; `accept-failed` for an
+ *   error that does not clear up by itself
+ */
+export async function acceptConn(
+  listener: Deno.Listener,
+  backoff: AcceptBackoff,
+  closed: () => boolean,
+  addr: NetAddress,
+): Promise<Deno.Conn> {
+  for (;;) {
+    if (closed()) throw listenerClosed(addr);
+    let conn: Deno.Conn;
+    try {
+      conn = await listener.accept();
+    } catch (e) {
+      if (closed() || e instanceof Deno.errors.BadResource) throw listenerClosed(addr);
+      // A connection that was reset before we took it: wait for the next one.
+      if (e instanceof Deno.errors.ConnectionReset) continue;
+      // Out of descriptors and the like: wait, then try again.
+      if (isTemporaryAcceptError(e)) {
+        await backoff.failed(e);
+        continue;
+      }
+      throw new MsrpError(
+        "accept-failed",
+        `accepting on ${formatAddress(addr)} failed: ${describe(e)}`,
+        { cause: e },
+      );
+    }
+    backoff.succeeded();
+    return conn;
   }
 }
 

@@ -43,23 +43,29 @@
  *   refused after the handshake, when the certificate is at hand to say what
  *   is wrong with it (`tls_errors.ts`).
  *
- *   One limit on this path: in Deno 2.9, pausing a `node:tls` socket
- *   (`pause()`, or reading it in paused mode with `read()` or async
- *   iteration) can lose received bytes and the end of the stream (found by
- *   the tests of this module). So the socket is never paused: there is no
- *   receive backpressure, received bytes wait in a queue, and a reader that
- *   falls more than `maxBufferedBytes` (default 16 MiB) behind gets
- *   `receive-overflow`. The Deno-native path (CA mode, plain servers) has
- *   full TCP backpressure.
- * - **Servers:** {@link listenTls} uses `Deno.listenTls`, or, with
- *   `requestClientCertificate`, a `node:tls` server that sends a
- *   CertificateRequest (RFC 4976 §6.1) and exposes the client's certificate
- *   as {@link TlsTransport.peerCertificate}. The listening side learns which
- *   session (and so which SDP fingerprint) a connection belongs to only when
- *   the first SEND arrives (§5.4), so it checks the fingerprint then, with
- *   {@link checkPeerFingerprint} (the endpoint does, before the session
- *   binds). {@link TlsTransport.peerCertificateVisible} tells a peer that
- *   sent no certificate from a connection that cannot see it.
+ *   One limit on the client side of this path: in Deno 2.9, pausing a
+ *   `node:tls` socket (`pause()`, or reading it in paused mode with `read()`
+ *   or async iteration) can lose received bytes and the end of the stream
+ *   (found by the tests of this module). So the socket is never paused:
+ *   received bytes wait in a queue, and a reader that falls more than
+ *   `maxBufferedBytes` (default 16 MiB) behind gets `receive-overflow`. The
+ *   Deno-native path (CA mode) has full TCP backpressure.
+ * - **Servers:** {@link listenTls} accepts TCP itself and runs the server
+ *   side of TLS with `node:tls` over each socket it owns (`conn_duplex.ts`),
+ *   for two reasons. `Deno.listenTls` hides the socket: a client that never
+ *   sends a ClientHello holds a descriptor for as long as it likes, since
+ *   `close()` during the handshake does not release it; owning the socket,
+ *   the listener enforces a handshake deadline and always frees the
+ *   descriptor. And `node:tls` can send a CertificateRequest (RFC 4976 §6.1)
+ *   and expose the client's certificate as
+ *   {@link TlsTransport.peerCertificate}. Received bytes are read from the
+ *   socket only while the reader keeps up (the socket, not the TLS stream,
+ *   is paused), so accepted connections keep TCP backpressure. The listening
+ *   side learns which session (and so which SDP fingerprint) a connection
+ *   belongs to only when the first SEND arrives (§5.4), so it checks the
+ *   fingerprint then, with {@link checkPeerFingerprint}.
+ *   {@link TlsTransport.peerCertificateVisible} tells a peer that sent no
+ *   certificate from a connection that cannot see it.
  *
  * RFC 4975 §14.2 also names TLS_RSA_WITH_AES_128_CBC_SHA as the suite every
  * element MUST support. rustls (Deno's TLS) offers neither RSA key exchange
@@ -86,17 +92,22 @@
 
 import { createPrivateKey, X509Certificate } from "node:crypto";
 import * as nodeTls from "node:tls";
-import type { Socket } from "node:net";
+import { duplexPair } from "node:stream";
 import { MsrpError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { type Clock, systemClock } from "../session/clock.ts";
 import { type Fingerprint, fingerprintMatches } from "../payload/sdp.ts";
+import { AcceptBackoff } from "./accept_backoff.ts";
+import { connDuplex, ReadGate } from "./conn_duplex.ts";
 import {
+  acceptConn,
   acceptUntilClosed,
   bareHost,
   connTransport,
-  DenoListener,
   formatAddress,
   isIpLiteral,
   listenerClosed,
+  type ListenerServices,
   type MsrpListener,
   openTcp,
   resolveHost,
@@ -168,6 +179,8 @@ export interface TlsConnectOptions extends TcpConnectOptions {
 
 /** Default bound of unread bytes on the `node:tls` path. */
 const DEFAULT_MAX_BUFFERED = 16 * 1024 * 1024;
+/** On an accepted socket: unread bytes past which the socket is not read. */
+const READ_PAUSE_BYTES = 256 * 1024;
 
 // ---------------------------------------------------------------------------
 // Fingerprints (RFC 4975 §14.4, RFC 8122 §5)
@@ -420,7 +433,7 @@ class NodeTlsTransport implements TlsTransport {
   readonly remoteAddr?: NetAddress;
   readonly localAddr?: NetAddress;
   readonly peerCertificate?: Uint8Array;
-  readonly peerCertificateVisible = true;
+  readonly peerCertificateVisible: boolean;
   readonly peerAuthorized?: boolean;
   readonly #socket: nodeTls.TLSSocket;
   readonly #where: string;
@@ -434,19 +447,46 @@ class NodeTlsTransport implements TlsTransport {
   #queued = 0;
   #ended = false;
   #wake: (() => void) | undefined;
+  readonly #gate: ReadGate | undefined;
+  readonly #pauseAt: number;
+  readonly #conn: Deno.Conn | undefined;
 
+  /**
+   * @param socket the TLS socket, its handshake done
+   * @param der the peer's certificate, when known
+   * @param authorized whether it chains up to the trusted roots, when checked
+   * @param maxBuffered most unread bytes before `receive-overflow`
+   * @param gate on an accepted socket: stops reading it while the reader is behind
+   * @param conn on an accepted socket: the TCP connection, closed on release
+   */
   constructor(
     socket: nodeTls.TLSSocket,
     der: Uint8Array | undefined,
     authorized: boolean | undefined,
     maxBuffered: number,
+    gate?: ReadGate,
+    conn?: Deno.Conn,
   ) {
     this.#socket = socket;
+    this.#gate = gate;
+    this.#conn = conn;
+    this.#pauseAt = Math.min(Math.floor(maxBuffered / 2), READ_PAUSE_BYTES);
     this.peerCertificate = der;
     this.peerAuthorized = authorized;
-    this.remoteAddr = socketAddr(socket.remoteAddress, socket.remotePort);
-    this.localAddr = socketAddr(socket.localAddress, socket.localPort);
+    // A client sees the server's certificate; a server sees the client's
+    // only when it asked for one (then it has a verdict, or the certificate).
+    this.peerCertificateVisible = conn === undefined || der !== undefined ||
+      authorized !== undefined;
+    this.remoteAddr = conn !== undefined
+      ? connAddr(conn.remoteAddr)
+      : socketAddr(socket.remoteAddress, socket.remotePort);
+    this.localAddr = conn !== undefined
+      ? connAddr(conn.localAddr)
+      : socketAddr(socket.localAddress, socket.localPort);
     this.#where = this.remoteAddr ? formatAddress(this.remoteAddr) : "the peer";
+    // An accepted socket: the TLS socket closes once its last bytes went
+    // out (or it failed); then the descriptor goes.
+    if (conn !== undefined) socket.once("close", () => this.#release());
     // A reset or a broken pipe; a clean end is the "end" event below.
     socket.on("error", (e: Error) => this.#fail(this.#mapError(e)));
     // Flowing mode, never paused: in Deno 2.9's node:tls, pause() and paused
@@ -458,6 +498,8 @@ class NodeTlsTransport implements TlsTransport {
       if (this.#closed) return;
       this.#queue.push(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
       this.#queued += b.byteLength;
+      // An accepted socket is not read while the reader is behind (TCP flow control).
+      if (this.#gate !== undefined && this.#queued >= this.#pauseAt) this.#gate.pause();
       if (this.#queued > maxBuffered) {
         this.#fail(
           new MsrpError(
@@ -487,6 +529,7 @@ class NodeTlsTransport implements TlsTransport {
           const b = this.#queue.shift();
           if (b !== undefined) {
             this.#queued -= b.byteLength;
+            if (this.#queued < this.#pauseAt) this.#gate?.resume();
             c.enqueue(b);
             return;
           }
@@ -494,7 +537,8 @@ class NodeTlsTransport implements TlsTransport {
           if (this.#ended) {
             this.#readDone = true;
             closeQuietly(c);
-            if (this.#writeDone) this.#release();
+            // An accepted socket is released when its TLS socket closes (below).
+            if (this.#writeDone && this.#conn === undefined) this.#release();
             return;
           }
           await new Promise<void>((resolve) => this.#wake = resolve);
@@ -510,6 +554,24 @@ class NodeTlsTransport implements TlsTransport {
         new Promise<void>((resolve, reject) => {
           if (this.#closed) return reject(this.#failure ?? closedLocally());
           if (chunk.length === 0) return resolve();
+          if (this.#conn !== undefined) {
+            // An accepted socket: the next chunk may be encrypted while this
+            // one is being sent; wait only while the socket's buffer is full
+            // (a failure errors the stream, and the next write sees it).
+            const ok = socket.write(chunk, (e?: Error | null) => {
+              if (e != null && !this.#closed) this.#fail(this.#mapError(e));
+            });
+            if (ok) return resolve();
+            const done = () => {
+              socket.removeListener("drain", done);
+              socket.removeListener("close", done);
+              if (this.#closed) reject(this.#failure ?? closedLocally());
+              else resolve();
+            };
+            socket.once("drain", done);
+            socket.once("close", done);
+            return;
+          }
           // The callback runs once the bytes are handed to the socket.
           socket.write(chunk, (e?: Error | null) => {
             if (e == null) return resolve();
@@ -520,7 +582,7 @@ class NodeTlsTransport implements TlsTransport {
       close: () =>
         new Promise<void>((resolve) => {
           this.#writeDone = true;
-          if (this.#readDone) {
+          if (this.#readDone && this.#conn === undefined) {
             this.#release();
             return resolve();
           }
@@ -567,6 +629,11 @@ class NodeTlsTransport implements TlsTransport {
     if (this.#closed) return;
     this.#closed = true;
     this.#socket.destroy();
+    try {
+      this.#conn?.close(); // the descriptor goes, whatever the TLS stream's state
+    } catch {
+      // already closed
+    }
   }
 
   close(): void {
@@ -584,6 +651,13 @@ function socketAddr(host: string | undefined, port: number | undefined): NetAddr
   return host === undefined || port === undefined ? undefined : { hostname: host, port };
 }
 
+function connAddr(addr: Deno.Addr): NetAddress | undefined {
+  const a = addr as Partial<Deno.NetAddr>;
+  return a.hostname === undefined || a.port === undefined
+    ? undefined
+    : { hostname: a.hostname, port: a.port };
+}
+
 function closedLocally(): MsrpError {
   return new MsrpError("connection-closed", "the connection was closed locally");
 }
@@ -592,7 +666,7 @@ function closedLocally(): MsrpError {
 // Listening
 
 /** Options of {@link listenTls}. */
-export interface TlsListenOptions {
+export interface TlsListenOptions extends ListenerServices {
   /** The address to bind (default `"0.0.0.0"`). */
   hostname?: string;
   /** The port to bind; 0 picks a free one. */
@@ -613,144 +687,271 @@ export interface TlsListenOptions {
    */
   caCerts?: string[];
   /**
-   * With `requestClientCertificate`: most received bytes kept unread per
-   * connection before it fails with `receive-overflow` (default 16 MiB).
+   * Most received bytes kept unread per connection before it fails with
+   * `receive-overflow` (default 16 MiB). The socket is not read while half
+   * of that (at most 256 KiB) waits, so TCP flow control slows a peer down
+   * long before.
    */
   maxBufferedBytes?: number;
+  /**
+   * Milliseconds a client gets to complete its TLS handshake; then it is
+   * disconnected (default {@link DEFAULT_HANDSHAKE_TIMEOUT_MS}, 10 s).
+   */
+  handshakeTimeoutMs?: number;
+  /**
+   * Most connections in their TLS handshake at once; one more disconnects
+   * the oldest (default {@link DEFAULT_MAX_PENDING_HANDSHAKES}).
+   */
+  maxPendingHandshakes?: number;
 }
+
+/** How long a client gets to finish its TLS handshake, by default. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** Connections in their TLS handshake at once, by default. */
+export const DEFAULT_MAX_PENDING_HANDSHAKES = 256;
 
 /**
  * Listens for `msrps:` connections (RFC 4975 §5.4, §14.2; RFC 4976 §6.1).
  *
- * Asynchronous because the `node:tls` server behind `requestClientCertificate`
- * binds its port asynchronously.
+ * The listener accepts TCP connections itself (riding out failed accepts
+ * with back-off, see `accept_backoff.ts`) and runs the server side of TLS
+ * with `node:tls` over each socket (see `conn_duplex.ts`), so it owns every
+ * descriptor: a client that does not finish its handshake within
+ * `handshakeTimeoutMs` is disconnected and its descriptor released, and at
+ * most `maxPendingHandshakes` handshakes run at once (a new connection past
+ * that disconnects the oldest one still in its handshake). Received bytes
+ * are read from the socket only as fast as the connection's reader takes
+ * them (TCP flow control).
  *
  * A client's {@link connectTls} resolves only after the TLS handshake, which
  * the server runs once it accepted the connection: keep accepting (iterate
  * the listener) while clients connect.
  *
- * @param options the address to bind, our certificate and key, and whether
- *   to ask clients for their certificates
+ * @param options the address to bind, our certificate and key, whether to
+ *   ask clients for their certificates, the handshake deadline, clock and logger
  * @returns the listener; its connections are {@link TlsTransport}s
  * @throws {MsrpError} `listen-failed` when the address cannot be bound or the
  *   certificate or key cannot be used
  */
-export async function listenTls(options: TlsListenOptions): Promise<MsrpListener> {
+export function listenTls(options: TlsListenOptions): Promise<MsrpListener> {
   const hostname = bareHost(options.hostname ?? "0.0.0.0");
   const where = formatAddress({ hostname, port: options.port });
+  let context: nodeTls.SecureContext;
   try {
     // Fail here rather than in every handshake.
     new X509Certificate(options.cert);
     createPrivateKey(options.key);
-  } catch (e) {
-    throw new MsrpError(
-      "listen-failed",
-      `cannot listen on ${where} over TLS: unusable certificate or key (${(e as Error).message})`,
-      { cause: e },
-    );
-  }
-  if (options.requestClientCertificate) return await NodeTlsListener.listen(options, hostname);
-  let listener: Deno.TlsListener;
-  try {
-    listener = Deno.listenTls({
-      hostname,
-      port: options.port,
+    context = nodeTls.createSecureContext({
       cert: options.cert,
       key: options.key,
+      ca: options.requestClientCertificate ? options.caCerts : undefined,
     });
   } catch (e) {
-    throw new MsrpError(
-      "listen-failed",
-      `cannot listen on ${where} over TLS: ${(e as Error).message}`,
-      { cause: e },
+    return Promise.reject(
+      new MsrpError(
+        "listen-failed",
+        `cannot listen on ${where} over TLS: unusable certificate or key (${(e as Error).message})`,
+        { cause: e },
+      ),
     );
   }
-  // Deno's TLS connections have no setNoDelay(); Deno decides TCP_NODELAY there.
-  return new DenoListener(listener, (conn) => connTransport(conn, { kind: "tls", secure: true }));
+  let listener: Deno.Listener;
+  try {
+    listener = Deno.listen({ hostname, port: options.port, transport: "tcp" });
+  } catch (e) {
+    return Promise.reject(
+      new MsrpError(
+        "listen-failed",
+        `cannot listen on ${where} over TLS: ${(e as Error).message}`,
+        { cause: e },
+      ),
+    );
+  }
+  return warmUp(context, options.requestClientCertificate === true).then(() =>
+    new TlsListener(listener, context, options)
+  );
 }
 
-/** A `node:tls` server that asks clients for their certificates. */
-class NodeTlsListener implements MsrpListener {
-  #addr: NetAddress;
-  readonly #server: nodeTls.Server;
+/**
+ * Runs one TLS handshake in memory, at once. The first handshake of a
+ * process sets up process-wide state: among others it reads the root and
+ * extra CA certificates (`NODE_EXTRA_CA_CERTS`) from files, and in Deno 2.9 a
+ * read that fails for want of descriptors only logs "Ignoring extra certs".
+ * So it is done when the listener is made, while descriptors are surely
+ * available, not at the first client (who may come in a burst).
+ */
+async function warmUp(context: nodeTls.SecureContext, requestCert: boolean): Promise<void> {
+  const [near, far] = duplexPair();
+  const server = new nodeTls.TLSSocket(near, {
+    isServer: true,
+    secureContext: context,
+    requestCert,
+    rejectUnauthorized: false,
+  });
+  const client = nodeTls.connect({ socket: far, rejectUnauthorized: false });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, 2000); // a warm-up that cannot finish does not stop listening
+    server.once("secure", () => resolve());
+    server.once("error", () => resolve());
+    client.once("error", () => resolve());
+  });
+  clearTimeout(timer);
+  client.destroy();
+  server.destroy();
+}
+
+/** One accepted connection still in its TLS handshake. */
+interface PendingHandshake {
+  readonly conn: Deno.Conn;
+  readonly socket: nodeTls.TLSSocket;
+  timer: unknown;
+}
+
+/** TCP accepted here, TLS by `node:tls` over each socket; see {@link listenTls}. */
+class TlsListener implements MsrpListener {
+  readonly addr: NetAddress;
+  readonly #listener: Deno.Listener;
+  readonly #context: nodeTls.SecureContext;
+  readonly #requestCert: boolean;
+  readonly #maxBuffered: number;
+  readonly #handshakeMs: number;
+  readonly #maxPending: number;
+  readonly #clock: Clock;
+  readonly #logger: Logger | undefined;
+  readonly #backoff: AcceptBackoff;
+  /** In their handshake, oldest first. */
+  readonly #pending = new Set<PendingHandshake>();
   readonly #ready: TlsTransport[] = [];
   readonly #waiting: {
     resolve: (t: TlsTransport) => void;
     reject: (e: Error) => void;
   }[] = [];
   #closed = false;
-  readonly #maxBuffered: number;
-  /** Accepted connections nobody took yet, at most this many (then refused). */
+  #failure: Error | undefined;
+  /** Connections done with their handshake that nobody took yet, at most this many (then dropped). */
   static readonly BACKLOG = 128;
 
-  static async listen(options: TlsListenOptions, hostname: string): Promise<NodeTlsListener> {
-    const l = new NodeTlsListener(options, hostname);
-    await new Promise<void>((resolve, reject) => {
-      const onError = (e: Error) => {
-        reject(
-          new MsrpError(
-            "listen-failed",
-            `cannot listen on ${formatAddress(l.#addr)} over TLS: ${e.message}`,
-            { cause: e },
-          ),
-        );
-      };
-      l.#server.once("error", onError);
-      l.#server.listen(options.port, hostname, () => {
-        l.#server.removeListener("error", onError);
-        resolve();
-      });
-    });
-    const a = l.#server.address();
-    if (a !== null && typeof a === "object") l.#addr = { hostname, port: a.port };
-    return l;
-  }
-
-  private constructor(options: TlsListenOptions, hostname: string) {
-    this.#addr = { hostname, port: options.port };
+  constructor(listener: Deno.Listener, context: nodeTls.SecureContext, options: TlsListenOptions) {
+    this.#listener = listener;
+    this.#context = context;
+    this.#requestCert = options.requestClientCertificate === true;
     this.#maxBuffered = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED;
-    try {
-      this.#server = nodeTls.createServer({
-        cert: options.cert,
-        key: options.key,
-        ca: options.caCerts,
-        requestCert: true,
-        rejectUnauthorized: false,
-        allowHalfOpen: true,
-      }, (socket) => this.#accepted(socket));
-    } catch (e) {
-      throw new MsrpError(
-        "listen-failed",
-        `cannot listen on ${formatAddress(this.#addr)} over TLS: ${(e as Error).message}`,
-        { cause: e },
-      );
+    this.#handshakeMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    this.#maxPending = options.maxPendingHandshakes ?? DEFAULT_MAX_PENDING_HANDSHAKES;
+    this.#clock = options.clock ?? systemClock;
+    this.#logger = options.logger;
+    const a = listener.addr as Deno.NetAddr;
+    this.addr = { hostname: a.hostname, port: a.port };
+    this.#backoff = new AcceptBackoff({ ...options, where: formatAddress(this.addr) });
+    this.#acceptLoop();
+  }
+
+  /** Handshakes in progress (for tests and monitoring). */
+  get pendingHandshakes(): number {
+    return this.#pending.size;
+  }
+
+  async #acceptLoop(): Promise<void> {
+    for (;;) {
+      let conn: Deno.Conn;
+      try {
+        conn = await acceptConn(this.#listener, this.#backoff, () => this.#closed, this.addr);
+      } catch (e) {
+        if (!this.#closed) {
+          this.#failure = e as Error;
+          this.#closed = true;
+          for (const w of this.#waiting.splice(0)) w.reject(e as Error);
+        }
+        return;
+      }
+      this.#handshake(conn);
     }
-    // A client whose handshake fails never becomes a connection.
-    this.#server.on("tlsClientError", (_e: Error, s: Socket) => s.destroy());
   }
 
-  get addr(): NetAddress {
-    return this.#addr;
+  #handshake(conn: Deno.Conn): void {
+    (conn as Deno.TcpConn).setNoDelay(true);
+    const gate = new ReadGate();
+    const socket = new nodeTls.TLSSocket(connDuplex(conn, gate), {
+      isServer: true,
+      secureContext: this.#context,
+      requestCert: this.#requestCert,
+      rejectUnauthorized: false, // the relay decides what an unknown certificate means
+    });
+    const entry: PendingHandshake = { conn, socket, timer: undefined };
+    this.#pending.add(entry);
+    entry.timer = this.#clock.setTimer(() => {
+      entry.timer = undefined;
+      this.#logger?.("debug", "TLS handshake timed out", {
+        peer: describePeer(conn),
+        timeoutMs: this.#handshakeMs,
+      });
+      this.#drop(entry);
+    }, this.#handshakeMs);
+    // A client whose handshake fails, or who leaves before it is done,
+    // never becomes a connection.
+    const onError = () => this.#drop(entry);
+    socket.once("error", onError);
+    socket.once("end", onError);
+    socket.once("close", onError);
+    socket.once("secure", () => {
+      socket.removeListener("error", onError);
+      socket.removeListener("end", onError);
+      socket.removeListener("close", onError);
+      this.#settle(entry);
+      if (this.#closed) return this.#release(entry);
+      const transport = new NodeTlsTransport(
+        socket,
+        this.#requestCert ? peerDer(socket) : undefined,
+        this.#requestCert ? clientAuthorized(socket) : undefined,
+        this.#maxBuffered,
+        gate,
+        conn,
+      );
+      const w = this.#waiting.shift();
+      if (w !== undefined) w.resolve(transport);
+      else if (this.#ready.length < TlsListener.BACKLOG) this.#ready.push(transport);
+      else transport.close();
+    });
+    // Too many at once: the oldest handshake goes (a real client's takes milliseconds).
+    if (this.#pending.size > this.#maxPending) {
+      const oldest = this.#pending.values().next().value!;
+      this.#logger?.("debug", "too many TLS handshakes at once; dropping the oldest", {
+        peer: describePeer(oldest.conn),
+        limit: this.#maxPending,
+      });
+      this.#drop(oldest);
+    }
   }
 
-  #accepted(socket: nodeTls.TLSSocket): void {
-    (socket as unknown as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true);
-    const transport = new NodeTlsTransport(
-      socket,
-      peerDer(socket),
-      socket.authorized,
-      this.#maxBuffered,
-    );
-    const w = this.#waiting.shift();
-    if (w !== undefined) w.resolve(transport);
-    else if (this.#ready.length < NodeTlsListener.BACKLOG) this.#ready.push(transport);
-    else transport.close();
+  /** The handshake is over (done or failed): stop its deadline. */
+  #settle(entry: PendingHandshake): void {
+    if (entry.timer !== undefined) this.#clock.clearTimer(entry.timer);
+    entry.timer = undefined;
+    this.#pending.delete(entry);
+  }
+
+  /** Closes the socket under a connection, whatever state its TLS stream is in. */
+  #release(entry: PendingHandshake): void {
+    entry.socket.destroy();
+    try {
+      entry.conn.close();
+    } catch {
+      // already closed
+    }
+  }
+
+  #drop(entry: PendingHandshake): void {
+    if (!this.#pending.has(entry)) return;
+    this.#settle(entry);
+    this.#release(entry);
   }
 
   accept(): Promise<MsrpTransport> {
     const t = this.#ready.shift();
     if (t !== undefined) return Promise.resolve(t);
-    if (this.#closed) return Promise.reject(listenerClosed(this.#addr));
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    if (this.#closed) return Promise.reject(listenerClosed(this.addr));
     return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
   }
 
@@ -761,7 +962,37 @@ class NodeTlsListener implements MsrpListener {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#server.close();
-    for (const w of this.#waiting.splice(0)) w.reject(listenerClosed(this.#addr));
+    this.#backoff.cancel();
+    try {
+      this.#listener.close();
+    } catch {
+      // already closed
+    }
+    for (const entry of [...this.#pending]) this.#drop(entry);
+    // Done with their handshake but never taken: nobody can take them now.
+    for (const t of this.#ready.splice(0)) t.close();
+    for (const w of this.#waiting.splice(0)) w.reject(listenerClosed(this.addr));
   }
+}
+
+/**
+ * Whether the client's certificate chains up to the listener's `caCerts`
+ * (RFC 4976 §6.1). `TLSSocket.authorized` is set by a `node:tls` Server,
+ * not on a socket made directly, so this asks the handshake's verification
+ * result, as the Server does (`verifyError()` is empty when the chain is
+ * good). Without that API, nobody is authorized.
+ */
+function clientAuthorized(socket: nodeTls.TLSSocket): boolean {
+  if (peerDer(socket) === undefined) return false;
+  const handle = (socket as unknown as { _handle?: { verifyError?: () => unknown } })._handle;
+  if (typeof handle?.verifyError !== "function") return false;
+  const error = handle.verifyError();
+  return error === null || error === undefined || error === "";
+}
+
+function describePeer(conn: Deno.Conn): string {
+  const a = conn.remoteAddr as Partial<Deno.NetAddr>;
+  return a.hostname !== undefined && a.port !== undefined
+    ? formatAddress({ hostname: a.hostname, port: a.port })
+    : "the peer";
 }

@@ -48,11 +48,13 @@
  */
 
 import { MsrpError } from "../errors.ts";
+import { AcceptBackoff, isTemporaryAcceptError } from "./accept_backoff.ts";
 import {
   acceptUntilClosed,
   bareHost,
   formatAddress,
   listenerClosed,
+  type ListenerServices,
   type MsrpListener,
 } from "./tcp.ts";
 import { closeQuietly, errorQuietly } from "./quiet.ts";
@@ -532,7 +534,7 @@ export function acceptWebSocket(
 }
 
 /** Options of {@link listenWebSocket}. */
-export interface WebSocketListenOptions extends WebSocketTransportOptions {
+export interface WebSocketListenOptions extends WebSocketTransportOptions, ListenerServices {
   /** The address to bind (default `"0.0.0.0"`). */
   hostname?: string;
   /** The port to bind; 0 picks a free one. */
@@ -572,6 +574,10 @@ export interface WebSocketListener extends MsrpListener {
  * answered 426 (not an upgrade), 400 (no `msrp` subprotocol), 404 (other
  * path) or 403 (an `Origin` that `allowOrigin` refuses).
  *
+ * `Deno.serve` stops for good when accepting fails (out of descriptors,
+ * ...); the listener then serves again on the same address after a pause
+ * (see `accept_backoff.ts`), so clients get in once descriptors free up.
+ *
  * @param options address, port, path, certificate and key
  * @returns the listener
  * @throws {MsrpError} `insecure-websocket` without `cert`/`key` unless
@@ -584,13 +590,14 @@ export function listenWebSocket(options: WebSocketListenOptions): WebSocketListe
 class WsListener implements WebSocketListener {
   readonly addr: NetAddress;
   readonly finished: Promise<void>;
-  readonly #server: Deno.HttpServer<Deno.NetAddr>;
+  #server: Deno.HttpServer<Deno.NetAddr>;
   readonly #ready: WebSocketTransport[] = [];
   readonly #waiting: {
     resolve: (t: WebSocketTransport) => void;
     reject: (e: Error) => void;
   }[] = [];
   #closed = false;
+  readonly #backoff: AcceptBackoff;
 
   constructor(options: WebSocketListenOptions) {
     const tls = options.cert !== undefined && options.key !== undefined;
@@ -640,14 +647,16 @@ class WsListener implements WebSocketListener {
       else this.#ready.push(transport);
       return response;
     };
-    try {
-      this.#server = Deno.serve({
+    const serve = (port: number) =>
+      Deno.serve({
         hostname,
-        port: options.port,
+        port,
         cert: options.cert,
         key: options.key,
         onListen: () => {},
       } as Deno.ServeTcpOptions, handler);
+    try {
+      this.#server = serve(options.port);
     } catch (e) {
       throw new MsrpError(
         "listen-failed",
@@ -658,7 +667,53 @@ class WsListener implements WebSocketListener {
       );
     }
     this.addr = { hostname: this.#server.addr.hostname, port: this.#server.addr.port };
-    this.finished = this.#server.finished;
+    this.#backoff = new AcceptBackoff({ ...options, where: formatAddress(this.addr) });
+    this.finished = this.#keepServing(() => serve(this.addr.port));
+  }
+
+  /**
+   * Serves again, on the same port, each time the server stops on a
+   * temporary failure; resolves when the listener is closed, or fails for
+   * good (its waiting accepts then get `accept-failed`).
+   */
+  async #keepServing(serve: () => Deno.HttpServer<Deno.NetAddr>): Promise<void> {
+    for (;;) {
+      let error: unknown;
+      try {
+        await this.#server.finished;
+        if (this.#closed) return;
+        error = new Error("the HTTP server stopped");
+      } catch (e) {
+        if (this.#closed) return;
+        error = e;
+      }
+      if (!isTemporaryAcceptError(error)) return this.#fail(error);
+      // Out of descriptors, ...: serve again after a pause; binding again
+      // needs a descriptor too, so it may fail the same way for a while.
+      for (;;) {
+        await this.#backoff.failed(error);
+        if (this.#closed) return;
+        try {
+          this.#server = serve();
+          this.#backoff.succeeded();
+          break;
+        } catch (e) {
+          error = e;
+        }
+      }
+    }
+  }
+
+  #fail(error: unknown): void {
+    this.#closed = true;
+    const failure = new MsrpError(
+      "accept-failed",
+      `accepting on ${formatAddress(this.addr)} failed: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+      { cause: error },
+    );
+    for (const w of this.#waiting.splice(0)) w.reject(failure);
   }
 
   accept(): Promise<MsrpTransport> {
@@ -675,7 +730,8 @@ class WsListener implements WebSocketListener {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#server.shutdown();
+    this.#backoff.cancel();
+    this.#server.shutdown().catch(() => {}); // a server that already failed
     for (const w of this.#waiting.splice(0)) w.reject(listenerClosed(this.addr));
   }
 }

@@ -772,27 +772,47 @@ export function encodeFrame(frame: Frame): Uint8Array {
 }
 
 /**
- * A transform stream from MSRP frames to the bytes of a connection.
+ * A transform stream from MSRP frames to the bytes of a connection: a
+ * `TransformStream<OutgoingFrame, Uint8Array>` over {@linkcode FrameWriter}.
  *
  * ```ts
+ * import { FrameEncoderStream } from "./encoder.ts";
+ * import { HeaderList } from "./header_list.ts";
  * const encoder = new FrameEncoderStream();
- * encoder.readable.pipeTo(conn.writable);
+ * const bytes = new Response(encoder.readable).bytes();
  * const writer = encoder.writable.getWriter();
- * await writer.write(response);
+ * await writer.write({
+ *   kind: "response",
+ *   tid: "t1aa",
+ *   status: 200,
+ *   comment: "OK",
+ *   headers: new HeaderList([
+ *     ["To-Path", "msrp://a.example:7777/s1;tcp"],
+ *     ["From-Path", "msrp://b.example:7777/s2;tcp"],
+ *   ]),
+ *   flag: "$",
+ * });
+ * await writer.close();
+ * await bytes;
  * ```
  *
  * It accepts whole frames, the pieces of a request in order (as the decoder
- * yields them), and requests whose body is a `ReadableStream`. Like
- * `TextEncoderStream` it is a `{ readable, writable }` pair rather than a
- * `TransformStream` subclass, because a streamed body must wait for the
- * reader between its chunks: a write resolves only once the bytes fit in the
- * readable side's queue, so a 1 GB body streams through in bounded memory.
+ * yields them), and requests whose body is a `ReadableStream`.
+ *
+ * How a streamed body keeps back-pressure: a `TransformStream` waits for its
+ * reader between two calls of `transform`, never inside one, so a body read
+ * and encoded in one call would pile up in the readable's queue. This class
+ * is a `TransformStream` subclass (`instanceof TransformStream`,
+ * `pipeThrough` works) whose `transform` encodes one frame or one piece per
+ * call. Its `writable` is a thin front in front of the `TransformStream`'s
+ * own writable side: whole frames and pieces are passed on as they are, and
+ * a request with a streamed body is cut into pieces (its chunks), each
+ * written only once the previous one was taken, so a 1 GB body streams
+ * through in bounded memory. `readable` is the `TransformStream`'s own.
  */
-export class FrameEncoderStream {
-  /** The encoded bytes. */
-  readonly readable: ReadableStream<Uint8Array>;
-  /** Frames to encode. */
-  readonly writable: WritableStream<OutgoingFrame>;
+export class FrameEncoderStream extends TransformStream<OutgoingFrame, Uint8Array> {
+  /** Frames to encode (see the class comment: the front that cuts streamed bodies). */
+  declare readonly writable: WritableStream<OutgoingFrame>;
 
   /**
    * Makes an encoder stream.
@@ -800,108 +820,80 @@ export class FrameEncoderStream {
    * @param options see {@linkcode FrameEncoderOptions}
    */
   constructor(options: FrameEncoderOptions = {}) {
-    const writer = new FrameWriter(options);
-    let rc!: ReadableStreamDefaultController<Uint8Array>;
-    let wake: (() => void) | undefined;
-    let cancelled = false;
-    let cancelReason: unknown;
-    this.readable = new ReadableStream<Uint8Array>({
-      start(controller) {
-        rc = controller;
+    const frameWriter = new FrameWriter(options);
+    super(
+      {
+        transform(frame, controller) {
+          frameWriter.write(frame as Frame, (bytes) => controller.enqueue(bytes));
+        },
       },
-      pull() {
-        const w = wake;
-        wake = undefined;
-        w?.();
-      },
-      cancel(reason) {
-        cancelled = true;
-        cancelReason = reason;
-        const w = wake;
-        wake = undefined;
-        w?.();
-      },
-    }, { highWaterMark: 4 });
-
-    const out = (bytes: Uint8Array): void => {
-      if (!cancelled) rc.enqueue(bytes);
-    };
-    /** Resolves once the reader has made room (the readable's pull). */
-    const room = async (): Promise<void> => {
-      while (!cancelled && (rc.desiredSize ?? 0) <= 0) {
-        await new Promise<void>((resolve) => (wake = resolve));
-      }
-      if (cancelled) {
-        throw cancelReason ?? new MsrpError("cancelled", "the encoded stream was cancelled");
-      }
-    };
-
-    /** A failed write errors the writable side; the reader must learn too. */
-    const fail = (error: unknown): never => {
-      if (!cancelled) rc.error(error);
-      throw error;
-    };
-
-    this.writable = new WritableStream<OutgoingFrame>({
+      { highWaterMark: 1 },
+      { highWaterMark: 4 },
+    );
+    // Until the front is put in place below, `writable` is the TransformStream's own.
+    const inner = this.writable;
+    const writer = inner.getWriter();
+    const front = new WritableStream<OutgoingFrame>({
       // Not async: most frames are written at once, and an async function
       // would add a promise per frame. (A throw still rejects the write.)
       write(frame) {
-        if (cancelled) {
-          throw cancelReason ?? new MsrpError("cancelled", "the encoded stream was cancelled");
-        }
         if (frame.kind === "request" && frame.body instanceof ReadableStream) {
-          return writeStreamed(writer, frame as StreamingRequest, out, room).catch(fail);
+          return writeStreamed(frameWriter, frame as StreamingRequest, writer).catch((error) => {
+            // Refused before it reached the TransformStream: its reader must learn too.
+            writer.abort(error).catch(() => {});
+            throw error;
+          });
         }
-        try {
-          writer.write(frame as Frame, out);
-        } catch (error) {
-          fail(error);
-        }
-        // room() fails only after a cancel, which the reader caused: it knows.
-        return (rc.desiredSize ?? 0) <= 0 ? room() : undefined;
+        return writer.write(frame);
       },
       close() {
-        if (!cancelled) rc.close();
+        return writer.close();
       },
       abort(reason) {
-        if (!cancelled) rc.error(reason);
+        return writer.abort(reason);
       },
     }, { highWaterMark: 1 });
+    Object.defineProperty(this, "writable", { value: front, enumerable: true });
   }
 }
 
-/** Writes a request whose body is a stream, piece by piece, waiting for room between pieces. */
+/**
+ * Writes a request whose body is a stream as pieces, one `write` each, each
+ * once the stream before has room for it (`writer.ready`).
+ */
 async function writeStreamed(
-  writer: FrameWriter,
+  frameWriter: FrameWriter,
   frame: StreamingRequest,
-  out: (bytes: Uint8Array) => void,
-  room: () => Promise<void>,
+  writer: WritableStreamDefaultWriter<OutgoingFrame>,
 ): Promise<void> {
   checkFlag(frame.flag, frame.tid);
   if (frame.flag === undefined) throw misuse(`streamed request ${frame.tid} needs a flag`);
-  const reader = frame.body.getReader();
+  // The first piece's checks (start line, headers, Content-Type) run before a byte is queued.
   const base = {
     kind: "request" as const,
     tid: frame.tid,
     method: frame.method,
     headers: frame.headers,
   };
+  const reader = frame.body.getReader();
   let offset = 0;
   try {
     for (;;) {
       const { value, done } = await reader.read();
       if (done) break;
       if (value.length === 0) continue;
-      writer.write({ ...base, body: value, offset, flag: undefined }, out);
+      await writer.ready;
+      await writer.write({ ...base, body: value, offset, flag: undefined });
       offset += value.length;
-      await room();
     }
   } catch (error) {
     // The body failed: end the chunk as aborted so the wire stays valid (§7.1 "#").
-    if (writer.busy) writer.write({ ...base, body: new Uint8Array(0), offset, flag: "#" }, out);
+    if (frameWriter.busy) {
+      await writer.write({ ...base, body: new Uint8Array(0), offset, flag: "#" }).catch(() => {});
+    }
     throw error;
   } finally {
     reader.releaseLock();
   }
-  writer.write({ ...base, body: new Uint8Array(0), offset, flag: frame.flag }, out);
+  await writer.write({ ...base, body: new Uint8Array(0), offset, flag: frame.flag });
 }

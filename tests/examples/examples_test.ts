@@ -19,6 +19,16 @@ function commandLine(source: string, file: string): string[] {
   return args;
 }
 
+/** Lines some examples must print: what shows they did their job. */
+const EXPECTED: Record<string, string[]> = {
+  // The stages answered a real `msrp send`: its message, 200s and success REPORT (§7.1.3).
+  "pipeline.ts": [
+    "received text/plain: hello through the stages",
+    "confirmed by a success report",
+    "msrp send exited 0",
+  ],
+};
+
 const files = [...Deno.readDirSync(EXAMPLES)]
   .filter((e) => e.isFile && e.name.endsWith(".ts"))
   .map((e) => e.name)
@@ -57,5 +67,8 @@ Deno.test("every example runs with the permissions in its header and exits 0", a
       `deno run ${r.args.join(" ")} exited ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`,
     );
     assert.notEqual(r.stdout, "", `${r.file} printed nothing`);
+    for (const line of EXPECTED[r.file] ?? []) {
+      assert.ok(r.stdout.includes(line), `${r.file} did not print ${line}:\n${r.stdout}`);
+    }
   }
 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { MsrpError } from "../../lib/errors.ts";
 import { computeFingerprint } from "../../lib/payload/sdp.ts";
 import type { MsrpListener } from "../../lib/transport/tcp.ts";
+import type { MsrpTransport } from "../../lib/transport/types.ts";
 import { connectTls, listenTls, type TlsConnectOptions } from "../../lib/transport/tls.ts";
 import { connectWebSocket, listenWebSocket } from "../../lib/transport/websocket.ts";
 import {
@@ -24,10 +25,29 @@ function der(text: string): Uint8Array {
 }
 
 /** Lets the server side of a refused handshake finish. */
-async function drainFailed(listener: MsrpListener): Promise<void> {
-  const s = await listener.accept();
-  await s.readable.pipeTo(new WritableStream()).catch(() => {});
-  s.close();
+/**
+ * Takes whatever the listener accepts until it is closed: a handshake the
+ * client refuses after it finished (node:tls) gives the server a connection,
+ * one refused during the handshake (rustls) gives it none.
+ */
+function drainFailed(listener: MsrpListener): () => Promise<void> {
+  const accepted: MsrpTransport[] = [];
+  const taking = (async () => {
+    try {
+      for (;;) {
+        const s = await listener.accept();
+        accepted.push(s);
+        s.readable.pipeTo(new WritableStream()).catch(() => {});
+      }
+    } catch {
+      // the listener is closed
+    }
+  })();
+  return async () => {
+    listener.close();
+    await taking;
+    for (const s of accepted) s.close();
+  };
 }
 
 /**
@@ -41,7 +61,7 @@ async function refused(
   ...words: string[]
 ): Promise<void> {
   const listener = await listenTls({ hostname: "127.0.0.1", port: 0, ...server });
-  const drained = drainFailed(listener);
+  const done = drainFailed(listener);
   const where = `cannot connect to 127.0.0.1:${listener.addr.port} over TLS: `;
   await assert.rejects(
     connectTls({ hostname: "127.0.0.1", port: listener.addr.port }, options),
@@ -55,8 +75,7 @@ async function refused(
       return true;
     },
   );
-  await drained;
-  listener.close();
+  await done();
 }
 
 // Each cause is tried on both TLS paths: Deno's own TLS (CA mode), and
@@ -169,7 +188,7 @@ Deno.test({
 
 Deno.test("tls errors: a wrong pin is refused as fingerprint-mismatch", async () => {
   const listener = await listenTls({ hostname: "127.0.0.1", port: 0, ...SELF });
-  const drained = drainFailed(listener);
+  const done = drainFailed(listener);
   await assert.rejects(
     connectTls({ hostname: "127.0.0.1", port: listener.addr.port }, {
       fingerprint: computeFingerprint(der(OTHER.cert)),
@@ -178,8 +197,7 @@ Deno.test("tls errors: a wrong pin is refused as fingerprint-mismatch", async ()
       e instanceof MsrpError && e.code === "fingerprint-mismatch" &&
       e.message.includes("does not match the sha-256 fingerprint"),
   );
-  await drained;
-  listener.close();
+  await done();
 });
 
 Deno.test("tlsError: rustls' texts for causes a loopback test cannot make", () => {

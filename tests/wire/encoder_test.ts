@@ -249,6 +249,14 @@ Deno.test("FrameEncoderStream writes frames in order and closes", async () => {
   assert.deepEqual(frames.map((f) => f.tid), ["t1aa", "t2bb"]);
 });
 
+Deno.test("FrameEncoderStream is a TransformStream: frames piped through it are the wire bytes", async () => {
+  const encoder = new FrameEncoderStream();
+  assert.ok(encoder instanceof TransformStream);
+  const frames = [request("t1aa", enc("one")), request("t2bb", null)];
+  const bytes = await readAll(ReadableStream.from<Frame>(frames).pipeThrough(encoder));
+  assert.equal(dec(bytes), dec(concatBytes(frames.map((f) => encodeFrame(f)))));
+});
+
 Deno.test("a streamed body is read only as fast as the reader takes bytes", async () => {
   const chunk = new Uint8Array(16 * 1024).fill(0x61);
   const chunks = 2000; // 32 MiB
