@@ -21,9 +21,11 @@
  * behind the same interface, with the same users.
  *
  * The child talks over its standard streams, one JSON object per line:
- * it prints `{"ready": {...}}` once listening, answers `"memory"` and
- * `"stats"` requests, and exits on `"exit"` or when its standard input
- * closes (so it never outlives the bench process).
+ * it prints `{"ready": {...}}` once listening, answers `"memory"`,
+ * `"stats"` and `"events"` requests, and exits on `"exit"` or when its
+ * standard input closes (so it never outlives the bench process). Its limits
+ * can be set (`SpawnRelayOptions.limits`, e.g. small ones for the soak test,
+ * `tests/relay/soak_test.ts`), and it counts its log events by name.
  *
  * @module
  */
@@ -35,6 +37,8 @@ import {
   startKamailio,
 } from "../tests/interop/kamailio_harness.ts";
 import {
+  type RelayLimitsConfig,
+  type RelayLogger,
   type RelayServer,
   type RelayStats,
   resolveRelayConfig,
@@ -95,6 +99,8 @@ export interface BenchRelay {
   readonly pid: number | undefined;
   /** The relay's counters (not for Kamailio). */
   stats(): Promise<RelayStats>;
+  /** How many times the relay logged each event, by event name (a child only). */
+  events(): Promise<Record<string, number>>;
   /** The relay process's memory (a child only; in this process it is the whole process). */
   memory(): Promise<RelayMemory>;
   /** RSS and PSS of the relay's processes now, from `/proc` (Linux). */
@@ -103,7 +109,10 @@ export interface BenchRelay {
   close(): Promise<void>;
 }
 
-async function startServer(): Promise<RelayServer> {
+async function startServer(
+  limits: Partial<RelayLimitsConfig> = {},
+  logger: RelayLogger = () => {},
+): Promise<RelayServer> {
   const config = resolveRelayConfig({
     host: "localhost",
     listen: [
@@ -117,8 +126,9 @@ async function startServer(): Promise<RelayServer> {
     // AUTH over plain TCP, for the TCP figures only (RFC 4976 §9.2 wants TLS).
     allowInsecure: true,
     users: Object.fromEntries(Object.entries(USERS).map(([u, p]) => [u, { password: p }])),
+    limits,
   });
-  return await serveRelay(config, { logger: () => {} });
+  return await serveRelay(config, { logger });
 }
 
 function uris(server: RelayServer): { tlsUri: string; tcpUri: string } {
@@ -158,6 +168,7 @@ export async function startRelayInProcess(): Promise<BenchRelay> {
     where: "in-process",
     pid: undefined,
     stats: () => Promise.resolve(server.relay.stats()),
+    events: () => Promise.reject(new Error("counted in a child only")),
     memory: measureMemory,
     resident: () => residentOf([Deno.pid]),
     close: () => server.close(),
@@ -214,6 +225,7 @@ export async function spawnKamailio(
     where: "kamailio",
     pid: k.pid,
     stats: unsupported,
+    events: unsupported,
     memory: unsupported,
     resident: async () => residentOf(await k.pids()),
     close: () => k.close(),
@@ -224,6 +236,8 @@ export async function spawnKamailio(
 export interface SpawnRelayOptions {
   /** Write a V8 CPU profile of the relay process into this directory when it exits. */
   cpuProfDir?: string;
+  /** Limits of the relay (`RelayLimitsConfig`) other than the defaults. */
+  limits?: Partial<RelayLimitsConfig>;
 }
 
 /**
@@ -234,7 +248,7 @@ export interface SpawnRelayOptions {
 export async function spawnRelay(options: SpawnRelayOptions = {}): Promise<BenchRelay> {
   const args = ["run", "-A", "--v8-flags=--expose-gc"];
   if (options.cpuProfDir) args.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`);
-  args.push(new URL(import.meta.url).pathname, "--child");
+  args.push(new URL(import.meta.url).pathname, "--child", JSON.stringify(options.limits ?? {}));
   const child = new Deno.Command(Deno.execPath(), {
     args,
     stdin: "piped",
@@ -266,6 +280,7 @@ export async function spawnRelay(options: SpawnRelayOptions = {}): Promise<Bench
     where: "child",
     pid: child.pid,
     stats: () => ask<RelayStats>("stats"),
+    events: () => ask<Record<string, number>>("events"),
     memory: () => ask<RelayMemory>("memory"),
     resident: () => residentOf([child.pid]),
     close: () =>
@@ -288,9 +303,24 @@ function lineSplitter(): TransformStream<string, string> {
   });
 }
 
-/** The child's side: serve a relay and answer requests on stdin. */
-async function child(): Promise<void> {
-  const server = await startServer();
+/**
+ * The child's side: serve a relay and answer requests on stdin.
+ *
+ * @param limits the relay's limits, JSON
+ */
+async function child(limits: string): Promise<void> {
+  const events: Record<string, number> = {};
+  const tls = new Set<number | undefined>();
+  const server = await startServer(JSON.parse(limits), (e) => {
+    // Closes by reason and by kind of listener (numbers left out, at most 100
+    // kinds): what each kind of abuse met.
+    let key = e.event;
+    if (e.event === "connection-accepted" && e.message.startsWith("tls")) tls.add(e.connection);
+    if (e.event === "connection-closed" && Object.keys(events).length < 100) {
+      key += `${tls.delete(e.connection) ? " (tls)" : ""}: ${e.message.replace(/\d+/g, "#")}`;
+    }
+    events[key] = (events[key] ?? 0) + 1;
+  });
   const out = (value: unknown) => console.log(JSON.stringify(value));
   out({ ready: uris(server) });
   const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream()).pipeThrough(
@@ -299,6 +329,7 @@ async function child(): Promise<void> {
   for await (const line of lines) {
     if (line === "stats") out({ result: server.relay.stats() });
     else if (line === "memory") out({ result: await measureMemory() });
+    else if (line === "events") out({ result: events });
     else if (line === "exit") {
       out({ result: true });
       break;
@@ -375,4 +406,4 @@ export async function negotiate(
   await b.ready;
 }
 
-if (import.meta.main && Deno.args[0] === "--child") await child();
+if (import.meta.main && Deno.args[0] === "--child") await child(Deno.args[1] ?? "{}");

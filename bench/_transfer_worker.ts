@@ -4,7 +4,8 @@
 // its code is as warm as the sender's. Messages: {mode: "raw" | "msrp"} ->
 // {port}; then, when the transfer is done, {received}.
 
-import { MsrpConnection, MsrpSession, SessionDirectory } from "../mod.ts";
+import { MsrpConnection, MsrpSession } from "../mod.ts";
+import { SessionDirectory } from "../lib/session/mod.ts";
 import { listenTcp } from "../lib/transport/tcp.ts";
 
 const BOB = "msrp://127.0.0.1:8888/benchBobWorker;tcp";

@@ -13,14 +13,13 @@
 
 import {
   type DecodedFrame,
-  type Frame,
   FrameDecoderStream,
   FrameEncoderStream,
   FrameParser,
   FrameWriter,
   HeaderList,
-  type MsrpRequest,
-} from "../mod.ts";
+} from "../lib/wire/mod.ts";
+import type { Frame, MsrpRequest } from "../mod.ts";
 import { measure, printTable } from "./_measure.ts";
 
 const enc = new TextEncoder();

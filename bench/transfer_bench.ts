@@ -9,7 +9,8 @@
 // and the receiver reading the body as a stream. Both peers run in this one
 // process, so they share one JavaScript thread; the raw copy does too.
 
-import { MsrpConnection, MsrpSession, SessionDirectory } from "../mod.ts";
+import { MsrpConnection, MsrpSession } from "../mod.ts";
+import { SessionDirectory } from "../lib/session/mod.ts";
 import { connectTcp, listenTcp } from "../lib/transport/tcp.ts";
 import type { MsrpTransport } from "../lib/transport/types.ts";
 

@@ -28,14 +28,13 @@
  * @module
  */
 
+import { FrameDecoderStream, FrameEncoderStream } from "../lib/wire/mod.ts";
 import {
-  FrameDecoderStream,
-  FrameEncoderStream,
   ReassemblyStream,
   ReportStream,
   SessionState,
   SessionStateStream,
-} from "../mod.ts";
+} from "../lib/session/mod.ts";
 import { runCli } from "../lib/cli/main.ts";
 
 const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });

@@ -27,7 +27,16 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
  */
 export type Logger = (level: LogLevel, message: string, data?: Record<string, unknown>) => void;
 
-/** The default logger: drops everything. */
+/**
+ * The default logger: drops everything.
+ *
+ * @example Drop every log event
+ * ```ts
+ * import { silentLogger } from "@msrp/msrp";
+ *
+ * silentLogger("warn", "nobody hears this");
+ * ```
+ */
 export const silentLogger: Logger = (): void => {};
 
 /**
@@ -36,6 +45,14 @@ export const silentLogger: Logger = (): void => {};
  * line, each of its lines after `> ` (out) or `< ` (in).
  *
  * @param verbose also write `debug` and `info`
+ *
+ * @example Log to the console
+ * ```ts
+ * import { consoleLogger, MsrpEndpoint } from "@msrp/msrp";
+ *
+ * const endpoint = await MsrpEndpoint.start({ logger: consoleLogger(true) }); // debug and info too
+ * await endpoint.close();
+ * ```
  */
 export function consoleLogger(verbose = false): Logger {
   return (level, message, data) => {

@@ -1,12 +1,8 @@
 // Helpers shared by the tests: a seeded PRNG, split drivers for the decoder,
 // and a normal form of decoder output that does not depend on piece sizes.
 
-import {
-  type DecodedFrame,
-  type FrameDecoderOptions,
-  FrameParser,
-  type MsrpRequest,
-} from "../mod.ts";
+import { type DecodedFrame, type FrameDecoderOptions, FrameParser } from "../lib/wire/mod.ts";
+import type { MsrpRequest } from "../mod.ts";
 
 /** Deterministic PRNG (mulberry32) so random tests replay exactly. */
 export function prng(seed: number): () => number {

@@ -483,7 +483,9 @@ export async function endpointOptions(
   } else if (str(values, "expires") !== undefined) {
     throw new UsageError("--expires is the lifetime asked of a relay: give --relay too");
   }
-  options.logger = values.verbose === true ? consoleLogger(true) : silentLogger as Logger;
+  // MSRP_DEBUG (read here, not by the library) turns the protocol log on as --verbose does.
+  const debug = values.verbose === true || envIsSet("MSRP_DEBUG");
+  options.logger = debug ? consoleLogger(true) : silentLogger as Logger;
   if (values.trace === true) options.trace = traceLogger(command, err);
   return options;
 }
@@ -598,4 +600,13 @@ export function describeFailure(e: unknown): { exitCode: number; line: string } 
 function oneLine(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
   return text.split("\n")[0];
+}
+
+/** Whether an environment variable is set; false when env access is not granted. */
+function envIsSet(name: string): boolean {
+  try {
+    return Deno.env.get(name) !== undefined;
+  } catch {
+    return false;
+  }
 }

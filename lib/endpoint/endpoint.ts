@@ -40,8 +40,8 @@
 
 import { MsrpError } from "../errors.ts";
 import { type Logger, silentLogger } from "../log.ts";
+import { computeFingerprint } from "../transport/fingerprint.ts";
 import {
-  computeFingerprint,
   type Direction,
   type FileTransferAttributes,
   type Fingerprint,
@@ -61,7 +61,8 @@ import {
   listenTls,
   type TlsTransport,
 } from "../transport/tls.ts";
-import { connectWebSocket, listenWebSocket } from "../transport/websocket.ts";
+import { connectWebSocket } from "../transport/websocket.ts";
+import { listenWebSocket } from "../transport/websocket_server.ts";
 import type { MsrpTransport, NetAddress } from "../transport/types.ts";
 import { newSessionId } from "../wire/ids.ts";
 import { MsrpUri } from "../wire/uri.ts";
@@ -195,7 +196,25 @@ function toUris(path: readonly (MsrpUri | string)[]): MsrpUri[] {
   return path.map((u) => typeof u === "string" ? MsrpUri.parse(u) : u);
 }
 
-/** An MSRP endpoint. */
+/**
+ * An MSRP endpoint.
+ *
+ * @example Two endpoints, one session (RFC 4975 §8)
+ * ```ts
+ * import { MsrpEndpoint } from "@msrp/msrp";
+ *
+ * const alice = await MsrpEndpoint.start({ host: "127.0.0.1", port: 0 });
+ * const bob = await MsrpEndpoint.start({ host: "127.0.0.1", port: 0 });
+ * const a = alice.createSession();
+ * const b = bob.createSession();
+ * const answer = await bob.answer(b, alice.offer(a)); // SDP, as SIP would carry it
+ * await alice.completeOffer(a, answer);
+ * await a.send("Hello Bob");
+ * console.log(await (await b.nextMessage())?.text());
+ * await alice.close();
+ * await bob.close();
+ * ```
+ */
 export class MsrpEndpoint {
   /** Sessions waiting for their peer's first request. */
   readonly directory: SessionDirectory = new SessionDirectory();
@@ -844,17 +863,17 @@ class CheckingDirectory extends SessionDirectory {
     this.#mayBind = mayBind;
   }
 
-  override add(session: object): void {
+  override add(session: MsrpSession): void {
     this.#inner.add(session);
   }
 
-  override delete(session: object): void {
+  override delete(session: MsrpSession): void {
     this.#inner.delete(session);
   }
 
-  override lookup(uri: MsrpUri): object | undefined {
+  override lookup(uri: MsrpUri): MsrpSession | undefined {
     const session = this.#inner.lookup(uri);
-    return session === undefined || this.#mayBind(session as MsrpSession) ? session : undefined;
+    return session === undefined || this.#mayBind(session) ? session : undefined;
   }
 
   override get size(): number {

@@ -28,9 +28,9 @@
  * @module
  */
 
-import { MsrpError } from "../errors.ts";
+import { MsrpError, type MsrpErrorCode } from "../errors.ts";
 import type { Fingerprint } from "../payload/fingerprint.ts";
-import { DigestClient } from "../relay/digest.ts";
+import { DigestClient } from "../wire/digest.ts";
 import {
   formatAuthorization,
   parseAuthenticationInfo,
@@ -97,7 +97,24 @@ export interface UsePathChange {
   readonly previousExpiresAt: number;
 }
 
-/** Why authenticating to a relay failed. */
+/**
+ * Why authenticating to a relay failed.
+ *
+ * @example When a relay refuses the account
+ * ```ts
+ * import { MsrpEndpoint, RelayAuthError } from "@msrp/msrp";
+ *
+ * try {
+ *   const endpoint = await MsrpEndpoint.start({
+ *     relays: [{ uri: "msrps://relay.example.com:2855;tcp", username: "alice", password: "wrong" }],
+ *   });
+ *   await endpoint.whenReady();
+ * } catch (e) {
+ *   if (e instanceof RelayAuthError) console.error(e.relay, e.status, e.message); // e.g. 401
+ *   else throw e;
+ * }
+ * ```
+ */
 export class RelayAuthError extends MsrpError {
   /** The relay's status code (401, 403, 423...), or 0 when none came back. */
   readonly status: number;
@@ -112,7 +129,7 @@ export class RelayAuthError extends MsrpError {
    * @param relay the relay's URI
    * @param status the relay's status, or 0
    */
-  constructor(code: string, message: string, relay: string, status: number) {
+  constructor(code: MsrpErrorCode, message: string, relay: string, status: number) {
     super(code, message);
     this.name = "RelayAuthError";
     this.relay = relay;

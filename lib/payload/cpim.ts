@@ -38,7 +38,7 @@
  * @module
  */
 
-import { MsrpSyntaxError } from "../errors.ts";
+import { type MsrpErrorCode, MsrpSyntaxError } from "../errors.ts";
 
 /** The default namespace of CPIM headers (RFC 3862 §4). */
 export const CPIM_NAMESPACE = "urn:ietf:params:cpim-headers:";
@@ -273,6 +273,14 @@ export interface CpimAddress {
  * @param value the header value
  * @returns the display name (if any) and the URI
  * @throws {MsrpSyntaxError} `cpim-bad-address` when the value is not `[name] <uri>`
+ *
+ * @example Parse a From or To value
+ * ```ts
+ * import { parseCpimAddress } from "@msrp/msrp/payload";
+ *
+ * const address = parseCpimAddress('"Alice" <im:alice@example.com>');
+ * console.log(address.name, address.uri); // "Alice" "im:alice@example.com"
+ * ```
  */
 export function parseCpimAddress(value: string): CpimAddress {
   const fail = (message: string, at: number): never => {
@@ -318,6 +326,13 @@ export function parseCpimAddress(value: string): CpimAddress {
  * @param address the display name (optional) and URI
  * @returns the header value
  * @throws {MsrpSyntaxError} `cpim-bad-address` when the URI is empty or holds a space or `>`
+ *
+ * @example Write a From or To value
+ * ```ts
+ * import { formatCpimAddress } from "@msrp/msrp/payload";
+ *
+ * console.log(formatCpimAddress({ name: "Alice", uri: "im:alice@example.com" }));
+ * ```
  */
 export function formatCpimAddress(address: CpimAddress): string {
   const { name, uri } = address;
@@ -335,6 +350,13 @@ export function formatCpimAddress(address: CpimAddress): string {
  *
  * @param date the date
  * @returns the header value
+ *
+ * @example Write a DateTime header value
+ * ```ts
+ * import { formatCpimDateTime } from "@msrp/msrp/payload";
+ *
+ * console.log(formatCpimDateTime(new Date(Date.UTC(2026, 0, 2, 3, 4, 5)))); // "2026-01-02T03:04:05Z"
+ * ```
  */
 export function formatCpimDateTime(date: Date): string {
   return date.toISOString().replace(/\.\d{3}Z$/, "Z");
@@ -388,6 +410,15 @@ function resolveNamespaces(headers: readonly CpimHeader[]): Resolved[] {
  * @param namespace the namespace URI, e.g. `"urn:ietf:params:imdn"` or {@linkcode CPIM_NAMESPACE}
  * @param localName the name without prefix, e.g. `"Message-ID"` (case-sensitive, §2.2)
  * @returns the matching headers, in order
+ *
+ * @example All headers of one name in one namespace
+ * ```ts
+ * import { findCpimHeaders, IMDN_NAMESPACE, type CpimMessage } from "@msrp/msrp/payload";
+ *
+ * function dispositions(cpim: CpimMessage): string[] {
+ *   return findCpimHeaders(cpim.headers, IMDN_NAMESPACE, "Disposition-Notification").map((h) => h.value);
+ * }
+ * ```
  */
 export function findCpimHeaders(
   headers: readonly CpimHeader[],
@@ -407,6 +438,16 @@ export function findCpimHeaders(
  * @param namespace the namespace URI
  * @param localName the name without prefix
  * @returns the value as written, or undefined
+ *
+ * @example One header by namespace and name
+ * ```ts
+ * import { CPIM_NAMESPACE, getCpimHeader, parseCpim } from "@msrp/msrp/payload";
+ *
+ * const cpim = parseCpim(new TextEncoder().encode(
+ *   "From: <im:alice@example.com>\r\nSubject: lunch?\r\n\r\nContent-Type: text/plain\r\n\r\nhi",
+ * ));
+ * console.log(getCpimHeader(cpim.headers, CPIM_NAMESPACE, "Subject")); // "lunch?"
+ * ```
  */
 export function getCpimHeader(
   headers: readonly CpimHeader[],
@@ -423,6 +464,16 @@ export function getCpimHeader(
  * @param message the CPIM message
  * @param name e.g. `"Content-Type"`
  * @returns the value, or undefined
+ *
+ * @example A MIME header of the wrapped content
+ * ```ts
+ * import { getContentHeader, parseCpim } from "@msrp/msrp/payload";
+ *
+ * const cpim = parseCpim(new TextEncoder().encode(
+ *   "From: <im:alice@example.com>\r\n\r\nContent-Type: text/plain\r\n\r\nhi",
+ * ));
+ * console.log(getContentHeader(cpim, "content-type")); // "text/plain"
+ * ```
  */
 export function getContentHeader(message: CpimMessage, name: string): string | undefined {
   const lower = name.toLowerCase();
@@ -440,7 +491,7 @@ const DEFAULT_MAX_HEADER_BYTES = 65536;
 
 /** Parses one message header line (RFC 3862 §3.6 `Header`). */
 function parseMessageHeader(line: string): CpimHeader {
-  const fail = (code: string, message: string, at: number): never => {
+  const fail = (code: MsrpErrorCode, message: string, at: number): never => {
     throw new MsrpSyntaxError(code, message, line, at);
   };
   const colon = line.indexOf(":");
@@ -607,6 +658,16 @@ function readContentHeaders(reader: HeaderReader, first?: string): MimeHeader[] 
  * @throws {MsrpSyntaxError} `cpim-headers-too-large`, `cpim-unterminated-headers`,
  *   `cpim-bare-lf`, `cpim-bad-utf8`, `cpim-bad-header-name`, `cpim-bad-parameter`,
  *   `cpim-missing-space`, `cpim-control-char`, `cpim-bad-ns`, `cpim-bad-content-header`
+ *
+ * @example Read a Message/CPIM wrapper (RFC 3862)
+ * ```ts
+ * import { getContentHeader, parseCpim } from "@msrp/msrp/payload";
+ *
+ * const text = "From: Alice <im:alice@example.com>\r\nTo: <im:bob@example.com>\r\n\r\n" +
+ *   "Content-Type: text/plain\r\n\r\nHello";
+ * const cpim = parseCpim(new TextEncoder().encode(text));
+ * console.log(getContentHeader(cpim, "Content-Type"), new TextDecoder().decode(cpim.body));
+ * ```
  */
 export function parseCpim(bytes: Uint8Array, options: CpimParseOptions = {}): CpimMessage {
   const reader = new HeaderReader(bytes, options.maxHeaderBytes ?? DEFAULT_MAX_HEADER_BYTES);
@@ -708,6 +769,19 @@ function formatContentHeader(h: MimeHeader): string {
  * @returns the bytes of the CPIM body
  * @throws {MsrpSyntaxError} `cpim-bad-header-name`, `cpim-bad-parameter`, `cpim-control-char`,
  *   `cpim-bad-content-header` for headers that cannot be written
+ *
+ * @example Serialise a Message/CPIM wrapper (RFC 3862)
+ * ```ts
+ * import { buildCpim, makeCpimMessage } from "@msrp/msrp/payload";
+ *
+ * const bytes = buildCpim(makeCpimMessage({
+ *   from: { name: "Alice", uri: "im:alice@example.com" },
+ *   to: { uri: "im:bob@example.com" },
+ *   contentType: "text/plain",
+ *   body: "Hello",
+ * }));
+ * // send it with contentType "message/cpim"
+ * ```
  */
 export function buildCpim(message: CpimMessage): Uint8Array {
   let head = "";

@@ -41,7 +41,7 @@
  * @module
  */
 
-import { MsrpError } from "../errors.ts";
+import { MsrpError, type MsrpErrorCode } from "../errors.ts";
 import { parseMediaType } from "./media_types.ts";
 import { HEX_PAIRS } from "./fingerprint.ts";
 import { attrError, DIGITS, isSdpToken, type SdpAttribute } from "./sdp_syntax.ts";
@@ -111,7 +111,7 @@ export interface FileTransferAttributes {
  * Splits an attribute value on spaces, keeping double-quoted runs (which
  * may hold spaces) inside their word.
  */
-function splitQuoted(a: SdpAttribute, code: string): { word: string; at: number }[] {
+function splitQuoted(a: SdpAttribute, code: MsrpErrorCode): { word: string; at: number }[] {
   const value = a.value ?? "";
   const out: { word: string; at: number }[] = [];
   let i = 0;

@@ -15,20 +15,18 @@
  * endpoint MUST tear the media session down immediately. The integrity of
  * the SDP itself comes from SIP (the Identity mechanism), not from here.
  *
+ * This module reads and writes the text forms only, so that it loads on
+ * every runtime; hashing a certificate belongs to the TLS transports
+ * (`lib/transport/fingerprint.ts`).
+ *
  * @module
  */
 
-import { createHash } from "node:crypto";
 import { MsrpError } from "../errors.ts";
+import type { Fingerprint } from "../transport/types.ts";
 import { attrError, isSdpToken, type SdpAttribute } from "./sdp_syntax.ts";
 
-/** A certificate fingerprint, `a=fingerprint:<hash-func> <hex:pairs>` (RFC 8122 §5). */
-export interface Fingerprint {
-  /** The hash function name as written, e.g. `"sha-256"` or `"SHA-1"`. */
-  hash: string;
-  /** Colon-separated hex pairs, as written, e.g. `"4A:AD:B9"`. */
-  value: string;
-}
+export type { Fingerprint };
 
 /** Colon-separated hex pairs, the fingerprint syntax of RFC 8122 §5 (also RFC 5547 hashes). */
 export const HEX_PAIRS: RegExp = /^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2})*$/;
@@ -53,49 +51,7 @@ export function readFingerprint(a: SdpAttribute): Fingerprint {
   return { hash, value: hex };
 }
 
-const NODE_HASHES: Record<string, string> = {
-  "sha-1": "sha1",
-  "sha-224": "sha224",
-  "sha-256": "sha256",
-  "sha-384": "sha384",
-  "sha-512": "sha512",
-  "md5": "md5",
-};
-
-/**
- * Computes the fingerprint of a DER-encoded certificate for `a=fingerprint`
- * (RFC 8122 §5: upper-case hex pairs joined by colons).
- *
- * @param der the certificate in DER form
- * @param hash the hash function name, default `"sha-256"`
- * @returns the fingerprint
- * @throws {MsrpError} `unsupported-hash` for a hash function other than sha-1/224/256/384/512, md5
- */
-export function computeFingerprint(der: Uint8Array, hash = "sha-256"): Fingerprint {
-  const algorithm = NODE_HASHES[hash.toLowerCase()];
-  if (algorithm === undefined) {
-    throw new MsrpError("unsupported-hash", `unsupported fingerprint hash function "${hash}"`);
-  }
-  const digest = createHash(algorithm).update(der).digest("hex").toUpperCase();
-  return { hash, value: digest.match(/../g)!.join(":") };
-}
-
-/**
- * Whether a certificate matches a fingerprint from the peer's SDP (RFC 4975
- * §14.4: on a mismatch the session MUST be torn down). The hash name and
- * the hex digits are compared case-insensitively.
- *
- * @param fingerprint the fingerprint from `a=fingerprint`
- * @param der the certificate the peer presented, DER form
- * @returns true on a match; false on a mismatch or an unsupported hash function
- */
-export function fingerprintMatches(fingerprint: Fingerprint, der: Uint8Array): boolean {
-  if (NODE_HASHES[fingerprint.hash.toLowerCase()] === undefined) return false;
-  const computed = computeFingerprint(der, fingerprint.hash);
-  return computed.value === fingerprint.value.toUpperCase();
-}
-
-/** Digest lengths in octets of the hash functions {@link computeFingerprint} knows. */
+/** Digest lengths in octets of the hash functions a fingerprint may name (RFC 8122 §5). */
 const HASH_OCTETS: Record<string, number> = {
   "sha-1": 20,
   "sha-224": 28,
@@ -123,6 +79,14 @@ const HASH_OCTETS: Record<string, number> = {
  * @throws {MsrpError} `bad-fingerprint` when it is not one of these forms,
  *   names a hash function other than sha-1/224/256/384/512 or md5, or has the
  *   wrong length for its hash function
+ *
+ * @example Parse an a=fingerprint value (RFC 8122)
+ * ```ts
+ * import { parseFingerprint } from "@msrp/msrp/payload";
+ *
+ * const fp = parseFingerprint("SHA-256 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB:4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF");
+ * console.log(fp.hash); // "sha-256"
+ * ```
  */
 export function parseFingerprint(text: string): Fingerprint {
   const m =

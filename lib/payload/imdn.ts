@@ -40,7 +40,7 @@
  * @module
  */
 
-import { MsrpError, MsrpSyntaxError } from "../errors.ts";
+import { MsrpError, type MsrpErrorCode, MsrpSyntaxError } from "../errors.ts";
 import { randomAlphanumeric } from "../wire/ids.ts";
 import {
   CPIM_NAMESPACE,
@@ -132,7 +132,7 @@ class XmlReader {
     this.maxDepth = maxDepth;
   }
 
-  fail(code: string, message: string, at = this.pos): never {
+  fail(code: MsrpErrorCode, message: string, at = this.pos): never {
     throw new MsrpSyntaxError(code, message, this.text, at);
   }
 
@@ -511,11 +511,24 @@ function checkStatus(kind: NotificationKind, status: string): boolean {
  * @throws {MsrpSyntaxError} `imdn-bad-root`, `imdn-missing-element`, `imdn-duplicate-element`,
  *   `imdn-bad-notification`, `imdn-missing-status`, `imdn-bad-status`, or an XML error of
  *   {@linkcode parseXml}
+ *
+ * @example Read an IMDN document
+ * ```ts
+ * import { buildImdn, parseImdn } from "@msrp/msrp/payload";
+ *
+ * const doc = parseImdn(buildImdn({
+ *   messageId: "34jk324j",
+ *   dateTime: "2026-01-02T03:04:05Z",
+ *   notification: "display",
+ *   status: "displayed",
+ * }));
+ * console.log(doc.messageId, doc.notification, doc.status); // "34jk324j" "display" "displayed"
+ * ```
  */
 export function parseImdn(input: string | Uint8Array, options?: XmlParseOptions): ImdnDocument {
   const root = parseXml(input, options);
   const text = typeof input === "string" ? input : new TextDecoder().decode(input);
-  const fail = (code: string, message: string): never => {
+  const fail = (code: MsrpErrorCode, message: string): never => {
     throw new MsrpSyntaxError(code, message, text, 0);
   };
   if (root.localName !== "imdn" || root.namespace !== IMDN_XML_NAMESPACE) {
@@ -586,6 +599,18 @@ export function parseImdn(input: string | Uint8Array, options?: XmlParseOptions)
  * @returns the XML text
  * @throws {MsrpError} `imdn-bad-status` when the status does not belong to the notification kind
  *   or is not an XML name
+ *
+ * @example Write an IMDN document (RFC 5438)
+ * ```ts
+ * import { buildImdn } from "@msrp/msrp/payload";
+ *
+ * const xml = buildImdn({
+ *   messageId: "34jk324j",
+ *   dateTime: "2026-01-02T03:04:05Z",
+ *   notification: "delivery",
+ *   status: "delivered",
+ * });
+ * ```
  */
 export function buildImdn(doc: ImdnDocument): string {
   if (!checkStatus(doc.notification, doc.status) || !/^[A-Za-z_][\w.-]*$/.test(doc.status)) {
@@ -628,6 +653,13 @@ export type DispositionRequest =
  * @param value the header value
  * @returns the requested dispositions, in order, as written
  * @throws {MsrpSyntaxError} `imdn-bad-disposition` for an empty or malformed entry
+ *
+ * @example Read a Disposition-Notification value
+ * ```ts
+ * import { parseDispositionNotification } from "@msrp/msrp/payload";
+ *
+ * console.log(parseDispositionNotification("positive-delivery, display")); // ["positive-delivery", "display"]
+ * ```
  */
 export function parseDispositionNotification(value: string): string[] {
   if (value.trim() === "") return [];
@@ -655,6 +687,14 @@ export function parseDispositionNotification(value: string): string[] {
  *
  * @param requests the dispositions to request
  * @returns the header value
+ *
+ * @example Write a Disposition-Notification value
+ * ```ts
+ * import { formatDispositionNotification } from "@msrp/msrp/payload";
+ *
+ * console.log(formatDispositionNotification(["positive-delivery", "display"]));
+ * // "positive-delivery, display"
+ * ```
  */
 export function formatDispositionNotification(requests: readonly string[]): string {
   return requests.join(", ");
@@ -668,6 +708,19 @@ export function formatDispositionNotification(requests: readonly string[]): stri
  * @param options the Message-ID (default: 16 random alphanumerics, 95 bits, §6.3 asks for 64),
  *   the dispositions, and the prefix (default `"imdn"`)
  * @returns the headers, in order
+ *
+ * @example Ask for notifications in a CPIM message
+ * ```ts
+ * import { buildCpim, imdnRequestHeaders, makeCpimMessage } from "@msrp/msrp/payload";
+ *
+ * const bytes = buildCpim(makeCpimMessage({
+ *   from: { uri: "im:alice@example.com" },
+ *   to: { uri: "im:bob@example.com" },
+ *   headers: imdnRequestHeaders({ dispositions: ["positive-delivery", "display"] }),
+ *   contentType: "text/plain",
+ *   body: "Hello",
+ * }));
+ * ```
  */
 export function imdnRequestHeaders(options: {
   messageId?: string;
@@ -706,6 +759,15 @@ export interface ImdnRequest {
  * @param message the CPIM message
  * @returns what it asks for
  * @throws {MsrpSyntaxError} `imdn-bad-disposition` for a malformed Disposition-Notification
+ *
+ * @example What notifications a received message asks for
+ * ```ts
+ * import { parseCpim, readImdnRequest } from "@msrp/msrp/payload";
+ *
+ * function asked(bytes: Uint8Array): string[] {
+ *   return readImdnRequest(parseCpim(bytes)).dispositions; // e.g. ["positive-delivery"]
+ * }
+ * ```
  */
 export function readImdnRequest(message: CpimMessage): ImdnRequest {
   const h = message.headers;
@@ -729,6 +791,16 @@ export function readImdnRequest(message: CpimMessage): ImdnRequest {
  *
  * @param message the CPIM message
  * @returns true for a disposition notification
+ *
+ * @example Is a CPIM message a notification?
+ * ```ts
+ * import { isImdn, parseCpim, readImdn } from "@msrp/msrp/payload";
+ *
+ * function onCpim(bytes: Uint8Array): void {
+ *   const cpim = parseCpim(bytes);
+ *   if (isImdn(cpim)) console.log(readImdn(cpim).status);
+ * }
+ * ```
  */
 export function isImdn(message: CpimMessage): boolean {
   const type = getContentHeader(message, "Content-Type")?.split(";")[0].trim().toLowerCase();
@@ -774,6 +846,16 @@ export interface ImdnNotificationOptions {
  * @throws {MsrpError} `imdn-incomplete-request` when the IM asks for IMDNs without a Message-ID
  *   or DateTime (§7.1.1), `imdn-bad-status` for a status of another kind
  * @throws {MsrpSyntaxError} `cpim-bad-address` when the IM's From or To is malformed
+ *
+ * @example Answer a message that asked for a delivery notification
+ * ```ts
+ * import { makeImdnNotification, parseCpim } from "@msrp/msrp/payload";
+ *
+ * function deliveryNotice(bytes: Uint8Array): ReturnType<typeof makeImdnNotification> {
+ *   // undefined when the message did not ask for this kind of notification
+ *   return makeImdnNotification(parseCpim(bytes), { kind: "delivery", status: "delivered" });
+ * }
+ * ```
  */
 export function makeImdnNotification(
   im: CpimMessage,
@@ -858,6 +940,16 @@ export function makeImdnNotification(
  * @returns the document's fields
  * @throws {MsrpError} `not-imdn` when the message is not a disposition notification
  * @throws {MsrpSyntaxError} the errors of {@linkcode parseImdn}
+ *
+ * @example Read the notification in a CPIM message
+ * ```ts
+ * import { parseCpim, readImdn } from "@msrp/msrp/payload";
+ *
+ * function onNotification(bytes: Uint8Array): void {
+ *   const doc = readImdn(parseCpim(bytes)); // throws `not-imdn` for other content
+ *   console.log(`${doc.messageId}: ${doc.status}`);
+ * }
+ * ```
  */
 export function readImdn(message: CpimMessage, options?: XmlParseOptions): ImdnDocument {
   if (!isImdn(message)) {

@@ -30,7 +30,7 @@
  * @module
  */
 
-import { MsrpSyntaxError } from "../errors.ts";
+import { type MsrpErrorCode, MsrpSyntaxError } from "../errors.ts";
 import { escapeXml, parseXml, type XmlElement, type XmlParseOptions, xmlText } from "./imdn.ts";
 
 /** The XML namespace of the status message (RFC 3994 §6). */
@@ -70,6 +70,14 @@ const DATE_TIME = /^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{
  * @throws {MsrpSyntaxError} `iscomposing-bad-root`, `iscomposing-missing-state`,
  *   `iscomposing-duplicate-element`, `iscomposing-bad-refresh`, `iscomposing-bad-lastactive`,
  *   or an XML error of {@linkcode parseXml}
+ *
+ * @example Read an isComposing document (RFC 3994)
+ * ```ts
+ * import { buildIsComposing, parseIsComposing } from "@msrp/msrp/payload";
+ *
+ * const doc = parseIsComposing(buildIsComposing({ state: "active", refresh: 60 }));
+ * console.log(doc.state, doc.refresh); // "active" 60
+ * ```
  */
 export function parseIsComposing(
   input: string | Uint8Array,
@@ -77,7 +85,7 @@ export function parseIsComposing(
 ): IsComposingDocument {
   const root = parseXml(input, options);
   const text = typeof input === "string" ? input : new TextDecoder().decode(input);
-  const fail = (code: string, message: string): never => {
+  const fail = (code: MsrpErrorCode, message: string): never => {
     throw new MsrpSyntaxError(code, message, text, 0);
   };
   if (root.localName !== "isComposing" || root.namespace !== ISCOMPOSING_NAMESPACE) {
@@ -124,6 +132,14 @@ export function parseIsComposing(
  * @param doc the status message's fields
  * @returns the XML text
  * @throws {RangeError} when `refresh` is not a positive integer or `state` is empty
+ *
+ * @example Write an isComposing document
+ * ```ts
+ * import { buildIsComposing, ISCOMPOSING_CONTENT_TYPE } from "@msrp/msrp/payload";
+ *
+ * const body = buildIsComposing({ state: "idle", lastActive: "2026-01-02T03:04:05Z" });
+ * console.log(ISCOMPOSING_CONTENT_TYPE, body);
+ * ```
  */
 export function buildIsComposing(doc: IsComposingDocument): string {
   if (doc.state.trim() === "") throw new RangeError("state must not be empty");
@@ -184,6 +200,18 @@ function toDateTime(ms: number): string {
  * - active → idle after `idleTimeout` seconds without typing: sends "idle";
  * - active → idle on {@linkcode ComposingIndicator.messageSent}: no message
  *   (the receiver goes idle on the content message, §3.3).
+ *
+ * @example Tell the peer we are typing
+ * ```ts
+ * import { buildIsComposing, ComposingIndicator } from "@msrp/msrp/payload";
+ *
+ * const indicator = new ComposingIndicator({
+ *   send: (doc) => console.log(buildIsComposing(doc)), // send with ISCOMPOSING_CONTENT_TYPE
+ * });
+ * indicator.typing(); // sends "active", then "idle" after 15 s without typing
+ * indicator.messageSent(); // the message went: back to idle, nothing sent
+ * indicator.close();
+ * ```
  */
 export class ComposingIndicator {
   #send: (doc: IsComposingDocument) => void;
@@ -314,6 +342,16 @@ export interface ComposingReceiverOptions extends ComposingTimers {
  * the refresh interval of the last "active" message (120 s without
  * `<refresh>`) plus `marginMs` runs out. States other than "active" count
  * as idle (§3.5). Repeated "active" messages just restart the expiry.
+ *
+ * @example Show whether the peer is typing
+ * ```ts
+ * import { ComposingReceiver, parseIsComposing } from "@msrp/msrp/payload";
+ *
+ * const receiver = new ComposingReceiver({ onChange: (state) => console.log(`peer is ${state}`) });
+ * receiver.statusReceived(parseIsComposing('<isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing"><state>active</state></isComposing>'));
+ * receiver.contentReceived(); // a message arrived: idle again
+ * receiver.close();
+ * ```
  */
 export class ComposingReceiver {
   #now: () => number;

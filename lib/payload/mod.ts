@@ -6,6 +6,18 @@
  *
  * ```ts
  * import { parseMsrpMedia } from "@msrp/msrp/payload";
+ *
+ * const sdpText = [
+ *   "v=0",
+ *   "o=bob 2890844526 2890844527 IN IP4 bob.example.com",
+ *   "s= ",
+ *   "c=IN IP4 bob.example.com",
+ *   "t=0 0",
+ *   "m=message 8888 TCP/MSRP *",
+ *   "a=accept-types:text/plain",
+ *   "a=path:msrp://bob.example.com:8888/9di4ea;tcp",
+ *   "",
+ * ].join("\r\n");
  * const media = parseMsrpMedia(sdpText);
  * console.log(media.path, media.acceptTypes);
  * ```
@@ -13,8 +25,95 @@
  * @module
  */
 
-export * from "./sdp.ts";
-export * from "./media_types.ts";
-export * from "./cpim.ts";
-export * from "./imdn.ts";
+export {
+  formatSdp,
+  parseSdp,
+  type SdpAttribute,
+  type SdpField,
+  type SdpMediaDescription,
+  type SdpParseOptions,
+  type SessionDescription,
+} from "./sdp_syntax.ts";
+export {
+  type ConnectionData,
+  type Direction,
+  type MsrpMedia,
+  parseAllMsrpMedia,
+  parseMsrpMedia,
+  type SdpTransportProtocol,
+  type SetupRole,
+} from "./msrp_media.ts";
+export {
+  buildMsrpMediaDescription,
+  buildMsrpSdp,
+  type MsrpSdpOptions,
+  type SdpOrigin,
+} from "./msrp_sdp_builder.ts";
+export type {
+  FileDate,
+  FileHash,
+  FileRange,
+  FileSelector,
+  FileTransferAttributes,
+} from "./file_transfer.ts";
+export { type Fingerprint, parseFingerprint } from "./fingerprint.ts";
+export {
+  type AnswerOptions,
+  answerSetup,
+  makeAnswer,
+  makeOffer,
+  type OfferOptions,
+  type SetupInfo,
+  whoConnects,
+} from "./offer_answer.ts";
+export {
+  ALWAYS_ACCEPTED_TYPES,
+  intersectAcceptTypes,
+  isAcceptable,
+  isWrappedAcceptable,
+  matchesAcceptTypes,
+  type MediaType,
+  parseMediaType,
+} from "./media_types.ts";
+export {
+  buildCpim,
+  CPIM_NAMESPACE,
+  type CpimAddress,
+  type CpimHeader,
+  type CpimMessage,
+  type CpimMessageOptions,
+  type CpimParameter,
+  type CpimParseOptions,
+  findCpimHeaders,
+  formatCpimAddress,
+  formatCpimDateTime,
+  getContentHeader,
+  getCpimHeader,
+  makeCpimMessage,
+  type MimeHeader,
+  parseCpim,
+  parseCpimAddress,
+} from "./cpim.ts";
+export {
+  buildImdn,
+  type DispositionRequest,
+  formatDispositionNotification,
+  IMDN_CONTENT_TYPE,
+  IMDN_NAMESPACE,
+  IMDN_STATUSES,
+  IMDN_XML_NAMESPACE,
+  type ImdnDocument,
+  type ImdnNotificationOptions,
+  type ImdnRequest,
+  imdnRequestHeaders,
+  type ImdnStatus,
+  isImdn,
+  makeImdnNotification,
+  type NotificationKind,
+  parseDispositionNotification,
+  parseImdn,
+  readImdn,
+  readImdnRequest,
+  type XmlParseOptions,
+} from "./imdn.ts";
 export * from "./iscomposing.ts";

@@ -38,7 +38,7 @@
  * @module
  */
 
-import { MsrpSyntaxError } from "../errors.ts";
+import { type MsrpErrorCode, MsrpSyntaxError } from "../errors.ts";
 import {
   type FileDate,
   type FileRange,
@@ -71,9 +71,9 @@ import {
  * `TCP/WS/MSRP` and `TCP/WSS/MSRP` spellings seen in some deployments are
  * accepted when parsing.
  */
-export type MsrpTransport = "TCP/MSRP" | "TCP/TLS/MSRP" | "TCP/WS/MSRP" | "TCP/WSS/MSRP";
+export type SdpTransportProtocol = "TCP/MSRP" | "TCP/TLS/MSRP" | "TCP/WS/MSRP" | "TCP/WSS/MSRP";
 
-const MSRP_TRANSPORTS: readonly MsrpTransport[] = [
+const MSRP_TRANSPORTS: readonly SdpTransportProtocol[] = [
   "TCP/MSRP",
   "TCP/TLS/MSRP",
   "TCP/WS/MSRP",
@@ -105,7 +105,7 @@ export interface MsrpMedia {
   /** True when the port is 0 (RFC 3264 §6: the stream is rejected). */
   rejected: boolean;
   /** The protocol, upper-cased. */
-  transport: MsrpTransport;
+  transport: SdpTransportProtocol;
   /** The effective c= line, if any. */
   connection?: ConnectionData;
   /** The `i=` line of the media section, if any. */
@@ -173,7 +173,7 @@ function readPath(a: SdpAttribute): string[] {
   return uris.map((u) => u.word);
 }
 
-function readTypeList(a: SdpAttribute, code: string): string[] {
+function readTypeList(a: SdpAttribute, code: MsrpErrorCode): string[] {
   const entries = splitList(a.value ?? "");
   if (entries.length === 0) attrError(code, `a=${a.name} lists no media type`, a, 0);
   for (const { word, at } of entries) {
@@ -187,7 +187,7 @@ function readTypeList(a: SdpAttribute, code: string): string[] {
   return entries.map((e) => e.word);
 }
 
-function readInteger(a: SdpAttribute, code: string): number {
+function readInteger(a: SdpAttribute, code: MsrpErrorCode): number {
   const value = a.value ?? "";
   if (!DIGITS.test(value) || !Number.isSafeInteger(Number(value))) {
     attrError(code, `a=${a.name} is not a decimal integer`, a, 0);
@@ -217,7 +217,7 @@ function readConnectionLine(value: string): ConnectionData {
   return { netType, addrType, address };
 }
 
-function msrpTransportOf(proto: string): MsrpTransport | undefined {
+function msrpTransportOf(proto: string): SdpTransportProtocol | undefined {
   const upper = proto.toUpperCase();
   return MSRP_TRANSPORTS.find((t) => t === upper);
 }
@@ -368,6 +368,15 @@ function isMsrpSection(m: SdpMediaDescription): boolean {
  * @param options parse options when `sdp` is text
  * @returns the MSRP media sections; empty when there is none
  * @throws {MsrpSyntaxError} for malformed SDP or MSRP attributes (see {@linkcode parseMsrpMedia})
+ *
+ * @example Every MSRP media line of an SDP
+ * ```ts
+ * import { parseAllMsrpMedia } from "@msrp/msrp/payload";
+ *
+ * function paths(sdp: string): string[][] {
+ *   return parseAllMsrpMedia(sdp).map((m) => m.path); // one per m=message line
+ * }
+ * ```
  */
 export function parseAllMsrpMedia(
   sdp: string | SessionDescription,
@@ -396,6 +405,24 @@ export function parseAllMsrpMedia(
  *   `bad-max-size`, `bad-setup`, `bad-fingerprint`, `bad-file-selector`, `bad-file-transfer-id`,
  *   `bad-file-disposition`, `bad-file-date`, `bad-file-icon`, `bad-file-range`, or any
  *   {@linkcode parseSdp} error
+ *
+ * @example The MSRP media line of an SDP offer
+ * ```ts
+ * import { parseMsrpMedia } from "@msrp/msrp/payload";
+ *
+ * const media = parseMsrpMedia([
+ *   "v=0",
+ *   "o=alice 2890844526 2890844527 IN IP4 alice.example.com",
+ *   "s= ",
+ *   "c=IN IP4 alice.example.com",
+ *   "t=0 0",
+ *   "m=message 7777 TCP/MSRP *",
+ *   "a=accept-types:text/plain",
+ *   "a=path:msrp://alice.example.com:7777/iau39;tcp",
+ *   "",
+ * ].join("\r\n"));
+ * console.log(media.path, media.acceptTypes); // ["msrp://..."] ["text/plain"]
+ * ```
  */
 export function parseMsrpMedia(
   sdp: string | SessionDescription,

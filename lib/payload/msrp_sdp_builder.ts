@@ -18,7 +18,7 @@
 import { MsrpError, MsrpSyntaxError } from "../errors.ts";
 import { type FileTransferAttributes, fileTransferAttributes } from "./file_transfer.ts";
 import type { Fingerprint } from "./fingerprint.ts";
-import type { Direction, MsrpTransport, SetupRole } from "./msrp_media.ts";
+import type { Direction, SdpTransportProtocol, SetupRole } from "./msrp_media.ts";
 import {
   formatSdp,
   formatSdpMedia,
@@ -53,7 +53,7 @@ export interface MsrpSdpOptions {
    * The m= protocol. Default from the scheme of the first path URI:
    * `msrps:` gives `TCP/TLS/MSRP`, `msrp:` gives `TCP/MSRP`.
    */
-  transport?: MsrpTransport;
+  transport?: SdpTransportProtocol;
   /**
    * The m= port. Default: the port of the last path URI (the endpoint, §8.1),
    * or of the first one (the relay) when `cema` is set (RFC 6714 §4.2).
@@ -116,6 +116,18 @@ function randomSessionId(): string {
  * @returns the media description
  * @throws {MsrpSyntaxError} `bad-path` for a path URI without host or port
  * @throws {MsrpError} `bad-sdp-options` for an empty path or accept-types list
+ *
+ * @example One m=message section
+ * ```ts
+ * import { buildMsrpMediaDescription, formatSdp, parseSdp } from "@msrp/msrp/payload";
+ *
+ * const media = buildMsrpMediaDescription({
+ *   path: ["msrp://alice.example.com:7777/iau39;tcp"],
+ *   acceptTypes: ["text/plain"],
+ * });
+ * const sdp = parseSdp("v=0\r\no=- 1 1 IN IP4 alice.example.com\r\ns=-\r\nt=0 0\r\n");
+ * console.log(formatSdp({ ...sdp, media: [media] }));
+ * ```
  */
 export function buildMsrpMediaDescription(options: MsrpSdpOptions): SdpMediaDescription {
   const rejected = options.port === 0;

@@ -47,6 +47,16 @@ export interface OfferOptions extends MsrpSdpOptions {
  * @param local what this side advertises
  * @returns the SDP offer text
  * @throws {MsrpError} `bad-setup-offer` for `passive` or `holdconn`
+ *
+ * @example An SDP offer for one MSRP session
+ * ```ts
+ * import { makeOffer } from "@msrp/msrp/payload";
+ *
+ * const offer = makeOffer({
+ *   path: ["msrp://alice.example.com:7777/iau39;tcp"],
+ *   acceptTypes: ["text/plain", "message/cpim"],
+ * });
+ * ```
  */
 export function makeOffer(local: OfferOptions): string {
   const comedia = local.comedia ?? true;
@@ -101,6 +111,14 @@ export interface AnswerOptions extends Omit<MsrpSdpOptions, "setup" | "direction
  * @param offerSetup the offer's setup, if any
  * @param preference what this side prefers when the offer leaves the choice
  * @returns the setup to answer with
+ *
+ * @example The a=setup of an answer (RFC 4145 §4.1)
+ * ```ts
+ * import { answerSetup } from "@msrp/msrp/payload";
+ *
+ * console.log(answerSetup("actpass")); // "passive" unless we prefer to connect
+ * console.log(answerSetup("passive")); // "active"
+ * ```
  */
 export function answerSetup(
   offerSetup: SetupRole | undefined,
@@ -148,6 +166,17 @@ function answerDirection(offer: Direction, wish: Direction): Direction {
  * @param local what this side advertises
  * @returns the SDP answer text
  * @throws {MsrpError} `no-common-types` when no offered type is acceptable
+ *
+ * @example Answer an offer (RFC 4975 §8.5, RFC 6135)
+ * ```ts
+ * import { makeAnswer, makeOffer, parseMsrpMedia } from "@msrp/msrp/payload";
+ *
+ * const offer = makeOffer({ path: ["msrp://alice.example.com:7777/iau39;tcp"], acceptTypes: ["*"] });
+ * const answer = makeAnswer(parseMsrpMedia(offer), {
+ *   path: ["msrp://bob.example.com:8888/9di4ea;tcp"],
+ *   acceptTypes: ["text/plain"],
+ * });
+ * ```
  */
 export function makeAnswer(offer: MsrpMedia, local: AnswerOptions): string {
   const comedia = local.comedia ?? true;
@@ -268,6 +297,13 @@ export interface SetupInfo {
  * @returns `"offerer"` or `"answerer"`
  * @throws {MsrpError} `stream-rejected`, `bad-setup-answer` (an answer may not say actpass),
  *   `setup-conflict` (both sides active or both passive)
+ *
+ * @example Which side opens the connection
+ * ```ts
+ * import { whoConnects } from "@msrp/msrp/payload";
+ *
+ * console.log(whoConnects({ setup: "actpass" }, { setup: "passive" })); // "offerer"
+ * ```
  */
 export function whoConnects(offer: SetupInfo, answer: SetupInfo): "offerer" | "answerer" {
   if (offer.rejected || answer.rejected) {

@@ -67,9 +67,9 @@ export {
   type ConnectionData,
   type Direction,
   type MsrpMedia,
-  type MsrpTransport,
   parseAllMsrpMedia,
   parseMsrpMedia,
+  type SdpTransportProtocol,
   type SetupRole,
 } from "./msrp_media.ts";
 export {
@@ -85,12 +85,7 @@ export type {
   FileSelector,
   FileTransferAttributes,
 } from "./file_transfer.ts";
-export {
-  computeFingerprint,
-  type Fingerprint,
-  fingerprintMatches,
-  parseFingerprint,
-} from "./fingerprint.ts";
+export { type Fingerprint, parseFingerprint } from "./fingerprint.ts";
 export {
   type AnswerOptions,
   answerSetup,

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { MsrpSyntaxError } from "../errors.ts";
+import { type MsrpErrorCode, MsrpSyntaxError } from "../errors.ts";
 
 /** One `a=` line: `a=name:value`, or a flag `a=name` (value `undefined`). RFC 8866 §5.13. */
 export interface SdpAttribute {
@@ -109,7 +109,7 @@ export const DIGITS: RegExp = /^[0-9]+$/;
  * (counted from 1).
  */
 function lineError(
-  code: string,
+  code: MsrpErrorCode,
   message: string,
   line: string,
   lineNo: number,
@@ -260,6 +260,14 @@ function parseAttributeLine(value: string, line: string, lineNo: number): SdpAtt
  *   `sdp-unknown-type`, `sdp-missing-version`, `sdp-bad-version`, `sdp-misplaced-field`,
  *   `sdp-duplicate-field`, `sdp-missing-field`, `sdp-bad-origin`, `sdp-bad-connection`,
  *   `sdp-bad-time`, `sdp-bad-media`, `sdp-bad-port`, `sdp-bad-attribute`
+ *
+ * @example Parse an SDP session description (RFC 8866)
+ * ```ts
+ * import { parseSdp } from "@msrp/msrp/payload";
+ *
+ * const sdp = parseSdp("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nt=0 0\r\nm=message 7777 TCP/MSRP *\r\n");
+ * console.log(sdp.media.length); // 1
+ * ```
  */
 export function parseSdp(text: string, options: SdpParseOptions = {}): SessionDescription {
   const maxLength = options.maxLength ?? DEFAULT_MAX_LENGTH;
@@ -426,6 +434,14 @@ export function formatSdpMedia(m: SdpMediaDescription): string {
  * @param sdp the session description
  * @returns the SDP text, ending in CRLF
  * @throws {MsrpSyntaxError} for values that contain CR, LF or NUL or names that are not tokens
+ *
+ * @example Write a session description back
+ * ```ts
+ * import { formatSdp, parseSdp } from "@msrp/msrp/payload";
+ *
+ * const text = "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nt=0 0\r\n";
+ * console.log(formatSdp(parseSdp(text)) === text); // true
+ * ```
  */
 export function formatSdp(sdp: SessionDescription): string {
   let out = "";
@@ -447,7 +463,12 @@ export function formatSdp(sdp: SessionDescription): string {
  * @returns never; it always throws
  * @throws {MsrpSyntaxError} always
  */
-export function attrError(code: string, message: string, a: SdpAttribute, column: number): never {
+export function attrError(
+  code: MsrpErrorCode,
+  message: string,
+  a: SdpAttribute,
+  column: number,
+): never {
   const line = a.value === undefined ? `a=${a.name}` : `a=${a.name}:${a.value}`;
   throw new MsrpSyntaxError(code, message, line, column + 2 + a.name.length + 1);
 }

@@ -436,6 +436,18 @@ export function resolveRelayUsers(input: unknown): Record<string, RelayUserConfi
  *
  * @param input the configuration, e.g. parsed from JSON; only `host` is required
  * @throws {MsrpError} `bad-config` naming the setting and what is wrong with it
+ *
+ * @example Check a configuration and fill in its defaults
+ * ```ts
+ * import { resolveRelayConfig } from "@msrp/msrp/relay";
+ *
+ * const config = resolveRelayConfig({
+ *   host: "relay.example.com",
+ *   tls: { certFile: "relay.pem", keyFile: "relay.key" },
+ *   users: { alice: { password: "alice-secret" } },
+ * });
+ * console.log(config.realm, config.listen); // the defaults: the host as realm, port 2855 over TLS
+ * ```
  */
 export function resolveRelayConfig(input: unknown): RelayConfig {
   if (!isObject(input)) bad("(top level)", "must be an object");
@@ -578,6 +590,13 @@ function isAbsolute(path: string): boolean {
  * @param path the JSON file
  * @throws {MsrpSyntaxError} `bad-config-json` when the file is not JSON
  * @throws {MsrpError} `bad-config` when a setting is wrong (see {@linkcode resolveRelayConfig})
+ *
+ * @example Read a relay's JSON configuration file
+ * ```ts
+ * import { loadRelayConfig, serveRelay } from "@msrp/msrp/relay";
+ *
+ * const server = await serveRelay(await loadRelayConfig("relay.json"));
+ * ```
  */
 export async function loadRelayConfig(path: string): Promise<RelayConfig> {
   const text = await Deno.readTextFile(path);
@@ -614,6 +633,18 @@ export async function loadRelayConfig(path: string): Promise<RelayConfig> {
  * @param username the user name from the credentials
  * @param realm the realm from the credentials
  * @param hash the hash of the algorithm in use
+ *
+ * @example The Digest HA1 of a configured user
+ * ```ts
+ * import { relayUserHa1, resolveRelayConfig } from "@msrp/msrp/relay";
+ *
+ * const config = resolveRelayConfig({
+ *   host: "relay.example.com",
+ *   tls: { certFile: "relay.pem", keyFile: "relay.key" },
+ *   users: { alice: { password: "alice-secret" } },
+ * });
+ * console.log(relayUserHa1(config, "alice", config.realm, "SHA-256")); // hex digits
+ * ```
  */
 export function relayUserHa1(
   config: RelayConfig,

@@ -68,6 +68,15 @@ export interface RelayIdentity {
  *
  * @param uri the URI, usually the first of a To-Path
  * @param identity the relay's names and ports
+ *
+ * @example Is this URI one of ours? (RFC 4976 §6.4)
+ * ```ts
+ * import { parseUri } from "@msrp/msrp";
+ * import { isRelayUri } from "@msrp/msrp/relay";
+ *
+ * const identity = { hosts: ["relay.example.com"], ports: [2855] };
+ * console.log(isRelayUri(parseUri("msrps://relay.example.com:2855/jui787s2f;tcp"), identity)); // true
+ * ```
  */
 export function isRelayUri(uri: MsrpUri, identity: RelayIdentity): boolean {
   if (!identity.hosts.includes(uri.host.toLowerCase())) return false;

@@ -4,19 +4,68 @@
  * rules (§6.4), and a relay server built from them (§6).
  *
  * ```ts
- * import { loadRelayConfig, startRelay } from "@msrp/msrp/relay";
+ * import { resolveRelayConfig, serveRelay } from "@msrp/msrp/relay";
  *
- * const config = await loadRelayConfig("relay.json");
- * const server = await startRelay(config, { listen, connect });
+ * const server = await serveRelay(resolveRelayConfig({
+ *   host: "relay.example.com",
+ *   listen: [{ hostname: "0.0.0.0", port: 2855, tls: true }],
+ *   tls: { certFile: "relay.pem", keyFile: "relay.key" },
+ *   users: { alice: { password: "alice-secret" }, bob: { password: "bob-secret" } },
+ * }));
+ * console.log(server.relay.stats());
+ * await server.close();
  * ```
  *
  * @module
  */
 
-export * from "./config.ts";
-export * from "./digest.ts";
-export * from "./forwarding.ts";
-export * from "./registrations.ts";
-export * from "./relay.ts";
-export * from "./server.ts";
-export * from "./users_file.ts";
+export {
+  DEFAULT_RELAY_EXPIRES,
+  DEFAULT_RELAY_LIMITS,
+  DEFAULT_RELAY_WEBSOCKET,
+  loadRelayConfig,
+  MIN_WEBSOCKET_MESSAGE_SIZE,
+  type RelayConfig,
+  type RelayExpiresConfig,
+  type RelayLimitsConfig,
+  type RelayListenConfig,
+  type RelayTlsConfig,
+  type RelayUserConfig,
+  relayUserHa1,
+  type RelayWebSocketConfig,
+  resolveRelayConfig,
+} from "./config.ts";
+export {
+  type DigestAlgorithm,
+  digestHa1,
+  type DigestHash,
+  type NonceCheck,
+  NonceManager,
+  type NonceManagerOptions,
+} from "./digest.ts";
+export type { RegistrationBinding, RelayRegistration } from "./registrations.ts";
+export { isRelayUri, type RelayIdentity } from "./forwarding.ts";
+export {
+  MsrpRelay,
+  type MsrpRelayOptions,
+  type RelayListener,
+  type RelayServer,
+  type RelayStats,
+  startRelay,
+  type StartRelayOptions,
+} from "./relay.ts";
+export {
+  consoleRelayLogger,
+  type RelayClock,
+  type RelayLogEvent,
+  type RelayLogger,
+  type RelayLogLevel,
+} from "./services.ts";
+export { MSRP_PORT, serveRelay, type ServeRelayOptions } from "./server.ts";
+export {
+  loadUsersFile,
+  parseUsersFile,
+  type RealmUsers,
+  type UsersFileEntry,
+  usersForRealm,
+} from "./users_file.ts";

@@ -62,7 +62,18 @@ export type RegistrationBinding =
   | { readonly kind: "connection"; readonly connectionId: number }
   | { readonly kind: "relay"; readonly host: string };
 
-/** One Use-Path URI handed out by the relay. */
+/**
+ * One Use-Path URI handed out by the relay.
+ *
+ * @example The Use-Path grants a relay holds
+ * ```ts
+ * import type { MsrpRelay } from "@msrp/msrp/relay";
+ *
+ * function listGrants(relay: MsrpRelay): void {
+ *   for (const reg of relay.registrations()) console.log(reg.username, reg.uri.toString(), reg.expiresAt);
+ * }
+ * ```
+ */
 export class RelayRegistration {
   /** The random session id: the secret part of {@linkcode RelayRegistration.uri}. */
   readonly sessionId: string;
@@ -165,6 +176,9 @@ function bindingKey(b: RegistrationBinding): string {
  * by {@linkcode RegistrationTable.sweep}.
  *
  * ```ts
+ * import { RegistrationTable } from "./registrations.ts";
+ * import { MsrpUri } from "@msrp/msrp";
+ *
  * const table = new RegistrationTable();
  * const reg = table.issue({
  *   uri: (sid) => MsrpUri.from({ scheme: "msrps", host: "relay.example.com", port: 2855, sessionId: sid }),

@@ -192,10 +192,23 @@ export interface RelayStats {
  * forwards their traffic (RFC 4976 §6). See the module documentation.
  *
  * ```ts
+ * import { MsrpRelay, resolveRelayConfig } from "@msrp/msrp/relay";
+ * import { connectTls, listenTls } from "@msrp/msrp/transport";
+ *
+ * const tls = { certFile: "relay.pem", keyFile: "relay.key" };
  * const relay = new MsrpRelay({
- *   config: resolveRelayConfig({ host: "relay.example.com", tls: { certFile, keyFile },
- *     users: { alice: { password: "secret" } } }),
- *   connect: (uri) => connectTls(uri),
+ *   config: resolveRelayConfig({
+ *     host: "relay.example.com",
+ *     tls,
+ *     users: { alice: { password: "secret" } },
+ *   }),
+ *   connect: (uri) => connectTls({ hostname: uri.host, port: uri.port ?? 2855 }),
+ * });
+ * const listener = await listenTls({
+ *   hostname: "0.0.0.0",
+ *   port: 2855,
+ *   cert: await Deno.readTextFile(tls.certFile),
+ *   key: await Deno.readTextFile(tls.keyFile),
  * });
  * for await (const transport of listener) relay.accept(transport);
  * ```
@@ -695,6 +708,27 @@ export interface RelayServer {
  * @param config the checked configuration
  * @param options how to listen and connect, and the injected services
  * @throws {MsrpError} `listen-failed` when a listener cannot be opened
+ *
+ * @example Start a relay with your own listeners and connector
+ * ```ts
+ * import { MsrpUri } from "@msrp/msrp";
+ * import { resolveRelayConfig, startRelay } from "@msrp/msrp/relay";
+ * import { connectTcp, listenTcp } from "@msrp/msrp/transport";
+ *
+ * const server = await startRelay(
+ *   resolveRelayConfig({
+ *     host: "127.0.0.1",
+ *     allowInsecure: true,
+ *     listen: [{ hostname: "127.0.0.1", port: 0, tls: false }],
+ *     users: { alice: { password: "alice-secret" } },
+ *   }),
+ *   {
+ *     listen: (l) => Promise.resolve(listenTcp({ hostname: l.hostname, port: l.port })),
+ *     connect: (uri: MsrpUri) => connectTcp({ hostname: uri.host, port: uri.port ?? 2855 }),
+ *   },
+ * );
+ * await server.close();
+ * ```
  */
 export async function startRelay(
   config: RelayConfig,

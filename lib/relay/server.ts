@@ -24,7 +24,7 @@ import type { Clock } from "../session/clock.ts";
 import { connectTcp, listenTcp } from "../transport/tcp.ts";
 import { connectTls, listenTls, type TlsTransport } from "../transport/tls.ts";
 import type { MsrpTransport } from "../transport/types.ts";
-import { listenWebSocket } from "../transport/websocket.ts";
+import { listenWebSocket } from "../transport/websocket_server.ts";
 import { serveWebFiles } from "./web_files.ts";
 import type { MsrpUri } from "../wire/uri.ts";
 import { type RelayConfig, relayOriginAllowed } from "./config.ts";
@@ -73,6 +73,18 @@ export function certificateDnsNames(der: Uint8Array): string[] {
  * @param config a checked configuration (see `resolveRelayConfig`, `loadRelayConfig`)
  * @param options trusted roots for next hops, logger, clock
  * @throws {MsrpError} `listen-failed` when an address cannot be bound
+ *
+ * @example Run a relay on the configured addresses
+ * ```ts
+ * import { resolveRelayConfig, serveRelay } from "@msrp/msrp/relay";
+ *
+ * const server = await serveRelay(resolveRelayConfig({
+ *   host: "relay.example.com",
+ *   tls: { certFile: "relay.pem", keyFile: "relay.key" },
+ *   users: { alice: { password: "alice-secret" } },
+ * }));
+ * Deno.addSignalListener("SIGTERM", () => server.close());
+ * ```
  */
 export async function serveRelay(
   config: RelayConfig,

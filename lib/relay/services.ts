@@ -65,6 +65,15 @@ const LEVELS: Record<RelayLogLevel, number> = { debug: 0, info: 1, warn: 2, erro
  * to stderr).
  *
  * @param minLevel the least serious level written (default `info`)
+ *
+ * @example Log relay events to stderr
+ * ```ts
+ * import { consoleRelayLogger, loadRelayConfig, serveRelay } from "@msrp/msrp/relay";
+ *
+ * const server = await serveRelay(await loadRelayConfig("relay.json"), {
+ *   logger: consoleRelayLogger("debug"),
+ * });
+ * ```
  */
 export function consoleRelayLogger(minLevel: RelayLogLevel = "info"): RelayLogger {
   return (e) => {

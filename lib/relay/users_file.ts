@@ -54,6 +54,14 @@ const HEX = /^[0-9a-fA-F]+$/;
  * @throws {MsrpError} `bad-config` naming the file and line: a line without
  *   two colons, an empty user or realm, an HA1 that is not 32 or 64 hex
  *   digits, or the same user, realm and hash twice
+ *
+ * @example Read user:realm:HA1 lines
+ * ```ts
+ * import { parseUsersFile } from "@msrp/msrp/relay";
+ *
+ * const entries = parseUsersFile("alice:relay.example.com:0123456789abcdef0123456789abcdef\n");
+ * console.log(entries[0].username, entries[0].hash); // "alice" "MD5"
+ * ```
  */
 export function parseUsersFile(text: string, name = "users file"): UsersFileEntry[] {
   const entries: UsersFileEntry[] = [];
@@ -104,6 +112,15 @@ export interface RealmUsers {
  *
  * @param entries the parsed file
  * @param realm the relay's Digest realm
+ *
+ * @example Keep the users of one realm
+ * ```ts
+ * import { parseUsersFile, usersForRealm } from "@msrp/msrp/relay";
+ *
+ * const entries = parseUsersFile("alice:relay.example.com:0123456789abcdef0123456789abcdef\n");
+ * const { users, otherRealmLines } = usersForRealm(entries, "relay.example.com");
+ * console.log(Object.keys(users), otherRealmLines); // ["alice"] []
+ * ```
  */
 export function usersForRealm(entries: readonly UsersFileEntry[], realm: string): RealmUsers {
   const ha1s = new Map<string, Partial<Record<DigestHash, string>>>();
@@ -129,6 +146,13 @@ export function usersForRealm(entries: readonly UsersFileEntry[], realm: string)
  * @param realm the relay's Digest realm
  * @throws {MsrpError} `bad-config` for a wrong line (see {@linkcode parseUsersFile})
  * @throws {Deno.errors.NotFound} and other file-system errors when it cannot be read
+ *
+ * @example Load a users file for the relay's realm
+ * ```ts
+ * import { loadUsersFile } from "@msrp/msrp/relay";
+ *
+ * const { users } = await loadUsersFile("users.txt", "relay.example.com");
+ * ```
  */
 export async function loadUsersFile(path: string, realm: string): Promise<RealmUsers> {
   return usersForRealm(parseUsersFile(await Deno.readTextFile(path), path), realm);

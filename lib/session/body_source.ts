@@ -124,6 +124,16 @@ class StreamSource implements BodySource {
  *
  * @param body the message body
  * @param size the declared size of a stream body, if known
+ *
+ * @example Read a body piece by piece
+ * ```ts
+ * import { bodySource } from "@msrp/msrp/session";
+ *
+ * const source = bodySource("Hello, world");
+ * console.log(source.size); // 12
+ * const first = await source.read(5); // "Hello"
+ * console.log(first.length, source.done); // 5 false
+ * ```
  */
 export function bodySource(body: MessageBody, size?: number): BodySource {
   if (typeof body === "string") return new BytesSource(new TextEncoder().encode(body));
@@ -137,6 +147,15 @@ export function bodySource(body: MessageBody, size?: number): BodySource {
  * Blob's own type, bytes otherwise.
  *
  * @param body the message body
+ *
+ * @example The Content-Type a body is sent with by default
+ * ```ts
+ * import { defaultContentType } from "@msrp/msrp/session";
+ *
+ * console.log(defaultContentType("hi")); // "text/plain;charset=UTF-8"
+ * console.log(defaultContentType(new Blob([], { type: "image/png" }))); // "image/png"
+ * console.log(defaultContentType(new Uint8Array(4))); // "application/octet-stream"
+ * ```
  */
 export function defaultContentType(body: MessageBody): string {
   if (typeof body === "string") return "text/plain;charset=UTF-8";

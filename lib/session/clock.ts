@@ -26,13 +26,24 @@ export interface Clock {
   clearTimer(handle: unknown): void;
 }
 
+/**
+ * Lets a pending timer not keep the process alive, on the runtimes that can:
+ * Deno (`Deno.unrefTimer(id)`) and Node (the timer object's `unref()`). A
+ * browser has no process to keep alive, so nothing is done there. Found by
+ * feature detection, so that this module loads on every runtime.
+ */
+function unref(id: unknown): void {
+  const deno = (globalThis as { Deno?: { unrefTimer?: (id: number) => void } }).Deno;
+  if (typeof deno?.unrefTimer === "function") deno.unrefTimer(id as number);
+  else (id as { unref?: () => void } | undefined)?.unref?.();
+}
+
 /** The real clock: `Date.now` and `setTimeout`, with timers that do not keep the process alive. */
 export const systemClock: Clock = {
   now: () => Date.now(),
   setTimer(fn: () => void, ms: number): unknown {
     const id = setTimeout(fn, ms);
-    // A pending MSRP timer alone should not keep a process running.
-    Deno.unrefTimer(id);
+    unref(id);
     return id;
   },
   clearTimer(handle: unknown): void {
@@ -43,6 +54,19 @@ export const systemClock: Clock = {
 /**
  * A clock that only moves when told to, for tests: {@linkcode ManualClock.advance}
  * fires every timer that falls due, in order.
+ *
+ * @example Drive timers by hand in a test
+ * ```ts
+ * import { ManualClock } from "@msrp/msrp";
+ *
+ * const clock = new ManualClock();
+ * let fired = false;
+ * clock.setTimer(() => (fired = true), 30_000); // e.g. the 30 s response timer of RFC 4975 §7.1.1
+ * clock.advance(29_999);
+ * console.log(fired); // false
+ * clock.advance(1);
+ * console.log(fired); // true
+ * ```
  */
 export class ManualClock implements Clock {
   #now: number;

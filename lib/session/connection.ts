@@ -46,7 +46,7 @@
  */
 
 import { MsrpError } from "../errors.ts";
-import { consoleLogger, type Logger, silentLogger } from "../log.ts";
+import { type Logger, silentLogger } from "../log.ts";
 import type { MsrpTransport } from "../transport/types.ts";
 import { type FrameDecoderOptions, FrameParser } from "../wire/decoder.ts";
 import { FrameWriter } from "../wire/encoder.ts";
@@ -61,10 +61,25 @@ import { answerToInvalid, responseTo } from "./report_generator.ts";
 import { Scheduler } from "./scheduler.ts";
 import { BOUND_ELSEWHERE, checkToPath, NOT_THE_PEER } from "./session_state.ts";
 import { TransactionTable } from "./transactions.ts";
+import type { MsrpSession } from "./session.ts";
 
-/** Sessions waiting for their first request, found by their local URI (§5.4). */
+/**
+ * Sessions waiting for their first request, found by their local URI (§5.4).
+ *
+ * @example Find sessions by the To-Path of their first request
+ * ```ts
+ * import { MsrpConnection, MsrpSession, SessionDirectory } from "@msrp/msrp/session";
+ * import { listenTcp } from "@msrp/msrp/transport";
+ *
+ * const directory = new SessionDirectory();
+ * directory.add(new MsrpSession({ localUri: "msrp://127.0.0.1:2855/9di4ea;tcp" }));
+ * for await (const transport of listenTcp({ hostname: "127.0.0.1", port: 2855 })) {
+ *   new MsrpConnection(transport, { directory }); // binds a session when its first request comes
+ * }
+ * ```
+ */
 export class SessionDirectory {
-  #byKey = new Map<string, object>();
+  #byKey = new Map<string, MsrpSession>();
 
   /**
    * Makes an empty directory; a listening endpoint keeps one.
@@ -74,9 +89,9 @@ export class SessionDirectory {
   /**
    * Adds a session, so that the connection its first request arrives on can find it.
    *
-   * @param session the session (an `MsrpSession`)
+   * @param session the session
    */
-  add(session: object): void {
+  add(session: MsrpSession): void {
     const port = PORTS.get(session);
     if (port === undefined) throw new TypeError("not an MSRP session");
     this.#byKey.set(port.localUri.key, session);
@@ -87,7 +102,7 @@ export class SessionDirectory {
    *
    * @param session the session
    */
-  delete(session: object): void {
+  delete(session: MsrpSession): void {
     const port = PORTS.get(session);
     if (port !== undefined && this.#byKey.get(port.localUri.key) === session) {
       this.#byKey.delete(port.localUri.key);
@@ -99,7 +114,7 @@ export class SessionDirectory {
    *
    * @param uri a To-Path URI
    */
-  lookup(uri: MsrpUri): object | undefined {
+  lookup(uri: MsrpUri): MsrpSession | undefined {
     return this.#byKey.get(uri.key);
   }
 
@@ -135,15 +150,42 @@ export interface ConnectionEnd {
   readonly error?: unknown;
 }
 
-/** An MSRP connection over any transport. */
+/**
+ * An MSRP connection over any transport.
+ *
+ * @example Carry a session over a TCP connection (RFC 4975 §5.4)
+ * ```ts
+ * import { MsrpConnection, MsrpSession } from "@msrp/msrp";
+ * import { connectTcp } from "@msrp/msrp/transport";
+ *
+ * const session = new MsrpSession({
+ *   localUri: "msrp://127.0.0.1:7777/iau39;tcp",
+ *   remotePath: ["msrp://127.0.0.1:2855/9di4ea;tcp"],
+ * });
+ * const connection = new MsrpConnection(await connectTcp({ hostname: "127.0.0.1", port: 2855 }));
+ * connection.attach(session);
+ * session.sendBindRequest(); // the active side sends first (§5.4)
+ * await session.ready;
+ * await session.send("Hello");
+ * connection.close();
+ * ```
+ */
 export class MsrpConnection {
   /** The transport underneath. */
   readonly transport: MsrpTransport;
   /** Resolves when the connection has ended, and says why. */
   readonly closed: Promise<ConnectionEnd>;
-  /** The outbound writer (exposed for statistics and tests). */
+  /**
+   * The outbound writer (exposed for statistics and tests).
+   *
+   * @internal
+   */
   readonly scheduler: Scheduler;
-  /** Transactions awaiting responses. */
+  /**
+   * Transactions awaiting responses.
+   *
+   * @internal
+   */
   readonly transactions: TransactionTable;
   /** The clock timers come from. */
   readonly clock: Clock;
@@ -156,7 +198,7 @@ export class MsrpConnection {
   readonly #fromCache = new PathCache();
   // Sessions by local URI key, in the order they were bound: usually one;
   // one per peer for a URI served to several peers over this connection.
-  readonly #sessions = new Map<string, object[]>();
+  readonly #sessions = new Map<string, MsrpSession[]>();
   #inbound: { tid: string; port: SessionPort | undefined } | undefined;
   #ended = false;
   #writer!: WritableStreamDefaultWriter<Uint8Array>;
@@ -174,8 +216,9 @@ export class MsrpConnection {
   constructor(transport: MsrpTransport, options: ConnectionOptions = {}) {
     this.transport = transport;
     this.clock = options.clock ?? systemClock;
-    this.logger = options.logger ??
-      (Deno.env.get?.("MSRP_DEBUG") ? consoleLogger(true) : silentLogger);
+    // The core reads no environment: loggers are injected (the CLI gives a
+    // verbose one for --verbose or MSRP_DEBUG), so this loads on every runtime.
+    this.logger = options.logger ?? silentLogger;
     this.#directory = options.directory;
     this.transactions = new TransactionTable(this.clock, options.transactionTimeout ?? 30_000);
     this.closed = new Promise((resolve) => (this.#resolveClosed = resolve));
@@ -214,7 +257,7 @@ export class MsrpConnection {
   }
 
   /** The sessions bound to this connection. */
-  get sessions(): object[] {
+  get sessions(): MsrpSession[] {
     return [...this.#sessions.values()].flat();
   }
 
@@ -228,10 +271,10 @@ export class MsrpConnection {
    * it, and it sends through this connection. The active side does this
    * right after connecting (§5.4).
    *
-   * @param session an `MsrpSession` not bound elsewhere
+   * @param session a session not bound elsewhere
    * @throws {MsrpError} `session-bound` if it is bound to another connection
    */
-  attach(session: object): void {
+  attach(session: MsrpSession): void {
     const port = PORTS.get(session);
     if (port === undefined) throw new TypeError("not an MSRP session");
     if (port.connection !== undefined && port.connection !== this) {
@@ -250,7 +293,7 @@ export class MsrpConnection {
    *
    * @param session the session
    */
-  detach(session: object): void {
+  detach(session: MsrpSession): void {
     const port = PORTS.get(session);
     if (port === undefined) return;
     const key = port.localUri.key;

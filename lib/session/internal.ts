@@ -9,14 +9,17 @@
 
 import type { MsrpRequest } from "../wire/frame.ts";
 import type { MsrpUri } from "../wire/uri.ts";
-import type { MsrpConnection } from "./connection.ts";
 
-/** What a connection may ask of a session. */
-export interface SessionPort {
+/**
+ * What a connection may ask of a session. `C` is the connection's class
+ * (`MsrpConnection`); it is a parameter so that this module imports neither
+ * `connection.ts` nor `session.ts`, and the two import it without a cycle.
+ */
+export interface SessionPort<C extends object = object> {
   /** Our URI in the session: requests are routed to us by it (§7.3). */
   readonly localUri: MsrpUri;
   /** The connection the session is bound to, if any. */
-  readonly connection: MsrpConnection | undefined;
+  readonly connection: C | undefined;
   /**
    * Whether a request's From-Path fits the session: its last URI is the
    * peer itself (relays come before it); a REPORT may also come from a
@@ -24,7 +27,7 @@ export interface SessionPort {
    */
   acceptsFrom(fromPath: readonly MsrpUri[], method: string): boolean;
   /** The session is now bound to `connection` (§5.4: by its first request). */
-  bind(connection: MsrpConnection): void;
+  bind(connection: C): void;
   /** A request (or a piece of one) for this session; a promise means "wait before reading on". */
   receive(request: MsrpRequest): Promise<void> | undefined;
   /** The connection is gone. */

@@ -22,7 +22,7 @@
  * @module
  */
 
-import { MsrpError } from "../errors.ts";
+import { MsrpError, type MsrpErrorCode } from "../errors.ts";
 import type { MsrpRequest, MsrpResponse } from "../wire/frame.ts";
 import { HeaderList } from "../wire/header_list.ts";
 import type { FailureReport, Status } from "../wire/headers.ts";
@@ -82,7 +82,24 @@ export interface SendProgress {
   readonly size: number | undefined;
 }
 
-/** Why a send failed: its status, comment and what did get through. */
+/**
+ * Why a send failed: its status, comment and what did get through.
+ *
+ * @example Why a message was not delivered
+ * ```ts
+ * import { MsrpSendError, type MsrpSession } from "@msrp/msrp";
+ *
+ * async function sendOrExplain(session: MsrpSession, body: string): Promise<void> {
+ *   try {
+ *     await session.send(body);
+ *   } catch (e) {
+ *     if (!(e instanceof MsrpSendError)) throw e;
+ *     // e.g. 413 (too large), 415 (type not accepted), 408 (no response, §7.1.1)
+ *     console.error(e.status, e.comment, `${e.result.bytesConfirmed} bytes confirmed`);
+ *   }
+ * }
+ * ```
+ */
 export class MsrpSendError extends MsrpError {
   /** The MSRP status code: the peer's (413, 415, 481...), or local (408 timeout). */
   readonly status: number;
@@ -99,7 +116,7 @@ export class MsrpSendError extends MsrpError {
    * @param result the status and octet counts
    * @param options the standard `cause`
    */
-  constructor(code: string, message: string, result: SendResult, options?: ErrorOptions) {
+  constructor(code: MsrpErrorCode, message: string, result: SendResult, options?: ErrorOptions) {
     super(code, message, options);
     this.name = "MsrpSendError";
     this.status = result.status;
@@ -147,7 +164,7 @@ export interface OutgoingOptions {
 }
 
 interface Failure {
-  code: string;
+  code: MsrpErrorCode;
   status: number;
   comment: string;
   message: string;
@@ -355,7 +372,13 @@ export class OutgoingMessage {
    * @param message a sentence for the error
    * @param cause what caused it
    */
-  fail(code: string, status: number, comment: string, message: string, cause?: unknown): void {
+  fail(
+    code: MsrpErrorCode,
+    status: number,
+    comment: string,
+    message: string,
+    cause?: unknown,
+  ): void {
     if (this.#failure !== undefined || this.#settled) return;
     this.#failure = { code, status, comment, message, cause };
     this.#cancelReportTimer?.();

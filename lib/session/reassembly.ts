@@ -36,6 +36,21 @@ export type IncomingState = "receiving" | "complete" | "aborted" | "incomplete";
  * `#`), `message-timeout` (nothing more arrived within the session's
  * `incompleteTimeout`), or `message-incomplete` (the connection or session
  * ended, or the message was refused).
+ *
+ * @example Keep what arrived of an aborted message
+ * ```ts
+ * import { IncompleteMessageError, type IncomingMessage } from "@msrp/msrp";
+ *
+ * async function read(message: IncomingMessage): Promise<Uint8Array> {
+ *   try {
+ *     return await message.bytes();
+ *   } catch (e) {
+ *     if (!(e instanceof IncompleteMessageError)) throw e;
+ *     console.warn(`${e.state}: kept ${e.received.length} bytes`);
+ *     return e.received;
+ *   }
+ * }
+ * ```
  */
 export class IncompleteMessageError extends MsrpError {
   /** `"aborted"` (the sender sent `#`) or `"incomplete"` (anything else). */
@@ -103,7 +118,25 @@ export interface IncomingOptions {
   maxFragments?: number;
 }
 
-/** A message being received, or received. */
+/**
+ * A message being received, or received.
+ *
+ * @example Read a message as text or as a stream
+ * ```ts
+ * import type { MsrpSession } from "@msrp/msrp";
+ *
+ * async function receive(session: MsrpSession): Promise<void> {
+ *   for await (const message of session.messages()) {
+ *     if (message.contentType.startsWith("text/")) {
+ *       console.log(message.messageId, await message.text());
+ *     } else {
+ *       const file = await Deno.create(`${message.messageId}.bin`);
+ *       await message.stream().pipeTo(file.writable); // bounded memory, however large
+ *     }
+ *   }
+ * }
+ * ```
+ */
 export class IncomingMessage {
   /** The Message-ID (§7.1.1). */
   readonly messageId: string;

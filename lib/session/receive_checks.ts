@@ -32,7 +32,7 @@
  */
 
 import type { Logger } from "../log.ts";
-import { isAcceptable } from "../payload/media_types.ts";
+import { isAcceptable } from "../wire/media_types.ts";
 import type { MsrpRequest } from "../wire/frame.ts";
 import {
   type ByteRange,

@@ -68,6 +68,16 @@ export const SENDER_RULES: Readonly<Record<FailureReport, SenderRule>> = Object.
  *
  * @param failureReport the chunk's Failure-Report (default `yes`)
  * @param status 200 when the chunk is accepted, else the error code
+ *
+ * @example Whether, and how, a chunk is answered
+ * ```ts
+ * import { responseFor } from "@msrp/msrp/session";
+ *
+ * console.log(responseFor("yes", 200)); // 200
+ * console.log(responseFor("partial", 200)); // undefined: no response to a success
+ * console.log(responseFor("partial", 415)); // 415
+ * console.log(responseFor("no", 415)); // undefined
+ * ```
  */
 export function responseFor(failureReport: FailureReport, status: number): number | undefined {
   const rule = RECEIVER_RULES[failureReport];
@@ -80,6 +90,13 @@ export function responseFor(failureReport: FailureReport, status: number): numbe
  * failure REPORT (§7.1.4).
  *
  * @param failureReport the chunk's Failure-Report
+ *
+ * @example Whether a failure found later is reported
+ * ```ts
+ * import { reportsLateFailure } from "@msrp/msrp/session";
+ *
+ * console.log(reportsLateFailure("yes"), reportsLateFailure("no")); // true false
+ * ```
  */
 export function reportsLateFailure(failureReport: FailureReport): boolean {
   return RECEIVER_RULES[failureReport].later === "failure REPORT";
@@ -89,6 +106,15 @@ export function reportsLateFailure(failureReport: FailureReport): boolean {
  * Whether success REPORTs are owed (§7.1.3).
  *
  * @param successReport the message's Success-Report (default `no`)
+ *
+ * @example Whether the sender asked for a success REPORT
+ * ```ts
+ * import { wantsSuccessReport } from "@msrp/msrp/session";
+ * import { getSuccessReport, HeaderList } from "@msrp/msrp/wire";
+ *
+ * const headers = new HeaderList([["Success-Report", "yes"]]);
+ * console.log(wantsSuccessReport(getSuccessReport(headers))); // true
+ * ```
  */
 export function wantsSuccessReport(successReport: SuccessReport): boolean {
   return successReport === "yes";
@@ -100,6 +126,13 @@ export function wantsSuccessReport(successReport: SuccessReport): boolean {
  * Failure-Report for SEND.
  *
  * @param method the request method
+ *
+ * @example Which requests get a transaction response
+ * ```ts
+ * import { methodGetsResponse } from "@msrp/msrp/session";
+ *
+ * console.log(methodGetsResponse("SEND"), methodGetsResponse("REPORT")); // true false
+ * ```
  */
 export function methodGetsResponse(method: string): boolean {
   return method !== "REPORT";

@@ -112,7 +112,21 @@ const DIRECT_MAX_CHUNK = 1024 * 1024;
 /** The default largest chunk through relays: deployed relays commonly drop frames over ~10 KB. */
 const RELAYED_MAX_CHUNK = 8 * 1024;
 
-/** One MSRP session. */
+/**
+ * One MSRP session.
+ *
+ * @example Send and receive over a session
+ * ```ts
+ * import { MsrpEndpoint } from "@msrp/msrp";
+ *
+ * const endpoint = await MsrpEndpoint.start();
+ * const session = endpoint.createSession({ acceptTypes: ["text/plain"] });
+ * // ... offer/answer through SIP, then endpoint.completeOffer(session, answer) ...
+ * const result = await session.send("Hello", { successReport: true });
+ * console.log(result.status, result.confirmedBy);
+ * for await (const message of session.messages()) console.log(await message.text());
+ * ```
+ */
 export class MsrpSession {
   /** Our URI in the session. */
   readonly localUri: MsrpUri;
@@ -372,7 +386,7 @@ export class MsrpSession {
 
   // ---- the connection's side ----
 
-  #port(): SessionPort {
+  #port(): SessionPort<MsrpConnection> {
     // deno-lint-ignore no-this-alias
     const session = this;
     return {

@@ -67,7 +67,19 @@ function toUri(u: MsrpUri | string): MsrpUri {
   return typeof u === "string" ? MsrpUri.parse(u) : u;
 }
 
-/** One session's paths and binding: who may send to it, and over what. */
+/**
+ * One session's paths and binding: who may send to it, and over what
+ * (RFC 4975 §5.4, §7.3): the sans-I/O core of {@linkcode SessionStateStream}
+ * and of `MsrpSession`.
+ *
+ * @example A session learns its peer from the first request
+ * ```ts
+ * import { SessionState } from "@msrp/msrp/session";
+ *
+ * const state = new SessionState({ localUri: "msrp://127.0.0.1:2855/s1;tcp" });
+ * console.log(state.localUri.toString(), state.remotePath.length); // no peer yet
+ * ```
+ */
 export class SessionState {
   /** Our URI in the session. */
   readonly localUri: MsrpUri;

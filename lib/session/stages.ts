@@ -43,7 +43,6 @@ import {
   type ReportGeneratorOptions,
 } from "./report_generator.ts";
 import { BOUND_ELSEWHERE, type Refusal, type SessionState } from "./session_state.ts";
-import type { TransactionTable } from "./transactions.ts";
 
 /** What flows between the receive stages: a request for the session, or an outcome to answer. */
 export type ReceiveStep = MsrpRequest | ReceiveOutcome;
@@ -51,7 +50,7 @@ export type ReceiveStep = MsrpRequest | ReceiveOutcome;
 /** Options of a {@linkcode SessionStateStream}. */
 export interface SessionStateStreamOptions {
   /** Where responses to our own requests go, by transaction id; without it they are dropped. */
-  transactions?: TransactionTable;
+  transactions?: { resolve(response: MsrpResponse): boolean };
 }
 
 /**
@@ -71,7 +70,8 @@ export interface SessionStateStreamOptions {
  *
  * @example Checking requests for one session
  * ```ts
- * import { FrameDecoderStream, SessionState, SessionStateStream } from "../../mod.ts";
+ * import { FrameDecoderStream } from "@msrp/msrp/wire";
+ * import { SessionState, SessionStateStream } from "@msrp/msrp/session";
  *
  * const state = new SessionState({ localUri: "msrp://127.0.0.1:2855/s1;tcp" });
  * const wire = "MSRP t1aa SEND\r\nTo-Path: msrp://127.0.0.1:2855/other;tcp\r\n" +
@@ -173,6 +173,25 @@ export interface ReassemblyStreamOptions extends ReceiveLimits {
  * {@linkcode ReceiveOutcome}; other steps pass through.
  *
  * When the stream ends, messages still incomplete end too.
+ *
+ * @example Two chunks out of order make one message
+ * ```ts
+ * import { FrameDecoderStream } from "@msrp/msrp/wire";
+ * import { ReassemblyStream, SessionState, SessionStateStream } from "@msrp/msrp/session";
+ *
+ * const chunk = (tid: string, range: string, body: string) =>
+ *   `MSRP ${tid} SEND\r\nTo-Path: msrp://127.0.0.1:2855/s1;tcp\r\n` +
+ *   `From-Path: msrp://127.0.0.1:9/p;tcp\r\nMessage-ID: m1\r\nByte-Range: ${range}\r\n` +
+ *   `Content-Type: text/plain\r\n\r\n${body}\r\n-------${tid}$\r\n`;
+ * const wire = chunk("t2bb", "7-11/11", "world") + chunk("t1aa", "1-6/11", "hello ");
+ * const reassembly = new ReassemblyStream();
+ * ReadableStream.from([new TextEncoder().encode(wire)])
+ *   .pipeThrough(new FrameDecoderStream())
+ *   .pipeThrough(new SessionStateStream(new SessionState({ localUri: "msrp://127.0.0.1:2855/s1;tcp" })))
+ *   .pipeThrough(reassembly)
+ *   .pipeTo(new WritableStream());
+ * for await (const message of reassembly.messages) console.log(await message.text()); // "hello world"
+ * ```
  */
 export class ReassemblyStream extends TransformStream<ReceiveStep, ReceiveStep> {
   /** The messages, each as soon as its first chunk arrives; it ends with the stream. */
@@ -245,7 +264,8 @@ export class ReassemblyStream extends TransformStream<ReceiveStep, ReceiveStep> 
  *
  * @example The response a SEND chunk is owed
  * ```ts
- * import { HeaderList, MsrpUri, ReportStream } from "../../mod.ts";
+ * import { HeaderList, MsrpUri } from "@msrp/msrp/wire";
+ * import { ReportStream } from "@msrp/msrp/session";
  *
  * const reports = new ReportStream({ localUri: MsrpUri.parse("msrp://127.0.0.1:2855/s1;tcp") });
  * const writer = reports.writable.getWriter();

@@ -242,6 +242,18 @@ class MemoryEnd implements MemoryTransport {
  *   per-direction byte bound
  * @returns the two ends, `[a, b]`
  * @throws {RangeError} when `chunkSize` or `capacity` is not a positive integer
+ *
+ * @example Two connected transports in memory
+ * ```ts
+ * import { MsrpConnection } from "@msrp/msrp";
+ * import { memoryPipe } from "@msrp/msrp/transport";
+ *
+ * const [a, b] = memoryPipe({ chunkSize: 7 }); // bytes arrive in pieces of 7, as a network may
+ * const left = new MsrpConnection(a);
+ * const right = new MsrpConnection(b);
+ * left.close();
+ * right.close();
+ * ```
  */
 export function memoryPipe(options: MemoryPipeOptions = {}): [MemoryTransport, MemoryTransport] {
   const chunkSize = options.chunkSize ?? Number.MAX_SAFE_INTEGER;

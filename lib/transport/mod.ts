@@ -3,18 +3,31 @@
  * §14.4), WebSocket (RFC 7977), and an in-memory pipe for tests. Each gives
  * the protocol stages an {@link MsrpTransport}: a byte stream each way.
  *
+ * ```ts
+ * import { connectTcp, listenTcp } from "@msrp/msrp/transport";
+ *
+ * const listener = listenTcp({ hostname: "127.0.0.1", port: 0 });
+ * const client = await connectTcp(listener.addr);
+ * const server = await listener.accept();
+ * const writer = client.writable.getWriter();
+ * await writer.write(new TextEncoder().encode("MSRP ..."));
+ * const { value } = await server.readable.getReader().read();
+ * console.log(new TextDecoder().decode(value)); // "MSRP ..."
+ * client.close();
+ * server.close();
+ * listener.close();
+ * ```
+ *
  * @module
  */
 
 export type { MsrpTransport, NetAddress } from "./types.ts";
+export { computeFingerprint, fingerprintMatches } from "./fingerprint.ts";
 export { memoryPipe, type MemoryPipeOptions, type MemoryTransport } from "./memory.ts";
 export {
-  bareHost,
   connectTcp,
   connTransport,
   type ConnTransportOptions,
-  formatAddress,
-  isIpLiteral,
   type ListenerServices,
   listenTcp,
   type MsrpListener,
@@ -36,16 +49,18 @@ export {
 } from "./tls.ts";
 export { type CertificateProblem, TlsCertificateError } from "./tls_errors.ts";
 export {
-  acceptWebSocket,
   connectWebSocket,
-  isMsrpWebSocketRequest,
-  listenWebSocket,
   MSRP_SUBPROTOCOL,
-  type WebSocketAcceptOptions,
   type WebSocketConnectOptions,
-  type WebSocketListener,
-  type WebSocketListenOptions,
   type WebSocketTransport,
   webSocketTransport,
   type WebSocketTransportOptions,
 } from "./websocket.ts";
+export {
+  acceptWebSocket,
+  isMsrpWebSocketRequest,
+  listenWebSocket,
+  type WebSocketAcceptOptions,
+  type WebSocketListener,
+  type WebSocketListenOptions,
+} from "./websocket_server.ts";

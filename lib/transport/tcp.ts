@@ -44,14 +44,33 @@
 import { lookup } from "node:dns/promises";
 import { MsrpError } from "../errors.ts";
 import { gatherBytes } from "../wire/bytes.ts";
-import type { Logger } from "../log.ts";
-import type { Clock } from "../session/clock.ts";
 import { AcceptBackoff, isTemporaryAcceptError } from "./accept_backoff.ts";
-import { closeQuietly, errorQuietly } from "./quiet.ts";
+import {
+  acceptUntilClosed,
+  bareHost,
+  formatAddress,
+  isIpLiteral,
+  listenerClosed,
+  type ListenerServices,
+  type MsrpListener,
+} from "./address.ts";
+import { TransportAdapter } from "./adapter.ts";
+import { closeQuietly } from "./quiet.ts";
 import type { MsrpTransport, NetAddress } from "./types.ts";
 
 // ---------------------------------------------------------------------------
 // Addresses
+
+// Kept importable from here, where they were first written.
+export {
+  acceptUntilClosed,
+  bareHost,
+  formatAddress,
+  isIpLiteral,
+  listenerClosed,
+  type ListenerServices,
+  type MsrpListener,
+};
 
 /**
  * Looks a host name up and returns its addresses in the order the resolver
@@ -70,68 +89,6 @@ export interface TcpConnectOptions {
   resolve?: Resolver;
   /** Enables TCP keep-alive probes (default false). */
   keepAlive?: boolean;
-}
-
-/** An accepting socket that yields one {@link MsrpTransport} per connection. */
-export interface MsrpListener extends AsyncIterable<MsrpTransport> {
-  /** The address the listener is bound to (the real port when 0 was asked). */
-  readonly addr: NetAddress;
-  /**
-   * Waits for the next connection.
-   *
-   * @throws {MsrpError} `listener-closed` once {@link MsrpListener.close} was called
-   */
-  accept(): Promise<MsrpTransport>;
-  /** Stops listening. Connections already accepted stay open. */
-  close(): void;
-}
-
-/** Whether `host` is an IPv4 literal (four dot-separated decimal numbers). */
-function isIPv4(host: string): boolean {
-  const parts = host.split(".");
-  if (parts.length !== 4) return false;
-  for (const p of parts) {
-    if (p.length === 0 || p.length > 3) return false;
-    for (let i = 0; i < p.length; i++) {
-      const c = p.charCodeAt(i);
-      if (c < 0x30 || c > 0x39) return false;
-    }
-    if (Number(p) > 255) return false;
-  }
-  return true;
-}
-
-/**
- * The host without URI brackets: `"[::1]"` becomes `"::1"`.
- *
- * @param hostname a host name or an IP literal, maybe bracketed
- * @returns the bare host
- */
-export function bareHost(hostname: string): string {
-  return hostname.startsWith("[") && hostname.endsWith("]") ? hostname.slice(1, -1) : hostname;
-}
-
-/**
- * Whether a host is an IP literal rather than a name (RFC 4975 §6.2: a
- * literal "MUST be used as listed").
- *
- * @param hostname a host name or IP literal, IPv6 maybe bracketed
- * @returns true for an IPv4 or IPv6 literal
- */
-export function isIpLiteral(hostname: string): boolean {
-  const h = bareHost(hostname);
-  return h.includes(":") || isIPv4(h);
-}
-
-/**
- * Formats `host:port` for messages, with brackets around an IPv6 address.
- *
- * @param address the address
- * @returns e.g. `"127.0.0.1:2855"` or `"[::1]:2855"`
- */
-export function formatAddress(address: NetAddress): string {
-  const h = bareHost(address.hostname);
-  return `${h.includes(":") ? `[${h}]` : h}:${address.port}`;
 }
 
 async function systemResolve(hostname: string): Promise<readonly string[]> {
@@ -285,12 +242,22 @@ function netAddress(addr: Deno.Addr): NetAddress | undefined {
  * @param conn the connection; the transport owns it from now on
  * @param options kind and security to report, read buffer size
  * @returns the transport
+ *
+ * @example Wrap a connection opened elsewhere
+ * ```ts
+ * import { connTransport } from "@msrp/msrp/transport";
+ *
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: 2855 });
+ * const transport = connTransport(conn);
+ * console.log(transport.remoteAddr);
+ * ```
  */
 export function connTransport(conn: Deno.Conn, options: ConnTransportOptions = {}): MsrpTransport {
   return new ConnTransport(conn, options);
 }
 
-class ConnTransport implements MsrpTransport {
+/** A `Deno.Conn` as a transport; the life cycle is {@link TransportAdapter}'s. */
+class ConnTransport extends TransportAdapter {
   readonly readable: ReadableStream<Uint8Array>;
   readonly writable: WritableStream<Uint8Array>;
   readonly kind: string;
@@ -298,13 +265,6 @@ class ConnTransport implements MsrpTransport {
   readonly remoteAddr?: NetAddress;
   readonly localAddr?: NetAddress;
   readonly #conn: Deno.Conn;
-  readonly #where: string;
-  #closed = false;
-  #failure: MsrpError | undefined;
-  #readDone = false;
-  #writeDone = false;
-  #readableController!: ReadableStreamDefaultController<Uint8Array>;
-  #writableController!: WritableStreamDefaultController;
   /** Chunks written and not yet handed to the socket. */
   #queued: Uint8Array[] = [];
   #queuedBytes = 0;
@@ -312,39 +272,33 @@ class ConnTransport implements MsrpTransport {
   #flushing: Promise<void> | undefined;
 
   constructor(conn: Deno.Conn, options: ConnTransportOptions) {
+    const remoteAddr = netAddress(conn.remoteAddr);
+    super(remoteAddr ? formatAddress(remoteAddr) : "the peer");
     this.#conn = conn;
     this.kind = options.kind ?? "tcp";
     this.secure = options.secure ?? false;
-    this.remoteAddr = netAddress(conn.remoteAddr);
+    this.remoteAddr = remoteAddr;
     this.localAddr = netAddress(conn.localAddr);
-    this.#where = this.remoteAddr ? formatAddress(this.remoteAddr) : "the peer";
     const readSize = options.readSize ?? 262144;
     // The buffer of a pending read is held while the peer is silent, so an
     // idle connection should not pin a large one: start at 4 KiB, double
     // while reads fill the buffer, shrink to what came when one does not.
     let size = Math.min(4096, readSize);
     this.readable = new ReadableStream<Uint8Array>({
-      start: (c) => {
-        this.#readableController = c;
-      },
+      start: (c) => this.controllers(c),
       pull: async (c) => {
         const buf = new Uint8Array(size);
         let n: number | null;
         try {
           n = await conn.read(buf);
         } catch (e) {
-          this.#readDone = true;
-          if (this.#closed) return closeQuietly(c);
-          this.#fail(this.#mapError(e));
+          this.readDone = true;
+          if (this.released) return closeQuietly(c);
+          this.fail(this.#mapError(e));
           return;
         }
-        if (n === null) {
-          // The peer sent a FIN: no more bytes this way.
-          this.#readDone = true;
-          closeQuietly(c);
-          if (this.#writeDone) this.#release();
-          return;
-        }
+        // The peer sent a FIN: no more bytes this way.
+        if (n === null) return this.readEnded();
         // A full read: more is waiting, read more at once next time. A
         // short one: the peer paused (or stopped), so the next read, which
         // may wait long, gets a buffer the size of what came.
@@ -362,12 +316,9 @@ class ConnTransport implements MsrpTransport {
     // write after a pause goes out at once, so nothing waits for a timer.
     const gatherBytes = options.gatherBytes ?? 65536;
     this.writable = new WritableStream<Uint8Array>({
-      start: (c) => {
-        this.#writableController = c;
-      },
+      start: (c) => this.controllers(undefined, c),
       write: (chunk) => {
-        if (this.#failure !== undefined) throw this.#failure;
-        if (this.#closed) throw closedLocally();
+        if (this.released) throw this.writeError();
         if (chunk.length === 0) return;
         this.#queued.push(chunk);
         this.#queuedBytes += chunk.length;
@@ -377,13 +328,12 @@ class ConnTransport implements MsrpTransport {
       },
       close: async () => {
         await this.#afterFlush();
-        this.#writeDone = true;
-        if (this.#readDone) return this.#release();
+        if (this.writeEnded()) return;
         try {
           await conn.closeWrite(); // FIN (and TLS close_notify)
         } catch (e) {
-          if (!this.#closed) this.#fail(this.#mapError(e));
-          throw this.#failure ?? closedLocally();
+          if (!this.released) this.fail(this.#mapError(e));
+          throw this.writeError();
         }
       },
       abort: () => this.close(),
@@ -393,8 +343,7 @@ class ConnTransport implements MsrpTransport {
   /** Resolves once what is queued has been written; rejects if the socket failed. */
   async #afterFlush(): Promise<void> {
     while (this.#flushing !== undefined) await this.#flushing;
-    if (this.#failure !== undefined) throw this.#failure;
-    if (this.#closed) throw closedLocally();
+    if (this.released) throw this.writeError();
   }
 
   /**
@@ -416,7 +365,7 @@ class ConnTransport implements MsrpTransport {
     } catch (e) {
       this.#queued = [];
       this.#queuedBytes = 0;
-      if (!this.#closed) this.#fail(this.#mapError(e));
+      if (!this.released) this.fail(this.#mapError(e));
     } finally {
       this.#flushing = undefined;
     }
@@ -428,57 +377,30 @@ class ConnTransport implements MsrpTransport {
       e instanceof Deno.errors.ConnectionReset || e instanceof Deno.errors.BrokenPipe ||
       e instanceof Deno.errors.ConnectionAborted
     ) {
-      return new MsrpError("connection-reset", `the connection to ${this.#where} was reset`, {
+      return new MsrpError("connection-reset", `the connection to ${this.where} was reset`, {
         cause: e,
       });
     }
     if (e instanceof Deno.errors.InvalidData && this.secure) {
-      return new MsrpError("tls-failed", `TLS error on ${this.#where}: ${describe(e)}`, {
+      return new MsrpError("tls-failed", `TLS error on ${this.where}: ${describe(e)}`, {
         cause: e,
       });
     }
     return new MsrpError(
       "connection-failed",
-      `the connection to ${this.#where} failed: ${describe(e)}`,
+      `the connection to ${this.where} failed: ${describe(e)}`,
       { cause: e },
     );
   }
 
-  /** The socket failed: both streams end with `error` and the socket is released. */
-  #fail(error: MsrpError): void {
-    if (this.#closed) return;
-    this.#failure = error;
-    this.#closed = true;
-    try {
-      this.#conn.close();
-    } catch {
-      // already closed
-    }
-    errorQuietly(this.#readableController, error);
-    errorQuietly(this.#writableController, error);
-  }
-
-  /** Both directions are finished: let the socket go. */
-  #release(): void {
-    if (this.#closed) return;
-    this.#closed = true;
+  /** Closes the connection. */
+  protected releaseSocket(): void {
     try {
       this.#conn.close();
     } catch {
       // already closed
     }
   }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#release();
-    closeQuietly(this.#readableController);
-    errorQuietly(this.#writableController, closedLocally());
-  }
-}
-
-function closedLocally(): MsrpError {
-  return new MsrpError("connection-closed", "the connection was closed locally");
 }
 
 /**
@@ -494,6 +416,16 @@ function closedLocally(): MsrpError {
  * @returns the connected transport (`kind` `"tcp"`)
  * @throws {MsrpError} `dns-failed`, `connect-refused`, `connect-failed` or
  *   `connect-aborted`, with a message naming `host:port`
+ *
+ * @example Connect to an msrp: URI
+ * ```ts
+ * import { parseUri } from "@msrp/msrp";
+ * import { connectTcp } from "@msrp/msrp/transport";
+ *
+ * const uri = parseUri("msrp://127.0.0.1:2855/9di4ea;tcp");
+ * const transport = await connectTcp({ hostname: uri.host, port: uri.port ?? 2855 });
+ * await transport.writable.close();
+ * ```
  */
 export async function connectTcp(
   address: NetAddress,
@@ -538,14 +470,6 @@ export interface TcpListenOptions extends ListenerServices {
   keepAlive?: boolean;
 }
 
-/** What every listener takes besides its address: see `accept_backoff.ts`. */
-export interface ListenerServices {
-  /** Where the pauses after a failed accept run (default: `setTimeout`). */
-  clock?: Clock;
-  /** Where failed accepts are reported (default: nowhere). */
-  logger?: Logger;
-}
-
 /**
  * Listens for MSRP connections over TCP (the passive endpoint of RFC 4975
  * §5.4). Each accepted connection has `TCP_NODELAY` set.
@@ -553,6 +477,16 @@ export interface ListenerServices {
  * @param options the address and port to bind
  * @returns the listener
  * @throws {MsrpError} `listen-failed` when the address cannot be bound
+ *
+ * @example Accept MSRP connections over TCP
+ * ```ts
+ * import { MsrpConnection } from "@msrp/msrp";
+ * import { listenTcp } from "@msrp/msrp/transport";
+ *
+ * const listener = listenTcp({ hostname: "127.0.0.1", port: 0 });
+ * console.log(`listening on port ${listener.addr.port}`);
+ * for await (const transport of listener) new MsrpConnection(transport);
+ * ```
  */
 export function listenTcp(options: TcpListenOptions): MsrpListener {
   const hostname = bareHost(options.hostname ?? "0.0.0.0");
@@ -679,35 +613,5 @@ export async function acceptConn(
     }
     backoff.succeeded();
     return conn;
-  }
-}
-
-/**
- * The error for accepting on a closed listener.
- *
- * @param addr the listener's address
- * @returns an `MsrpError` with code `listener-closed`
- */
-export function listenerClosed(addr: NetAddress): Error {
-  return new MsrpError("listener-closed", `the listener on ${formatAddress(addr)} is closed`);
-}
-
-/**
- * Yields what `listener.accept()` gives until the listener is closed: the
- * async iteration every {@link MsrpListener} offers.
- *
- * @param listener a listener
- * @returns an async iterator of accepted transports
- */
-export async function* acceptUntilClosed(
-  listener: Pick<MsrpListener, "accept">,
-): AsyncGenerator<MsrpTransport> {
-  for (;;) {
-    try {
-      yield await listener.accept();
-    } catch (e) {
-      if (e instanceof MsrpError && e.code === "listener-closed") return;
-      throw e;
-    }
   }
 }

@@ -96,7 +96,6 @@ import { duplexPair } from "node:stream";
 import { MsrpError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { type Clock, systemClock } from "../session/clock.ts";
-import { type Fingerprint, fingerprintMatches } from "../payload/sdp.ts";
 import { AcceptBackoff } from "./accept_backoff.ts";
 import { connDuplex, ReadGate } from "./conn_duplex.ts";
 import {
@@ -114,9 +113,10 @@ import {
   type TcpConnectOptions,
   tryAddresses,
 } from "./tcp.ts";
-import { closeQuietly, errorQuietly } from "./quiet.ts";
-import { tlsError } from "./tls_errors.ts";
-import type { MsrpTransport, NetAddress } from "./types.ts";
+import { fingerprintMatches } from "./fingerprint.ts";
+import { NodeSocketTransport } from "./node_socket.ts";
+import { type CertificateFacts, tlsError } from "./tls_errors.ts";
+import type { Fingerprint, MsrpTransport, NetAddress } from "./types.ts";
 
 export type { Fingerprint };
 
@@ -199,6 +199,14 @@ const HASH_RANK = ["sha-512", "sha-384", "sha-256", "sha-224", "sha-1", "md5"];
  * @param where who presented it, for the message
  * @throws {MsrpError} `fingerprint-unsupported` when no fingerprint uses a
  *   hash function we know; `fingerprint-mismatch` when none matches
+ *
+ * @example Check a certificate against SDP a=fingerprint
+ * ```ts
+ * import { checkFingerprint, computeFingerprint } from "@msrp/msrp/transport";
+ *
+ * const der = new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01]); // a certificate, DER form
+ * checkFingerprint(der, computeFingerprint(der)); // throws `fingerprint-mismatch` when it differs
+ * ```
  */
 export function checkFingerprint(
   der: Uint8Array,
@@ -240,6 +248,16 @@ export function checkFingerprint(
  *   certificate (the peer sent none, or the transport cannot see it: not
  *   TLS, or Deno's own TLS; the message says which); otherwise as
  *   {@link checkFingerprint}
+ *
+ * @example Check the peer of a TLS connection (RFC 4975 §14.4)
+ * ```ts
+ * import { checkPeerFingerprint, connectTls } from "@msrp/msrp/transport";
+ * import { parseFingerprint } from "@msrp/msrp/payload";
+ *
+ * const transport = await connectTls({ hostname: "bob.example.com", port: 2855 });
+ * const sdpFingerprint = "SHA-256 4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF:3E:5D:49:6B:19:E5:7C:AB:4A:AD:B9:B1:3F:82:18:3B:54:02:12:DF";
+ * checkPeerFingerprint(transport, parseFingerprint(sdpFingerprint)); // throws when it differs
+ * ```
  */
 export function checkPeerFingerprint(
   transport: MsrpTransport,
@@ -295,6 +313,17 @@ const SOCKET_CODES = new Set([
  * @throws {MsrpError} the codes of {@link connectTcp}, then `tls-untrusted`,
  *   `tls-name-mismatch`, `tls-failed`, `fingerprint-mismatch`,
  *   `fingerprint-unsupported`, or `bad-tls-options`
+ *
+ * @example Connect to an msrps: URI (RFC 4975 §14.2)
+ * ```ts
+ * import { connectTls } from "@msrp/msrp/transport";
+ *
+ * const transport = await connectTls(
+ *   { hostname: "relay.example.com", port: 2855 },
+ *   { caCerts: [await Deno.readTextFile("ca.pem")] },
+ * );
+ * console.log(transport.secure);
+ * ```
  */
 export async function connectTls(
   address: NetAddress,
@@ -367,7 +396,8 @@ async function connectNode(
           const code = typeof why === "string" ? why : (why as { code?: string })?.code;
           const der = peerDer(s);
           s.destroy();
-          reject(tlsError(where, name, Object.assign(new Error(String(why)), { code }), der));
+          const error = Object.assign(new Error(String(why)), { code });
+          reject(tlsError(where, name, error, certificateFacts(der)));
           return;
         }
         resolve(s);
@@ -425,30 +455,13 @@ function peerDer(socket: nodeTls.TLSSocket): Uint8Array | undefined {
 // ---------------------------------------------------------------------------
 // A node:tls socket as an MsrpTransport
 
-class NodeTlsTransport implements TlsTransport {
-  readonly kind = "tls" as const;
-  readonly secure = true as const;
-  readonly readable: ReadableStream<Uint8Array>;
-  readonly writable: WritableStream<Uint8Array>;
-  readonly remoteAddr?: NetAddress;
-  readonly localAddr?: NetAddress;
+/** A `node:tls` socket as a {@link TlsTransport}: a {@link NodeSocketTransport} that knows the peer's certificate. */
+class NodeTlsTransport extends NodeSocketTransport implements TlsTransport {
+  override readonly kind = "tls" as const;
+  override readonly secure = true as const;
   readonly peerCertificate?: Uint8Array;
   readonly peerCertificateVisible: boolean;
   readonly peerAuthorized?: boolean;
-  readonly #socket: nodeTls.TLSSocket;
-  readonly #where: string;
-  #closed = false;
-  #failure: MsrpError | undefined;
-  #readDone = false;
-  #writeDone = false;
-  #readableController!: ReadableStreamDefaultController<Uint8Array>;
-  #writableController!: WritableStreamDefaultController;
-  #queue: Uint8Array[] = [];
-  #queued = 0;
-  #ended = false;
-  #wake: (() => void) | undefined;
-  readonly #gate: ReadGate | undefined;
-  readonly #pauseAt: number;
   readonly #conn: Deno.Conn | undefined;
 
   /**
@@ -467,188 +480,40 @@ class NodeTlsTransport implements TlsTransport {
     gate?: ReadGate,
     conn?: Deno.Conn,
   ) {
-    this.#socket = socket;
-    this.#gate = gate;
+    super(socket, {
+      kind: "tls",
+      secure: true,
+      maxBufferedBytes: maxBuffered,
+      // An accepted socket: TLS runs over a stream we own (conn_duplex.ts), so
+      // the addresses are the Deno.Conn's, the socket is read only while the
+      // reader keeps up (TCP flow control), and it goes when its TLS socket
+      // closed (after sending its last bytes).
+      ...(conn === undefined ? {} : {
+        remoteAddr: connAddr(conn.remoteAddr),
+        localAddr: connAddr(conn.localAddr),
+        readGate: gate,
+        pauseAtBytes: Math.min(Math.floor(maxBuffered / 2), READ_PAUSE_BYTES),
+        ownedStream: true,
+      }),
+    });
     this.#conn = conn;
-    this.#pauseAt = Math.min(Math.floor(maxBuffered / 2), READ_PAUSE_BYTES);
     this.peerCertificate = der;
     this.peerAuthorized = authorized;
     // A client sees the server's certificate; a server sees the client's
     // only when it asked for one (then it has a verdict, or the certificate).
     this.peerCertificateVisible = conn === undefined || der !== undefined ||
       authorized !== undefined;
-    this.remoteAddr = conn !== undefined
-      ? connAddr(conn.remoteAddr)
-      : socketAddr(socket.remoteAddress, socket.remotePort);
-    this.localAddr = conn !== undefined
-      ? connAddr(conn.localAddr)
-      : socketAddr(socket.localAddress, socket.localPort);
-    this.#where = this.remoteAddr ? formatAddress(this.remoteAddr) : "the peer";
-    // An accepted socket: the TLS socket closes once its last bytes went
-    // out (or it failed); then the descriptor goes.
-    if (conn !== undefined) socket.once("close", () => this.#release());
-    // A reset or a broken pipe; a clean end is the "end" event below.
-    socket.on("error", (e: Error) => this.#fail(this.#mapError(e)));
-    // Flowing mode, never paused: in Deno 2.9's node:tls, pause() and paused
-    // mode (read(), async iteration) can lose bytes and the end of the stream.
-    // So there is no receive backpressure on this path; a reader that falls
-    // more than maxBufferedBytes behind gets `receive-overflow` instead of an
-    // unbounded queue.
-    socket.on("data", (b: Uint8Array) => {
-      if (this.#closed) return;
-      this.#queue.push(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
-      this.#queued += b.byteLength;
-      // An accepted socket is not read while the reader is behind (TCP flow control).
-      if (this.#gate !== undefined && this.#queued >= this.#pauseAt) this.#gate.pause();
-      if (this.#queued > maxBuffered) {
-        this.#fail(
-          new MsrpError(
-            "receive-overflow",
-            `${this.#where} sent more than ${maxBuffered} bytes that were not read`,
-          ),
-        );
-        return;
-      }
-      this.#wakeReader();
-    });
-    socket.on("end", () => {
-      this.#ended = true;
-      this.#wakeReader();
-    });
-    socket.on("close", () => {
-      // Closed without an end (destroyed by an error or by us): no more data.
-      this.#ended = true;
-      this.#wakeReader();
-    });
-    this.readable = new ReadableStream<Uint8Array>({
-      start: (c) => {
-        this.#readableController = c;
-      },
-      pull: async (c) => {
-        for (;;) {
-          const b = this.#queue.shift();
-          if (b !== undefined) {
-            this.#queued -= b.byteLength;
-            if (this.#queued < this.#pauseAt) this.#gate?.resume();
-            c.enqueue(b);
-            return;
-          }
-          if (this.#failure !== undefined) return c.error(this.#failure);
-          if (this.#ended) {
-            this.#readDone = true;
-            closeQuietly(c);
-            // An accepted socket is released when its TLS socket closes (below).
-            if (this.#writeDone && this.#conn === undefined) this.#release();
-            return;
-          }
-          await new Promise<void>((resolve) => this.#wake = resolve);
-        }
-      },
-      cancel: () => this.close(),
-    }, { highWaterMark: 0 });
-    this.writable = new WritableStream<Uint8Array>({
-      start: (c) => {
-        this.#writableController = c;
-      },
-      write: (chunk) =>
-        new Promise<void>((resolve, reject) => {
-          if (this.#closed) return reject(this.#failure ?? closedLocally());
-          if (chunk.length === 0) return resolve();
-          if (this.#conn !== undefined) {
-            // An accepted socket: the next chunk may be encrypted while this
-            // one is being sent; wait only while the socket's buffer is full
-            // (a failure errors the stream, and the next write sees it).
-            const ok = socket.write(chunk, (e?: Error | null) => {
-              if (e != null && !this.#closed) this.#fail(this.#mapError(e));
-            });
-            if (ok) return resolve();
-            const done = () => {
-              socket.removeListener("drain", done);
-              socket.removeListener("close", done);
-              if (this.#closed) reject(this.#failure ?? closedLocally());
-              else resolve();
-            };
-            socket.once("drain", done);
-            socket.once("close", done);
-            return;
-          }
-          // The callback runs once the bytes are handed to the socket.
-          socket.write(chunk, (e?: Error | null) => {
-            if (e == null) return resolve();
-            if (!this.#closed) this.#fail(this.#mapError(e));
-            reject(this.#failure ?? closedLocally());
-          });
-        }),
-      close: () =>
-        new Promise<void>((resolve) => {
-          this.#writeDone = true;
-          if (this.#readDone && this.#conn === undefined) {
-            this.#release();
-            return resolve();
-          }
-          socket.end(() => resolve()); // close_notify, then FIN
-        }),
-      abort: () => this.close(),
-    });
   }
 
-  #wakeReader(): void {
-    const w = this.#wake;
-    this.#wake = undefined;
-    w?.();
-  }
-
-  #mapError(e: unknown): MsrpError {
-    if (e instanceof MsrpError) return e;
-    const code = (e as { code?: string })?.code;
-    if (
-      code === "ECONNRESET" || code === "EPIPE" || code === "ERR_STREAM_DESTROYED" ||
-      code === "ERR_STREAM_PREMATURE_CLOSE"
-    ) {
-      return new MsrpError("connection-reset", `the connection to ${this.#where} was reset`, {
-        cause: e,
-      });
-    }
-    const text = e instanceof Error ? e.message : String(e);
-    return new MsrpError("connection-failed", `the connection to ${this.#where} failed: ${text}`, {
-      cause: e,
-    });
-  }
-
-  #fail(error: MsrpError): void {
-    if (this.#closed) return;
-    this.#failure = error;
-    this.#queue = [];
-    this.#release();
-    errorQuietly(this.#readableController, error);
-    errorQuietly(this.#writableController, error);
-    this.#wakeReader();
-  }
-
-  #release(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#socket.destroy();
+  /** Destroys the TLS socket and, on an accepted one, closes the TCP connection under it. */
+  protected override releaseSocket(): void {
+    super.releaseSocket();
     try {
       this.#conn?.close(); // the descriptor goes, whatever the TLS stream's state
     } catch {
       // already closed
     }
   }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#release();
-    this.#queue = [];
-    this.#ended = true;
-    closeQuietly(this.#readableController);
-    errorQuietly(this.#writableController, closedLocally());
-    this.#wakeReader();
-  }
-}
-
-function socketAddr(host: string | undefined, port: number | undefined): NetAddress | undefined {
-  return host === undefined || port === undefined ? undefined : { hostname: host, port };
 }
 
 function connAddr(addr: Deno.Addr): NetAddress | undefined {
@@ -656,10 +521,6 @@ function connAddr(addr: Deno.Addr): NetAddress | undefined {
   return a.hostname === undefined || a.port === undefined
     ? undefined
     : { hostname: a.hostname, port: a.port };
-}
-
-function closedLocally(): MsrpError {
-  return new MsrpError("connection-closed", "the connection was closed locally");
 }
 
 // ---------------------------------------------------------------------------
@@ -732,6 +593,18 @@ export const DEFAULT_MAX_PENDING_HANDSHAKES = 256;
  * @returns the listener; its connections are {@link TlsTransport}s
  * @throws {MsrpError} `listen-failed` when the address cannot be bound or the
  *   certificate or key cannot be used
+ *
+ * @example Accept msrps: connections
+ * ```ts
+ * import { listenTls } from "@msrp/msrp/transport";
+ *
+ * const listener = await listenTls({
+ *   port: 2855,
+ *   cert: await Deno.readTextFile("cert.pem"),
+ *   key: await Deno.readTextFile("key.pem"),
+ * });
+ * for await (const transport of listener) console.log(transport.remoteAddr);
+ * ```
  */
 export function listenTls(options: TlsListenOptions): Promise<MsrpListener> {
   const hostname = bareHost(options.hostname ?? "0.0.0.0");
@@ -972,6 +845,16 @@ class TlsListener implements MsrpListener {
     // Done with their handshake but never taken: nobody can take them now.
     for (const t of this.#ready.splice(0)) t.close();
     for (const w of this.#waiting.splice(0)) w.reject(listenerClosed(this.addr));
+  }
+}
+
+/** The certificate's dates and names for tls_errors.ts, or undefined when it does not parse. */
+function certificateFacts(der: Uint8Array | undefined): CertificateFacts | undefined {
+  if (der === undefined) return undefined;
+  try {
+    return new X509Certificate(der);
+  } catch {
+    return undefined;
   }
 }
 

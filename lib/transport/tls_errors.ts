@@ -34,8 +34,22 @@
  * @module
  */
 
-import { X509Certificate } from "node:crypto";
 import { MsrpError } from "../errors.ts";
+
+/**
+ * What a diagnosis reads off the certificate a peer presented: the fields of
+ * `node:crypto`'s `X509Certificate` that matter here. The caller parses it
+ * (`lib/transport/tls.ts`), so that this module loads on every runtime; the
+ * WebSocket transport uses it in browsers too.
+ */
+export interface CertificateFacts {
+  /** Start of the validity period, a date string `Date.parse` reads. */
+  readonly validFrom: string;
+  /** End of the validity period, a date string `Date.parse` reads. */
+  readonly validTo: string;
+  /** `DNS:a, IP Address:b, …`, when the certificate has a subjectAltName. */
+  readonly subjectAltName?: string;
+}
 
 /** What is wrong with the certificate a peer presented. */
 export type CertificateProblem =
@@ -61,6 +75,19 @@ export type CertificateProblem =
 /**
  * A peer's certificate was refused. `code` is `tls-name-mismatch` for
  * {@link CertificateProblem} `name-mismatch`, else `tls-untrusted`.
+ *
+ * @example Why a certificate was refused
+ * ```ts
+ * import { TlsCertificateError } from "@msrp/msrp";
+ * import { connectTls } from "@msrp/msrp/transport";
+ *
+ * try {
+ *   await connectTls({ hostname: "relay.example.com", port: 2855 });
+ * } catch (e) {
+ *   if (e instanceof TlsCertificateError) console.error(e.problem, e.message); // e.g. "unknown-issuer"
+ *   else throw e;
+ * }
+ * ```
  */
 export class TlsCertificateError extends MsrpError {
   /** Why the certificate was refused. */
@@ -171,10 +198,13 @@ const NODE_CODES: Record<string, CertificateProblem> = {
  * Reads a `node:tls` verification failure, with the certificate when the
  * handshake got that far: its dates and names say more than the code does.
  */
-function fromNode(code: string, text: string, der: Uint8Array | undefined): Diagnosis | undefined {
+function fromNode(
+  code: string,
+  text: string,
+  cert: CertificateFacts | undefined,
+): Diagnosis | undefined {
   let problem = NODE_CODES[code];
   if (problem === undefined) return undefined;
-  const cert = parseCertificate(der);
   if (cert !== undefined && problem !== "name-mismatch") {
     const now = Date.now();
     if (Date.parse(cert.validTo) < now) problem = "expired";
@@ -190,15 +220,6 @@ function fromNode(code: string, text: string, der: Uint8Array | undefined): Diag
     notAfter: cert === undefined ? undefined : new Date(cert.validTo),
     notBefore: cert === undefined ? undefined : new Date(cert.validFrom),
   };
-}
-
-function parseCertificate(der: Uint8Array | undefined): X509Certificate | undefined {
-  if (der === undefined) return undefined;
-  try {
-    return new X509Certificate(der);
-  } catch {
-    return undefined;
-  }
 }
 
 function sentence(d: Diagnosis, name: string): string {
@@ -249,18 +270,18 @@ function isoDate(d: Date): string {
  * @param e what the stack threw: rustls' error text through Deno's TLS (or
  *   Deno's `WebSocket`), or a `node:tls` error with a `code`
  * @param name the name the certificate had to carry (the URI host)
- * @param der the certificate the peer presented, when known (`node:tls`)
+ * @param cert the certificate the peer presented, when known (`node:tls`)
  * @returns the problem and the sentence, or undefined when the failure is
  *   not about the certificate
  */
 export function diagnoseCertificate(
   e: unknown,
   name: string,
-  der?: Uint8Array,
+  cert?: CertificateFacts,
 ): { problem: CertificateProblem; reason: string } | undefined {
   const code = (e as { code?: unknown })?.code;
   const text = e instanceof Error ? e.message : String(e);
-  const d = (typeof code === "string" ? fromNode(code, text, der) : undefined) ?? fromRustls(text);
+  const d = (typeof code === "string" ? fromNode(code, text, cert) : undefined) ?? fromRustls(text);
   return d === undefined ? undefined : { problem: d.problem, reason: sentence(d, name) };
 }
 
@@ -271,13 +292,18 @@ export function diagnoseCertificate(
  * @param where the address connected to, for the message
  * @param name the name the certificate had to carry (the URI host)
  * @param e what the stack threw (see {@link diagnoseCertificate})
- * @param der the certificate the peer presented, when known (`node:tls`)
+ * @param cert the certificate the peer presented, when known (`node:tls`)
  * @returns a {@link TlsCertificateError} for a refused certificate, else an
  *   `MsrpError` `tls-failed` quoting the stack
  */
-export function tlsError(where: string, name: string, e: unknown, der?: Uint8Array): MsrpError {
+export function tlsError(
+  where: string,
+  name: string,
+  e: unknown,
+  cert?: CertificateFacts,
+): MsrpError {
   if (e instanceof MsrpError) return e;
-  const d = diagnoseCertificate(e, name, der);
+  const d = diagnoseCertificate(e, name, cert);
   if (d !== undefined) {
     return new TlsCertificateError(d.problem, `cannot connect to ${where} over TLS: ${d.reason}`, {
       cause: e,

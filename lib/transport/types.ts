@@ -16,6 +16,14 @@ export interface NetAddress {
   readonly port: number;
 }
 
+/** A certificate fingerprint, `a=fingerprint:<hash-func> <hex:pairs>` (RFC 8122 §5). */
+export interface Fingerprint {
+  /** The hash function name as written, e.g. `"sha-256"` or `"SHA-1"`. */
+  hash: string;
+  /** Colon-separated hex pairs, as written, e.g. `"4A:AD:B9"`. */
+  value: string;
+}
+
 /** One established connection, as the protocol stages see it. */
 export interface MsrpTransport {
   /** Bytes from the peer. Ends when the peer closes. */

@@ -48,16 +48,8 @@
  */
 
 import { MsrpError } from "../errors.ts";
-import { AcceptBackoff, isTemporaryAcceptError } from "./accept_backoff.ts";
-import {
-  acceptUntilClosed,
-  bareHost,
-  formatAddress,
-  listenerClosed,
-  type ListenerServices,
-  type MsrpListener,
-} from "./tcp.ts";
-import { closeQuietly, errorQuietly } from "./quiet.ts";
+import { bareHost, formatAddress } from "./address.ts";
+import { InboundQueue, TransportAdapter } from "./adapter.ts";
 import { diagnoseCertificate, TlsCertificateError } from "./tls_errors.ts";
 import type { MsrpTransport, NetAddress } from "./types.ts";
 
@@ -96,22 +88,17 @@ export interface WebSocketConnectOptions extends WebSocketTransportOptions {
   insecure?: boolean;
 }
 
-/** Options of {@link acceptWebSocket}. */
-export interface WebSocketAcceptOptions extends WebSocketTransportOptions {
-  /** The client's address (from `Deno.ServeHandlerInfo.remoteAddr`). */
-  remoteAddr?: NetAddress;
-  /** Whether the HTTP connection is TLS (default: the request URL is `https:`). */
-  secure?: boolean;
-  /** Seconds without a pong before the connection is closed (default 30; 0 disables). */
-  idleTimeout?: number;
-}
-
 // ---------------------------------------------------------------------------
 // The transport
 
 type State = "connecting" | "open" | "closed";
 
-class WsTransport implements WebSocketTransport {
+/**
+ * A `WebSocket` as a transport; the life cycle is {@link TransportAdapter}'s.
+ * A WebSocket has no half close, so letting the socket go is starting the
+ * closing handshake, and the peer's close ends both directions.
+ */
+class WsTransport extends TransportAdapter implements WebSocketTransport {
   readonly kind: "ws" | "wss";
   readonly secure: boolean;
   readonly frameAligned = true as const;
@@ -119,20 +106,13 @@ class WsTransport implements WebSocketTransport {
   readonly writable: WritableStream<Uint8Array>;
   readonly remoteAddr?: NetAddress;
   readonly #ws: WebSocket;
-  readonly #where: string;
   readonly #maxBuffered: number;
   readonly #sendHighWaterMark: number;
+  readonly #queue: InboundQueue;
   #state: State;
-  #queue: Uint8Array[] = [];
-  #head = 0;
-  #bytes = 0;
-  #ended = false;
-  #failure: MsrpError | undefined;
   #errorText = "";
-  #wake: (() => void) | undefined;
+  #closeReason: string | undefined;
   #openWaiters: (() => void)[] = [];
-  #readableController!: ReadableStreamDefaultController<Uint8Array>;
-  #writableController!: WritableStreamDefaultController;
   /** Called once when the socket is gone (to release an HTTP client). */
   onRelease?: () => void;
   /** On the server side: the subprotocol we selected in the 101 reply. */
@@ -144,14 +124,15 @@ class WsTransport implements WebSocketTransport {
     where: string,
     options: WebSocketTransportOptions & { remoteAddr?: NetAddress; selected?: string },
   ) {
+    super(where);
     this.#ws = ws;
     this.#selected = options.selected ?? "";
     this.kind = kind;
     this.secure = kind === "wss";
     this.remoteAddr = options.remoteAddr;
-    this.#where = where;
     this.#maxBuffered = options.maxBufferedBytes ?? 16 * 1024 * 1024;
     this.#sendHighWaterMark = options.sendHighWaterMark ?? 1024 * 1024;
+    const queue = this.#queue = new InboundQueue(this.#maxBuffered);
     ws.binaryType = "arraybuffer";
     this.#state = ws.readyState === WebSocket.OPEN
       ? "open"
@@ -169,39 +150,18 @@ class WsTransport implements WebSocketTransport {
     ws.addEventListener("close", (e) => this.#onClose(e));
 
     this.readable = new ReadableStream<Uint8Array>({
-      start: (c) => {
-        this.#readableController = c;
-      },
-      pull: async (c) => {
-        for (;;) {
-          if (this.#head < this.#queue.length) {
-            const m = this.#queue[this.#head];
-            this.#queue[this.#head++] = EMPTY;
-            if (this.#head > 64 && this.#head * 2 > this.#queue.length) {
-              this.#queue = this.#queue.slice(this.#head);
-              this.#head = 0;
-            }
-            this.#bytes -= m.length;
-            c.enqueue(m);
-            return;
-          }
-          if (this.#failure !== undefined) return c.error(this.#failure);
-          if (this.#ended) return closeQuietly(c);
-          await new Promise<void>((resolve) => this.#wake = resolve);
-        }
-      },
+      start: (c) => this.controllers(c),
+      pull: (c) => queue.pull(c, () => this.readEnded()),
       cancel: () => this.close(),
     }, { highWaterMark: 0 });
 
     this.writable = new WritableStream<Uint8Array>({
-      start: (c) => {
-        this.#writableController = c;
-      },
+      start: (c) => this.controllers(undefined, c),
       write: async (chunk) => {
         if (this.#state === "connecting") {
           await new Promise<void>((resolve) => this.#openWaiters.push(resolve));
         }
-        if (this.#state !== "open") throw this.#failure ?? closedLocally();
+        if (this.#state !== "open") throw this.writeError();
         if (chunk.length === 0) return; // not a frame: nothing to send
         // RFC 7977 §5.1: this chunk is one whole MSRP frame; it goes out as one message.
         ws.send(chunk);
@@ -211,12 +171,10 @@ class WsTransport implements WebSocketTransport {
           wait = Math.min(wait * 2, 16);
         }
       },
-      close: () => {
-        this.#closeSocket();
-      },
-      abort: () => {
-        this.#closeSocket();
-      },
+      // No half close on a WebSocket: closing our side starts the closing
+      // handshake; the reader ends when the peer's close comes back.
+      close: () => this.#closeSocket(),
+      abort: () => this.#closeSocket(),
     });
   }
 
@@ -229,14 +187,8 @@ class WsTransport implements WebSocketTransport {
     for (const w of this.#openWaiters.splice(0)) w();
   }
 
-  #wakeReader(): void {
-    const w = this.#wake;
-    this.#wake = undefined;
-    w?.();
-  }
-
   #onMessage(data: unknown): void {
-    if (this.#ended || this.#failure !== undefined) return;
+    if (this.released || this.failure !== undefined) return;
     // RFC 7977 §4.2: accept text and binary; text is read as its UTF-8 bytes.
     const bytes = typeof data === "string"
       ? ENCODER.encode(data)
@@ -246,72 +198,61 @@ class WsTransport implements WebSocketTransport {
       ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
       : undefined;
     if (bytes === undefined) return;
-    this.#bytes += bytes.length;
-    if (this.#bytes > this.#maxBuffered) {
-      this.#failure = new MsrpError(
-        "ws-overflow",
-        `${this.#where} sent more than ${this.#maxBuffered} bytes that were not read`,
+    if (!this.#queue.push(bytes)) {
+      this.#closeReason = "receive buffer overflow";
+      this.fail(
+        new MsrpError(
+          "ws-overflow",
+          `${this.where} sent more than ${this.#maxBuffered} bytes that were not read`,
+        ),
       );
-      this.#queue = [];
-      this.#head = 0;
-      this.#bytes = 0;
-      this.#closeSocket("receive buffer overflow");
-      errorQuietly(this.#writableController, this.#failure);
-      this.#wakeReader();
-      return;
     }
-    this.#queue.push(bytes);
-    this.#wakeReader();
   }
 
   #onClose(e: CloseEvent): void {
     const wasOpen = this.#state === "open";
     this.#state = "closed";
     this.#wakeOpen();
-    if (!this.#ended && this.#failure === undefined) {
+    if (!this.released && this.failure === undefined) {
       // 1000 normal closure, 1005 no status: the peer ended the connection.
       if (e.wasClean && (e.code === 1000 || e.code === 1005)) {
-        this.#ended = true;
+        this.#queue.end();
+        this.writeFailed(closedByPeer(this.where));
       } else {
         const why = e.reason || this.#errorText || (wasOpen ? "connection lost" : "failed");
-        this.#failure = new MsrpError(
+        this.failure = new MsrpError(
           "connection-reset",
-          `the WebSocket to ${this.#where} closed with code ${e.code}: ${why}`,
+          `the WebSocket to ${this.where} closed with code ${e.code}: ${why}`,
         );
+        // What came before the break is still read, then the reader gets the error.
+        this.#queue.end(this.failure);
+        this.writeFailed(this.failure);
       }
-      errorQuietly(this.#writableController, this.#failure ?? closedByPeer(this.#where));
     }
-    this.#wakeReader();
     this.onRelease?.();
     this.onRelease = undefined;
   }
 
-  #closeSocket(reason?: string): void {
+  /** Starts the closing handshake, if it has not begun. */
+  #closeSocket(): void {
     if (this.#ws.readyState === WebSocket.CONNECTING || this.#ws.readyState === WebSocket.OPEN) {
-      this.#ws.close(1000, reason);
+      this.#ws.close(1000, this.#closeReason);
     }
   }
 
-  close(): void {
-    if (this.#ended && this.#state === "closed") return;
-    this.#ended = true;
-    this.#queue = [];
-    this.#head = 0;
-    this.#bytes = 0;
+  /** Starts the closing handshake, if it has not begun. */
+  protected releaseSocket(): void {
     this.#closeSocket();
-    closeQuietly(this.#readableController);
-    errorQuietly(this.#writableController, closedLocally());
-    this.#wakeReader();
+  }
+
+  /** Drops unread messages, wakes the reader and any write waiting for the open. */
+  protected override onEnd(): void {
+    this.#queue.clear(this.failure);
     this.#wakeOpen();
   }
 }
 
-const EMPTY = new Uint8Array(0);
 const ENCODER = new TextEncoder();
-
-function closedLocally(): MsrpError {
-  return new MsrpError("connection-closed", "the connection was closed locally");
-}
 
 function closedByPeer(where: string): MsrpError {
   return new MsrpError("connection-reset", `the WebSocket to ${where} was closed by the peer`);
@@ -324,12 +265,24 @@ function closedByPeer(where: string): MsrpError {
  *
  * @param ws the socket; the transport owns it from now on
  * @param options `secure` (default: the socket URL is `wss:`), peer address,
- *   and buffer bounds
+ *   buffer bounds, and on a server the subprotocol `selected` in the 101 reply
  * @returns the transport
+ *
+ * @example Use a WebSocket opened elsewhere
+ * ```ts
+ * import { MSRP_SUBPROTOCOL, webSocketTransport } from "@msrp/msrp/transport";
+ *
+ * const ws = new WebSocket("wss://relay.example.com/msrp", MSRP_SUBPROTOCOL);
+ * const transport = webSocketTransport(ws, { secure: true });
+ * ```
  */
 export function webSocketTransport(
   ws: WebSocket,
-  options: WebSocketTransportOptions & { secure?: boolean; remoteAddr?: NetAddress } = {},
+  options: WebSocketTransportOptions & {
+    secure?: boolean;
+    remoteAddr?: NetAddress;
+    selected?: string;
+  } = {},
 ): WebSocketTransport {
   const secure = options.secure ?? ws.url.startsWith("wss:");
   const where = options.remoteAddr ? formatAddress(options.remoteAddr) : ws.url || "the peer";
@@ -367,6 +320,31 @@ function connectError(url: string, text: string): MsrpError {
   );
 }
 
+/** Deno's `WebSocket` constructor, which takes extra headers and an HTTP client. */
+type DenoWebSocket = new (
+  url: string,
+  options: { protocols: string[]; headers?: HeadersInit; client?: { close(): void } },
+) => WebSocket;
+
+/**
+ * An HTTP client trusting `caCerts`, for `wss:` to a relay with a private CA:
+ * `Deno.createHttpClient` where it exists, found by feature detection so that
+ * this module loads in browsers and Node too (there the platform's roots are
+ * all a WebSocket can use).
+ */
+function httpClient(caCerts: string[]): { close(): void } {
+  const deno = (globalThis as {
+    Deno?: { createHttpClient?: (o: { caCerts: string[] }) => { close(): void } };
+  }).Deno;
+  if (typeof deno?.createHttpClient !== "function") {
+    throw new MsrpError(
+      "ws-ca-unsupported",
+      "caCerts for a WebSocket needs Deno's createHttpClient; this runtime uses its own roots",
+    );
+  }
+  return deno.createHttpClient({ caCerts });
+}
+
 /**
  * Opens an MSRP WebSocket connection to a relay (RFC 7977 §4.1, §5.1) with the
  * standard `WebSocket` API, offering the `msrp` subprotocol.
@@ -380,6 +358,14 @@ function connectError(url: string, text: string): MsrpError {
  *   `insecure`, `bad-url`, `connect-refused`, `connect-failed`,
  *   `tls-untrusted`, `tls-name-mismatch`, `connect-aborted`, or
  *   `ws-subprotocol` when the server did not select `msrp`
+ *
+ * @example Connect over WebSocket (RFC 7977)
+ * ```ts
+ * import { connectWebSocket } from "@msrp/msrp/transport";
+ *
+ * const transport = await connectWebSocket("wss://relay.example.com/msrp");
+ * await transport.writable.close();
+ * ```
  */
 export async function connectWebSocket(
   url: string | URL,
@@ -410,11 +396,21 @@ export async function connectWebSocket(
       cause: signal.reason,
     });
   }
-  const client = options.caCerts ? Deno.createHttpClient({ caCerts: options.caCerts }) : undefined;
+  let client: { close(): void } | undefined;
   let ws: WebSocket;
   try {
-    ws = new WebSocket(href, { protocols, headers: options.headers, client });
+    client = options.caCerts === undefined ? undefined : httpClient(options.caCerts);
+    ws = options.headers === undefined && client === undefined
+      // The standard constructor: what browsers, Node and Deno all have.
+      ? new WebSocket(href, protocols)
+      // Deno's extension (extra headers, extra roots): an options object.
+      : new (WebSocket as unknown as DenoWebSocket)(href, {
+        protocols,
+        headers: options.headers,
+        client,
+      });
   } catch (e) {
+    if (e instanceof MsrpError) throw e;
     client?.close();
     throw new MsrpError("connect-failed", `cannot open a WebSocket to ${href}: ${e}`, {
       cause: e,
@@ -464,274 +460,4 @@ export async function connectWebSocket(
     );
   }
   return transport;
-}
-
-// ---------------------------------------------------------------------------
-// Server
-
-/**
- * Whether an HTTP request is a WebSocket upgrade that offers the `msrp`
- * subprotocol (RFC 7977 §4.1).
- *
- * @param request the incoming request
- * @returns true when {@link acceptWebSocket} would accept it
- */
-export function isMsrpWebSocketRequest(request: Request): boolean {
-  if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return false;
-  const offered = request.headers.get("sec-websocket-protocol") ?? "";
-  return offered.split(",").some((p) => p.trim() === MSRP_SUBPROTOCOL);
-}
-
-/**
- * Accepts an MSRP WebSocket on the server side: upgrades the request with
- * `Deno.upgradeWebSocket`, selecting the `msrp` subprotocol (RFC 7977 §4.1),
- * and wraps the socket as a transport.
- *
- * Answer the request with `response` (from a `Deno.serve` handler). The
- * transport can be used at once: writes wait until the socket is open.
- *
- * @param request the upgrade request
- * @param options the client's address, whether the server is TLS, ping
- *   timeout, buffer bounds
- * @returns the response to send and the transport
- * @throws {MsrpError} `ws-not-upgrade` when the request is not a WebSocket
- *   upgrade; `ws-subprotocol` when it does not offer `msrp`
- */
-export function acceptWebSocket(
-  request: Request,
-  options: WebSocketAcceptOptions = {},
-): { response: Response; transport: WebSocketTransport } {
-  if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-    throw new MsrpError("ws-not-upgrade", "the request is not a WebSocket upgrade");
-  }
-  if (!isMsrpWebSocketRequest(request)) {
-    throw new MsrpError(
-      "ws-subprotocol",
-      `the WebSocket request does not offer the "msrp" subprotocol (RFC 7977 §4.1)`,
-    );
-  }
-  // Read the request before the upgrade consumes it.
-  const origin = request.headers.get("origin");
-  const secure = options.secure ?? new URL(request.url).protocol === "https:";
-  const { socket, response } = Deno.upgradeWebSocket(request, {
-    protocol: MSRP_SUBPROTOCOL,
-    idleTimeout: options.idleTimeout, // RFC 7977 §6: Deno pings and expects pongs
-  });
-  // RFC 7977 §7: answer an Origin with CORS.
-  if (origin !== null) {
-    try {
-      response.headers.set("access-control-allow-origin", origin);
-    } catch {
-      // the upgrade response's headers are immutable in this runtime
-    }
-  }
-  const where = options.remoteAddr ? formatAddress(options.remoteAddr) : "the client";
-  const transport = new WsTransport(socket, secure ? "wss" : "ws", where, {
-    ...options,
-    selected: MSRP_SUBPROTOCOL,
-  });
-  return { response, transport };
-}
-
-/** Options of {@link listenWebSocket}. */
-export interface WebSocketListenOptions extends WebSocketTransportOptions, ListenerServices {
-  /** The address to bind (default `"0.0.0.0"`). */
-  hostname?: string;
-  /** The port to bind; 0 picks a free one. */
-  port: number;
-  /** Only upgrades on this path are accepted (default: any path). */
-  path?: string;
-  /** Our certificate chain (PEM), for `wss:`. */
-  cert?: string;
-  /** Our private key (PEM), for `wss:`. */
-  key?: string;
-  /** Serve plain `ws:` without `cert`/`key` (RFC 7977 §5.1 requires TLS). */
-  insecure?: boolean;
-  /** Seconds without a pong before a connection is closed (default 30). */
-  idleTimeout?: number;
-  /**
-   * Decides which handshakes may open a connection by their `Origin` header
-   * (`null` when there is none); a refused one is answered 403 (RFC 7977 §7:
-   * the server MAY inspect Origin; RFC 6455 §4.2.2, §10.2). Default: all.
-   */
-  allowOrigin?: (origin: string | null) => boolean;
-  /**
-   * Answers plain HTTP requests (not WebSocket upgrades), e.g. to serve a
-   * web page beside the MSRP WebSocket endpoint. Default: 426.
-   */
-  serveHttp?: (request: Request) => Response | Promise<Response>;
-}
-
-/** A WebSocket server that yields MSRP connections. */
-export interface WebSocketListener extends MsrpListener {
-  /** Settles when the HTTP server has stopped after {@link MsrpListener.close}. */
-  readonly finished: Promise<void>;
-}
-
-/**
- * Serves MSRP over WebSocket with `Deno.serve` (an "MSRP WebSocket Server",
- * RFC 7977 §2.1). Requests that are not `msrp` WebSocket upgrades are
- * answered 426 (not an upgrade), 400 (no `msrp` subprotocol), 404 (other
- * path) or 403 (an `Origin` that `allowOrigin` refuses).
- *
- * `Deno.serve` stops for good when accepting fails (out of descriptors,
- * ...); the listener then serves again on the same address after a pause
- * (see `accept_backoff.ts`), so clients get in once descriptors free up.
- *
- * @param options address, port, path, certificate and key
- * @returns the listener
- * @throws {MsrpError} `insecure-websocket` without `cert`/`key` unless
- *   `insecure`; `listen-failed` when the address cannot be bound
- */
-export function listenWebSocket(options: WebSocketListenOptions): WebSocketListener {
-  return new WsListener(options);
-}
-
-class WsListener implements WebSocketListener {
-  readonly addr: NetAddress;
-  readonly finished: Promise<void>;
-  #server: Deno.HttpServer<Deno.NetAddr>;
-  readonly #ready: WebSocketTransport[] = [];
-  readonly #waiting: {
-    resolve: (t: WebSocketTransport) => void;
-    reject: (e: Error) => void;
-  }[] = [];
-  #closed = false;
-  readonly #backoff: AcceptBackoff;
-
-  constructor(options: WebSocketListenOptions) {
-    const tls = options.cert !== undefined && options.key !== undefined;
-    if (!tls && !options.insecure) {
-      throw new MsrpError(
-        "insecure-websocket",
-        "MSRP over WebSocket MUST use TLS (RFC 7977 §5.1): give cert and key, or insecure: true",
-      );
-    }
-    const hostname = options.hostname ?? "0.0.0.0";
-    const handler = (
-      request: Request,
-      info: Deno.ServeHandlerInfo<Deno.NetAddr>,
-    ): Response | Promise<Response> => {
-      if (this.#closed) return new Response("closing", { status: 503 });
-      if (
-        options.serveHttp !== undefined &&
-        request.headers.get("upgrade")?.toLowerCase() !== "websocket"
-      ) return options.serveHttp(request);
-      if (options.path !== undefined && new URL(request.url).pathname !== options.path) {
-        return new Response("not found", { status: 404 });
-      }
-      if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-        return new Response("MSRP over WebSocket only (RFC 7977)", {
-          status: 426,
-          headers: { upgrade: "websocket" },
-        });
-      }
-      if (!isMsrpWebSocketRequest(request)) {
-        return new Response(`the "msrp" subprotocol is required (RFC 7977 §4.1)`, {
-          status: 400,
-        });
-      }
-      // RFC 6455 §4.2.2: a server that does not accept this Origin answers 403.
-      if (
-        options.allowOrigin !== undefined && !options.allowOrigin(request.headers.get("origin"))
-      ) {
-        return new Response("this origin may not open MSRP WebSockets here", { status: 403 });
-      }
-      const { response, transport } = acceptWebSocket(request, {
-        ...options,
-        secure: tls,
-        remoteAddr: { hostname: info.remoteAddr.hostname, port: info.remoteAddr.port },
-      });
-      const w = this.#waiting.shift();
-      if (w !== undefined) w.resolve(transport);
-      else this.#ready.push(transport);
-      return response;
-    };
-    const serve = (port: number) =>
-      Deno.serve({
-        hostname,
-        port,
-        cert: options.cert,
-        key: options.key,
-        onListen: () => {},
-      } as Deno.ServeTcpOptions, handler);
-    try {
-      this.#server = serve(options.port);
-    } catch (e) {
-      throw new MsrpError(
-        "listen-failed",
-        `cannot listen on ${formatAddress({ hostname, port: options.port })}: ${
-          (e as Error).message
-        }`,
-        { cause: e },
-      );
-    }
-    this.addr = { hostname: this.#server.addr.hostname, port: this.#server.addr.port };
-    this.#backoff = new AcceptBackoff({ ...options, where: formatAddress(this.addr) });
-    this.finished = this.#keepServing(() => serve(this.addr.port));
-  }
-
-  /**
-   * Serves again, on the same port, each time the server stops on a
-   * temporary failure; resolves when the listener is closed, or fails for
-   * good (its waiting accepts then get `accept-failed`).
-   */
-  async #keepServing(serve: () => Deno.HttpServer<Deno.NetAddr>): Promise<void> {
-    for (;;) {
-      let error: unknown;
-      try {
-        await this.#server.finished;
-        if (this.#closed) return;
-        error = new Error("the HTTP server stopped");
-      } catch (e) {
-        if (this.#closed) return;
-        error = e;
-      }
-      if (!isTemporaryAcceptError(error)) return this.#fail(error);
-      // Out of descriptors, ...: serve again after a pause; binding again
-      // needs a descriptor too, so it may fail the same way for a while.
-      for (;;) {
-        await this.#backoff.failed(error);
-        if (this.#closed) return;
-        try {
-          this.#server = serve();
-          this.#backoff.succeeded();
-          break;
-        } catch (e) {
-          error = e;
-        }
-      }
-    }
-  }
-
-  #fail(error: unknown): void {
-    this.#closed = true;
-    const failure = new MsrpError(
-      "accept-failed",
-      `accepting on ${formatAddress(this.addr)} failed: ${
-        error instanceof Error ? error.message : String(error)
-      }`,
-      { cause: error },
-    );
-    for (const w of this.#waiting.splice(0)) w.reject(failure);
-  }
-
-  accept(): Promise<MsrpTransport> {
-    const t = this.#ready.shift();
-    if (t !== undefined) return Promise.resolve(t);
-    if (this.#closed) return Promise.reject(listenerClosed(this.addr));
-    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<MsrpTransport> {
-    return acceptUntilClosed(this);
-  }
-
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#backoff.cancel();
-    this.#server.shutdown().catch(() => {}); // a server that already failed
-    for (const w of this.#waiting.splice(0)) w.reject(listenerClosed(this.addr));
-  }
 }

@@ -29,7 +29,7 @@
  * @module
  */
 
-import { MsrpError, MsrpSyntaxError } from "../errors.ts";
+import { MsrpError, type MsrpErrorCode, MsrpSyntaxError } from "../errors.ts";
 
 /** A parameter this module has no field for, kept as it came (RFC 2617 §1.2 `auth-param`). */
 export interface AuthParam {
@@ -189,7 +189,7 @@ interface RawParam {
   valueOffset: number;
 }
 
-function fail(code: string, message: string, input: string, offset: number): never {
+function fail(code: MsrpErrorCode, message: string, input: string, offset: number): never {
   throw new MsrpSyntaxError(code, message, input, offset);
 }
 
@@ -355,7 +355,10 @@ function sortParams(
   return { found, params, order };
 }
 
-function required(input: string, found: Map<string, RawParam>, name: string): string {
+/** The Digest parameters that must be present (RFC 2617 §3.2.1, §3.2.2). */
+type RequiredParam = "realm" | "nonce" | "username" | "uri" | "response";
+
+function required(input: string, found: Map<string, RawParam>, name: RequiredParam): string {
   const p = found.get(name);
   if (p === undefined) {
     fail(`missing-${name}`, `the mandatory parameter ${name} is missing`, input, input.length);
@@ -385,7 +388,7 @@ function hexValue(c: number): number {
 }
 
 /** `request-digest` / `response-digest`: hex digits (RFC 4976 §7). */
-function readHex(input: string, p: RawParam, code: string, allowEmpty: boolean): string {
+function readHex(input: string, p: RawParam, code: MsrpErrorCode, allowEmpty: boolean): string {
   const v = p.value;
   if (v.length === 0 && !allowEmpty) {
     fail(code, `${p.lname} must be hexadecimal digits`, input, p.valueOffset);
@@ -484,6 +487,17 @@ export function parseWwwAuthenticate(value: string): DigestChallenge {
  * @throws {MsrpSyntaxError} `unsupported-scheme`, `missing-username`, `missing-realm`,
  *   `missing-nonce`, `missing-uri`, `missing-response`, `bad-response`, `bad-nc`,
  *   `bad-qop`, `duplicate-param` and the syntax codes of the parameter list
+ *
+ * @example Parse a client's Authorization (the relay side)
+ * ```ts
+ * import { parseAuthorization } from "@msrp/msrp/wire";
+ *
+ * const credentials = parseAuthorization(
+ *   'Digest username="alice", realm="relay.example.com", nonce="dcd98b7102dd2f0e",' +
+ *     ' uri="msrps://relay.example.com:2855;tcp", response="6629fae49393a05397450978507c4ef1"',
+ * );
+ * console.log(credentials.username, credentials.realm); // "alice" "relay.example.com"
+ * ```
  */
 export function parseAuthorization(
   value: string,
@@ -517,7 +531,7 @@ export function parseAuthorization(
   return credentials;
 }
 
-function missing(input: string, name: string): never {
+function missing(input: string, name: RequiredParam): never {
   return fail(`missing-${name}`, `the mandatory parameter ${name} is missing`, input, input.length);
 }
 
@@ -530,6 +544,14 @@ function missing(input: string, name: string): never {
  * @param value the text after `Authentication-Info: `
  * @throws {MsrpSyntaxError} `empty-value`, `bad-rspauth`, `bad-nc`, `bad-qop`,
  *   `duplicate-param` and the syntax codes of the parameter list
+ *
+ * @example Parse a relay's Authentication-Info
+ * ```ts
+ * import { parseAuthenticationInfo } from "@msrp/msrp/wire";
+ *
+ * const info = parseAuthenticationInfo('nextnonce="47364c23432d2e131a5fb210812c"');
+ * console.log(info.nextnonce);
+ * ```
  */
 export function parseAuthenticationInfo(value: string): AuthenticationInfo {
   const start = skipOws(value, 0);
@@ -631,6 +653,19 @@ function extraEntries(params: readonly AuthParam[] | undefined): [string, string
  *
  * @param challenge the challenge
  * @throws {MsrpError} `bad-param-value` for a value that cannot be written
+ *
+ * @example Write a relay's challenge
+ * ```ts
+ * import { formatWwwAuthenticate } from "@msrp/msrp/wire";
+ *
+ * console.log(formatWwwAuthenticate({
+ *   realm: "relay.example.com",
+ *   nonce: "dcd98b7102dd2f0e",
+ *   qop: ["auth"],
+ *   algorithm: "SHA-256",
+ *   stale: false,
+ * }));
+ * ```
  */
 export function formatWwwAuthenticate(challenge: DigestChallenge): string {
   const { order } = challenge;
@@ -664,6 +699,19 @@ export function formatWwwAuthenticate(challenge: DigestChallenge): string {
  *
  * @param credentials the credentials
  * @throws {MsrpError} `bad-param-value` or `bad-nc` for a value that cannot be written
+ *
+ * @example Write a client's Authorization
+ * ```ts
+ * import { formatAuthorization } from "@msrp/msrp/wire";
+ *
+ * console.log(formatAuthorization({
+ *   username: "alice",
+ *   realm: "relay.example.com",
+ *   nonce: "dcd98b7102dd2f0e",
+ *   uri: "msrps://relay.example.com:2855;tcp",
+ *   response: "6629fae49393a05397450978507c4ef1",
+ * }));
+ * ```
  */
 export function formatAuthorization(credentials: DigestCredentials): string {
   const c = credentials;
@@ -691,6 +739,13 @@ export function formatAuthorization(credentials: DigestCredentials): string {
  *
  * @param info the parameters
  * @throws {MsrpError} `empty-value` when there is no parameter, `bad-param-value` or `bad-nc`
+ *
+ * @example Write a relay's Authentication-Info
+ * ```ts
+ * import { formatAuthenticationInfo } from "@msrp/msrp/wire";
+ *
+ * console.log(formatAuthenticationInfo({ nextnonce: "47364c23432d2e131a5fb210812c" }));
+ * ```
  */
 export function formatAuthenticationInfo(info: AuthenticationInfo): string {
   const entries: [string, string][] = [];

@@ -42,7 +42,7 @@
  * @module
  */
 
-import { FrameError, type MsrpStatusCode } from "../errors.ts";
+import { FrameError, type MsrpErrorCode, type MsrpStatusCode } from "../errors.ts";
 import { BytePattern } from "./byte_search.ts";
 import { concatBytes } from "./bytes.ts";
 import type { ContinuationFlag, DecodedFrame, InvalidFrame, MsrpRequest } from "./frame.ts";
@@ -191,6 +191,20 @@ export type FrameSink = (frame: DecodedFrame) => void;
  * I/O: feed it chunks with {@linkcode FrameParser.push}, and it calls `emit`
  * for every frame, piece or error it completes. {@linkcode FrameDecoderStream}
  * wraps it for Web Streams.
+ *
+ * @example Parse bytes as they arrive, without streams
+ * ```ts
+ * import { FrameParser } from "@msrp/msrp/wire";
+ *
+ * const bytes = new TextEncoder().encode(
+ *   "MSRP a786hjs2 200 OK\r\nTo-Path: msrp://alice.example.com:7777/iau39;tcp\r\n" +
+ *     "From-Path: msrp://bob.example.com:8888/9di4ea;tcp\r\n-------a786hjs2$\r\n",
+ * );
+ * const parser = new FrameParser();
+ * // Any split of the bytes gives the same frames.
+ * parser.push(bytes.subarray(0, 10), (frame) => console.log(frame.kind));
+ * parser.push(bytes.subarray(10), (frame) => console.log(frame.kind)); // "response"
+ * ```
  */
 export class FrameParser {
   readonly #segmentSize: number;
@@ -229,7 +243,7 @@ export class FrameParser {
    * A bad header line, held until the header section ends: the fields after
    * it (From-Path may be one) are still read, so that a 400 can be addressed.
    */
-  #pending: { code: string; message: string; offset: number } | undefined;
+  #pending: { code: MsrpErrorCode; message: string; offset: number } | undefined;
   /** Bad header lines in this frame; they count towards `maxHeaderCount` like fields. */
   #badLines = 0;
 
@@ -511,7 +525,7 @@ export class FrameParser {
   #headerLine(b: Uint8Array, s: number, e: number, emit: FrameSink): void {
     if (s === e) {
       // Blank line: a body follows (§7.1). Responses never have one (§9).
-      if (this.#pending !== undefined) return this.#error(emit, "", ""); // reports the held error
+      if (this.#pending !== undefined) return this.#errorHeld(emit);
       if (this.#method === undefined) {
         return this.#error(emit, "response-with-body", "a response must not have a body (§7.2)");
       }
@@ -703,7 +717,7 @@ export class FrameParser {
     if (this.#pending !== undefined) {
       // The frame ends here: report the held error, with every field read.
       this.#headers = this.#headerList();
-      this.#error(emit, "", "");
+      this.#errorHeld(emit);
       this.#frameDone(); // nothing to skip
       return;
     }
@@ -948,18 +962,29 @@ export class FrameParser {
    * receiver can address its 400 (RFC 4975 §7.2 needs the From-Path). The
    * limits on line length and field count still apply meanwhile.
    */
-  #headerError(emit: FrameSink, code: string, message: string): void {
+  #headerError(emit: FrameSink, code: MsrpErrorCode, message: string): void {
     if (this.#state !== HEAD || !this.#hasTid) return this.#error(emit, code, message);
     this.#pending ??= { code, message, offset: this.#lineOffset };
     // Bad lines count as fields: a section of them ends as a too long one would.
     if (++this.#badLines >= this.#maxHeaders) this.#error(emit, code, message);
   }
 
+  /** Reports the error held in `#pending` (the first problem of the frame). */
+  #errorHeld(emit: FrameSink): void {
+    const pending = this.#pending!;
+    this.#error(emit, pending.code, pending.message);
+  }
+
   /**
    * A recoverable error: report it, then skip to this frame's end-line.
    * Without a transaction id there is no end-line to find, so it is fatal.
    */
-  #error(emit: FrameSink, code: string, message: string, status: MsrpStatusCode = 400): void {
+  #error(
+    emit: FrameSink,
+    code: MsrpErrorCode,
+    message: string,
+    status: MsrpStatusCode = 400,
+  ): void {
     if (!this.#hasTid) return this.#fail(emit, code, message, this.#lineOffset);
     this.#flushSpans();
     let offset = this.#lineOffset;
@@ -989,7 +1014,7 @@ export class FrameParser {
     }
   }
 
-  #fail(emit: FrameSink, code: string, message: string, offset: number): void {
+  #fail(emit: FrameSink, code: MsrpErrorCode, message: string, offset: number): void {
     this.#flushSpans();
     const error = new FrameError(code, message, {
       transactionId: this.#tid === "" ? undefined : this.#tid,

@@ -589,6 +589,25 @@ interface OpenRequest {
 /**
  * The encoder as a synchronous state machine with no streams: give it frames
  * or pieces of requests in order, and it hands the bytes to `out`.
+ *
+ * @example Write frames to a byte sink, without streams
+ * ```ts
+ * import { FrameWriter, HeaderList } from "@msrp/msrp/wire";
+ *
+ * const writer = new FrameWriter();
+ * const out: Uint8Array[] = [];
+ * writer.write({
+ *   kind: "response",
+ *   tid: "a786hjs2",
+ *   status: 200,
+ *   comment: "OK",
+ *   headers: new HeaderList([
+ *     ["To-Path", "msrp://alice.example.com:7777/iau39;tcp"],
+ *     ["From-Path", "msrp://bob.example.com:8888/9di4ea;tcp"],
+ *   ]),
+ *   flag: "$",
+ * }, (bytes) => out.push(bytes));
+ * ```
  */
 export class FrameWriter {
   readonly #onChange: ((change: TransactionIdChange) => void) | undefined;
@@ -761,6 +780,24 @@ const wholeFrameWriter = new FrameWriter({ coalesceLimit: Infinity });
  *
  * @param frame a response, or a request with its whole body and a flag
  * @throws {MsrpError} `bad-frame` for a malformed frame or a piece
+ *
+ * @example Encode a whole frame
+ * ```ts
+ * import { encodeFrame, HeaderList } from "@msrp/msrp/wire";
+ *
+ * const bytes = encodeFrame({
+ *   kind: "response",
+ *   tid: "a786hjs2",
+ *   status: 200,
+ *   comment: "OK",
+ *   headers: new HeaderList([
+ *     ["To-Path", "msrp://alice.example.com:7777/iau39;tcp"],
+ *     ["From-Path", "msrp://bob.example.com:8888/9di4ea;tcp"],
+ *   ]),
+ *   flag: "$",
+ * });
+ * console.log(new TextDecoder().decode(bytes));
+ * ```
  */
 export function encodeFrame(frame: Frame): Uint8Array {
   if (frame.kind === "request" && frame.flag === undefined) {
@@ -776,24 +813,24 @@ export function encodeFrame(frame: Frame): Uint8Array {
  * `TransformStream<OutgoingFrame, Uint8Array>` over {@linkcode FrameWriter}.
  *
  * ```ts
- * import { FrameEncoderStream } from "./encoder.ts";
- * import { HeaderList } from "./header_list.ts";
+ * import { FrameEncoderStream, HeaderList } from "@msrp/msrp/wire";
+ *
  * const encoder = new FrameEncoderStream();
  * const bytes = new Response(encoder.readable).bytes();
  * const writer = encoder.writable.getWriter();
  * await writer.write({
  *   kind: "response",
- *   tid: "t1aa",
+ *   tid: "a786hjs2",
  *   status: 200,
  *   comment: "OK",
  *   headers: new HeaderList([
- *     ["To-Path", "msrp://a.example:7777/s1;tcp"],
- *     ["From-Path", "msrp://b.example:7777/s2;tcp"],
+ *     ["To-Path", "msrp://alice.example.com:7777/iau39;tcp"],
+ *     ["From-Path", "msrp://bob.example.com:8888/9di4ea;tcp"],
  *   ]),
  *   flag: "$",
  * });
  * await writer.close();
- * await bytes;
+ * console.log(new TextDecoder().decode(await bytes)); // "MSRP a786hjs2 200 OK\r\n..."
  * ```
  *
  * It accepts whole frames, the pieces of a request in order (as the decoder

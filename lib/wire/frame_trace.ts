@@ -96,7 +96,21 @@ export function escapeTraceBytes(bytes: Uint8Array): string {
   return out;
 }
 
-/** Watches one direction of a connection and renders each frame that passes. */
+/**
+ * Watches one direction of a connection and renders each frame that passes.
+ *
+ * @example Trace the bytes of one direction
+ * ```ts
+ * import { FrameTrace } from "@msrp/msrp/wire";
+ *
+ * const trace = new FrameTrace("in", (frame) => console.log(frame.text));
+ * trace.push(new TextEncoder().encode(
+ *   "MSRP a786hjs2 200 OK\r\nTo-Path: msrp://alice.example.com:7777/iau39;tcp\r\n" +
+ *     "From-Path: msrp://bob.example.com:8888/9di4ea;tcp\r\n-------a786hjs2$\r\n",
+ * ));
+ * trace.end();
+ * ```
+ */
 export class FrameTrace {
   readonly #direction: TraceDirection;
   readonly #emit: (frame: TracedFrame) => void;
@@ -234,6 +248,17 @@ function headerLines(headers: Iterable<[string, string]>): string[] {
  * @param logger where frames go
  * @param direction `in` or `out`
  * @param where who is at the other end, e.g. `{ peer: "127.0.0.1:2855" }`
+ *
+ * @example A trace that writes to a logger
+ * ```ts
+ * import { consoleLogger } from "@msrp/msrp";
+ * import { frameTracer, traceStream } from "@msrp/msrp/wire";
+ *
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: 2855 });
+ * const input = conn.readable.pipeThrough(
+ *   traceStream(frameTracer(consoleLogger(true), "in", { peer: "127.0.0.1:2855" })),
+ * );
+ * ```
  */
 export function frameTracer(
   logger: Logger,
@@ -274,6 +299,15 @@ export function markTraceLines(frame: string, direction: TraceDirection): string
  * A pass-through stream that shows `trace` every chunk going by.
  *
  * @param trace the trace of this direction
+ *
+ * @example Watch bytes pass through a stream
+ * ```ts
+ * import { FrameTrace, traceStream } from "@msrp/msrp/wire";
+ *
+ * const conn = await Deno.connect({ hostname: "127.0.0.1", port: 2855 });
+ * const trace = new FrameTrace("in", (frame) => console.log(frame.method ?? frame.status));
+ * const bytes = conn.readable.pipeThrough(traceStream(trace)); // the same bytes, traced
+ * ```
  */
 export function traceStream(trace: FrameTrace): TransformStream<Uint8Array, Uint8Array> {
   return new TransformStream({

@@ -8,7 +8,9 @@
  * absent `algorithm` means MD5) and deployed relays challenge with it. A
  * few dozen lines of arithmetic let the relay client run unchanged in Deno,
  * Node and browsers. These functions are for Digest strings and certificate
- * fingerprints, not for bulk data: they are simple rather than fast.
+ * fingerprints, not for bulk data: they are simple rather than fast. Beside
+ * them, two helpers Digest needs: a constant-time string comparison and
+ * random hex for nonces.
  *
  * @module
  */
@@ -233,4 +235,36 @@ export function sha256Hex(data: string | Uint8Array): string {
     h[7] += hh;
   }
   return hex(h, false);
+}
+
+/**
+ * Whether two strings are equal, in time that depends on their lengths only,
+ * not on where they first differ: for comparing digests (RFC 7616 §5.12 asks
+ * servers not to leak by timing; a client checking `rspauth` does the same).
+ *
+ * @param a one string
+ * @param b the other
+ * @returns true when they are the same text
+ */
+export function timingSafeEqualText(a: string, b: string): boolean {
+  const x = utf8.encode(a);
+  const y = utf8.encode(b);
+  if (x.length !== y.length) return false;
+  let diff = 0;
+  for (let i = 0; i < x.length; i++) diff |= x[i] ^ y[i];
+  return diff === 0;
+}
+
+/**
+ * `bytes` random bytes (Web Crypto `getRandomValues`) as lower-case hex, e.g.
+ * for a Digest `cnonce` (RFC 7616 §3.4).
+ *
+ * @param bytes how many random bytes
+ * @returns 2 × `bytes` hex digits
+ */
+export function randomHex(bytes: number): string {
+  const b = crypto.getRandomValues(new Uint8Array(bytes));
+  let out = "";
+  for (const x of b) out += x.toString(16).padStart(2, "0");
+  return out;
 }

@@ -35,7 +35,7 @@
  * @module
  */
 
-import { type MsrpStatusCode, MsrpSyntaxError } from "../errors.ts";
+import { type MsrpErrorCode, type MsrpStatusCode, MsrpSyntaxError } from "../errors.ts";
 import { isTokenChar, scanToken } from "./token.ts";
 import type { HeaderList } from "./header_list.ts";
 import { type MsrpUri, parseUriRange } from "./uri.ts";
@@ -144,8 +144,8 @@ function scanNumber(
   end: number,
   max: number,
   out: [number],
-  code: string,
-  tooLargeCode: string,
+  code: MsrpErrorCode,
+  tooLargeCode: MsrpErrorCode,
   what: string,
 ): number {
   const start = i;
@@ -178,6 +178,14 @@ function scanNumber(
  * @returns the URIs in order; each prints back exactly as written
  * @throws {MsrpSyntaxError} `empty-path`, or a URI error (`bad-host`, ...)
  *   with the offset inside `value`
+ *
+ * @example Parse a To-Path
+ * ```ts
+ * import { parsePath } from "@msrp/msrp/wire";
+ *
+ * const path = parsePath("msrp://relay.example.com:2855/a1b2;tcp msrp://bob.example.com:8888/9di4ea;tcp");
+ * console.log(path.length, path[1].host); // 2 "bob.example.com"
+ * ```
  */
 export function parsePath(value: string): MsrpUri[] {
   const uris: MsrpUri[] = [];
@@ -200,6 +208,14 @@ export function parsePath(value: string): MsrpUri[] {
  *
  * @param uris one or more URIs, next hop first
  * @throws {MsrpSyntaxError} `empty-path` for an empty list
+ *
+ * @example Write a From-Path
+ * ```ts
+ * import { formatPath, parseUri } from "@msrp/msrp/wire";
+ *
+ * const value = formatPath([parseUri("msrp://alice.example.com:7777/iau39;tcp")]);
+ * console.log(value); // "msrp://alice.example.com:7777/iau39;tcp"
+ * ```
  */
 export function formatPath(uris: readonly MsrpUri[]): string {
   if (uris.length === 0) {
@@ -213,6 +229,14 @@ export function formatPath(uris: readonly MsrpUri[]): string {
  *
  * @param headers the header fields
  * @throws {MsrpSyntaxError} when the field is present but malformed
+ *
+ * @example Read the To-Path of a frame
+ * ```ts
+ * import { getToPath, HeaderList } from "@msrp/msrp/wire";
+ *
+ * const headers = new HeaderList([["To-Path", "msrp://bob.example.com:8888/9di4ea;tcp"]]);
+ * console.log(getToPath(headers)?.[0].sessionId); // "9di4ea"
+ * ```
  */
 export function getToPath(headers: HeaderList): MsrpUri[] | undefined {
   const v = headers.get(TO_PATH);
@@ -224,6 +248,14 @@ export function getToPath(headers: HeaderList): MsrpUri[] | undefined {
  *
  * @param headers the header fields
  * @throws {MsrpSyntaxError} when the field is present but malformed
+ *
+ * @example Read the From-Path of a frame
+ * ```ts
+ * import { getFromPath, HeaderList } from "@msrp/msrp/wire";
+ *
+ * const headers = new HeaderList([["From-Path", "msrp://alice.example.com:7777/iau39;tcp"]]);
+ * console.log(getFromPath(headers)?.[0].toString());
+ * ```
  */
 export function getFromPath(headers: HeaderList): MsrpUri[] | undefined {
   const v = headers.get(FROM_PATH);
@@ -235,6 +267,14 @@ export function getFromPath(headers: HeaderList): MsrpUri[] | undefined {
  *
  * @param headers the header fields
  * @throws {MsrpSyntaxError} when the field is present but malformed
+ *
+ * @example Read the Use-Path a relay granted
+ * ```ts
+ * import { getUsePath, HeaderList } from "@msrp/msrp/wire";
+ *
+ * const headers = new HeaderList([["Use-Path", "msrps://relay.example.com:2855/jui787s2f;tcp"]]);
+ * console.log(getUsePath(headers)?.map(String)); // the URIs to put in a=path, before our own
+ * ```
  */
 export function getUsePath(headers: HeaderList): MsrpUri[] | undefined {
   const v = headers.get(USE_PATH);
@@ -257,6 +297,13 @@ export const MAX_MESSAGE_ID_LENGTH = 64;
  * @param value the field value
  * @returns the id
  * @throws {MsrpSyntaxError} `bad-message-id`
+ *
+ * @example Check a Message-ID
+ * ```ts
+ * import { parseMessageId } from "@msrp/msrp/wire";
+ *
+ * console.log(parseMessageId(" 87652491 ")); // "87652491"
+ * ```
  */
 export function parseMessageId(value: string): string {
   const start = skipSpace(value, 0, value.length);
@@ -283,6 +330,13 @@ export function parseMessageId(value: string): string {
  *
  * @param headers the header fields
  * @throws {MsrpSyntaxError} when the field is present but malformed
+ *
+ * @example Read the Message-ID of a frame
+ * ```ts
+ * import { getMessageId, HeaderList } from "@msrp/msrp/wire";
+ *
+ * console.log(getMessageId(new HeaderList([["Message-ID", "87652491"]]))); // "87652491"
+ * ```
  */
 export function getMessageId(headers: HeaderList): string | undefined {
   const v = headers.get(MESSAGE_ID);
@@ -355,6 +409,14 @@ function checkRange(r: ByteRange, input: string, offsets: [number, number, numbe
  * @throws {MsrpSyntaxError} `bad-byte-range` (syntax), `range-number-too-large`,
  *   `range-start-zero`, `range-end-before-start`, `range-end-beyond-total` or
  *   `range-start-beyond-total`
+ *
+ * @example Parse a Byte-Range
+ * ```ts
+ * import { parseByteRange } from "@msrp/msrp/wire";
+ *
+ * const range = parseByteRange("1-1024/*"); // the first chunk of a message of unknown size
+ * console.log(range.start, range.end, range.total); // 1 1024 "*"
+ * ```
  */
 export function parseByteRange(value: string): ByteRange {
   const s = value;
@@ -431,6 +493,13 @@ export function parseByteRange(value: string): ByteRange {
  *
  * @param range the range; numbers must be safe non-negative integers
  * @throws {MsrpSyntaxError} for a range that {@link parseByteRange} would refuse
+ *
+ * @example Write a Byte-Range
+ * ```ts
+ * import { formatByteRange } from "@msrp/msrp/wire";
+ *
+ * console.log(formatByteRange({ start: 1, end: 25, total: 25 })); // "1-25/25"
+ * ```
  */
 export function formatByteRange(range: ByteRange): string {
   const text = `${range.start}-${range.end}/${range.total}`;
@@ -458,6 +527,14 @@ export function formatByteRange(range: ByteRange): string {
  *
  * @param headers the header fields
  * @throws {MsrpSyntaxError} when the field is present but malformed
+ *
+ * @example Read the Byte-Range of a frame
+ * ```ts
+ * import { getByteRange, HeaderList } from "@msrp/msrp/wire";
+ *
+ * const range = getByteRange(new HeaderList([["Byte-Range", "26-50/50"]]));
+ * console.log(range?.start); // 26
+ * ```
  */
 export function getByteRange(headers: HeaderList): ByteRange | undefined {
   const v = headers.get(BYTE_RANGE);
@@ -475,7 +552,7 @@ export type FailureReport = "yes" | "no" | "partial";
 function parseKeyword<T extends string>(
   value: string,
   allowed: readonly T[],
-  code: string,
+  code: MsrpErrorCode,
   field: string,
 ): T {
   const start = skipSpace(value, 0, value.length);
@@ -496,6 +573,13 @@ function parseKeyword<T extends string>(
  *
  * @param value the field value
  * @throws {MsrpSyntaxError} `bad-success-report`
+ *
+ * @example Parse a Success-Report value
+ * ```ts
+ * import { parseSuccessReport } from "@msrp/msrp/wire";
+ *
+ * console.log(parseSuccessReport("yes")); // "yes"
+ * ```
  */
 export function parseSuccessReport(value: string): SuccessReport {
   return parseKeyword(value, ["yes", "no"] as const, "bad-success-report", "Success-Report");
@@ -506,6 +590,13 @@ export function parseSuccessReport(value: string): SuccessReport {
  *
  * @param value the field value
  * @throws {MsrpSyntaxError} `bad-failure-report`
+ *
+ * @example Parse a Failure-Report value
+ * ```ts
+ * import { parseFailureReport } from "@msrp/msrp/wire";
+ *
+ * console.log(parseFailureReport("partial")); // "partial"
+ * ```
  */
 export function parseFailureReport(value: string): FailureReport {
   return parseKeyword(
@@ -523,6 +614,13 @@ export function parseFailureReport(value: string): FailureReport {
  *
  * @param headers the header fields
  * @throws {MsrpSyntaxError} when the field is present but malformed
+ *
+ * @example Success-Report, with its default
+ * ```ts
+ * import { getSuccessReport, HeaderList } from "@msrp/msrp/wire";
+ *
+ * console.log(getSuccessReport(new HeaderList())); // "no" (absent means no, RFC 4975 §7.1.1)
+ * ```
  */
 export function getSuccessReport(headers: HeaderList): SuccessReport {
   const v = headers.get(SUCCESS_REPORT);
@@ -536,6 +634,13 @@ export function getSuccessReport(headers: HeaderList): SuccessReport {
  *
  * @param headers the header fields
  * @throws {MsrpSyntaxError} when the field is present but malformed
+ *
+ * @example Failure-Report, with its default
+ * ```ts
+ * import { getFailureReport, HeaderList } from "@msrp/msrp/wire";
+ *
+ * console.log(getFailureReport(new HeaderList())); // "yes" (absent means yes, RFC 4975 §7.1.1)
+ * ```
  */
 export function getFailureReport(headers: HeaderList): FailureReport {
   const v = headers.get(FAILURE_REPORT);
@@ -566,6 +671,14 @@ function threeDigits(s: string, i: number, end: number): boolean {
  *
  * @param value the field value, e.g. `000 413 Message too large`
  * @throws {MsrpSyntaxError} `bad-status`
+ *
+ * @example Parse the Status of a REPORT
+ * ```ts
+ * import { parseStatus } from "@msrp/msrp/wire";
+ *
+ * const status = parseStatus("000 200 OK");
+ * console.log(status.code, status.comment); // 200 "OK"
+ * ```
  */
 export function parseStatus(value: string): Status {
   const start = skipSpace(value, 0, value.length);
@@ -610,6 +723,13 @@ export function parseStatus(value: string): Status {
  * @param status namespace (default `"000"`), code 0-999, and an optional comment
  * @throws {MsrpSyntaxError} `bad-status` for a bad namespace, code or a
  *   comment with control characters
+ *
+ * @example Write the Status of a REPORT
+ * ```ts
+ * import { formatStatus } from "@msrp/msrp/wire";
+ *
+ * console.log(formatStatus({ code: 413, comment: "Message Too Large" })); // "000 413 Message Too Large"
+ * ```
  */
 export function formatStatus(
   status: { namespace?: string; code: number; comment?: string },
@@ -637,6 +757,13 @@ export function formatStatus(
  *
  * @param headers the header fields
  * @throws {MsrpSyntaxError} when the field is present but malformed
+ *
+ * @example Read the Status of a REPORT
+ * ```ts
+ * import { getStatus, HeaderList } from "@msrp/msrp/wire";
+ *
+ * console.log(getStatus(new HeaderList([["Status", "000 200 OK"]]))?.code); // 200
+ * ```
  */
 export function getStatus(headers: HeaderList): Status | undefined {
   const v = headers.get(STATUS);
@@ -658,7 +785,13 @@ export type MimeParam = readonly [name: string, value: string | undefined];
  * `;`, and a backslash before any character inside quotes, not only `\` and
  * `"`.
  */
-function parseParams(s: string, i: number, end: number, code: string, field: string): MimeParam[] {
+function parseParams(
+  s: string,
+  i: number,
+  end: number,
+  code: MsrpErrorCode,
+  field: string,
+): MimeParam[] {
   const params: MimeParam[] = [];
   const bad = (at: number, why: string): MsrpSyntaxError =>
     new MsrpSyntaxError(code, `bad ${field}: ${why}`, s, at);
@@ -712,7 +845,7 @@ function parseParams(s: string, i: number, end: number, code: string, field: str
 }
 
 /** Formats parameters as `;name=value`, quoting values that are not tokens. */
-function formatParams(params: readonly MimeParam[], code: string): string {
+function formatParams(params: readonly MimeParam[], code: MsrpErrorCode): string {
   let out = "";
   for (const [name, value] of params) {
     const badName = firstNonToken(name);
@@ -746,6 +879,14 @@ function formatParams(params: readonly MimeParam[], code: string): string {
  * @param params parameters as returned by {@link parseContentType} or
  *   {@link parseContentDisposition}
  * @param name the parameter name, e.g. `charset`
+ *
+ * @example Look up a media-type parameter
+ * ```ts
+ * import { paramValue, parseContentType } from "@msrp/msrp/wire";
+ *
+ * const ct = parseContentType("text/plain; charset=UTF-8");
+ * console.log(paramValue(ct.params, "Charset")); // "UTF-8"
+ * ```
  */
 export function paramValue(params: readonly MimeParam[], name: string): string | undefined {
   const lower = name.toLowerCase();
@@ -771,6 +912,14 @@ export interface ContentType {
  *
  * @param value the field value
  * @throws {MsrpSyntaxError} `bad-content-type`
+ *
+ * @example Parse a Content-Type
+ * ```ts
+ * import { parseContentType } from "@msrp/msrp/wire";
+ *
+ * const ct = parseContentType("message/cpim");
+ * console.log(ct.type, ct.subtype, ct.mediaType); // "message" "cpim" "message/cpim"
+ * ```
  */
 export function parseContentType(value: string): ContentType {
   const start = skipSpace(value, 0, value.length);
@@ -810,6 +959,14 @@ export function parseContentType(value: string): ContentType {
  * @param ct the type, subtype and optional parameters
  * @throws {MsrpSyntaxError} `bad-content-type` for a part that is not a
  *   token or a value with control characters
+ *
+ * @example Write a Content-Type
+ * ```ts
+ * import { formatContentType } from "@msrp/msrp/wire";
+ *
+ * console.log(formatContentType({ type: "text", subtype: "plain", params: [["charset", "UTF-8"]] }));
+ * // "text/plain;charset=UTF-8"
+ * ```
  */
 export function formatContentType(
   ct: { type: string; subtype: string; params?: readonly MimeParam[] },
@@ -828,6 +985,13 @@ export function formatContentType(
  *
  * @param headers the header fields
  * @throws {MsrpSyntaxError} when the field is present but malformed
+ *
+ * @example Read the Content-Type of a frame
+ * ```ts
+ * import { getContentType, HeaderList } from "@msrp/msrp/wire";
+ *
+ * console.log(getContentType(new HeaderList([["Content-Type", "text/html"]]))?.subtype); // "html"
+ * ```
  */
 export function getContentType(headers: HeaderList): ContentType | undefined {
   const v = headers.get(CONTENT_TYPE);
@@ -849,6 +1013,14 @@ export interface ContentDisposition {
  *
  * @param value the field value, e.g. `attachment; filename="a.txt"`
  * @throws {MsrpSyntaxError} `bad-content-disposition`
+ *
+ * @example Parse a Content-Disposition
+ * ```ts
+ * import { paramValue, parseContentDisposition } from "@msrp/msrp/wire";
+ *
+ * const cd = parseContentDisposition('attachment; filename="photo.jpg"');
+ * console.log(cd.type, paramValue(cd.params, "filename")); // "attachment" "photo.jpg"
+ * ```
  */
 export function parseContentDisposition(value: string): ContentDisposition {
   const start = skipSpace(value, 0, value.length);
@@ -874,6 +1046,13 @@ export function parseContentDisposition(value: string): ContentDisposition {
  * @param cd the disposition type and optional parameters
  * @throws {MsrpSyntaxError} `bad-content-disposition` for a part that is not
  *   a token or a value with control characters
+ *
+ * @example Write a Content-Disposition
+ * ```ts
+ * import { formatContentDisposition } from "@msrp/msrp/wire";
+ *
+ * console.log(formatContentDisposition({ type: "render" })); // "render"
+ * ```
  */
 export function formatContentDisposition(
   cd: { type: string; params?: readonly MimeParam[] },
@@ -895,6 +1074,14 @@ export function formatContentDisposition(
  *
  * @param headers the header fields
  * @throws {MsrpSyntaxError} when the field is present but malformed
+ *
+ * @example Read the Content-Disposition of a frame
+ * ```ts
+ * import { getContentDisposition, HeaderList } from "@msrp/msrp/wire";
+ *
+ * const headers = new HeaderList([["Content-Disposition", "inline"]]);
+ * console.log(getContentDisposition(headers)?.type); // "inline"
+ * ```
  */
 export function getContentDisposition(headers: HeaderList): ContentDisposition | undefined {
   const v = headers.get(CONTENT_DISPOSITION);
@@ -912,6 +1099,13 @@ export function getContentDisposition(headers: HeaderList): ContentDisposition |
  *
  * @param value the field value, e.g. `<part1@example.com>`
  * @throws {MsrpSyntaxError} `bad-content-id`
+ *
+ * @example Parse a Content-ID
+ * ```ts
+ * import { parseContentId } from "@msrp/msrp/wire";
+ *
+ * console.log(parseContentId("<part1@alice.example.com>")); // "part1@alice.example.com"
+ * ```
  */
 export function parseContentId(value: string): string {
   const start = skipSpace(value, 0, value.length);
@@ -945,6 +1139,13 @@ export function parseContentId(value: string): string {
  * @param id the id without brackets, e.g. `part1@example.com`
  * @throws {MsrpSyntaxError} `bad-content-id` for an empty id or one with
  *   spaces, controls or angle brackets
+ *
+ * @example Write a Content-ID
+ * ```ts
+ * import { formatContentId } from "@msrp/msrp/wire";
+ *
+ * console.log(formatContentId("part1@alice.example.com")); // "<part1@alice.example.com>"
+ * ```
  */
 export function formatContentId(id: string): string {
   const text = `<${id}>`;
@@ -957,6 +1158,13 @@ export function formatContentId(id: string): string {
  *
  * @param headers the header fields
  * @throws {MsrpSyntaxError} when the field is present but malformed
+ *
+ * @example Read the Content-ID of a frame
+ * ```ts
+ * import { getContentId, HeaderList } from "@msrp/msrp/wire";
+ *
+ * console.log(getContentId(new HeaderList([["Content-ID", "<a@b>"]]))); // "a@b"
+ * ```
  */
 export function getContentId(headers: HeaderList): string | undefined {
   const v = headers.get(CONTENT_ID);
@@ -968,6 +1176,13 @@ export function getContentId(headers: HeaderList): string | undefined {
  * `undefined` when absent.
  *
  * @param headers the header fields
+ *
+ * @example Read the Content-Description of a frame
+ * ```ts
+ * import { getContentDescription, HeaderList } from "@msrp/msrp/wire";
+ *
+ * console.log(getContentDescription(new HeaderList([["Content-Description", "holiday photo"]])));
+ * ```
  */
 export function getContentDescription(headers: HeaderList): string | undefined {
   return headers.get(CONTENT_DESCRIPTION);
@@ -986,6 +1201,13 @@ export const MAX_EXPIRES_SECONDS = 2 ** 31 - 1;
  *
  * @param value the field value, e.g. `900`
  * @throws {MsrpSyntaxError} `bad-expires` or `expires-too-large`
+ *
+ * @example Parse an Expires value
+ * ```ts
+ * import { parseExpires } from "@msrp/msrp/wire";
+ *
+ * console.log(parseExpires("900")); // 900
+ * ```
  */
 export function parseExpires(value: string): number {
   const start = skipSpace(value, 0, value.length);
@@ -1012,6 +1234,13 @@ export function parseExpires(value: string): number {
  *
  * @param seconds an integer from 0 to 2^31 - 1
  * @throws {MsrpSyntaxError} `bad-expires` for anything else
+ *
+ * @example Write an Expires value
+ * ```ts
+ * import { formatExpires } from "@msrp/msrp/wire";
+ *
+ * console.log(formatExpires(900)); // "900"
+ * ```
  */
 export function formatExpires(seconds: number): string {
   if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_EXPIRES_SECONDS) {
@@ -1030,6 +1259,13 @@ export function formatExpires(seconds: number): string {
  *
  * @param headers the header fields
  * @throws {MsrpSyntaxError} when the field is present but malformed
+ *
+ * @example Read the Expires a relay granted
+ * ```ts
+ * import { getExpires, HeaderList } from "@msrp/msrp/wire";
+ *
+ * console.log(getExpires(new HeaderList([["Expires", "900"]]))); // 900
+ * ```
  */
 export function getExpires(headers: HeaderList): number | undefined {
   const v = headers.get(EXPIRES);
@@ -1041,6 +1277,13 @@ export function getExpires(headers: HeaderList): number | undefined {
  *
  * @param headers the header fields
  * @throws {MsrpSyntaxError} when the field is present but malformed
+ *
+ * @example Read a relay's Min-Expires (423 response)
+ * ```ts
+ * import { getMinExpires, HeaderList } from "@msrp/msrp/wire";
+ *
+ * console.log(getMinExpires(new HeaderList([["Min-Expires", "60"]]))); // 60
+ * ```
  */
 export function getMinExpires(headers: HeaderList): number | undefined {
   const v = headers.get(MIN_EXPIRES);
@@ -1052,6 +1295,13 @@ export function getMinExpires(headers: HeaderList): number | undefined {
  *
  * @param headers the header fields
  * @throws {MsrpSyntaxError} when the field is present but malformed
+ *
+ * @example Read a relay's Max-Expires (423 response)
+ * ```ts
+ * import { getMaxExpires, HeaderList } from "@msrp/msrp/wire";
+ *
+ * console.log(getMaxExpires(new HeaderList([["Max-Expires", "3600"]]))); // 3600
+ * ```
  */
 export function getMaxExpires(headers: HeaderList): number | undefined {
   const v = headers.get(MAX_EXPIRES);

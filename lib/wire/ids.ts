@@ -49,17 +49,42 @@ export function randomAlphanumeric(length: number): string {
  * up to the pattern's length at each step, so a long id makes the search of
  * a large body (and our own §7.1 check that it does not contain the
  * end-line) about twice as fast as a 12-letter one would.
+ *
+ * @example A fresh transaction id
+ * ```ts
+ * import { newTransactionId } from "@msrp/msrp/wire";
+ *
+ * console.log(newTransactionId().length); // 32
+ * ```
  */
 export function newTransactionId(): string {
   return randomAlphanumeric(32);
 }
 
-/** A new Message-ID: 16 alphanumerics, 95 random bits (§7.1.1). */
+/**
+ * A new Message-ID: 16 alphanumerics, 95 random bits (§7.1.1).
+ *
+ * @example A fresh Message-ID
+ * ```ts
+ * import { newMessageId } from "@msrp/msrp/wire";
+ *
+ * console.log(newMessageId().length); // 16
+ * ```
+ */
 export function newMessageId(): string {
   return randomAlphanumeric(16);
 }
 
-/** A new session id for an MSRP URI: 16 alphanumerics, 95 random bits (§14.1 asks for 80). */
+/**
+ * A new session id for an MSRP URI: 16 alphanumerics, 95 random bits (§14.1 asks for 80).
+ *
+ * @example A fresh session id for an MSRP URI
+ * ```ts
+ * import { newSessionId } from "@msrp/msrp/wire";
+ *
+ * console.log(`msrp://alice.example.com:7777/${newSessionId()};tcp`);
+ * ```
+ */
 export function newSessionId(): string {
   return randomAlphanumeric(16);
 }

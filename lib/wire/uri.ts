@@ -34,7 +34,7 @@
  * @module
  */
 
-import { MsrpSyntaxError } from "../errors.ts";
+import { type MsrpErrorCode, MsrpSyntaxError } from "../errors.ts";
 
 // ---------------------------------------------------------------------------
 // Character classes (ASCII only; anything at or above 0x80 is in no class).
@@ -72,7 +72,7 @@ const UNRESERVED = ALPHA | DIGIT | UNRESERVED_PUNCT;
 const PERCENT = 0x25;
 
 /** Checks `pct-encoded = "%" HEXDIG HEXDIG` at `i`; returns the index after it. */
-function pct(input: string, i: number, end: number, code: string, what: string): number {
+function pct(input: string, i: number, end: number, code: MsrpErrorCode, what: string): number {
   if (i + 3 <= end && is(input.charCodeAt(i + 1), HEX) && is(input.charCodeAt(i + 2), HEX)) {
     return i + 3;
   }
@@ -911,6 +911,14 @@ export function parseUriRange(input: string, start: number, end: number): MsrpUr
  *
  * @param text the URI
  * @throws {MsrpSyntaxError} when it is malformed
+ *
+ * @example Parse an MSRP URI
+ * ```ts
+ * import { parseUri } from "@msrp/msrp";
+ *
+ * const uri = parseUri("msrps://bob.example.com:2855/9di4ea;tcp");
+ * console.log(uri.secure, uri.host, uri.port, uri.sessionId); // true "bob.example.com" 2855 "9di4ea"
+ * ```
  */
 export function parseUri(text: string): MsrpUri {
   return parseUriRange(text, 0, text.length);
@@ -921,6 +929,15 @@ export function parseUri(text: string): MsrpUri {
  *
  * @param a one URI
  * @param b the other URI
+ *
+ * @example Compare two URIs as RFC 4975 §6.1 does
+ * ```ts
+ * import { parseUri, uriEquals } from "@msrp/msrp/wire";
+ *
+ * const a = parseUri("msrp://BOB.example.com:8888/9di4ea;tcp");
+ * const b = parseUri("msrp://bob.example.com:8888/9di4ea;tcp");
+ * console.log(uriEquals(a, b)); // true: the host is case-insensitive, the session id is not
+ * ```
  */
 export function uriEquals(a: MsrpUri, b: MsrpUri): boolean {
   return a.equals(b);

@@ -3,8 +3,8 @@
 // exit code table, relay configuration from flags, and the dispatcher.
 
 import assert from "node:assert/strict";
+import { HeaderList } from "../../lib/wire/mod.ts";
 import {
-  HeaderList,
   IncomingMessage,
   MsrpError,
   MsrpSendError,

@@ -9,15 +9,15 @@
 import assert from "node:assert/strict";
 import {
   type DecodedFrame,
-  DigestClient,
   encodeFrame,
   FrameParser,
   getUsePath,
   HeaderList,
-  type MsrpResponse,
   newTransactionId,
   parseWwwAuthenticate,
-} from "../../mod.ts";
+} from "../../lib/wire/mod.ts";
+import { DigestClient } from "../../lib/relay/digest.ts";
+import type { MsrpResponse } from "../../mod.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const CLI = new URL("cli.ts", ROOT).pathname;

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { MsrpEndpoint } from "../../mod.ts";
 import type { CliIo } from "../../lib/cli/common.ts";
 import { runCli } from "../../lib/cli/main.ts";
-import { computeFingerprint } from "../../lib/payload/sdp.ts";
+import { computeFingerprint } from "../../lib/transport/fingerprint.ts";
 import { resolveRelayConfig, serveRelay } from "../../lib/relay/mod.ts";
 import { type CertPair, OPENSSL_MISSING, testCerts } from "../_certs.ts";
 

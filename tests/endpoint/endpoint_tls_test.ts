@@ -4,7 +4,8 @@
 
 import assert from "node:assert/strict";
 import { MsrpEndpoint, MsrpError, type MsrpSession } from "../../mod.ts";
-import { computeFingerprint, type Fingerprint } from "../../lib/payload/sdp.ts";
+import { computeFingerprint } from "../../lib/transport/fingerprint.ts";
+import type { Fingerprint } from "../../lib/transport/types.ts";
 import { resolveRelayConfig, serveRelay } from "../../lib/relay/mod.ts";
 import { type CertPair, OPENSSL_MISSING, testCerts } from "../_certs.ts";
 

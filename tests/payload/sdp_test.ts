@@ -10,8 +10,6 @@ import { MsrpError, MsrpSyntaxError } from "../../lib/errors.ts";
 import {
   answerSetup,
   buildMsrpSdp,
-  computeFingerprint,
-  fingerprintMatches,
   formatSdp,
   makeAnswer,
   makeOffer,
@@ -22,6 +20,7 @@ import {
   type SetupRole,
   whoConnects,
 } from "../../lib/payload/sdp.ts";
+import { computeFingerprint, fingerprintMatches } from "../../lib/transport/fingerprint.ts";
 
 // ---------------------------------------------------------------------------
 // RFC examples (extracted from the RFC texts; page breaks removed, the lines

@@ -7,12 +7,8 @@ import assert from "node:assert/strict";
 import { MsrpEndpoint, type MsrpSession } from "../../mod.ts";
 import { relayConfigFrom, relayUris } from "../../lib/cli/relay.ts";
 import { MsrpError } from "../../lib/errors.ts";
-import {
-  type RelayLogEvent,
-  relayOriginAllowed,
-  resolveRelayConfig,
-  serveRelay,
-} from "../../lib/relay/mod.ts";
+import { type RelayLogEvent, resolveRelayConfig, serveRelay } from "../../lib/relay/mod.ts";
+import { relayOriginAllowed } from "../../lib/relay/config.ts";
 import type { MsrpTransport } from "../../lib/transport/types.ts";
 import { connectWebSocket } from "../../lib/transport/websocket.ts";
 import { FrameWriter } from "../../lib/wire/encoder.ts";

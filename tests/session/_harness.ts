@@ -3,18 +3,20 @@
 
 import {
   type Clock,
-  type DecodedFrame,
   type Frame,
-  FrameDecoderStream,
-  FrameWriter,
-  HeaderList,
   MsrpConnection,
   type MsrpRequest,
   type MsrpResponse,
   MsrpSession,
-  SessionDirectory,
   type SessionOptions,
 } from "../../mod.ts";
+import {
+  type DecodedFrame,
+  FrameDecoderStream,
+  FrameWriter,
+  HeaderList,
+} from "../../lib/wire/mod.ts";
+import { SessionDirectory } from "../../lib/session/mod.ts";
 import { memoryPipe } from "../../lib/transport/memory.ts";
 import type { MsrpTransport } from "../../lib/transport/types.ts";
 

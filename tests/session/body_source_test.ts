@@ -2,7 +2,7 @@
 // piece, with declared sizes enforced.
 
 import assert from "node:assert/strict";
-import { bodySource, defaultContentType } from "../../mod.ts";
+import { bodySource, defaultContentType } from "../../lib/session/mod.ts";
 
 const enc = (s: string) => new TextEncoder().encode(s);
 

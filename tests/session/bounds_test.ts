@@ -3,16 +3,15 @@
 // and a decoder that cannot be made to skip or swallow blank lines forever.
 
 import assert from "node:assert/strict";
+import type { DecodedFrame, FrameDecoderOptions } from "../../lib/wire/mod.ts";
 import {
-  type DecodedFrame,
-  type FrameDecoderOptions,
   FrameError,
   IncompleteMessageError,
   ManualClock,
   MsrpConnection,
   MsrpSession,
-  SessionDirectory,
 } from "../../mod.ts";
+import { SessionDirectory } from "../../lib/session/mod.ts";
 import type { LogLevel } from "../../lib/log.ts";
 import { connectTcp, listenTcp } from "../../lib/transport/tcp.ts";
 import type { MsrpTransport } from "../../lib/transport/types.ts";

@@ -3,16 +3,15 @@
 // 400, 403, 413, 415, 481, 501, 506 with byte-exact responses.
 
 import assert from "node:assert/strict";
+import { type DecodedFrame, FrameWriter } from "../../lib/wire/mod.ts";
 import {
-  type DecodedFrame,
   type Frame,
-  FrameWriter,
   IncompleteMessageError,
   MsrpConnection,
   type MsrpRequest,
   MsrpSession,
-  SessionDirectory,
 } from "../../mod.ts";
+import { SessionDirectory } from "../../lib/session/mod.ts";
 import { memoryPipe } from "../../lib/transport/memory.ts";
 import { ALICE, BOB, RawPeer, rawToSession, request } from "./_harness.ts";
 
@@ -109,7 +108,7 @@ Deno.test("the wire bytes of a 200 and of a success REPORT", async () => {
   assert.equal(r.kind, "response");
   const rep = await peer.next();
   assert.equal(rep.kind, "request");
-  const { encodeFrame } = await import("../../mod.ts");
+  const { encodeFrame } = await import("../../lib/wire/mod.ts");
   assert.equal(
     dec(encodeFrame(r as never)),
     `MSRP bytes001 200 OK\r\nTo-Path: ${ALICE}\r\nFrom-Path: ${BOB}\r\n-------bytes001$\r\n`,

@@ -4,14 +4,8 @@
 // abort, and closing with sends pending. Timers run on a ManualClock.
 
 import assert from "node:assert/strict";
-import {
-  encodeFrame,
-  HeaderList,
-  ManualClock,
-  MsrpConnection,
-  type MsrpRequest,
-  MsrpSendError,
-} from "../../mod.ts";
+import { encodeFrame, HeaderList } from "../../lib/wire/mod.ts";
+import { ManualClock, MsrpConnection, type MsrpRequest, MsrpSendError } from "../../mod.ts";
 import { memoryPipe } from "../../lib/transport/memory.ts";
 import { ALICE, BOB, randomBytes, RawPeer, request, response, sessionToRaw } from "./_harness.ts";
 

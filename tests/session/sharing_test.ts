@@ -2,13 +2,8 @@
 // and a 50 MB transfer over a loopback TCP socket in bounded memory.
 
 import assert from "node:assert/strict";
-import {
-  type Frame,
-  type IncomingMessage,
-  MsrpConnection,
-  MsrpSession,
-  SessionDirectory,
-} from "../../mod.ts";
+import { type Frame, type IncomingMessage, MsrpConnection, MsrpSession } from "../../mod.ts";
+import { SessionDirectory } from "../../lib/session/mod.ts";
 import { memoryPipe } from "../../lib/transport/memory.ts";
 import { connectTcp, listenTcp } from "../../lib/transport/tcp.ts";
 import type { MsrpTransport } from "../../lib/transport/types.ts";

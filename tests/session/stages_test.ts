@@ -2,9 +2,8 @@
 // responses and REPORTs for what arrives, at every split point of the input.
 
 import assert from "node:assert/strict";
+import { FrameDecoderStream, FrameEncoderStream } from "../../lib/wire/mod.ts";
 import {
-  FrameDecoderStream,
-  FrameEncoderStream,
   type IncomingMessage,
   ManualClock,
   ReassemblyStream,
@@ -12,8 +11,8 @@ import {
   ReportStream,
   SessionState,
   SessionStateStream,
-  TransactionTable,
-} from "../../mod.ts";
+} from "../../lib/session/mod.ts";
+import { TransactionTable } from "../../lib/session/transactions.ts";
 import { dec, enc } from "../_util.ts";
 
 const LOCAL = "msrp://127.0.0.1:7777/s1;tcp";

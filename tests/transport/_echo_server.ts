@@ -6,7 +6,7 @@
 import { consoleLogger } from "../../lib/log.ts";
 import { listenTcp, type MsrpListener } from "../../lib/transport/tcp.ts";
 import { listenTls } from "../../lib/transport/tls.ts";
-import { listenWebSocket } from "../../lib/transport/websocket.ts";
+import { listenWebSocket } from "../../lib/transport/websocket_server.ts";
 
 const kind = Deno.args[0] ?? "tcp";
 const certs = new URL("../fixtures/certs/", import.meta.url);

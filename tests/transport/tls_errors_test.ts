@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { MsrpError } from "../../lib/errors.ts";
-import { computeFingerprint } from "../../lib/payload/sdp.ts";
+import { computeFingerprint } from "../../lib/transport/fingerprint.ts";
 import type { MsrpListener } from "../../lib/transport/tcp.ts";
 import type { MsrpTransport } from "../../lib/transport/types.ts";
 import { connectTls, listenTls, type TlsConnectOptions } from "../../lib/transport/tls.ts";
-import { connectWebSocket, listenWebSocket } from "../../lib/transport/websocket.ts";
+import { connectWebSocket } from "../../lib/transport/websocket.ts";
+import { listenWebSocket } from "../../lib/transport/websocket_server.ts";
 import {
   type CertificateProblem,
   TlsCertificateError,

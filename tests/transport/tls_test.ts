@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { MsrpError } from "../../lib/errors.ts";
-import { computeFingerprint, type Fingerprint } from "../../lib/payload/sdp.ts";
+import { computeFingerprint } from "../../lib/transport/fingerprint.ts";
+import type { Fingerprint } from "../../lib/transport/types.ts";
 import {
   checkFingerprint,
   checkPeerFingerprint,

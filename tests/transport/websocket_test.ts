@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { MsrpError } from "../../lib/errors.ts";
+import { connectWebSocket, type WebSocketTransport } from "../../lib/transport/websocket.ts";
 import {
   acceptWebSocket,
-  connectWebSocket,
   isMsrpWebSocketRequest,
   listenWebSocket,
-  type WebSocketTransport,
-} from "../../lib/transport/websocket.ts";
+} from "../../lib/transport/websocket_server.ts";
 import type { MsrpTransport } from "../../lib/transport/types.ts";
 
 const CERTS = new URL("../fixtures/certs/", import.meta.url);

@@ -8,8 +8,8 @@ import {
   FrameDecoderStream,
   FrameParser,
   type InvalidFrame,
-  type MsrpRequest,
-} from "../../mod.ts";
+} from "../../lib/wire/mod.ts";
+import type { MsrpRequest } from "../../mod.ts";
 import { BytePattern } from "../../lib/wire/byte_search.ts";
 import { RFC_EXAMPLES } from "../fixtures/rfc_examples.ts";
 import { concatBytes, dec, decodeSplit, enc, normalize, prng } from "../_util.ts";

@@ -5,15 +5,13 @@ import assert from "node:assert/strict";
 import {
   type DecodedFrame,
   encodeFrame,
-  formatHead,
-  type Frame,
   FrameEncoderStream,
   FrameWriter,
   HeaderList,
-  MsrpError,
-  type MsrpRequest,
   type TransactionIdChange,
-} from "../../mod.ts";
+} from "../../lib/wire/mod.ts";
+import { formatHead } from "../../lib/wire/encoder.ts";
+import { type Frame, MsrpError, type MsrpRequest } from "../../mod.ts";
 import { RFC_EXAMPLES } from "../fixtures/rfc_examples.ts";
 import { concatBytes, dec, decodeSplit, enc, normalize } from "../_util.ts";
 

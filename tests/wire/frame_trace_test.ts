@@ -4,17 +4,10 @@
 // option of a connection showing each frame in and out (RFC 4975 §7.1, §7.2).
 
 import assert from "node:assert/strict";
-import {
-  consoleLogger,
-  FrameTrace,
-  frameTracer,
-  type LogLevel,
-  markTraceLines,
-  MsrpConnection,
-  MsrpSession,
-  SessionDirectory,
-  type TracedFrame,
-} from "../../mod.ts";
+import { consoleLogger, type LogLevel, MsrpConnection, MsrpSession } from "../../mod.ts";
+import { FrameTrace, frameTracer, type TracedFrame } from "../../lib/wire/mod.ts";
+import { markTraceLines } from "../../lib/wire/frame_trace.ts";
+import { SessionDirectory } from "../../lib/session/mod.ts";
 import { memoryPipe } from "../../lib/transport/memory.ts";
 import { enc, prng } from "../_util.ts";
 
