@@ -54,6 +54,8 @@ export async function buildPage(): Promise<string> {
     args: [
       "bundle",
       "--quiet",
+      "--config",
+      new URL("web/bundle.json", ROOT).pathname,
       "--platform=browser",
       "-o",
       `${dir}/msrp.js`,
