@@ -220,6 +220,8 @@ Options:
   --origin <url>        a web origin (https://chat.example.com) whose pages may
                         use --ws; repeatable. Other origins get HTTP 403; programs
                         (no Origin header) are allowed. Default: every origin
+  --web <dir>           serve the files in <dir> (the web chat page: web/ after
+                        deno task build) on the --ws port: open https://host:port/
   -v, --verbose         log every relay event, including each frame forwarded
                         or dropped and why (default: warnings and errors)
   --trace               show every frame in and out on standard error

@@ -69,6 +69,8 @@ export const RELAY_FLAGS = {
   // RFC 7977: a WebSocket listener for browsers, and the pages allowed to use it.
   ws: { type: "string" },
   origin: { type: "string", multiple: true },
+  // The web chat page (web/), served on the --ws port.
+  web: { type: "string" },
   verbose: { type: "boolean", short: "v" },
   trace: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -429,11 +431,18 @@ export async function relayCommand(args: string[], io: CliIo): Promise<number> {
     io.err(`msrp relay: ${level} ${data?.event ?? "relay"}${conn}: ${message}\n`);
   };
   const trace = values.trace === true ? traceLogger("relay", io.err) : undefined;
+  const webRoot = await webRootFrom(values, config);
   const { signal, dispose } = waitForSignal(io);
   let stopHangup = (): void => {};
   try {
-    const server = await serveRelay(config, { logger, trace });
+    const server = await serveRelay(config, { logger, trace, webRoot });
     for (const uri of relayUris(server.relay.config)) io.out(`${uri}\n`);
+    if (webRoot !== undefined) {
+      for (const l of server.relay.config.listen.filter((l) => l.websocket === true)) {
+        const scheme = l.tls ? "https" : "http";
+        io.err(`msrp relay: web chat page at ${scheme}://${config.host}:${l.port}/\n`);
+      }
+    }
     if (config.allowInsecure || config.listen.some((l) => !l.tls)) {
       io.err(
         "msrp relay: WARNING: insecure: listening on plain TCP" +
@@ -462,6 +471,31 @@ export async function relayCommand(args: string[], io: CliIo): Promise<number> {
     stopHangup();
     dispose();
   }
+}
+
+/**
+ * `--web DIR`: the directory of the web chat page, checked before the relay
+ * starts (it needs a `--ws` listener to be served on).
+ */
+async function webRootFrom(
+  values: Record<string, unknown>,
+  config: RelayConfig,
+): Promise<string | undefined> {
+  const dir = str(values, "web");
+  if (dir === undefined) return undefined;
+  if (!config.listen.some((l) => l.websocket === true)) {
+    throw new UsageError("--web needs --ws <port>: the page is served on the WebSocket listener");
+  }
+  let index: Deno.FileInfo | undefined;
+  try {
+    index = await Deno.stat(`${dir.replace(/\/+$/, "")}/index.html`);
+  } catch {
+    index = undefined;
+  }
+  if (index?.isFile !== true) {
+    throw new UsageError(`--web ${dir}: no index.html there (the page is in web/ of the source)`);
+  }
+  return dir;
 }
 
 /** SIGHUP: reloads the users, saying what happened on standard error; never throws. */

@@ -25,6 +25,7 @@ import { connectTcp, listenTcp } from "../transport/tcp.ts";
 import { connectTls, listenTls, type TlsTransport } from "../transport/tls.ts";
 import type { MsrpTransport } from "../transport/types.ts";
 import { listenWebSocket } from "../transport/websocket_server.ts";
+import { serveWebFiles } from "./web_files.ts";
 import type { MsrpUri } from "../wire/uri.ts";
 import { type RelayConfig, relayOriginAllowed } from "./config.ts";
 import { type RelayServer, startRelay } from "./relay.ts";
@@ -42,6 +43,12 @@ export interface ServeRelayOptions {
   trace?: Logger;
   /** Where time comes from (tests). */
   clock?: Clock;
+  /**
+   * A directory of static files (the web chat page, `web/`) served over
+   * HTTP(S) on every WebSocket listener, so the page and the MSRP WebSocket
+   * Server share one origin. Default: none (plain requests get 426).
+   */
+  webRoot?: string;
 }
 
 /**
@@ -82,6 +89,7 @@ export async function serveRelay(
     key: await Deno.readTextFile(config.tls.keyFile),
     ca: config.tls.caFile === undefined ? undefined : await Deno.readTextFile(config.tls.caFile),
   };
+  const serveHttp = options.webRoot === undefined ? undefined : serveWebFiles(options.webRoot);
   const caCerts = [...(options.caCerts ?? []), ...(tls?.ca ? [tls.ca] : [])];
   const logger = options.logger ?? consoleLogger();
   const originAllowed = (origin: string | null): boolean => {
@@ -118,6 +126,7 @@ export async function serveRelay(
           key: listen.tls ? tls?.key : undefined,
           insecure: !listen.tls,
           allowOrigin: originAllowed,
+          serveHttp,
           ...services,
         });
       }

@@ -143,6 +143,11 @@ export interface WebSocketListenOptions extends WebSocketTransportOptions, Liste
    * the server MAY inspect Origin; RFC 6455 §4.2.2, §10.2). Default: all.
    */
   allowOrigin?: (origin: string | null) => boolean;
+  /**
+   * Answers plain HTTP requests (not WebSocket upgrades), e.g. to serve a
+   * web page beside the MSRP WebSocket endpoint. Default: 426.
+   */
+  serveHttp?: (request: Request) => Response | Promise<Response>;
 }
 
 /** A WebSocket server that yields MSRP connections. */
@@ -200,8 +205,15 @@ class WsListener implements WebSocketListener {
       );
     }
     const hostname = options.hostname ?? "0.0.0.0";
-    const handler = (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>): Response => {
+    const handler = (
+      request: Request,
+      info: Deno.ServeHandlerInfo<Deno.NetAddr>,
+    ): Response | Promise<Response> => {
       if (this.#closed) return new Response("closing", { status: 503 });
+      if (
+        options.serveHttp !== undefined &&
+        request.headers.get("upgrade")?.toLowerCase() !== "websocket"
+      ) return options.serveHttp(request);
       if (options.path !== undefined && new URL(request.url).pathname !== options.path) {
         return new Response("not found", { status: 404 });
       }
