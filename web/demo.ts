@@ -38,8 +38,8 @@ const relay = await serveRelay(
   }),
   {
     webRoot: web,
-    logger: (e) => {
-      if (e.level === "warn" || e.level === "error") console.error(`relay: ${e.message}`);
+    logger: (level, message) => {
+      if (level === "warn" || level === "error") console.error(`relay: ${message}`);
     },
   },
 );
