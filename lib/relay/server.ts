@@ -172,6 +172,9 @@ function listenerLogger(logger: Logger): Logger {
       : message === "accepting again"
       ? "listener-accepting"
       : "listener";
-    logger(level, message, { event, ...data });
+    // The details (which listener, the error, the pause) go into the message,
+    // so that a one-line log (`msrp relay -v`) keeps them.
+    const details = data === undefined ? "" : ` ${JSON.stringify(data)}`;
+    logger(level, `${message}${details}`, { ...data, event });
   };
 }
