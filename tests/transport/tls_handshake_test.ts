@@ -16,9 +16,35 @@ const CA = await Deno.readTextFile(new URL("ca.pem", certs));
 const LINUX = Deno.build.os === "linux";
 
 /** Open descriptors of this process. */
-function fds(): number {
+/**
+ * This process's descriptors for TCP sockets whose local port is `port`: a
+ * listener's own socket and the connections it accepted. Counted by socket
+ * inode (/proc/net/tcp*), not by all descriptors, so that other tests
+ * running in this process at the same time (`--parallel`) do not count.
+ */
+function serverSockets(port: number): number {
+  const inodes = new Set<string>();
+  for (const table of ["/proc/net/tcp", "/proc/net/tcp6"]) {
+    let text = "";
+    try {
+      text = Deno.readTextFileSync(table);
+    } catch {
+      continue;
+    }
+    for (const line of text.split("\n").slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length > 9 && parseInt(f[1].split(":")[1], 16) === port) inodes.add(f[9]);
+    }
+  }
   let n = 0;
-  for (const _ of Deno.readDirSync("/proc/self/fd")) n++;
+  for (const e of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(Deno.readLinkSync(`/proc/self/fd/${e.name}`));
+      if (m !== null && inodes.has(m[1])) n++;
+    } catch {
+      // closed while we looked
+    }
+  }
   return n;
 }
 
@@ -79,7 +105,8 @@ for (const mutual of [false, true]) {
       }
       await until(() => pending() === 20, "the listener accepted the silent clients");
       // Our 20 client sockets and the 20 the listener accepted are open.
-      const full = fds();
+      const port = listener.addr.port;
+      const full = serverSockets(port);
       const endings = silent.map(ending);
       clock.advance(4999);
       assert.equal(pending(), 20, "nothing dropped before the deadline");
@@ -88,7 +115,10 @@ for (const mutual of [false, true]) {
       const how = await within(Promise.all(endings), "the server closed the silent clients");
       assert.ok(how.every((h) => h === "eof" || h === "reset"), how.join(","));
       // The server's 20 descriptors are gone (ours stay until we close them).
-      await until(() => fds() <= full - 20, "the server side released its descriptors");
+      await until(
+        () => serverSockets(port) <= full - 20,
+        "the server side released its descriptors",
+      );
       for (const c of silent) c.close();
       // The listener still serves a real client.
       const accepted = listener.accept();
@@ -147,9 +177,12 @@ Deno.test({
       { hostname: "localhost", caCerts: [CA] },
     );
     const server = await accepted;
-    const before = fds();
+    const before = serverSockets(listener.addr.port);
     server.close(); // as the relay does when probation ends (RFC 4976 §6.1)
-    assert.ok(fds() <= before - 1, "the server's descriptor is released at once");
+    assert.ok(
+      serverSockets(listener.addr.port) <= before - 1,
+      "the server's descriptor is released at once",
+    );
     // An abortive close (no close_notify): the client's read ends, as an end or an error.
     const end = await within(
       client.readable.getReader().read().then((r) => r.done, () => true),
