@@ -85,7 +85,7 @@ export async function chatCommand(args: string[], io: CliIo): Promise<number> {
     let session: MsrpSession;
     if (path === undefined) {
       const pins = peerPins(values, str(values, "tls-cert") !== undefined);
-      endpoint = await startListening(values);
+      endpoint = await startListening(values, 0, "chat");
       session = passiveSession(endpoint);
       io.out(endpoint.path(session).join(" ") + "\n");
       io.err("msrp chat: waiting for a peer (Ctrl-C to stop)\n");

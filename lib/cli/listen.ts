@@ -59,12 +59,14 @@ export const LISTEN_FLAGS = {
  *
  * @param values parsed flags (`--host`, `--bind`, `--port`, TLS, relay)
  * @param defaultPort the port when `--port` is absent
+ * @param command the command's name, for `--trace` lines
  */
 export async function startListening(
   values: Record<string, unknown>,
   defaultPort = 0,
+  command = "listen",
 ): Promise<MsrpEndpoint> {
-  const options = await endpointOptions(values);
+  const options = await endpointOptions(values, undefined, command);
   const portText = str(values, "port");
   return await MsrpEndpoint.start({
     ...options,
