@@ -142,6 +142,9 @@ export function forward(
     );
     const inc: Incoming = { tid: req.tid, discard: false, stream, target, ctx };
     if (!whole) c.incoming = inc;
+    // Not complete until endChunk: if the target goes while we wait for room,
+    // its discarded output is reported as a failure (408), never a bare 200.
+    ctx.complete = false;
     if (req.body !== null && req.body.length > 0) {
       const wait = pushPiece(core, target, stream, req.body);
       if (wait !== undefined) {

@@ -14,7 +14,16 @@ import { connectWebSocket } from "../../lib/transport/websocket.ts";
 import { FrameWriter } from "../../lib/wire/encoder.ts";
 import type { MsrpRequest } from "../../lib/wire/frame.ts";
 import { randomBytes } from "../_util.ts";
-import { ack, authenticate, collectLog, enc, memoryRelay, Peer, request } from "./relay_harness.ts";
+import {
+  ack,
+  authenticate,
+  collectLog,
+  enc,
+  memoryRelay,
+  Peer,
+  request,
+  settle,
+} from "./relay_harness.ts";
 
 const CERTS = new URL("../fixtures/certs/", import.meta.url);
 const read = (name: string) => Deno.readTextFileSync(new URL(name, CERTS));
@@ -495,4 +504,59 @@ Deno.test("msrp relay --ws PORT --origin URL: a WebSocket listener beside the TC
   });
   assert.equal(secure.websocket.origins, undefined);
   await assert.rejects(relayConfigFrom({ insecure: true, ws: "70000" }), /--ws must be a port/);
+});
+
+Deno.test("a whole SEND re-chunked for a WebSocket client that leaves while the relay waits for room gets its failure, not a bare 200 (RFC 4976 §6.4.1)", async () => {
+  const RELAY = "msrps://relay.example.com:9000;tcp";
+  const ALICE = "msrps://alice.example.com:1/a;tcp";
+  const { relay, connect } = memoryRelay({
+    host: "relay.example.com",
+    websocket: { maxMessageSize: 32 * 1024 },
+    limits: { segmentSize: 1 << 20, maxBufferedBytesPerConnection: 16 * 1024 },
+  });
+  const alice = connect(true);
+  const bob = connect(true, { frameAligned: true });
+  const ua = (await authenticate(alice, { to: RELAY, from: ALICE })).usePath;
+  const ub = (await authenticate(bob, {
+    to: RELAY,
+    from: BROWSER,
+    username: "bob",
+    password: "hunter2",
+  })).usePath;
+  bob.pause(); // Bob's queue fills: the relay waits for room before taking more
+  const ids = ["msgA", "msgB", "msgC"];
+  // One after the other (a frame's parts must not interleave), not waiting
+  // for the relay to take them: it stops reading Alice while Bob is full.
+  let sent = Promise.resolve();
+  ids.forEach((id, i) =>
+    sent = sent.then(() =>
+      alice.send(request("SEND", `tx${i}abc`, [
+        ["To-Path", `${ua} ${ub} ${BROWSER}`],
+        ["From-Path", ALICE],
+        ["Message-ID", id],
+        ["Byte-Range", "1-40000/40000"],
+        ["Content-Type", "application/octet-stream"],
+      ], randomBytes(40_000)))
+    )
+  );
+  await settle(200);
+  bob.close(); // Bob leaves with chunks still queued for him
+  await sent;
+  await settle(200);
+  // Every message either failed at once (408 while waiting, 481 once Bob's
+  // registration is gone) or got its 200 and then failure REPORTs: none is
+  // acknowledged and then lost without a word.
+  const failed = new Set<string>();
+  const acked = new Map<string, string>(ids.map((id, i) => [`tx${i}abc`, id]));
+  while (alice.queued > 0) {
+    const f = (await alice.next())!;
+    if (f.kind === "response" && f.status >= 400) failed.add(acked.get(f.tid)!);
+    if (
+      f.kind === "request" && f.method === "REPORT" && /^000 4\d\d\b/.test(f.headers.get("Status")!)
+    ) {
+      failed.add(f.headers.get("Message-ID")!);
+    }
+  }
+  assert.deepEqual([...failed].sort(), ids);
+  await relay.close();
 });
