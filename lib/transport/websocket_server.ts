@@ -184,10 +184,14 @@ export function listenWebSocket(options: WebSocketListenOptions): WebSocketListe
   return new WsListener(options);
 }
 
+/** Upgraded WebSocket connections a listener keeps for `accept()`; past it, 503 (as TLS's backlog). */
+const WS_BACKLOG = 128;
+
 class WsListener implements WebSocketListener {
   readonly addr: NetAddress;
   readonly finished: Promise<void>;
   #server: Deno.HttpServer<Deno.NetAddr>;
+  /** Upgraded connections nobody took yet, at most {@linkcode WS_BACKLOG}. */
   readonly #ready: WebSocketTransport[] = [];
   readonly #waiting: {
     resolve: (t: WebSocketTransport) => void;
@@ -233,6 +237,10 @@ class WsListener implements WebSocketListener {
         options.allowOrigin !== undefined && !options.allowOrigin(request.headers.get("origin"))
       ) {
         return new Response("this origin may not open MSRP WebSockets here", { status: 403 });
+      }
+      // Nobody is taking connections: refuse rather than queue without bound.
+      if (this.#waiting.length === 0 && this.#ready.length >= WS_BACKLOG) {
+        return new Response("too many connections waiting to be accepted", { status: 503 });
       }
       const { response, transport } = acceptWebSocket(request, {
         ...options,

@@ -372,3 +372,29 @@ Deno.test("ws: frames of random sizes up to 1 MiB arrive whole and in order", as
   for (let i = 0; i < frames.length; i++) assert.deepEqual(got[i], frames[i], `frame ${i}`);
   await finish(client, server, listener);
 });
+
+Deno.test("ws: upgraded connections nobody accepts are capped at 128; the next handshake gets 503", async () => {
+  const listener = listenWebSocket({ hostname: "127.0.0.1", port: 0, insecure: true });
+  const url = `ws://127.0.0.1:${listener.addr.port}/`;
+  const clients: MsrpTransport[] = [];
+  for (let i = 0; i < 128; i++) clients.push(await connectWebSocket(url, { insecure: true }));
+  // The 129th, by hand: its status line.
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+  await conn.write(
+    new TextEncoder().encode(
+      `GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+        `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n` +
+        `Sec-WebSocket-Protocol: msrp\r\n\r\n`,
+    ),
+  );
+  const buf = new Uint8Array(256);
+  const n = await conn.read(buf);
+  assert.match(new TextDecoder().decode(buf.subarray(0, n ?? 0)), /^HTTP\/1\.1 503 /);
+  conn.close();
+  // Taking one makes room again.
+  const taken = await listener.accept();
+  clients.push(await connectWebSocket(url, { insecure: true }));
+  taken.close();
+  for (const c of clients) c.close();
+  listener.close();
+});
