@@ -29,7 +29,7 @@ import type { FailureReport, Status } from "../wire/headers.ts";
 import { newTransactionId } from "../wire/ids.ts";
 import type { BodySource } from "./body_source.ts";
 import { RangeSet } from "./ranges.ts";
-import { SENDER_RULES } from "./reports.ts";
+import { RECEIVER_RULES, SENDER_RULES } from "./reports.ts";
 
 /** A chunk this size or smaller need not be interruptible (§5.1, §7.1.1). */
 export const INTERRUPTIBLE_ABOVE = 2048;
@@ -321,8 +321,12 @@ export class OutgoingMessage {
     const chunk = this.#chunk;
     if (piece.flag === undefined || chunk === undefined || chunk.tid !== piece.tid) return;
     this.#chunk = undefined;
-    this.#chunkEnds.set(chunk.start, chunk.start + chunk.written);
     const rule = SENDER_RULES[this.#options.failureReport];
+    // Kept only until the 200 that confirms it: a chunk that gets none
+    // (Failure-Report no or partial, §7.1.2) is not remembered.
+    if (RECEIVER_RULES[this.#options.failureReport].accepted === "200 response") {
+      this.#chunkEnds.set(chunk.start, chunk.start + chunk.written);
+    }
     if (rule.expectsResponse) this.#context.startTimer(chunk.tid, rule.timer);
     if (piece.flag === "$") this.#allWritten = true;
     if (piece.flag === "#") this.#finished = true;
