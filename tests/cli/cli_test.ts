@@ -18,57 +18,11 @@ import {
 } from "../../lib/wire/mod.ts";
 import { DigestClient } from "../../lib/relay/digest.ts";
 import type { MsrpResponse } from "../../mod.ts";
+import { Lines } from "../_lines.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const CLI = new URL("cli.ts", ROOT).pathname;
 const CERTS = new URL("tests/fixtures/certs/", ROOT).pathname;
-
-/** Collects a stream's lines and lets a test wait for the one it needs. */
-class Lines {
-  readonly lines: string[] = [];
-  /** Everything read, as it came. */
-  text = "";
-  #waiters: { test: (line: string) => boolean; resolve: (l: string | undefined) => void }[] = [];
-  #ended = false;
-  readonly done: Promise<void>;
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.done = this.#pump(stream);
-  }
-
-  async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
-    let pending = "";
-    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-      this.text += text;
-      pending += text;
-      let nl: number;
-      while ((nl = pending.indexOf("\n")) >= 0) {
-        this.#push(pending.slice(0, nl));
-        pending = pending.slice(nl + 1);
-      }
-    }
-    if (pending !== "") this.#push(pending);
-    this.#ended = true;
-    for (const w of this.#waiters) w.resolve(undefined);
-    this.#waiters = [];
-  }
-
-  #push(line: string): void {
-    this.lines.push(line);
-    this.#waiters = this.#waiters.filter((w) => {
-      if (!w.test(line)) return true;
-      w.resolve(line);
-      return false;
-    });
-  }
-
-  /** The first line (already seen or to come) that passes `test`; undefined at end of stream. */
-  waitFor(test: (line: string) => boolean): Promise<string | undefined> {
-    const seen = this.lines.find(test);
-    if (seen !== undefined || this.#ended) return Promise.resolve(seen);
-    return new Promise((resolve) => this.#waiters.push({ test, resolve }));
-  }
-}
 
 /** A running `msrp` process. */
 class Cli {

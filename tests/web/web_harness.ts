@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import type { Browser, Page } from "puppeteer-core";
 import { resolveRelayConfig, serveRelay } from "../../lib/relay/mod.ts";
 import type { RelayServer } from "../../lib/relay/relay.ts";
+import { Lines } from "../_lines.ts";
 
 export const ROOT: URL = new URL("../../", import.meta.url);
 export const CERTS: string = new URL("tests/fixtures/certs/", ROOT).pathname;
@@ -217,54 +218,6 @@ export async function shotOnFailure<T>(
       }
     }
     throw e;
-  }
-}
-
-/** Collects a stream's lines and lets a test wait for the one it needs. */
-export class Lines {
-  readonly lines: string[] = [];
-  /** Everything read, as it came. */
-  text = "";
-  #waiters: { test: (line: string) => boolean; resolve: (l: string | undefined) => void }[] = [];
-  #ended = false;
-  /** Settles at the end of the stream. */
-  readonly done: Promise<void>;
-
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.done = this.#pump(stream);
-  }
-
-  async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
-    let pending = "";
-    for await (const t of stream.pipeThrough(new TextDecoderStream())) {
-      this.text += t;
-      pending += t;
-      let nl: number;
-      while ((nl = pending.indexOf("\n")) >= 0) {
-        this.#push(pending.slice(0, nl));
-        pending = pending.slice(nl + 1);
-      }
-    }
-    if (pending !== "") this.#push(pending);
-    this.#ended = true;
-    for (const w of this.#waiters) w.resolve(undefined);
-    this.#waiters = [];
-  }
-
-  #push(line: string): void {
-    this.lines.push(line);
-    this.#waiters = this.#waiters.filter((w) => {
-      if (!w.test(line)) return true;
-      w.resolve(line);
-      return false;
-    });
-  }
-
-  /** The first line (already seen or to come) that passes `test`; undefined at end of stream. */
-  waitFor(test: (line: string) => boolean): Promise<string | undefined> {
-    const seen = this.lines.find(test);
-    if (seen !== undefined || this.#ended) return Promise.resolve(seen);
-    return new Promise((resolve) => this.#waiters.push({ test, resolve }));
   }
 }
 
