@@ -25,47 +25,8 @@
  * @module
  */
 
-export {
-  formatSdp,
-  parseSdp,
-  type SdpAttribute,
-  type SdpField,
-  type SdpMediaDescription,
-  type SdpParseOptions,
-  type SessionDescription,
-} from "./sdp_syntax.ts";
-export {
-  type ConnectionData,
-  type Direction,
-  type MsrpMedia,
-  parseAllMsrpMedia,
-  parseMsrpMedia,
-  type SdpTransportProtocol,
-  type SetupRole,
-} from "./msrp_media.ts";
-export {
-  buildMsrpMediaDescription,
-  buildMsrpSdp,
-  type MsrpSdpOptions,
-  type SdpOrigin,
-} from "./msrp_sdp_builder.ts";
-export type {
-  FileDate,
-  FileHash,
-  FileRange,
-  FileSelector,
-  FileTransferAttributes,
-} from "./file_transfer.ts";
-export { type Fingerprint, parseFingerprint } from "./fingerprint.ts";
-export {
-  type AnswerOptions,
-  answerSetup,
-  makeAnswer,
-  makeOffer,
-  type OfferOptions,
-  type SetupInfo,
-  whoConnects,
-} from "./offer_answer.ts";
+// SDP (RFC 4566, RFC 4975 §8, RFC 4145, RFC 6135, RFC 5547): one list, in sdp.ts.
+export * from "./sdp.ts";
 export {
   ALWAYS_ACCEPTED_TYPES,
   intersectAcceptTypes,

@@ -410,6 +410,14 @@ function formatField(f: SdpField): string {
  * @returns the lines of the section
  * @throws {MsrpSyntaxError} `sdp-bad-value` / `sdp-bad-attribute` / `sdp-bad-media` for values
  *   that cannot be written
+ *
+ * @example Write one media section of a parsed description
+ * ```ts
+ * import { formatSdpMedia, parseSdp } from "@msrp/msrp/payload";
+ *
+ * const sdp = parseSdp("v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nt=0 0\r\nm=message 7777 TCP/MSRP *\r\n");
+ * console.log(formatSdpMedia(sdp.media[0])); // "m=message 7777 TCP/MSRP *\r\n"
+ * ```
  */
 export function formatSdpMedia(m: SdpMediaDescription): string {
   const port = m.portCount === undefined ? `${m.port}` : `${m.port}/${m.portCount}`;
