@@ -238,15 +238,17 @@ export interface SpawnRelayOptions {
   cpuProfDir?: string;
   /** Limits of the relay (`RelayLimitsConfig`) other than the defaults. */
   limits?: Partial<RelayLimitsConfig>;
+  /** More V8 flags for the relay process (`--expose-gc` is always there). */
+  v8Flags?: readonly string[];
 }
 
 /**
  * Starts a relay in a child Deno process, with `gc()` exposed there.
  *
- * @param options a directory for a CPU profile of the relay
+ * @param options a directory for a CPU profile of the relay, its limits, V8 flags
  */
 export async function spawnRelay(options: SpawnRelayOptions = {}): Promise<BenchRelay> {
-  const args = ["run", "-A", "--v8-flags=--expose-gc"];
+  const args = ["run", "-A", `--v8-flags=${["--expose-gc", ...options.v8Flags ?? []].join(",")}`];
   if (options.cpuProfDir) args.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`);
   args.push(new URL(import.meta.url).pathname, "--child", JSON.stringify(options.limits ?? {}));
   const child = new Deno.Command(Deno.execPath(), {
