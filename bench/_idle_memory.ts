@@ -4,7 +4,7 @@
  * RFC 4976 §5.1 AUTH, §6.3 one registration per client, §6.5 idle
  * connections).
  *
- *   deno run -A bench/_idle_memory.ts [--repeat N] [--v8-flags=a,b]
+ *   deno run -A bench/_idle_memory.ts [--repeat N] [--v8-flags=a,b] [--env=NAME=value]
  *
  * `relay_bench.ts` runs it too. The relay runs in a child process
  * (`spawnRelay`), the clients in another one (this module with `--clients`),
@@ -32,7 +32,7 @@
  */
 
 import { DigestClient, parseWwwAuthenticate } from "../lib/wire/mod.ts";
-import { type BenchRelay, spawnRelay, USERS } from "./_relay_setup.ts";
+import { type BenchRelay, type RelayMemory, spawnRelay, USERS } from "./_relay_setup.ts";
 
 /** The idle-memory figures of one run. */
 export interface IdleMemoryFigures {
@@ -46,6 +46,14 @@ export interface IdleMemoryFigures {
   readonly slope: number;
   /** Relay RSS 10 s after the last client left, octets. */
   readonly afterLeave: number;
+  /** V8 heap in use (no gc) per client from 500 to 1000, octets. */
+  readonly heapSlope: number;
+  /** V8 heap reserved per client from 500 to 1000, octets. */
+  readonly heapTotalSlope: number;
+  /** ArrayBuffer memory per client from 500 to 1000, octets. */
+  readonly externalSlope: number;
+  /** Relay RSS after leave once gc() has run too, octets. */
+  readonly afterGc: number;
   /** Registrations the relay held at 1000 clients. */
   readonly registrations: number;
 }
@@ -194,11 +202,13 @@ async function waitFor(check: () => Promise<boolean>, ms = 20_000): Promise<void
  * none; see the module documentation.
  *
  * @param v8Flags more V8 flags for the relay process
+ * @param env more environment variables for the relay process
  */
-export async function measureIdleMemory(v8Flags: readonly string[] = []): Promise<
-  IdleMemoryFigures
-> {
-  const relay = await spawnRelay({ v8Flags });
+export async function measureIdleMemory(
+  v8Flags: readonly string[] = [],
+  env: Record<string, string> = {},
+): Promise<IdleMemoryFigures> {
+  const relay = await spawnRelay({ v8Flags, env });
   try {
     const clients = await spawnClients(relay.tcpUri);
     try {
@@ -207,20 +217,28 @@ export async function measureIdleMemory(v8Flags: readonly string[] = []): Promis
       await clients.ask(`open ${FIRST}`);
       await sleep(SETTLE_MS);
       const at500 = await rss(relay);
+      const u500 = await relay.usage();
       await clients.ask(`open ${SECOND - FIRST}`);
       await sleep(SETTLE_MS);
       const at1000 = await rss(relay);
+      const u1000 = await relay.usage();
       const stats = await relay.stats();
       await clients.ask("close");
       await waitFor(async () => (await relay.stats()).connections === 0);
       await sleep(LEAVE_WAIT_MS);
       const afterLeave = await rss(relay);
+      const afterGc = (await relay.memory()).rss;
+      const per = (f: (u: RelayMemory) => number) => (f(u1000) - f(u500)) / (SECOND - FIRST);
       return {
         start,
         at500,
         at1000,
         slope: (at1000 - at500) / (SECOND - FIRST),
         afterLeave,
+        heapSlope: per((u) => u.heapUsed),
+        heapTotalSlope: per((u) => u.heapTotal),
+        externalSlope: per((u) => u.external),
+        afterGc,
         registrations: stats.registrations,
       };
     } finally {
@@ -236,23 +254,32 @@ export async function measureIdleMemory(v8Flags: readonly string[] = []): Promis
  *
  * @param runs how many fresh relays to measure
  * @param v8Flags more V8 flags for the relay process
+ * @param env more environment variables for the relay process
  */
-export async function reportIdleMemory(runs = 1, v8Flags: readonly string[] = []): Promise<void> {
+export async function reportIdleMemory(
+  runs = 1,
+  v8Flags: readonly string[] = [],
+  env: Record<string, string> = {},
+): Promise<void> {
   const kb = (n: number) => `${(n / 1000).toFixed(1)} KB`;
   const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
   console.log(
     `\nRelay RSS per idle authenticated client (msrp TCP, raw AUTH clients in their own process)${
       v8Flags.length ? `, V8 flags ${v8Flags.join(",")}` : ""
-    }`,
+    }${Object.keys(env).length ? `, env ${JSON.stringify(env)}` : ""}`,
   );
   for (let i = 0; i < runs; i++) {
-    const f = await measureIdleMemory(v8Flags);
+    const f = await measureIdleMemory(v8Flags, env);
     console.log(
       `  run ${i + 1}: start ${mb(f.start)}, 500 clients ${mb(f.at500)}, 1000 clients ${
         mb(f.at1000)
       } (${f.registrations} regs): ${kb(f.slope)}/client; 10 s after all left ${
         mb(f.afterLeave)
-      } (${(100 * f.afterLeave / f.start).toFixed(0)}% of start)  [load ${
+      } (${(100 * f.afterLeave / f.start).toFixed(0)}% of start; ${
+        mb(f.afterGc)
+      } after gc)\n         per client: V8 heap used ${kb(f.heapSlope)}, reserved ${
+        kb(f.heapTotalSlope)
+      }, external ${kb(f.externalSlope)}  [load ${
         Deno.loadavg().map((x) => x.toFixed(2)).join(" ")
       }]`,
     );
@@ -268,6 +295,9 @@ if (import.meta.main) {
     const at = args.indexOf("--repeat");
     const runs = at >= 0 ? Math.min(Number(args[at + 1]), 10) : 1;
     const flags = args.find((a) => a.startsWith("--v8-flags="))?.slice(11).split(",") ?? [];
-    await reportIdleMemory(runs, flags);
+    const env = Object.fromEntries(
+      args.filter((a) => a.startsWith("--env=")).map((a) => a.slice(6).split("=", 2)),
+    );
+    await reportIdleMemory(runs, flags, env);
   }
 }

@@ -44,7 +44,8 @@ import type { HeaderList } from "../wire/header_list.ts";
 import { formatExpires, formatPath, parseExpires } from "../wire/headers.ts";
 import { parseUri } from "../wire/uri.ts";
 import { relayUserHa1 } from "./config.ts";
-import { closeSoon, type Conn, noteFailure, succeeded } from "./connection.ts";
+import type { Conn } from "./connection.ts";
+import { closeSoon, noteFailure, succeeded } from "./lifecycle.ts";
 import type { RelayCore } from "./core.ts";
 import { verifyCredentials } from "./digest.ts";
 import type { RouteDecision } from "./forwarding.ts";
@@ -197,8 +198,8 @@ export function onAuth(
   }
   // §6.3: a URI for a client is valid on this connection only; for a relay
   // authenticated by TLS, on any connection to that relay.
-  const binding: RegistrationBinding = c.peerHost !== undefined
-    ? { kind: "relay", host: c.peerHost }
+  const binding: RegistrationBinding = c.peer.host !== undefined
+    ? { kind: "relay", host: c.peer.host }
     : { kind: "connection", connectionId: c.id };
   const via = info.fromPath.slice(0, -1);
   const client = info.fromPath.at(-1);
@@ -209,7 +210,7 @@ export function onAuth(
   let reg: RelayRegistration;
   if (refreshing !== undefined) {
     if (
-      refreshing.username !== result.username || !refreshing.boundTo(c.id, c.peerHost)
+      refreshing.username !== result.username || !refreshing.boundTo(c.id, c.peer.host)
     ) {
       core.log("info", "auth-forbidden", "refresh of another client's registration", c);
       reply(core, c, info, { status: 403 });
@@ -244,7 +245,7 @@ export function onAuth(
     ],
   });
   succeeded(core, c);
-  c.challenges = 0;
+  c.peer.challenges = 0;
   core.log(
     "info",
     refreshing !== undefined ? "auth-refreshed" : "auth-ok",
@@ -259,13 +260,18 @@ export function onAuth(
  * gets 403 past `maxChallengesPerConnection` and is closed.
  */
 function challenge(core: RelayCore, c: Conn, info: ReqInfo, stale: boolean): void {
-  if (c.challenges >= core.config.limits.maxChallengesPerConnection) {
-    core.log("warn", "challenge-limit", `${c.challenges} challenges without a successful AUTH`, c);
+  if (c.peer.challenges >= core.config.limits.maxChallengesPerConnection) {
+    core.log(
+      "warn",
+      "challenge-limit",
+      `${c.peer.challenges} challenges without a successful AUTH`,
+      c,
+    );
     reply(core, c, info, { status: 403, comment: "Too many challenges" });
     closeSoon(core, c, "too many AUTH challenges without success");
     return;
   }
-  c.challenges++;
+  c.peer.challenges++;
   const nonce = core.nonces.issue();
   const headers: [string, string][] = core.config.algorithms.map((algorithm) => [
     "WWW-Authenticate",

@@ -24,7 +24,8 @@
 import type { ContinuationFlag, MsrpRequest } from "../wire/frame.ts";
 import type { ByteRange } from "../wire/headers.ts";
 import { newTransactionId } from "../wire/ids.ts";
-import { type Conn, noteFailure, succeeded } from "./connection.ts";
+import type { Conn } from "./connection.ts";
+import { noteFailure, succeeded } from "./lifecycle.ts";
 import type { ConnectionTable } from "./connection_table.ts";
 import type { RelayCore } from "./core.ts";
 import { forwardedHeaders, type RouteDecision } from "./forwarding.ts";

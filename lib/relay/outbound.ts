@@ -400,7 +400,7 @@ async function flush(core: RelayCore, c: Conn): Promise<void> {
   const parts = c.transport?.frameAligned === true ? b.parts : gatherBytes(b.parts, GATHER_BYTES);
   for (const p of parts) await c.writer!.write(p);
   c.writingSince = undefined;
-  c.lastActivity = core.clock.now();
+  c.peer.lastActivity = core.clock.now();
   let released = b.body;
   for (const job of b.jobs) released += job.bytes.length;
   releaseBuffered(core, c, released);

@@ -33,7 +33,8 @@ import { type ByteRange, type FailureReport, getFromPath, getToPath } from "../w
 import { newTransactionId } from "../wire/ids.ts";
 import type { MsrpUri } from "../wire/uri.ts";
 import { hasStaleChallenge } from "./auth.ts";
-import { type Conn, noteFailure } from "./connection.ts";
+import type { Conn } from "./connection.ts";
+import { noteFailure } from "./lifecycle.ts";
 import type { RelayCore } from "./core.ts";
 import { failureReportOwed } from "../session/reports.ts";
 import { forwardedHeaders, isRelayUri, relayFailureReport, reportedRange } from "./forwarding.ts";

@@ -58,6 +58,7 @@ const KNOWN_CYCLE = [
   "connection_table.ts",
   "core.ts",
   "forwarder.ts",
+  "lifecycle.ts",
   "outbound.ts",
   "reply.ts",
   "transactions.ts",
