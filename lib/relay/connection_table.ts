@@ -81,9 +81,21 @@ export class ConnectionTable {
 
   /** Adds a connection a peer opened, with a new id. */
   addInbound(): Conn {
-    const c = new Conn(this.#nextId++, false, undefined, this.#core.clock.now());
+    const c = this.#newConn(false, undefined);
     this.#conns.set(c.id, c);
     return c;
+  }
+
+  #newConn(outbound: boolean, key: string | undefined): Conn {
+    const core = this.#core;
+    return new Conn(
+      this.#nextId++,
+      outbound,
+      key,
+      core.clock.now(),
+      core.timers,
+      core.config.limits.transactionTimeoutMs,
+    );
   }
 
   /**
@@ -175,7 +187,7 @@ export class ConnectionTable {
       core.log("warn", "connection-limit", `cannot open a connection to ${uri}: at the limit`);
       return undefined;
     }
-    const c = new Conn(this.#nextId++, true, key, core.clock.now());
+    const c = this.#newConn(true, key);
     this.#conns.set(c.id, c);
     this.#byKey.set(key, c);
     core.log("info", "connecting", `opening a connection to ${uri}`, c);

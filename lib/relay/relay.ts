@@ -458,7 +458,7 @@ export class MsrpRelay {
     // Nothing queued here will be written; a chunk being streamed here fails.
     discardOutput(this.#core, c);
     // RFC 4975 §5.4: the transactions on a failed connection have failed.
-    failPending(this.#core, c);
+    failPending(c);
     // A chunk arriving here stops where it is: interrupted, not aborted (§7.1).
     const inc = c.incoming;
     c.incoming = undefined;
