@@ -54,6 +54,10 @@ export interface IdleMemoryFigures {
   readonly externalSlope: number;
   /** Relay RSS after leave once gc() has run too, octets. */
   readonly afterGc: number;
+  /** V8 heap reserved at start (no gc), octets. */
+  readonly startHeapTotal: number;
+  /** V8 heap reserved after leave and gc(), octets. */
+  readonly afterGcHeapTotal: number;
   /** Registrations the relay held at 1000 clients. */
   readonly registrations: number;
 }
@@ -214,6 +218,7 @@ export async function measureIdleMemory(
     try {
       await sleep(SETTLE_MS);
       const start = await rss(relay);
+      const startHeapTotal = (await relay.usage()).heapTotal;
       await clients.ask(`open ${FIRST}`);
       await sleep(SETTLE_MS);
       const at500 = await rss(relay);
@@ -227,7 +232,7 @@ export async function measureIdleMemory(
       await waitFor(async () => (await relay.stats()).connections === 0);
       await sleep(LEAVE_WAIT_MS);
       const afterLeave = await rss(relay);
-      const afterGc = (await relay.memory()).rss;
+      const gcd = await relay.memory();
       const per = (f: (u: RelayMemory) => number) => (f(u1000) - f(u500)) / (SECOND - FIRST);
       return {
         start,
@@ -238,7 +243,9 @@ export async function measureIdleMemory(
         heapSlope: per((u) => u.heapUsed),
         heapTotalSlope: per((u) => u.heapTotal),
         externalSlope: per((u) => u.external),
-        afterGc,
+        afterGc: gcd.rss,
+        startHeapTotal,
+        afterGcHeapTotal: gcd.heapTotal,
         registrations: stats.registrations,
       };
     } finally {
@@ -277,6 +284,8 @@ export async function reportIdleMemory(
         mb(f.afterLeave)
       } (${(100 * f.afterLeave / f.start).toFixed(0)}% of start; ${
         mb(f.afterGc)
+      } after gc; V8 heap reserved ${mb(f.startHeapTotal)} at start, ${
+        mb(f.afterGcHeapTotal)
       } after gc)\n         per client: V8 heap used ${kb(f.heapSlope)}, reserved ${
         kb(f.heapTotalSlope)
       }, external ${kb(f.externalSlope)}  [load ${

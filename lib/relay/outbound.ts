@@ -6,9 +6,10 @@
  *
  * - **Whole frames** the relay makes or forwards at once: responses,
  *   REPORTs, AUTH, short SENDs. They wait in `control` and always go first.
- * - **Streamed chunks** ({@linkcode OutStream}): a long SEND chunk the relay
- *   forwards piece by piece as it arrives. It goes out as an interruptible
- *   chunk (`Byte-Range: n-*\/total`, RFC 4975 §7.1.1), and the writer ends it
+ * - **Streamed chunks** (an `OutStream`, declared with the connection in
+ *   `connection.ts`): a long SEND chunk the relay forwards piece by piece
+ *   as it arrives. It goes out as an interruptible chunk
+ *   (`Byte-Range: n-*\/total`, RFC 4975 §7.1.1), and the writer ends it
  *   with `+` whenever a whole frame is waiting ("SEND requests larger than
  *   2048 octets MUST be interrupted if the sender needs to send pending
  *   responses or REPORT requests"), when another chunk waits and this one has

@@ -4,8 +4,11 @@
  * RFC 4975 §5.3, §5.4, §7.1.4, §7.3.2, §10.4).
  *
  * Each request the relay forwards goes out under a new transaction id
- * (§6.4), and is remembered here under that id on the connection it went
- * out on until the next hop answers:
+ * (§6.4), and is remembered under that id in the `TransactionTable` of the
+ * connection it went out on (the session layer's table, the same an
+ * endpoint uses; its timers share the relay's one `TimerQueue`) until the
+ * next hop answers. The entries are made here, and know what to do when
+ * answered, timed out or lost:
  *
  * - **SEND** is acknowledged hop by hop (§6.4.1). With Failure-Report `yes`
  *   the relay answers 200 as soon as it has the whole chunk, starts a timer
@@ -21,7 +24,10 @@
  * - **REPORT** is never answered (RFC 4975 §7.1.2): nothing is remembered.
  *
  * When a connection fails, the transactions on it have failed (RFC 4975
- * §5.4).
+ * §5.4). The writer (`outbound.ts`) reaches this module only through the
+ * records' methods (`SendContext.fail`, `SendContext.forwarded`,
+ * `ForwardedTransaction.written` and `rekey`), so that neither imports the
+ * other in a cycle.
  *
  * @module
  */
