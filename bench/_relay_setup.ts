@@ -22,7 +22,7 @@
  *
  * The child talks over its standard streams, one JSON object per line:
  * it prints `{"ready": {...}}` once listening, answers `"memory"`,
- * `"stats"` and `"events"` requests, and exits on `"exit"` or when its
+ * `"usage"` (memory without gc), `"stats"` and `"events"` requests, and exits on `"exit"` or when its
  * standard input closes (so it never outlives the bench process). Its limits
  * can be set (`SpawnRelayOptions.limits`, e.g. small ones for the soak test,
  * `tests/relay/soak_test.ts`), and it counts its log events by name.
@@ -103,6 +103,8 @@ export interface BenchRelay {
   events(): Promise<Record<string, number>>;
   /** The relay process's memory (a child only; in this process it is the whole process). */
   memory(): Promise<RelayMemory>;
+  /** The same without forcing garbage collection first (a child only). */
+  usage(): Promise<RelayMemory>;
   /** RSS and PSS of the relay's processes now, from `/proc` (Linux). */
   resident(): Promise<ResidentMemory>;
   /** Stops the relay (and its process). */
@@ -170,6 +172,7 @@ export async function startRelayInProcess(): Promise<BenchRelay> {
     stats: () => Promise.resolve(server.relay.stats()),
     events: () => Promise.reject(new Error("counted in a child only")),
     memory: measureMemory,
+    usage: () => Promise.resolve({ ...Deno.memoryUsage(), gc: false }),
     resident: () => residentOf([Deno.pid]),
     close: () => server.close(),
   };
@@ -227,6 +230,7 @@ export async function spawnKamailio(
     stats: unsupported,
     events: unsupported,
     memory: unsupported,
+    usage: unsupported,
     resident: async () => residentOf(await k.pids()),
     close: () => k.close(),
   };
@@ -238,19 +242,24 @@ export interface SpawnRelayOptions {
   cpuProfDir?: string;
   /** Limits of the relay (`RelayLimitsConfig`) other than the defaults. */
   limits?: Partial<RelayLimitsConfig>;
+  /** More V8 flags for the relay process (`--expose-gc` is always there). */
+  v8Flags?: readonly string[];
+  /** More environment variables for the relay process (e.g. the C allocator's). */
+  env?: Record<string, string>;
 }
 
 /**
  * Starts a relay in a child Deno process, with `gc()` exposed there.
  *
- * @param options a directory for a CPU profile of the relay
+ * @param options a directory for a CPU profile of the relay, its limits, V8 flags
  */
 export async function spawnRelay(options: SpawnRelayOptions = {}): Promise<BenchRelay> {
-  const args = ["run", "-A", "--v8-flags=--expose-gc"];
+  const args = ["run", "-A", `--v8-flags=${["--expose-gc", ...options.v8Flags ?? []].join(",")}`];
   if (options.cpuProfDir) args.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`);
   args.push(new URL(import.meta.url).pathname, "--child", JSON.stringify(options.limits ?? {}));
   const child = new Deno.Command(Deno.execPath(), {
     args,
+    env: options.env,
     stdin: "piped",
     stdout: "piped",
     stderr: "inherit",
@@ -282,6 +291,7 @@ export async function spawnRelay(options: SpawnRelayOptions = {}): Promise<Bench
     stats: () => ask<RelayStats>("stats"),
     events: () => ask<Record<string, number>>("events"),
     memory: () => ask<RelayMemory>("memory"),
+    usage: () => ask<RelayMemory>("usage"),
     resident: () => residentOf([child.pid]),
     close: () =>
       closed ??= (async () => {
@@ -331,6 +341,7 @@ async function child(limits: string): Promise<void> {
   for await (const line of lines) {
     if (line === "stats") out({ result: server.relay.stats() });
     else if (line === "memory") out({ result: await measureMemory() });
+    else if (line === "usage") out({ result: { ...Deno.memoryUsage(), gc: false } });
     else if (line === "events") out({ result: events });
     else if (line === "exit") {
       out({ result: true });

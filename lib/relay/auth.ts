@@ -44,9 +44,10 @@ import type { HeaderList } from "../wire/header_list.ts";
 import { formatExpires, formatPath, parseExpires } from "../wire/headers.ts";
 import { parseUri } from "../wire/uri.ts";
 import { relayUserHa1 } from "./config.ts";
-import { closeSoon, type Conn, noteFailure, succeeded } from "./connection.ts";
+import type { Conn } from "./connection.ts";
+import { closeSoon, noteFailure, succeeded } from "./lifecycle.ts";
 import type { RelayCore } from "./core.ts";
-import { verifyCredentials } from "./digest.ts";
+import { verifyCredentials, type VerifySuccess } from "./digest.ts";
 import type { RouteDecision } from "./forwarding.ts";
 import type { RegistrationBinding, RelayRegistration } from "./registrations.ts";
 import { reply, type ReqInfo } from "./reply.ts";
@@ -78,8 +79,21 @@ function sameUriText(a: string, b: string): boolean {
   }
 }
 
+/** The local route decision of an AUTH: its To-Path ends at the relay. */
+type LocalRoute = Extract<RouteDecision, { kind: "local" }>;
+
 /**
- * §5.1, §6.3, §9.1: authenticate a client and hand it a URI.
+ * §5.1, §6.3, §9.1: authenticate a client and hand it a URI. The steps, in
+ * the order of RFC 4976 §6.3; each answers the AUTH itself when it refuses:
+ *
+ * 1. the AUTH came over TLS (§9.2), unless the relay allows otherwise;
+ * 2. an AUTH to one of the relay's URIs refreshes that registration (481 if none);
+ * 3. authenticate: 401 with a challenge until the credentials check (§5.1, §9.1);
+ * 4. authorize: 403 for a user who may not use the relay (§6.3);
+ * 5. the lifetime asked for in Expires is within bounds, else 423 (§6.3);
+ * 6. grant the URI: bound to this connection, or to the relay known by its
+ *    TLS certificate (§6.3); the same client asking again keeps its URI;
+ * 7. answer 200 with Use-Path, Expires and Authentication-Info (§6.3, §9.1).
  *
  * @param core the relay
  * @param c the connection the AUTH came over
@@ -91,33 +105,73 @@ export function onAuth(
   core: RelayCore,
   c: Conn,
   req: MsrpRequest,
-  d: Extract<RouteDecision, { kind: "local" }>,
+  d: LocalRoute,
   info: ReqInfo,
 ): void {
+  if (!overTls(core, c, info)) return;
+  const addressed = addressedRegistration(core, c, d, info);
+  if (addressed === "unknown") return;
+  const user = authenticate(core, c, req, d, info);
+  if (user === undefined) return;
+  if (!authorized(core, c, info, user.username)) return;
+  const expires = acceptedExpires(core, c, req, info);
+  if (expires === undefined) return;
+  const grant = grantUri(core, c, info, user.username, expires, addressed);
+  if (grant === undefined) return;
+  answerGranted(core, c, info, user, grant, expires);
+}
+
+/** Step 1, §9.2: "Client-to-relay communications MUST use TLS for AUTH requests". */
+function overTls(core: RelayCore, c: Conn, info: ReqInfo): boolean {
+  if (c.secure || core.config.allowInsecure) return true;
+  core.log("warn", "auth-insecure", "AUTH over a connection without TLS refused", c);
+  reply(core, c, info, { status: 403, comment: "AUTH requires TLS" });
+  noteFailure(core, c, true);
+  return false;
+}
+
+/**
+ * Step 2: an AUTH to one of the relay's URIs refreshes that registration;
+ * one the relay does not know gets 481.
+ *
+ * @returns the registration, undefined for an AUTH to the relay itself, or
+ *   "unknown" once answered
+ */
+function addressedRegistration(
+  core: RelayCore,
+  c: Conn,
+  d: LocalRoute,
+  info: ReqInfo,
+): RelayRegistration | undefined | "unknown" {
+  if (d.target.sessionId === undefined) return undefined;
+  const reg = core.regs.get(d.target.sessionId);
+  if (reg !== undefined) return reg;
+  reply(core, c, info, { status: 481 });
+  noteFailure(core, c, false);
+  return "unknown";
+}
+
+/**
+ * Step 3, §5.1 and §9.1: HTTP Digest. No Authorization: a 401 challenge;
+ * credentials that do not check: a 401 again (`stale=true` for the right
+ * password with an old nonce, RFC 7616 §3.3), counted as a failed AUTH.
+ *
+ * @returns the verified user, or undefined once answered
+ */
+function authenticate(
+  core: RelayCore,
+  c: Conn,
+  req: MsrpRequest,
+  d: LocalRoute,
+  info: ReqInfo,
+): VerifySuccess | undefined {
   const config = core.config;
-  // §9.2: "Client-to-relay communications MUST use TLS for AUTH requests".
-  if (!c.secure && !config.allowInsecure) {
-    core.log("warn", "auth-insecure", "AUTH over a connection without TLS refused", c);
-    reply(core, c, info, { status: 403, comment: "AUTH requires TLS" });
-    noteFailure(core, c, true);
-    return;
-  }
-  // An AUTH to one of the relay's URIs refreshes that registration.
-  let refreshing: RelayRegistration | undefined;
-  if (d.target.sessionId !== undefined) {
-    refreshing = core.regs.get(d.target.sessionId);
-    if (refreshing === undefined) {
-      reply(core, c, info, { status: 481 });
-      noteFailure(core, c, false);
-      return;
-    }
-  }
   const values = req.headers.getAll("Authorization");
   if (values.length === 0) {
     // §5.1: "In response to an AUTH request that does not contain an
     // Authorization header, a relay MUST respond with a 401".
     challenge(core, c, info, false);
-    return;
+    return undefined;
   }
   let credentials: DigestCredentials;
   try {
@@ -127,7 +181,7 @@ export function onAuth(
     core.log("info", "auth-failed", `unreadable Authorization: ${describe(e)}`, c);
     challenge(core, c, info, false);
     noteFailure(core, c, true);
-    return;
+    return undefined;
   }
   const result = verifyCredentials({
     credentials,
@@ -142,113 +196,153 @@ export function onAuth(
     uriMatches: sameUriText,
     nextnonce: config.nextnonce,
   });
-  if (!result.ok) {
-    if (result.reason === "stale") {
-      // RFC 7616 §3.3: right password, old nonce: retry with a new one.
-      challenge(core, c, info, true);
-      return;
-    }
-    core.log(
-      "info",
-      "auth-failed",
-      `AUTH from ${JSON.stringify(credentials.username)} refused: ${result.reason}`,
-      c,
-    );
-    challenge(core, c, info, false);
-    noteFailure(core, c, true);
-    return;
+  if (result.ok) return result;
+  if (result.reason === "stale") {
+    // RFC 7616 §3.3: right password, old nonce: retry with a new one.
+    challenge(core, c, info, true);
+    return undefined;
   }
-  // §6.3: "If the client is not authorized, the relay returns a 403 response."
-  if (config.users[result.username]?.disabled === true) {
-    core.log("info", "auth-forbidden", `user ${result.username} is not authorized`, c);
-    reply(core, c, info, { status: 403 });
-    noteFailure(core, c, true);
-    return;
-  }
-  // §6.3: check a requested Expires, "and, if not, return an error
-  // containing a Min-Expires or Max-Expires header, as appropriate".
-  let expires = config.expires.default;
+  core.log(
+    "info",
+    "auth-failed",
+    `AUTH from ${JSON.stringify(credentials.username)} refused: ${result.reason}`,
+    c,
+  );
+  challenge(core, c, info, false);
+  noteFailure(core, c, true);
+  return undefined;
+}
+
+/** Step 4, §6.3: "If the client is not authorized, the relay returns a 403 response." */
+function authorized(core: RelayCore, c: Conn, info: ReqInfo, username: string): boolean {
+  if (core.config.users[username]?.disabled !== true) return true;
+  core.log("info", "auth-forbidden", `user ${username} is not authorized`, c);
+  reply(core, c, info, { status: 403 });
+  noteFailure(core, c, true);
+  return false;
+}
+
+/**
+ * Step 5, §6.3: check a requested Expires, "and, if not, return an error
+ * containing a Min-Expires or Max-Expires header, as appropriate".
+ *
+ * @returns the lifetime to grant in seconds, or undefined once answered
+ */
+function acceptedExpires(
+  core: RelayCore,
+  c: Conn,
+  req: MsrpRequest,
+  info: ReqInfo,
+): number | undefined {
+  const bounds = core.config.expires;
   const requested = req.headers.get("Expires");
-  if (requested !== undefined) {
-    let n: number;
-    try {
-      n = parseExpires(requested);
-    } catch (e) {
-      core.log("info", "bad-request", `bad Expires: ${describe(e)}`, c);
-      reply(core, c, info, { status: 400 });
-      noteFailure(core, c, false);
-      return;
-    }
-    if (n < config.expires.min) {
-      reply(core, c, info, {
-        status: 423,
-        headers: [["Min-Expires", formatExpires(config.expires.min)]],
-      });
-      return;
-    }
-    if (n > config.expires.max) {
-      reply(core, c, info, {
-        status: 423,
-        headers: [["Max-Expires", formatExpires(config.expires.max)]],
-      });
-      return;
-    }
-    expires = n;
+  if (requested === undefined) return bounds.default;
+  let n: number;
+  try {
+    n = parseExpires(requested);
+  } catch (e) {
+    core.log("info", "bad-request", `bad Expires: ${describe(e)}`, c);
+    reply(core, c, info, { status: 400 });
+    noteFailure(core, c, false);
+    return undefined;
   }
-  // §6.3: a URI for a client is valid on this connection only; for a relay
-  // authenticated by TLS, on any connection to that relay.
-  const binding: RegistrationBinding = c.peerHost !== undefined
-    ? { kind: "relay", host: c.peerHost }
+  if (n < bounds.min) {
+    reply(core, c, info, { status: 423, headers: [["Min-Expires", formatExpires(bounds.min)]] });
+    return undefined;
+  }
+  if (n > bounds.max) {
+    reply(core, c, info, { status: 423, headers: [["Max-Expires", formatExpires(bounds.max)]] });
+    return undefined;
+  }
+  return n;
+}
+
+/** A URI granted: the registration and whether it was refreshed rather than issued. */
+interface Grant {
+  readonly reg: RelayRegistration;
+  readonly refreshed: boolean;
+}
+
+/**
+ * Step 6, §6.3: a URI for a client is valid on this connection only; for a
+ * relay authenticated by TLS, on any connection to that relay. The same
+ * client asking again over the same binding keeps its URI: the
+ * registration it holds is refreshed (RFC 4976 §6.3 leaves the URI's form
+ * to the relay; peers hold it in their SDP, so a new one would break them).
+ *
+ * @returns the grant, or undefined once answered (403)
+ */
+function grantUri(
+  core: RelayCore,
+  c: Conn,
+  info: ReqInfo,
+  username: string,
+  expires: number,
+  addressed: RelayRegistration | undefined,
+): Grant | undefined {
+  const host = c.peer.host;
+  const binding: RegistrationBinding = host !== undefined
+    ? { kind: "relay", host }
     : { kind: "connection", connectionId: c.id };
   const via = info.fromPath.slice(0, -1);
   const client = info.fromPath.at(-1);
-  // The same client asking again over the same binding keeps its URI: the
-  // registration it holds is refreshed (RFC 4976 §6.3 leaves the URI's form
-  // to the relay; peers hold it in their SDP, so a new one would break them).
-  refreshing ??= core.regs.findSame({ binding, username: result.username, via, client });
-  let reg: RelayRegistration;
+  const refreshing = addressed ?? core.regs.findSame({ binding, username, via, client });
   if (refreshing !== undefined) {
-    if (
-      refreshing.username !== result.username || !refreshing.boundTo(c.id, c.peerHost)
-    ) {
+    if (refreshing.username !== username || !refreshing.boundTo(c.id, host)) {
       core.log("info", "auth-forbidden", "refresh of another client's registration", c);
       reply(core, c, info, { status: 403 });
       noteFailure(core, c, true);
-      return;
+      return undefined;
     }
-    reg = core.regs.refresh(refreshing, expires);
-  } else {
-    try {
-      reg = core.regs.issue({
-        uri: (sid) => core.ownUri(c.secure || binding.kind === "relay", sid),
-        username: result.username,
-        binding,
-        via,
-        client,
-        expiresSec: expires,
-      });
-    } catch (e) {
-      core.log("warn", "registration-limit", describe(e), c, e);
-      reply(core, c, info, { status: 403, comment: "Too many registrations" });
-      return;
-    }
+    return { reg: core.regs.refresh(refreshing, expires), refreshed: true };
   }
-  // §9.1: "Relays MUST include rspauth, cnonce, nc, and qop parameters in a
-  // Authentication-Info header for all 200 OK responses to an AUTH request."
+  try {
+    const reg = core.regs.issue({
+      uri: (sid) => core.ownUri(c.secure || binding.kind === "relay", sid),
+      username,
+      binding,
+      via,
+      client,
+      expiresSec: expires,
+    });
+    return { reg, refreshed: false };
+  } catch (e) {
+    core.log("warn", "registration-limit", describe(e), c, e);
+    reply(core, c, info, { status: 403, comment: "Too many registrations" });
+    return undefined;
+  }
+}
+
+/**
+ * Step 7: the 200 (§6.3: "returns a Use-Path header ... It also returns an
+ * Expires header"; §9.1: "Relays MUST include rspauth, cnonce, nc, and qop
+ * parameters in a Authentication-Info header for all 200 OK responses to an
+ * AUTH request"). The connection's probation is over and its challenge
+ * count starts again.
+ */
+function answerGranted(
+  core: RelayCore,
+  c: Conn,
+  info: ReqInfo,
+  user: VerifySuccess,
+  grant: Grant,
+  expires: number,
+): void {
+  const reg = grant.reg;
   reply(core, c, info, {
     status: 200,
     headers: [
       ["Use-Path", formatPath(reg.usePath)],
-      ["Authentication-Info", formatAuthenticationInfo(result.authenticationInfo)],
+      ["Authentication-Info", formatAuthenticationInfo(user.authenticationInfo)],
       ["Expires", formatExpires(expires)],
     ],
   });
   succeeded(core, c);
-  c.challenges = 0;
+  c.peer.challenges = 0;
   core.log(
     "info",
-    refreshing !== undefined ? "auth-refreshed" : "auth-ok",
-    `${result.username} registered ${reg.uri} for ${expires} s`,
+    grant.refreshed ? "auth-refreshed" : "auth-ok",
+    `${user.username} registered ${reg.uri} for ${expires} s`,
     c,
   );
 }
@@ -259,13 +353,18 @@ export function onAuth(
  * gets 403 past `maxChallengesPerConnection` and is closed.
  */
 function challenge(core: RelayCore, c: Conn, info: ReqInfo, stale: boolean): void {
-  if (c.challenges >= core.config.limits.maxChallengesPerConnection) {
-    core.log("warn", "challenge-limit", `${c.challenges} challenges without a successful AUTH`, c);
+  if (c.peer.challenges >= core.config.limits.maxChallengesPerConnection) {
+    core.log(
+      "warn",
+      "challenge-limit",
+      `${c.peer.challenges} challenges without a successful AUTH`,
+      c,
+    );
     reply(core, c, info, { status: 403, comment: "Too many challenges" });
     closeSoon(core, c, "too many AUTH challenges without success");
     return;
   }
-  c.challenges++;
+  c.peer.challenges++;
   const nonce = core.nonces.issue();
   const headers: [string, string][] = core.config.algorithms.map((algorithm) => [
     "WWW-Authenticate",

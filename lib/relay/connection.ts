@@ -1,32 +1,224 @@
 /**
- * One connection of a relay and the rules of its life
- * (RFC 4976 §6.1, §6.3, §6.5; RFC 4975 §5.4).
+ * One connection of a relay, and the records that hang off it (RFC 4975
+ * §5.4, §7.1.1; RFC 4976 §6, §6.4.1).
  *
- * A relay does not trust a new connection (§6.1): it gets a probation period
- * (30 seconds in the RFC, `probationMs` here) to make one successful request,
- * and is closed if it does not, or if it only makes failed ones. A client
- * that keeps failing AUTH is disconnected too (§6.3). A connection that
- * carries no registration and has not been used for a while may be closed
- * (§6.5), and is the first to go when the relay runs out of connections;
- * after it, the connection without AUTH that has been quiet longest.
+ * {@linkcode Conn} holds what the relay knows about a connection, each part
+ * with one owner: its transport and its open/closing/closed state (here),
+ * who the peer is and its probation (a {@linkcode Peer}, `peer.ts`), what is
+ * queued to be written on it (written by `outbound.ts`), the chunk being
+ * received on it (`forwarder.ts`), and the forwarded transactions waiting
+ * for an answer over it (a `TransactionTable` of the session layer, filled
+ * and answered by `transactions.ts`). The rules of its life (probation,
+ * failures, idle, closing once written) are in `lifecycle.ts`.
  *
- * {@linkcode Conn} holds everything the relay knows about a connection: its
- * transport and state, its probation and failure counts, what is queued to
- * be written on it (`outbound.ts`), the chunk being received on it
- * (`forwarder.ts`), and the forwarded transactions waiting for an answer
- * over it (`transactions.ts`).
+ * The records that point back at connections are declared here too (the
+ * chunks being forwarded, the SENDs received and the transactions
+ * forwarded), as data and narrow interfaces, so that this module imports
+ * none of the modules that act on them and the relay's modules import each
+ * other without a cycle.
  *
  * @module
  */
 
+import type { TimerQueue } from "../session/timer_queue.ts";
+import { type TransactionHandler, TransactionTable } from "../session/transactions.ts";
 import type { FrameWriter } from "../wire/encoder.ts";
-import { PathCache } from "../wire/path_cache.ts";
+import type { ContinuationFlag } from "../wire/frame.ts";
 import type { FrameTrace } from "../wire/frame_trace.ts";
+import type { HeaderList } from "../wire/header_list.ts";
+import type { ByteRange, FailureReport } from "../wire/headers.ts";
+import { PathCache } from "../wire/path_cache.ts";
+import type { MsrpUri } from "../wire/uri.ts";
 import type { MsrpTransport } from "../transport/types.ts";
-import type { RelayCore } from "./core.ts";
-import type { Incoming } from "./forwarder.ts";
-import { type ControlJob, type OpenWire, type OutStream, wake, WriteBatch } from "./outbound.ts";
-import type { Pending } from "./transactions.ts";
+import { Peer } from "./peer.ts";
+
+/** A whole frame queued for a connection, already encoded. */
+export interface ControlJob {
+  readonly bytes: Uint8Array;
+  /** Forwarded SEND body bytes in it, counted once written. */
+  readonly bodyBytes: number;
+  /** The forwarded transaction it carries: its hop timer starts once written (§6.4.1). */
+  readonly pending: Pending | undefined;
+}
+
+/** The wire transaction a stream has open on its target's writer. */
+export interface OpenWire {
+  /** The id the FrameWriter knows the request by. */
+  readonly callerTid: string;
+  readonly headers: HeaderList;
+  /** Body bytes given to the FrameWriter under this request. */
+  written: number;
+  /** Caller offset where the current wire id started (moves if the writer interrupts). */
+  segStart: number;
+  pending: PendingSend;
+}
+
+let nextStreamSeq = 0;
+
+/** A SEND chunk being forwarded piece by piece to one connection. */
+export class OutStream {
+  readonly ctx: SendContext;
+  /** The connection it is written to. */
+  readonly target: Conn;
+  /** The forwarded header fields; Byte-Range is rewritten per wire transaction. */
+  readonly headers: HeaderList;
+  readonly total: number | "*";
+  pieces: Uint8Array[] = [];
+  /** Bytes in `pieces`. */
+  queued = 0;
+  /** Body bytes received from the source so far. */
+  received = 0;
+  /** Body bytes in wire transactions already ended. */
+  sent = 0;
+  /** The source's end-line flag, once it came. */
+  endFlag: ContinuationFlag | undefined;
+  /** Set to end the chunk now with this flag and drop the rest. */
+  abortFlag: ContinuationFlag | undefined;
+  wire: OpenWire | undefined;
+  finished = false;
+  /** Creation order: chunks of one message are forwarded in this order. */
+  readonly seq: number = nextStreamSeq++;
+  /** On a frame-aligned target: the most body bytes per chunk (computed once). */
+  bodyBudget: number | undefined;
+
+  constructor(ctx: SendContext, target: Conn, headers: HeaderList, total: number | "*") {
+    this.ctx = ctx;
+    this.target = target;
+    this.headers = headers;
+    this.total = total;
+  }
+
+  ready(): boolean {
+    return !this.finished &&
+      (this.abortFlag !== undefined || this.pieces.length > 0 || this.endFlag !== undefined);
+  }
+}
+
+/**
+ * A connection's bytes encoded since its last write, and what to do once
+ * they are written. The writer task encodes everything that is ready, then
+ * writes it at once: one write per turn instead of one per frame.
+ */
+export class WriteBatch {
+  /** The encoded bytes, in order; each one whole frame on a frame-aligned transport. */
+  parts: Uint8Array[] = [];
+  bytes = 0;
+  /** Whole frames in `parts`, to complete once written. */
+  jobs: ControlJob[] = [];
+  /** Streamed body bytes in `parts`: released and counted once written. */
+  body = 0;
+  /** Transactions whose end-line is in `parts`: their hop timers start once written (§6.4.1). */
+  ends: PendingSend[] = [];
+}
+
+/** The request being received in pieces on a connection. */
+export interface Incoming {
+  readonly tid: string;
+  readonly discard: boolean;
+  readonly stream: OutStream | undefined;
+  readonly target: Conn | undefined;
+  readonly ctx: SendContext | undefined;
+}
+
+/**
+ * What the relay must remember about a SEND it received, to answer and
+ * report on it (§6.4.1). Made by `transactions.ts`, which also knows how to
+ * fail it and how to file the wire transactions it goes out as.
+ */
+export interface SendContext {
+  /** The connection it came over: where the response and failure REPORTs go. */
+  readonly origin: Conn;
+  readonly originTid: string;
+  readonly fr: FailureReport;
+  readonly messageId: string | undefined;
+  /** The SEND's Byte-Range as received. */
+  readonly range: ByteRange | undefined;
+  /** The From-Path as received: the way back to the sender. */
+  readonly reportTo: readonly MsrpUri[];
+  /** The relay's URI as received first in To-Path. */
+  readonly ourUri: MsrpUri;
+  /** A response (200 or error) went to the previous hop. */
+  answered: boolean;
+  /** The SEND failed and the error was the response: refuse the rest. */
+  failed: boolean;
+  /** The whole chunk has been received. */
+  complete: boolean;
+  /** The forwarding stream, when the chunk is forwarded in pieces. */
+  stream: OutStream | undefined;
+  /**
+   * Part of it failed with `status` (§6.4.1, §6.4.3): the response to it,
+   * or a failure REPORT to the sender.
+   *
+   * @param status the failure status
+   * @param comment the status comment
+   * @param offset where the failed bytes start within the received chunk's body
+   * @param length how many bytes failed
+   */
+  fail(status: number, comment: string, offset: number, length: number): void;
+  /**
+   * A wire transaction that forwards part of it over `conn`, not yet filed
+   * in `conn.pending` (the caller files it unless Failure-Report is `no`).
+   *
+   * @param conn the connection it goes out on
+   * @param tid its new transaction id (§6.4)
+   * @param offset where its bytes start within the received chunk's body
+   * @param length how many body bytes it carries (so far)
+   * @param stream the stream it belongs to, if forwarded in pieces
+   */
+  forwarded(
+    conn: Conn,
+    tid: string,
+    offset: number,
+    length: number,
+    stream: OutStream | undefined,
+  ): PendingSend;
+}
+
+/** What every forwarded transaction waiting for its response can be asked. */
+export interface ForwardedTransaction extends TransactionHandler {
+  /** The connection it went out on: its table holds it. */
+  readonly conn: Conn;
+  /** Its id on the wire. */
+  tid: string;
+  /** Its last byte was written: start the hop timer (§6.4.1). */
+  written(): void;
+  /**
+   * The encoder gave it a new id (RFC 4975 §7.1): file it under that.
+   *
+   * @param to the new id
+   */
+  rekey(to: string): void;
+  /** Its connection failed (RFC 4975 §5.4): it has failed. */
+  lost(): void;
+}
+
+/** A forwarded SEND wire transaction waiting for the next hop's response. */
+export interface PendingSend extends ForwardedTransaction {
+  readonly kind: "send";
+  readonly ctx: SendContext;
+  /** Where the bytes of this transaction start within the received chunk's body. */
+  readonly offset: number;
+  /** How many body bytes it carried. */
+  length: number;
+  readonly stream: OutStream | undefined;
+}
+
+/** A forwarded AUTH or unknown method whose response goes back along the path (§6.4.3). */
+export interface PendingRelayed extends ForwardedTransaction {
+  readonly kind: "relayed";
+  readonly origin: Conn;
+  readonly originTid: string;
+  readonly method: string;
+  readonly fromPath: readonly MsrpUri[];
+  readonly ourUri: MsrpUri;
+  readonly fr: FailureReport;
+  readonly hadCredentials: boolean;
+  /** How many of the relay's own URIs the request passed (more than one when it looped back). */
+  readonly ownHops: number;
+}
+
+/** A forwarded transaction waiting for its response. */
+export type Pending = PendingSend | PendingRelayed;
 
 /** The state of one connection, accepted or opened by the relay. */
 export class Conn {
@@ -36,21 +228,12 @@ export class Conn {
   readonly key: string | undefined;
   transport: MsrpTransport | undefined;
   state: "connecting" | "open" | "closed";
-  /** The host the peer is authenticated as (TLS), lower case. */
-  peerHost: string | undefined;
-  /** An inbound relay identified by mutual TLS (RFC 4976 §6.3). */
-  identifiedRelay = false;
+  /** Who the peer is and how far it is trusted: the identity and probation owner. */
+  readonly peer: Peer;
   /** Will close once the frames queued now are written. */
   closing = false;
   closingReason = "";
   closeTimer: unknown;
-  probation = false;
-  probationTimer: unknown;
-  probationFailures = 0;
-  authFailures = 0;
-  /** 401 challenges sent since the last successful AUTH on this connection. */
-  challenges = 0;
-  lastActivity: number;
   // output
   control: ControlJob[] = [];
   streams: OutStream[] = [];
@@ -75,16 +258,33 @@ export class Conn {
   readonly toPaths = new PathCache();
   readonly fromPaths = new PathCache();
   incoming: Incoming | undefined;
-  pending = new Map<string, Pending>();
-  /** URI keys of peers learned to be reachable over this connection. */
-  learned = new Set<string>();
+  /** The forwarded transactions waiting for a response over it: the pending-transactions owner. */
+  readonly pending: TransactionTable<Pending>;
 
-  constructor(id: number, outbound: boolean, key: string | undefined, now: number) {
+  /**
+   * A connection the relay accepted or is opening.
+   *
+   * @param id the relay's number for it
+   * @param outbound whether the relay opened it
+   * @param key `connectionKey` of the URI an outbound connection is for
+   * @param now the relay's clock
+   * @param timers the relay's transaction timers, shared by every connection
+   * @param timeoutMs the hop timer (§6.4.1: 30 s)
+   */
+  constructor(
+    id: number,
+    outbound: boolean,
+    key: string | undefined,
+    now: number,
+    timers: TimerQueue,
+    timeoutMs: number,
+  ) {
     this.id = id;
     this.outbound = outbound;
     this.key = key;
     this.state = outbound ? "connecting" : "open";
-    this.lastActivity = now;
+    this.peer = new Peer(now);
+    this.pending = new TransactionTable(timers, timeoutMs);
   }
 
   get secure(): boolean {
@@ -108,113 +308,4 @@ export function closeTransport(t: MsrpTransport): void {
   } catch {
     // already closed
   }
-}
-
-/**
- * Starts the probation period of a connection a peer opened (§6.1).
- *
- * @param core the relay
- * @param c the accepted connection
- */
-export function startProbation(core: RelayCore, c: Conn): void {
-  // §6.1: "the server waits for up to 30 seconds to receive an MSRP request
-  // ... If no successful requests are sent during this probationary
-  // period, the server closes the connection."
-  c.probation = true;
-  c.probationTimer = core.clock.setTimer(() => {
-    if (c.probation && c.state !== "closed") {
-      core.log("info", "probation-timeout", "no successful request during probation", c);
-      core.close(c, "probation ended without a successful request (RFC 4976 §6.1)");
-    }
-  }, core.config.limits.probationMs);
-}
-
-/**
- * Closes once what is queued now has been written (bounded by a timer).
- *
- * @param core the relay
- * @param c the connection
- * @param reason for the log
- */
-export function closeSoon(core: RelayCore, c: Conn, reason: string): void {
-  if (c.closing || c.state === "closed") return;
-  c.closing = true;
-  c.closingReason = reason;
-  c.closeTimer = core.clock.setTimer(
-    () => core.close(c, reason),
-    core.config.limits.transactionTimeoutMs,
-  );
-  wake(c);
-}
-
-/**
- * A request on `c` succeeded: its probation is over (§6.1).
- *
- * @param core the relay
- * @param c the connection
- */
-export function succeeded(core: RelayCore, c: Conn): void {
-  if (!c.probation) return;
-  c.probation = false;
-  core.clock.clearTimer(c.probationTimer);
-}
-
-/**
- * Counts a failed request (§6.1) or a failed AUTH (§6.3). AUTH failures
- * count only on connections from clients, never from relays.
- *
- * @param core the relay
- * @param c the connection the request came over
- * @param auth whether it was a failed AUTH
- */
-export function noteFailure(core: RelayCore, c: Conn, auth: boolean): void {
-  const limits = core.config.limits;
-  if (auth && !c.outbound && !c.identifiedRelay) {
-    c.authFailures++;
-    if (c.authFailures >= limits.maxAuthFailures) {
-      core.log("warn", "auth-failures", `${c.authFailures} failed AUTH requests`, c);
-      closeSoon(core, c, "too many failed AUTH requests (RFC 4976 §6.3)");
-      return;
-    }
-  }
-  if (c.probation) {
-    c.probationFailures++;
-    if (c.probationFailures >= limits.maxProbationFailures) {
-      core.log("warn", "probation-failures", `${c.probationFailures} failed requests`, c);
-      closeSoon(core, c, "only failed requests during probation (RFC 4976 §6.1)");
-    }
-  }
-}
-
-/**
- * Whether `c` is open, has no transaction waiting and nothing queued to
- * write, and carries no registration: such a connection may be closed once
- * unused for a while (§6.5), and is the first to go when the relay needs
- * room. A chunk being received does not count: how long a connection has
- * been unused is the time since its last bytes (`lastActivity`), so a chunk
- * whose sender stalled mid-way leaves the connection idle.
- *
- * @param core the relay
- * @param c the connection
- */
-export function isIdle(core: RelayCore, c: Conn): boolean {
-  return c.state === "open" && c.pending.size === 0 && c.control.length === 0 &&
-    c.streams.length === 0 &&
-    core.regs.countFor({ kind: "connection", connectionId: c.id }) === 0;
-}
-
-/**
- * Whether `c` is a peer's connection that holds no registration and is not
- * an identified relay: a client that has not (or no longer) authenticated,
- * or a user without a relay sending to one of our clients (§9.2). Such
- * connections may be closed to make room for others, so that they can
- * never keep authenticated clients out (§6.1 probation alone does not: one
- * request toward a registered client ends it).
- *
- * @param core the relay
- * @param c the connection
- */
-export function isUnauthenticated(core: RelayCore, c: Conn): boolean {
-  return c.state === "open" && !c.outbound && !c.identifiedRelay &&
-    core.regs.countFor({ kind: "connection", connectionId: c.id }) === 0;
 }

@@ -25,7 +25,8 @@
 
 import type { MsrpTransport } from "../transport/types.ts";
 import type { MsrpUri } from "../wire/uri.ts";
-import { closeTransport, Conn, isIdle, isUnauthenticated } from "./connection.ts";
+import { closeTransport, Conn } from "./connection.ts";
+import { isIdle, isUnauthenticated } from "./lifecycle.ts";
 import type { RelayCore } from "./core.ts";
 import type { RelayRegistration } from "./registrations.ts";
 import { describe } from "./services.ts";
@@ -80,9 +81,21 @@ export class ConnectionTable {
 
   /** Adds a connection a peer opened, with a new id. */
   addInbound(): Conn {
-    const c = new Conn(this.#nextId++, false, undefined, this.#core.clock.now());
+    const c = this.#newConn(false, undefined);
     this.#conns.set(c.id, c);
     return c;
+  }
+
+  #newConn(outbound: boolean, key: string | undefined): Conn {
+    const core = this.#core;
+    return new Conn(
+      this.#nextId++,
+      outbound,
+      key,
+      core.clock.now(),
+      core.timers,
+      core.config.limits.transactionTimeoutMs,
+    );
   }
 
   /**
@@ -93,8 +106,8 @@ export class ConnectionTable {
   remove(c: Conn): void {
     this.#conns.delete(c.id);
     if (c.key !== undefined && this.#byKey.get(c.key) === c) this.#byKey.delete(c.key);
-    for (const k of c.learned) if (this.#learned.get(k) === c) this.#learned.delete(k);
-    c.learned.clear();
+    for (const k of c.peer.learned) if (this.#learned.get(k) === c) this.#learned.delete(k);
+    c.peer.forgetLearned();
   }
 
   /**
@@ -115,8 +128,8 @@ export class ConnectionTable {
     for (const c of this.#conns.values()) {
       const idle = isIdle(this.#core, c);
       if (!idle && !isUnauthenticated(this.#core, c)) continue;
-      const rank = (idle ? 0 : 1) + (c.challenges > 0 ? 2 : 0);
-      if (rank < bestRank || (rank === bestRank && c.lastActivity < best!.lastActivity)) {
+      const rank = (idle ? 0 : 1) + (c.peer.challenges > 0 ? 2 : 0);
+      if (rank < bestRank || (rank === bestRank && c.peer.lastActivity < best!.peer.lastActivity)) {
         best = c;
         bestRank = rank;
       }
@@ -163,7 +176,7 @@ export class ConnectionTable {
     if (uri.secure) {
       const host = uri.host.toLowerCase();
       for (const c of this.#conns.values()) {
-        if (c.identifiedRelay && c.peerHost === host && c.state === "open") return c;
+        if (c.peer.identifiedRelay && c.peer.host === host && c.state === "open") return c;
       }
     }
     if (this.#connect === undefined) {
@@ -174,7 +187,7 @@ export class ConnectionTable {
       core.log("warn", "connection-limit", `cannot open a connection to ${uri}: at the limit`);
       return undefined;
     }
-    const c = new Conn(this.#nextId++, true, key, core.clock.now());
+    const c = this.#newConn(true, key);
     this.#conns.set(c.id, c);
     this.#byKey.set(key, c);
     core.log("info", "connecting", `opening a connection to ${uri}`, c);
@@ -203,7 +216,7 @@ export class ConnectionTable {
         return;
       }
       // The TLS handshake checked the server's name against the URI (RFC 4976 §9.2).
-      if (transport.secure) c.peerHost = uri.host.toLowerCase();
+      if (transport.secure) c.peer.host = uri.host.toLowerCase();
       this.#attach(c, transport);
     })().catch((e) => {
       core.log("error", "internal-error", `while connecting: ${describe(e)}`, c, e);
@@ -224,7 +237,7 @@ export class ConnectionTable {
       return c === undefined || c.state === "closed" ? undefined : c;
     }
     for (const c of this.#conns.values()) {
-      if (c.peerHost === b.host && c.state === "open") return c;
+      if (c.peer.host === b.host && c.state === "open") return c;
     }
     return next.host.toLowerCase() === b.host ? this.hopTarget(next) : undefined;
   }
@@ -243,16 +256,12 @@ export class ConnectionTable {
    * @param peer the first From-Path URI of the request
    */
   learn(c: Conn, peer: MsrpUri): void {
-    if (c.outbound || c.identifiedRelay || peer.sessionId === undefined) return;
+    if (c.outbound || c.peer.identifiedRelay || peer.sessionId === undefined) return;
     const key = peer.key;
     const current = this.#learned.get(key);
     if (current !== undefined && current.state !== "closed") return;
-    if (c.learned.size >= MAX_LEARNED_PER_CONNECTION) {
-      const oldest = c.learned.values().next().value!;
-      c.learned.delete(oldest);
-      if (this.#learned.get(oldest) === c) this.#learned.delete(oldest);
-    }
+    const oldest = c.peer.learn(key, MAX_LEARNED_PER_CONNECTION);
+    if (oldest !== undefined && this.#learned.get(oldest) === c) this.#learned.delete(oldest);
     this.#learned.set(key, c);
-    c.learned.add(key);
   }
 }

@@ -24,28 +24,14 @@
 import type { ContinuationFlag, MsrpRequest } from "../wire/frame.ts";
 import type { ByteRange } from "../wire/headers.ts";
 import { newTransactionId } from "../wire/ids.ts";
-import { type Conn, noteFailure, succeeded } from "./connection.ts";
+import { type Conn, type Incoming, OutStream, type SendContext } from "./connection.ts";
 import type { ConnectionTable } from "./connection_table.ts";
 import type { RelayCore } from "./core.ts";
 import { forwardedHeaders, type RouteDecision } from "./forwarding.ts";
-import { alignedBodyBudget, enqueueFrame, OutStream, pushPiece, room, wake } from "./outbound.ts";
+import { noteFailure, succeeded } from "./lifecycle.ts";
+import { alignedBodyBudget, enqueueFrame, pushPiece, room, wake } from "./outbound.ts";
 import { reply, type ReqInfo } from "./reply.ts";
-import {
-  ctxInfo,
-  type PendingRelayed,
-  type PendingSend,
-  type SendContext,
-  sendFailed,
-} from "./transactions.ts";
-
-/** The request being received in pieces on a connection. */
-export interface Incoming {
-  readonly tid: string;
-  readonly discard: boolean;
-  readonly stream: OutStream | undefined;
-  readonly target: Conn | undefined;
-  readonly ctx: SendContext | undefined;
-}
+import { ctxInfo, forwardedRelayed, receivedSend } from "./transactions.ts";
 
 /**
  * Forwards a request the relay may forward (§6.4): picks the connection to
@@ -89,7 +75,7 @@ export function forward(
   if (d.kind === "toward-client") table.learn(c, info.fromPath[0]);
 
   if (method === "SEND") {
-    const ctx: SendContext = {
+    const ctx = receivedSend(core, {
       origin: c,
       originTid: req.tid,
       fr: info.fr,
@@ -97,13 +83,10 @@ export function forward(
       range,
       reportTo: info.fromPath,
       ourUri: d.ourUri,
-      answered: false,
-      failed: false,
       complete: whole,
-      stream: undefined,
-    };
+    });
     if (target === undefined) {
-      sendFailed(core, ctx, 408, "next hop unreachable", 0, req.body?.length ?? 0);
+      ctx.fail(408, "next hop unreachable", 0, req.body?.length ?? 0);
       if (!whole) {
         c.incoming = { tid: req.tid, discard: true, stream: undefined, target, ctx };
       }
@@ -193,8 +176,7 @@ function forwardOther(
     return;
   }
   // AUTH and unknown methods are answered end to end (§6.4.2, §6.4.3).
-  const p: PendingRelayed = {
-    kind: "relayed",
+  const p = forwardedRelayed(core, {
     conn: target,
     tid,
     origin: c,
@@ -205,14 +187,12 @@ function forwardOther(
     fr: info.fr,
     hadCredentials: req.headers.has("Authorization"),
     ownHops: d.fromPath.length - info.fromPath.length,
-    timer: undefined,
-    done: false,
-  };
-  target.pending.set(tid, p);
+  });
+  target.pending.add(tid, p);
   const queued = enqueueFrame(core, target, frame, { pending: p });
   if (!queued) {
     core.log("info", "forward-failed", `${method} ${req.tid}: next hop connection lost`, c);
-    target.pending.delete(p.tid);
+    target.pending.forget(p.tid);
     reply(core, c, info, { status: 408 });
     return;
   }
@@ -267,22 +247,12 @@ function queueWholeSend(
 ): void {
   const length = req.body?.length ?? 0;
   if (target.state === "closed") {
-    sendFailed(core, ctx, 408, "next hop connection lost", 0, length);
+    ctx.fail(408, "next hop connection lost", 0, length);
     return;
   }
   const tid = newTransactionId();
-  const p: PendingSend = {
-    kind: "send",
-    conn: target,
-    tid,
-    ctx,
-    offset: 0,
-    length,
-    stream: undefined,
-    timer: undefined,
-    done: false,
-  };
-  if (ctx.fr !== "no") target.pending.set(tid, p);
+  const p = ctx.forwarded(target, tid, 0, length, undefined);
+  if (ctx.fr !== "no") target.pending.add(tid, p);
   const frame: MsrpRequest = {
     ...req,
     tid,
@@ -290,8 +260,8 @@ function queueWholeSend(
   };
   const queued = enqueueFrame(core, target, frame, { pending: p, bodyBytes: length });
   if (!queued) {
-    target.pending.delete(p.tid);
-    sendFailed(core, ctx, 408, "next hop connection lost", 0, length);
+    target.pending.forget(p.tid);
+    ctx.fail(408, "next hop connection lost", 0, length);
     return;
   }
   core.counters.forwardedRequests++;

@@ -6,9 +6,10 @@
  *
  * - **Whole frames** the relay makes or forwards at once: responses,
  *   REPORTs, AUTH, short SENDs. They wait in `control` and always go first.
- * - **Streamed chunks** ({@linkcode OutStream}): a long SEND chunk the relay
- *   forwards piece by piece as it arrives. It goes out as an interruptible
- *   chunk (`Byte-Range: n-*\/total`, RFC 4975 §7.1.1), and the writer ends it
+ * - **Streamed chunks** (an `OutStream`, declared with the connection in
+ *   `connection.ts`): a long SEND chunk the relay forwards piece by piece
+ *   as it arrives. It goes out as an interruptible chunk
+ *   (`Byte-Range: n-*\/total`, RFC 4975 §7.1.1), and the writer ends it
  *   with `+` whenever a whole frame is waiting ("SEND requests larger than
  *   2048 octets MUST be interrupted if the sender needs to send pending
  *   responses or REPORT requests"), when another chunk waits and this one has
@@ -42,81 +43,17 @@ import { FrameWriter } from "../wire/encoder.ts";
 import type { ContinuationFlag, Frame } from "../wire/frame.ts";
 import type { HeaderList } from "../wire/header_list.ts";
 import { newTransactionId } from "../wire/ids.ts";
-import type { Conn } from "./connection.ts";
+import {
+  type Conn,
+  type OpenWire,
+  type OutStream,
+  type Pending,
+  WriteBatch,
+} from "./connection.ts";
 import type { RelayCore } from "./core.ts";
 import { describe } from "./services.ts";
-import {
-  armTimer,
-  type Pending,
-  type PendingSend,
-  rekey,
-  type SendContext,
-  sendFailed,
-} from "./transactions.ts";
 
 const EMPTY = new Uint8Array(0);
-
-/** A whole frame queued for a connection, already encoded. */
-export interface ControlJob {
-  readonly bytes: Uint8Array;
-  /** Forwarded SEND body bytes in it, counted once written. */
-  readonly bodyBytes: number;
-  /** The forwarded transaction it carries: its hop timer starts once written (§6.4.1). */
-  readonly pending: Pending | undefined;
-}
-
-/** The wire transaction a stream has open on its target's writer. */
-export interface OpenWire {
-  /** The id the FrameWriter knows the request by. */
-  readonly callerTid: string;
-  readonly headers: HeaderList;
-  /** Body bytes given to the FrameWriter under this request. */
-  written: number;
-  /** Caller offset where the current wire id started (moves if the writer interrupts). */
-  segStart: number;
-  pending: PendingSend;
-}
-
-let nextStreamSeq = 0;
-
-/** A SEND chunk being forwarded piece by piece to one connection. */
-export class OutStream {
-  readonly ctx: SendContext;
-  /** The connection it is written to. */
-  readonly target: Conn;
-  /** The forwarded header fields; Byte-Range is rewritten per wire transaction. */
-  readonly headers: HeaderList;
-  readonly total: number | "*";
-  pieces: Uint8Array[] = [];
-  /** Bytes in `pieces`. */
-  queued = 0;
-  /** Body bytes received from the source so far. */
-  received = 0;
-  /** Body bytes in wire transactions already ended. */
-  sent = 0;
-  /** The source's end-line flag, once it came. */
-  endFlag: ContinuationFlag | undefined;
-  /** Set to end the chunk now with this flag and drop the rest. */
-  abortFlag: ContinuationFlag | undefined;
-  wire: OpenWire | undefined;
-  finished = false;
-  /** Creation order: chunks of one message are forwarded in this order. */
-  readonly seq: number = nextStreamSeq++;
-  /** On a frame-aligned target: the most body bytes per chunk (computed once). */
-  bodyBudget: number | undefined;
-
-  constructor(ctx: SendContext, target: Conn, headers: HeaderList, total: number | "*") {
-    this.ctx = ctx;
-    this.target = target;
-    this.headers = headers;
-    this.total = total;
-  }
-
-  ready(): boolean {
-    return !this.finished &&
-      (this.abortFlag !== undefined || this.pieces.length > 0 || this.endFlag !== undefined);
-  }
-}
 
 /**
  * Whether `s` may take a turn on its connection: it has something to write,
@@ -145,7 +82,7 @@ let encoding: Pending | undefined;
 const wholeWriter = new FrameWriter({
   coalesceLimit: Infinity,
   onTransactionIdChange: (ch) => {
-    if (encoding !== undefined) rekey(encoding, ch.to);
+    if (encoding !== undefined) encoding.rekey(ch.to);
   },
 });
 
@@ -343,7 +280,7 @@ export function discardOutput(core: RelayCore, c: Conn): void {
     const unsent = s.sent + (s.wire?.written ?? 0);
     s.wire = undefined;
     if (!s.ctx.complete || s.received > unsent) {
-      sendFailed(core, s.ctx, 408, "next hop connection lost", unsent, s.received - unsent);
+      s.ctx.fail(408, "next hop connection lost", unsent, s.received - unsent);
     }
   }
 }
@@ -362,23 +299,6 @@ export function releaseWaiters(c: Conn): void {
 
 // ---------------------------------------------------------------------------
 // The writer task
-
-/**
- * A connection's bytes encoded since its last write, and what to do once
- * they are written. The writer task encodes everything that is ready, then
- * writes it at once: one write per turn instead of one per frame.
- */
-export class WriteBatch {
-  /** The encoded bytes, in order; each one whole frame on a frame-aligned transport. */
-  parts: Uint8Array[] = [];
-  bytes = 0;
-  /** Whole frames in `parts`, to complete once written. */
-  jobs: ControlJob[] = [];
-  /** Streamed body bytes in `parts`: released and counted once written. */
-  body = 0;
-  /** Transactions whose end-line is in `parts`: their hop timers start once written (§6.4.1). */
-  ends: PendingSend[] = [];
-}
 
 /** Small frames are joined into buffers of up to this many bytes for one write. */
 const GATHER_BYTES = 65536;
@@ -400,16 +320,16 @@ async function flush(core: RelayCore, c: Conn): Promise<void> {
   const parts = c.transport?.frameAligned === true ? b.parts : gatherBytes(b.parts, GATHER_BYTES);
   for (const p of parts) await c.writer!.write(p);
   c.writingSince = undefined;
-  c.lastActivity = core.clock.now();
+  c.peer.lastActivity = core.clock.now();
   let released = b.body;
   for (const job of b.jobs) released += job.bytes.length;
   releaseBuffered(core, c, released);
   core.counters.forwardedBodyBytes += b.body;
   for (const job of b.jobs) {
     core.counters.forwardedBodyBytes += job.bodyBytes;
-    if (job.pending !== undefined) armTimer(core, job.pending);
+    job.pending?.written();
   }
-  for (const p of b.ends) armTimer(core, p);
+  for (const p of b.ends) p.written();
 }
 
 /**
@@ -555,19 +475,9 @@ function openWire(core: RelayCore, c: Conn, s: OutStream, body: Uint8Array): Uin
   const headers = s.headers.clone();
   // §7.1.1: a chunk that may be interrupted has "*" as its range end.
   headers.set("Byte-Range", `${start}-*/${s.total}`);
-  const pending: PendingSend = {
-    kind: "send",
-    conn: c,
-    tid,
-    ctx: s.ctx,
-    offset: s.sent,
-    length: 0,
-    stream: s,
-    timer: undefined,
-    done: false,
-  };
+  const pending = s.ctx.forwarded(c, tid, s.sent, 0, s);
   // Registered before anything is written: the answer may come back fast.
-  if (s.ctx.fr !== "no") c.pending.set(tid, pending);
+  if (s.ctx.fr !== "no") c.pending.add(tid, pending);
   const w: OpenWire = { callerTid: tid, headers, written: 0, segStart: 0, pending };
   s.wire = w;
   c.currentWire = w;
@@ -649,18 +559,8 @@ function alignedStep(core: RelayCore, c: Conn, s: OutStream): void {
     `${start}-${typeof total === "number" && end > total ? "*" : end}/${total}`,
   );
   const tid = newTransactionId();
-  const p: PendingSend = {
-    kind: "send",
-    conn: c,
-    tid,
-    ctx: s.ctx,
-    offset: s.sent,
-    length: body.length,
-    stream: s,
-    timer: undefined,
-    done: false,
-  };
-  if (s.ctx.fr !== "no") c.pending.set(tid, p);
+  const p = s.ctx.forwarded(c, tid, s.sent, body.length, s);
+  if (s.ctx.fr !== "no") c.pending.add(tid, p);
   const bytes = encodeWhole(
     { kind: "request", tid, method: "SEND", headers, body, offset: 0, flag },
     p,

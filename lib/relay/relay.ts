@@ -96,7 +96,8 @@ import {
   type RelayUserConfig,
   resolveRelayUsers,
 } from "./config.ts";
-import { closeTransport, type Conn, isIdle, startProbation } from "./connection.ts";
+import { closeTransport, type Conn } from "./connection.ts";
+import { isIdle, startProbation } from "./lifecycle.ts";
 import { ConnectionTable } from "./connection_table.ts";
 import type { RelayCore } from "./core.ts";
 import { NonceManager } from "./digest.ts";
@@ -383,8 +384,7 @@ export class MsrpRelay {
       const host = peer.toLowerCase();
       const trusted = this.#config.trustedRelays;
       if (trusted.length === 0 || trusted.includes(host)) {
-        c.peerHost = host;
-        c.identifiedRelay = true;
+        c.peer.identifyRelay(host);
       } else {
         this.#log(
           "info",
@@ -400,7 +400,7 @@ export class MsrpRelay {
       "info",
       "connection-accepted",
       `${transport.kind} connection from ${remote ? `${remote.hostname}:${remote.port}` : "?"}` +
-        (c.peerHost ? ` (relay ${c.peerHost})` : ""),
+        (c.peer.host ? ` (relay ${c.peer.host})` : ""),
       c,
     );
     this.#attach(c, transport);
@@ -451,15 +451,14 @@ export class MsrpRelay {
   #close(c: Conn, reason: string): void {
     if (c.state === "closed") return;
     c.state = "closed";
-    this.#clock.clearTimer(c.probationTimer);
+    c.peer.endProbation(this.#clock);
     this.#clock.clearTimer(c.closeTimer);
-    c.probation = false;
     this.#conns.remove(c);
     if (c.transport !== undefined) closeTransport(c.transport);
     // Nothing queued here will be written; a chunk being streamed here fails.
     discardOutput(this.#core, c);
     // RFC 4975 §5.4: the transactions on a failed connection have failed.
-    failPending(this.#core, c);
+    failPending(c);
     // A chunk arriving here stops where it is: interrupted, not aborted (§7.1).
     const inc = c.incoming;
     c.incoming = undefined;
@@ -502,7 +501,7 @@ export class MsrpRelay {
           await this.#drain(c, batch);
           break;
         }
-        c.lastActivity = this.#clock.now();
+        c.peer.lastActivity = this.#clock.now();
         c.traceIn?.push(value);
         parser.push(value, emit);
         await this.#drain(c, batch);
@@ -590,7 +589,7 @@ export class MsrpRelay {
     const now = this.#clock.now();
     const { idleMs, writeStallMs } = this.#config.limits;
     for (const c of [...this.#conns.values()]) {
-      if (isIdle(this.#core, c) && now - c.lastActivity >= idleMs) {
+      if (isIdle(this.#core, c) && now - c.peer.lastActivity >= idleMs) {
         this.#close(c, "idle (RFC 4976 §6.5)");
       } else if (c.writingSince !== undefined && now - c.writingSince >= writeStallMs) {
         this.#log(

@@ -42,7 +42,8 @@ import {
 } from "../wire/headers.ts";
 import type { MsrpUri } from "../wire/uri.ts";
 import { onAuth } from "./auth.ts";
-import { type Conn, noteFailure } from "./connection.ts";
+import type { Conn } from "./connection.ts";
+import { noteFailure } from "./lifecycle.ts";
 import type { ConnectionTable } from "./connection_table.ts";
 import type { RelayCore } from "./core.ts";
 import { abandon, forward } from "./forwarder.ts";
@@ -196,7 +197,7 @@ export function onRequest(
 }
 
 function arrival(c: Conn): ArrivalInfo {
-  return { connectionId: c.id, peerHost: c.peerHost, identifiedRelay: c.identifiedRelay };
+  return { connectionId: c.id, peerHost: c.peer.host, identifiedRelay: c.peer.identifiedRelay };
 }
 
 /** A request whose To-Path ends at the relay. */

@@ -4,8 +4,11 @@
  * RFC 4975 §5.3, §5.4, §7.1.4, §7.3.2, §10.4).
  *
  * Each request the relay forwards goes out under a new transaction id
- * (§6.4), and is remembered here under that id on the connection it went
- * out on until the next hop answers:
+ * (§6.4), and is remembered under that id in the `TransactionTable` of the
+ * connection it went out on (the session layer's table, the same an
+ * endpoint uses; its timers share the relay's one `TimerQueue`) until the
+ * next hop answers. The entries are made here, and know what to do when
+ * answered, timed out or lost:
  *
  * - **SEND** is acknowledged hop by hop (§6.4.1). With Failure-Report `yes`
  *   the relay answers 200 as soon as it has the whole chunk, starts a timer
@@ -21,67 +24,160 @@
  * - **REPORT** is never answered (RFC 4975 §7.1.2): nothing is remembered.
  *
  * When a connection fails, the transactions on it have failed (RFC 4975
- * §5.4).
+ * §5.4). The writer (`outbound.ts`) reaches this module only through the
+ * records' methods (`SendContext.fail`, `SendContext.forwarded`,
+ * `ForwardedTransaction.written` and `rekey`), so that neither imports the
+ * other in a cycle.
  *
  * @module
  */
 
-import type { QueuedTimer } from "../session/timer_queue.ts";
 import type { TransactionIdChange } from "../wire/encoder.ts";
 import type { MsrpRequest, MsrpResponse } from "../wire/frame.ts";
 import { type ByteRange, type FailureReport, getFromPath, getToPath } from "../wire/headers.ts";
 import { newTransactionId } from "../wire/ids.ts";
 import type { MsrpUri } from "../wire/uri.ts";
 import { hasStaleChallenge } from "./auth.ts";
-import { type Conn, noteFailure } from "./connection.ts";
+import type { Conn, OutStream, PendingRelayed, PendingSend, SendContext } from "./connection.ts";
+import { noteFailure } from "./lifecycle.ts";
 import type { RelayCore } from "./core.ts";
 import { failureReportOwed } from "../session/reports.ts";
 import { forwardedHeaders, isRelayUri, relayFailureReport, reportedRange } from "./forwarding.ts";
-import { enqueueFrame, type OutStream, wake } from "./outbound.ts";
+import { enqueueFrame, wake } from "./outbound.ts";
 import { reply, type ReqInfo } from "./reply.ts";
 import { describe } from "./services.ts";
 
-/** What the relay must remember about a SEND it received, to answer and report on it. */
-export interface SendContext {
-  /** The connection it came over: where the response and failure REPORTs go. */
+/** The fields a received SEND starts with (see {@linkcode SendContext}). */
+export interface ReceivedSendInit {
   readonly origin: Conn;
   readonly originTid: string;
   readonly fr: FailureReport;
   readonly messageId: string | undefined;
-  /** The SEND's Byte-Range as received. */
   readonly range: ByteRange | undefined;
-  /** The From-Path as received: the way back to the sender. */
   readonly reportTo: readonly MsrpUri[];
-  /** The relay's URI as received first in To-Path. */
   readonly ourUri: MsrpUri;
-  /** A response (200 or error) went to the previous hop. */
-  answered: boolean;
-  /** The SEND failed and the error was the response: refuse the rest. */
-  failed: boolean;
-  /** The whole chunk has been received. */
-  complete: boolean;
-  /** The forwarding stream, when the chunk is forwarded in pieces. */
-  stream: OutStream | undefined;
+  readonly complete: boolean;
 }
 
-/** A forwarded SEND wire transaction waiting for the next hop's response. */
-export interface PendingSend {
-  readonly kind: "send";
+/** A SEND the relay received and forwards (§6.4.1). */
+class ReceivedSend implements SendContext {
+  readonly #core: RelayCore;
+  readonly origin: Conn;
+  readonly originTid: string;
+  readonly fr: FailureReport;
+  readonly messageId: string | undefined;
+  readonly range: ByteRange | undefined;
+  readonly reportTo: readonly MsrpUri[];
+  readonly ourUri: MsrpUri;
+  answered = false;
+  failed = false;
+  complete: boolean;
+  stream: OutStream | undefined = undefined;
+
+  constructor(core: RelayCore, init: ReceivedSendInit) {
+    this.#core = core;
+    this.origin = init.origin;
+    this.originTid = init.originTid;
+    this.fr = init.fr;
+    this.messageId = init.messageId;
+    this.range = init.range;
+    this.reportTo = init.reportTo;
+    this.ourUri = init.ourUri;
+    this.complete = init.complete;
+  }
+
+  fail(status: number, comment: string, offset: number, length: number): void {
+    sendFailed(this.#core, this, status, comment, offset, length);
+  }
+
+  forwarded(
+    conn: Conn,
+    tid: string,
+    offset: number,
+    length: number,
+    stream: OutStream | undefined,
+  ): PendingSend {
+    return new ForwardedSend(this.#core, conn, tid, this, offset, length, stream);
+  }
+}
+
+/**
+ * Remembers a SEND the relay received, to answer and report on it.
+ *
+ * @param core the relay
+ * @param init where it came from and how it asked to be reported on
+ */
+export function receivedSend(core: RelayCore, init: ReceivedSendInit): SendContext {
+  return new ReceivedSend(core, init);
+}
+
+/** A forwarded SEND wire transaction waiting for the next hop's response (§6.4.1). */
+class ForwardedSend implements PendingSend {
+  readonly kind = "send";
+  readonly core: RelayCore;
   readonly conn: Conn;
   tid: string;
   readonly ctx: SendContext;
-  /** Where the bytes of this transaction start within the received chunk's body. */
   readonly offset: number;
-  /** How many body bytes it carried. */
   length: number;
   readonly stream: OutStream | undefined;
-  timer: QueuedTimer | undefined;
-  done: boolean;
+
+  constructor(
+    core: RelayCore,
+    conn: Conn,
+    tid: string,
+    ctx: SendContext,
+    offset: number,
+    length: number,
+    stream: OutStream | undefined,
+  ) {
+    this.core = core;
+    this.conn = conn;
+    this.tid = tid;
+    this.ctx = ctx;
+    this.offset = offset;
+    this.length = length;
+    this.stream = stream;
+  }
+
+  onResponse(res: MsrpResponse): void {
+    sendAnswered(this.core, this, res);
+  }
+
+  onTimeout(): void {
+    this.core.log(
+      "warn",
+      "hop-timeout",
+      `no response to SEND ${this.tid} from the next hop`,
+      this.conn,
+    );
+    // §6.4.1: "the relay MUST construct a REPORT with a status code of 408".
+    sendFailed(this.core, this.ctx, 408, "Request Timeout", this.offset, this.length);
+  }
+
+  written(): void {
+    written(this);
+  }
+
+  rekey(to: string): void {
+    rekey(this, to);
+  }
+
+  lost(): void {
+    sendFailed(this.core, this.ctx, 408, "next hop connection lost", this.offset, this.length);
+  }
 }
 
+/** The fields of a forwarded AUTH or unknown method (see {@linkcode PendingRelayed}). */
+export type ForwardedRelayedInit = Omit<
+  PendingRelayed,
+  "kind" | "onResponse" | "onTimeout" | "written" | "rekey" | "lost"
+>;
+
 /** A forwarded AUTH or unknown method whose response goes back along the path (§6.4.3). */
-export interface PendingRelayed {
-  readonly kind: "relayed";
+class ForwardedRelayed implements PendingRelayed {
+  readonly kind = "relayed";
+  readonly core: RelayCore;
   readonly conn: Conn;
   tid: string;
   readonly origin: Conn;
@@ -91,14 +187,53 @@ export interface PendingRelayed {
   readonly ourUri: MsrpUri;
   readonly fr: FailureReport;
   readonly hadCredentials: boolean;
-  /** How many of the relay's own URIs the request passed (more than one when it looped back). */
   readonly ownHops: number;
-  timer: QueuedTimer | undefined;
-  done: boolean;
+
+  constructor(core: RelayCore, init: ForwardedRelayedInit) {
+    this.core = core;
+    this.conn = init.conn;
+    this.tid = init.tid;
+    this.origin = init.origin;
+    this.originTid = init.originTid;
+    this.method = init.method;
+    this.fromPath = init.fromPath;
+    this.ourUri = init.ourUri;
+    this.fr = init.fr;
+    this.hadCredentials = init.hadCredentials;
+    this.ownHops = init.ownHops;
+  }
+
+  onResponse(res: MsrpResponse): void {
+    relayedAnswered(this.core, this, res);
+  }
+
+  onTimeout(): void {
+    this.core.log("warn", "hop-timeout", `no response to ${this.method} ${this.tid}`, this.conn);
+    relayedTimedOut(this.core, this);
+  }
+
+  written(): void {
+    written(this);
+  }
+
+  rekey(to: string): void {
+    rekey(this, to);
+  }
+
+  lost(): void {
+    relayedTimedOut(this.core, this);
+  }
 }
 
-/** A forwarded transaction waiting for its response. */
-export type Pending = PendingSend | PendingRelayed;
+/**
+ * A forwarded AUTH or unknown method, to file in `init.conn.pending`.
+ *
+ * @param core the relay
+ * @param init the request it forwards and where its answer goes
+ */
+export function forwardedRelayed(core: RelayCore, init: ForwardedRelayedInit): PendingRelayed {
+  return new ForwardedRelayed(core, init);
+}
 
 /**
  * What is needed to answer the SEND behind `ctx`.
@@ -197,38 +332,46 @@ export function sendFailed(
  * @param res the response
  */
 export function onResponse(core: RelayCore, c: Conn, res: MsrpResponse): void {
-  const p = c.pending.get(res.tid);
-  if (p === undefined) {
+  if (c.pending.get(res.tid) === undefined) {
     core.log("debug", "response-unmatched", `response ${res.tid} matches no transaction`, c);
     return;
   }
   // §6.4.3: "verify that the first URI in the To-Path corresponds to
   // itself; if not, the response SHOULD be dropped"; unparsable: MUST.
-  let toPath: MsrpUri[] | undefined;
-  try {
-    toPath = getToPath(res.headers);
-  } catch {
-    toPath = undefined;
-  }
+  const toPath = readToPath(res);
   if (toPath === undefined || !isRelayUri(toPath[0], core.identity)) {
     core.log("warn", "response-dropped", `response ${res.tid} is not addressed to the relay`, c);
     return;
   }
-  c.pending.delete(res.tid);
-  p.done = true;
-  core.timers.cancel(p.timer);
-  if (p.kind === "send") {
-    if (res.status === 200) return;
-    core.log("info", "downstream-error", `next hop answered ${res.status} ${res.comment}`, c);
-    sendFailed(core, p.ctx, res.status, res.comment || "", p.offset, p.length);
-    // RFC 4975 §7.3.2: a failure for a chunk being delivered aborts the message.
-    const s = p.stream;
-    if (s !== undefined && !s.finished && s.abortFlag === undefined) {
-      s.abortFlag = "#";
-      wake(c);
-    }
-    return;
+  c.pending.resolve(res);
+}
+
+function readToPath(res: MsrpResponse): MsrpUri[] | undefined {
+  try {
+    return getToPath(res.headers);
+  } catch {
+    return undefined;
   }
+}
+
+/** The next hop answered a forwarded SEND (§6.4.1). */
+function sendAnswered(core: RelayCore, p: PendingSend, res: MsrpResponse): void {
+  if (res.status === 200) return;
+  const c = p.conn;
+  core.log("info", "downstream-error", `next hop answered ${res.status} ${res.comment}`, c);
+  sendFailed(core, p.ctx, res.status, res.comment || "", p.offset, p.length);
+  // RFC 4975 §7.3.2: a failure for a chunk being delivered aborts the message.
+  const s = p.stream;
+  if (s !== undefined && !s.finished && s.abortFlag === undefined) {
+    s.abortFlag = "#";
+    wake(c);
+  }
+}
+
+/** The next hop answered a forwarded AUTH or unknown method: pass it back (§6.4.3). */
+function relayedAnswered(core: RelayCore, p: PendingRelayed, res: MsrpResponse): void {
+  const c = p.conn;
+  const toPath = readToPath(res)!; // checked by onResponse
   // §6.4.3: move our URI from To-Path to From-Path and pass the response
   // on (each of our URIs, when the request passed through the relay twice).
   // It goes back to the hop the request came from, addressed along that
@@ -296,45 +439,17 @@ function samePath(a: readonly MsrpUri[], b: readonly MsrpUri[]): boolean {
 }
 
 /**
- * Starts the hop timer: "when the last byte of the message has been sent to the next hop" (§6.4.1).
+ * Starts the hop timer: "when the last byte of the message has been sent to
+ * the next hop" (§6.4.1). A SEND with Failure-Report `no` waits for nothing.
  *
- * @param core the relay
  * @param p the transaction whose last byte was written
  */
-export function armTimer(core: RelayCore, p: Pending): void {
-  if (p.done || p.conn.state === "closed") return;
+function written(p: PendingSend | PendingRelayed): void {
   if (p.kind === "send" && p.ctx.fr === "no") {
-    p.conn.pending.delete(p.tid);
+    p.conn.pending.forget(p.tid);
     return;
   }
-  core.timers.cancel(p.timer);
-  p.timer = core.timers.add(core.config.limits.transactionTimeoutMs, timeoutHandler(core), p);
-}
-
-/** One timeout callback per relay, so that arming a timer makes no closure. */
-const timeoutHandlers = new WeakMap<RelayCore, (p: Pending) => void>();
-
-function timeoutHandler(core: RelayCore): (p: Pending) => void {
-  let handler = timeoutHandlers.get(core);
-  if (handler === undefined) {
-    handler = (p) => onTimeout(core, p);
-    timeoutHandlers.set(core, handler);
-  }
-  return handler;
-}
-
-function onTimeout(core: RelayCore, p: Pending): void {
-  if (p.done) return;
-  p.done = true;
-  p.conn.pending.delete(p.tid);
-  if (p.kind === "send") {
-    core.log("warn", "hop-timeout", `no response to SEND ${p.tid} from the next hop`, p.conn);
-    // §6.4.1: "the relay MUST construct a REPORT with a status code of 408".
-    sendFailed(core, p.ctx, 408, "Request Timeout", p.offset, p.length);
-  } else {
-    core.log("warn", "hop-timeout", `no response to ${p.method} ${p.tid}`, p.conn);
-    relayedTimedOut(core, p);
-  }
+  p.conn.pending.startTimer(p.tid, true);
 }
 
 /** A forwarded AUTH or extension request got no answer: 408 back (RFC 4975 §10.4). */
@@ -350,18 +465,9 @@ function relayedTimedOut(core: RelayCore, p: PendingRelayed): void {
   }, { status: 408 });
 }
 
-/**
- * Files a transaction under the new id the encoder gave it.
- *
- * @param p the transaction
- * @param to its new id
- */
-export function rekey(p: Pending, to: string): void {
-  const map = p.conn.pending;
-  if (map.get(p.tid) === p) {
-    map.delete(p.tid);
-    map.set(to, p);
-  }
+/** Files a transaction under the new id the encoder gave it. */
+function rekey(p: PendingSend | PendingRelayed, to: string): void {
+  p.conn.pending.rename(p.tid, to);
   p.tid = to;
 }
 
@@ -379,40 +485,24 @@ export function onTidChange(core: RelayCore, c: Conn, ch: TransactionIdChange): 
   const w = c.currentWire;
   if (w === undefined) return;
   if (!ch.interrupted) {
-    rekey(w.pending, ch.to);
+    w.pending.rekey(ch.to);
     return;
   }
   const old = w.pending;
   old.length = ch.byteOffset - w.segStart;
-  const next: PendingSend = {
-    ...old,
-    tid: ch.to,
-    offset: old.offset + old.length,
-    length: 0,
-    timer: undefined,
-    done: false,
-  };
-  if (old.ctx.fr !== "no") c.pending.set(ch.to, next);
+  const next = new ForwardedSend(core, c, ch.to, old.ctx, old.offset + old.length, 0, old.stream);
+  if (old.ctx.fr !== "no") c.pending.add(ch.to, next);
   w.segStart = ch.byteOffset;
   w.pending = next;
-  armTimer(core, old);
+  old.written();
 }
 
 /**
  * Fails every transaction waiting on a connection that closed.
  *
- * @param core the relay
  * @param c the connection, already marked closed
  */
-export function failPending(core: RelayCore, c: Conn): void {
+export function failPending(c: Conn): void {
   // RFC 4975 §5.4: the transactions on a failed connection have failed.
-  const pending = [...c.pending.values()];
-  c.pending.clear();
-  for (const p of pending) {
-    p.done = true;
-    core.timers.cancel(p.timer);
-    if (p.kind === "send") {
-      sendFailed(core, p.ctx, 408, "next hop connection lost", p.offset, p.length);
-    } else relayedTimedOut(core, p);
-  }
+  for (const p of c.pending.takeAll()) p.lost();
 }

@@ -23,12 +23,13 @@ export interface TransactionHandler {
   onTimeout(): void;
 }
 
-interface Entry {
+interface Entry<H extends TransactionHandler> {
   /** The id it is registered under now. */
   tid: string;
-  handler: TransactionHandler;
+  readonly handler: H;
   timer: QueuedTimer | undefined;
   failOnTimeout: boolean;
+  readonly table: TransactionTable<H>;
 }
 
 /**
@@ -38,31 +39,44 @@ interface Entry {
  */
 export const TRANSACTION_TIMEOUT_MS = 30_000;
 
-/** The pending transactions of one connection. */
-export class TransactionTable {
-  readonly #timers: TimerQueue;
+/**
+ * The pending transactions of one connection: an endpoint's requests
+ * (`connection.ts`) or the requests a relay forwarded over it
+ * (`lib/relay/transactions.ts`). The table and its timers are made on first
+ * use, so an idle connection holds none. A relay passes the one
+ * {@linkcode TimerQueue} of all its connections; an endpoint's table makes
+ * its own.
+ */
+export class TransactionTable<H extends TransactionHandler = TransactionHandler> {
+  readonly #clock: Clock | undefined;
+  #timers: TimerQueue | undefined;
   readonly #timeoutMs: number;
-  readonly #entries = new Map<string, Entry>();
-  readonly #expire = (entry: Entry): void => {
-    if (this.#entries.get(entry.tid) !== entry) return;
-    this.#entries.delete(entry.tid);
-    if (entry.failOnTimeout) entry.handler.onTimeout();
-  };
+  #entries: Map<string, Entry<H>> | undefined;
 
   /**
    * Makes an empty table.
    *
-   * @param clock where timers come from
+   * @param timers a clock to make its own timer queue on, or a queue shared with other tables
    * @param timeoutMs how long to wait for a response after the last byte (§7.1.1: 30 s)
    */
-  constructor(clock: Clock, timeoutMs: number = TRANSACTION_TIMEOUT_MS) {
-    this.#timers = new TimerQueue(clock);
+  constructor(timers: Clock | TimerQueue, timeoutMs: number = TRANSACTION_TIMEOUT_MS) {
+    if (timers instanceof TimerQueue) this.#timers = timers;
+    else this.#clock = timers;
     this.#timeoutMs = timeoutMs;
   }
 
   /** Number of transactions waiting. */
   get size(): number {
-    return this.#entries.size;
+    return this.#entries?.size ?? 0;
+  }
+
+  /**
+   * The handler of a transaction waiting, without ending it.
+   *
+   * @param tid the transaction id
+   */
+  get(tid: string): H | undefined {
+    return this.#entries?.get(tid)?.handler;
   }
 
   /**
@@ -72,8 +86,9 @@ export class TransactionTable {
    * @param tid the transaction id
    * @param handler what to do when it ends
    */
-  add(tid: string, handler: TransactionHandler): void {
-    this.#entries.set(tid, { tid, handler, timer: undefined, failOnTimeout: false });
+  add(tid: string, handler: H): void {
+    this.#entries ??= new Map();
+    this.#entries.set(tid, { tid, handler, timer: undefined, failOnTimeout: false, table: this });
   }
 
   /**
@@ -85,10 +100,11 @@ export class TransactionTable {
    * @param failOnTimeout whether silence is a failure
    */
   startTimer(tid: string, failOnTimeout: boolean): void {
-    const entry = this.#entries.get(tid);
+    const entry = this.#entries?.get(tid);
     if (entry === undefined || entry.timer !== undefined) return;
     entry.failOnTimeout = failOnTimeout;
-    entry.timer = this.#timers.add(this.#timeoutMs, this.#expire, entry);
+    this.#timers ??= new TimerQueue(this.#clock!);
+    entry.timer = this.#timers.add(this.#timeoutMs, TransactionTable.#expire, entry);
   }
 
   /**
@@ -98,10 +114,8 @@ export class TransactionTable {
    * @returns false when no transaction has that id
    */
   resolve(response: MsrpResponse): boolean {
-    const entry = this.#entries.get(response.tid);
+    const entry = this.#take(response.tid);
     if (entry === undefined) return false;
-    this.#entries.delete(response.tid);
-    this.#timers.cancel(entry.timer);
     entry.handler.onResponse(response);
     return true;
   }
@@ -114,11 +128,11 @@ export class TransactionTable {
    * @param to the id written on the wire
    */
   rename(from: string, to: string): void {
-    const entry = this.#entries.get(from);
+    const entry = this.#entries?.get(from);
     if (entry === undefined) return;
-    this.#entries.delete(from);
+    this.#entries!.delete(from);
     entry.tid = to;
-    this.#entries.set(to, entry);
+    this.#entries!.set(to, entry);
   }
 
   /**
@@ -127,15 +141,47 @@ export class TransactionTable {
    * @param tid the transaction id
    */
   forget(tid: string): void {
-    const entry = this.#entries.get(tid);
-    if (entry === undefined) return;
-    this.#entries.delete(tid);
-    this.#timers.cancel(entry.timer);
+    this.#take(tid);
+  }
+
+  /**
+   * Removes every transaction and its timer, and returns their handlers
+   * (uncalled): the connection is gone and the caller fails them.
+   */
+  takeAll(): H[] {
+    const entries = this.#entries;
+    if (entries === undefined) return [];
+    const handlers: H[] = [];
+    for (const entry of entries.values()) handlers.push(entry.handler);
+    this.clear();
+    return handlers;
   }
 
   /** Clears every entry and its timer (the connection is gone); handlers are not called. */
   clear(): void {
-    this.#timers.clear();
-    this.#entries.clear();
+    const entries = this.#entries;
+    if (entries === undefined) return;
+    this.#entries = undefined;
+    const timers = this.#timers;
+    if (timers === undefined) return;
+    if (this.#clock !== undefined) timers.clear(); // its own queue
+    else for (const entry of entries.values()) timers.cancel(entry.timer);
   }
+
+  #take(tid: string): Entry<H> | undefined {
+    const entries = this.#entries;
+    const entry = entries?.get(tid);
+    if (entry === undefined) return undefined;
+    entries!.delete(tid);
+    this.#timers?.cancel(entry.timer);
+    return entry;
+  }
+
+  /** The one timeout callback of every table, so that starting a timer makes no closure. */
+  static readonly #expire = <T extends TransactionHandler>(entry: Entry<T>): void => {
+    const table = entry.table;
+    if (table.#entries?.get(entry.tid) !== entry) return;
+    table.#entries!.delete(entry.tid);
+    if (entry.failOnTimeout) entry.handler.onTimeout();
+  };
 }

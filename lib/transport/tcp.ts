@@ -220,6 +220,12 @@ export interface ConnTransportOptions {
 /** Small chunks are copied together up to this size; a larger chunk is written as it is. */
 const GATHER_COPY_BYTES = 65536;
 
+/**
+ * The smallest read buffer: what a quiet connection's pending read pins
+ * (an AUTH refresh or a short chat message fits; a burst doubles it).
+ */
+const MIN_READ_SIZE = 1024;
+
 function netAddress(addr: Deno.Addr): NetAddress | undefined {
   // TCP and TLS connections have a host and port (a TLS one may say "tcp" or not).
   const a = addr as Partial<Deno.NetAddr>;
@@ -281,9 +287,9 @@ class ConnTransport extends TransportAdapter {
     this.localAddr = netAddress(conn.localAddr);
     const readSize = options.readSize ?? 262144;
     // The buffer of a pending read is held while the peer is silent, so an
-    // idle connection should not pin a large one: start at 4 KiB, double
-    // while reads fill the buffer, shrink to what came when one does not.
-    let size = Math.min(4096, readSize);
+    // idle connection should not pin a large one: start at MIN_READ_SIZE,
+    // double while reads fill the buffer, shrink to what came when one does not.
+    let size = Math.min(MIN_READ_SIZE, readSize);
     this.readable = new ReadableStream<Uint8Array>({
       start: (c) => this.controllers(c),
       pull: async (c) => {
@@ -303,7 +309,12 @@ class ConnTransport extends TransportAdapter {
         // short one: the peer paused (or stopped), so the next read, which
         // may wait long, gets a buffer the size of what came.
         if (n === size) size = Math.min(readSize, size * 2);
-        else size = Math.min(readSize, Math.max(4096, 2 ** Math.ceil(Math.log2(Math.max(1, n)))));
+        else {
+          size = Math.min(
+            readSize,
+            Math.max(MIN_READ_SIZE, 2 ** Math.ceil(Math.log2(Math.max(1, n)))),
+          );
+        }
         // A short read keeps a right-sized copy instead of pinning the buffer.
         if (n > 0) c.enqueue(n * 2 >= buf.length ? buf.subarray(0, n) : buf.slice(0, n));
       },

@@ -76,6 +76,10 @@ export interface FrameDecoderOptions {
   maxBlank?: number;
 }
 
+/** Between frames the parser holds these instead of the last frame's fields and line buffer. */
+const NO_STRINGS = Object.freeze([]) as unknown as string[];
+const NO_BYTES = new Uint8Array(0);
+
 const CR = 13;
 const LF = 10;
 const SP = 32;
@@ -222,8 +226,9 @@ export class FrameParser {
   /** Stream offset of byte 0 of the chunk being pushed. */
   #base = 0;
 
-  // A line that spans chunks is collected here (amortised growth, no rescans).
-  #line = new Uint8Array(256);
+  // A line that spans chunks is collected here (amortised growth, no rescans;
+  // made when first needed, so a quiet connection's parser holds none).
+  #line = NO_BYTES;
   #lineLen = 0;
   #lineOffset = 0;
 
@@ -386,7 +391,7 @@ export class FrameParser {
   #appendLine(chunk: Uint8Array, from: number, to: number): void {
     const need = this.#lineLen + (to - from);
     if (need > this.#line.length) {
-      const bigger = new Uint8Array(Math.max(need, this.#line.length * 2));
+      const bigger = new Uint8Array(Math.max(need, this.#line.length * 2, 256));
       bigger.set(this.#line.subarray(0, this.#lineLen));
       this.#line = bigger;
     }
@@ -730,13 +735,15 @@ export class FrameParser {
     }
     const pathsOk = this.#checkPaths(emit);
     const tid = this.#tid;
+    const method = this.#method;
+    const headers = this.#headers!;
     this.#frameDone(); // the whole frame was read: nothing to skip
     if (!pathsOk) return;
     emit({
       kind: "request",
       tid,
-      method: this.#method,
-      headers: this.#headers!,
+      method,
+      headers,
       body: null,
       offset: 0,
       flag,
@@ -918,7 +925,11 @@ export class FrameParser {
     this.#frameDone();
   }
 
-  /** Back to START; nothing of the finished frame may leak into the next. */
+  /**
+   * Back to START; nothing of the finished frame may leak into the next,
+   * and nothing of it is held while the connection is quiet (the header
+   * fields and the text they were cut from belong to the frame emitted).
+   */
   #frameDone(): void {
     this.#state = START;
     this.#tid = "";
@@ -928,6 +939,10 @@ export class FrameParser {
     this.#parts = [];
     this.#partsLen = 0;
     this.#pending = undefined;
+    this.#headers = undefined;
+    this.#names = NO_STRINGS;
+    this.#values = NO_STRINGS;
+    this.#spanBuf = undefined;
   }
 
   #emitBody(emit: FrameSink, flag: ContinuationFlag | undefined): void {
