@@ -47,7 +47,10 @@ export class TransactionTable {
     if (this.#entries.get(entry.tid) !== entry) return;
     this.#entries.delete(entry.tid);
     if (entry.failOnTimeout) entry.handler.onTimeout();
+    this.onsettled?.();
   };
+  /** Called after a transaction ended by a response, a timeout or `forget` (the writer's window). */
+  onsettled: (() => void) | undefined;
 
   /**
    * Makes an empty table.
@@ -58,6 +61,16 @@ export class TransactionTable {
   constructor(clock: Clock, timeoutMs: number = TRANSACTION_TIMEOUT_MS) {
     this.#timers = new TimerQueue(clock);
     this.#timeoutMs = timeoutMs;
+  }
+
+  /**
+   * Whether a response is still owed to this transaction: its last byte was
+   * written with Failure-Report `yes` and no response or timeout came yet.
+   *
+   * @param tid the transaction id
+   */
+  owesResponse(tid: string): boolean {
+    return this.#entries.get(tid)?.failOnTimeout === true;
   }
 
   /** Number of transactions waiting. */
@@ -103,6 +116,7 @@ export class TransactionTable {
     this.#entries.delete(response.tid);
     this.#timers.cancel(entry.timer);
     entry.handler.onResponse(response);
+    this.onsettled?.();
     return true;
   }
 
@@ -131,6 +145,7 @@ export class TransactionTable {
     if (entry === undefined) return;
     this.#entries.delete(tid);
     this.#timers.cancel(entry.timer);
+    this.onsettled?.();
   }
 
   /** Clears every entry and its timer (the connection is gone); handlers are not called. */
