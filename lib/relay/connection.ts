@@ -19,13 +19,12 @@
  * @module
  */
 
-import type { FrameWriter } from "../wire/encoder.ts";
 import { PathCache } from "../wire/path_cache.ts";
 import type { FrameTrace } from "../wire/frame_trace.ts";
 import type { MsrpTransport } from "../transport/types.ts";
 import type { RelayCore } from "./core.ts";
 import type { Incoming } from "./forwarder.ts";
-import { type ControlJob, type OpenWire, type OutStream, wake, WriteBatch } from "./outbound.ts";
+import { OutQueue, wake } from "./outbound.ts";
 import type { Pending } from "./transactions.ts";
 
 /** The state of one connection, accepted or opened by the relay. */
@@ -51,23 +50,8 @@ export class Conn {
   /** 401 challenges sent since the last successful AUTH on this connection. */
   challenges = 0;
   lastActivity: number;
-  // output
-  control: ControlJob[] = [];
-  streams: OutStream[] = [];
-  active: OutStream | undefined;
-  activeBytes = 0;
-  buffered = 0;
-  wake: (() => void) | undefined;
-  roomWaiters: (() => void)[] = [];
-  /** What the writer task has encoded for its next write. */
-  batch = new WriteBatch();
-  /** When the write in progress started; undefined between writes. */
-  writingSince: number | undefined;
-  writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
-  frameWriter: FrameWriter | undefined;
-  currentWire: OpenWire | undefined;
-  /** The trace of what is written, when the relay traces the wire. */
-  traceOut: FrameTrace | undefined;
+  /** What is queued to be written, and the writer task's state (`outbound.ts`). */
+  readonly out: OutQueue = new OutQueue();
   /** The trace of what is read. */
   traceIn: FrameTrace | undefined;
   // input
@@ -198,8 +182,7 @@ export function noteFailure(core: RelayCore, c: Conn, auth: boolean): void {
  * @param c the connection
  */
 export function isIdle(core: RelayCore, c: Conn): boolean {
-  return c.state === "open" && c.pending.size === 0 && c.control.length === 0 &&
-    c.streams.length === 0 &&
+  return c.state === "open" && c.pending.size === 0 && c.out.idle &&
     core.regs.countFor({ kind: "connection", connectionId: c.id }) === 0;
 }
 

@@ -28,7 +28,15 @@ import { type Conn, noteFailure, succeeded } from "./connection.ts";
 import type { ConnectionTable } from "./connection_table.ts";
 import type { RelayCore } from "./core.ts";
 import { forwardedHeaders, type RouteDecision } from "./forwarding.ts";
-import { alignedBodyBudget, enqueueFrame, OutStream, pushPiece, room, wake } from "./outbound.ts";
+import {
+  addStream,
+  alignedBodyBudget,
+  enqueueFrame,
+  OutStream,
+  pushPiece,
+  room,
+  wake,
+} from "./outbound.ts";
 import { reply, type ReqInfo } from "./reply.ts";
 import {
   ctxInfo,
@@ -131,7 +139,7 @@ export function forward(
       declared?.total ?? (whole ? req.body?.length ?? 0 : "*"),
     );
     ctx.stream = stream;
-    target.streams.push(stream);
+    addStream(target, stream);
     logForwarded(
       core,
       c,

@@ -37,7 +37,7 @@ import { type Conn, noteFailure } from "./connection.ts";
 import type { RelayCore } from "./core.ts";
 import { failureReportOwed } from "../session/reports.ts";
 import { forwardedHeaders, isRelayUri, relayFailureReport, reportedRange } from "./forwarding.ts";
-import { enqueueFrame, type OutStream, wake } from "./outbound.ts";
+import { enqueueFrame, type OutStream, settled, wake } from "./outbound.ts";
 import { reply, type ReqInfo } from "./reply.ts";
 import { describe } from "./services.ts";
 
@@ -218,6 +218,7 @@ export function onResponse(core: RelayCore, c: Conn, res: MsrpResponse): void {
   p.done = true;
   core.timers.cancel(p.timer);
   if (p.kind === "send") {
+    settled(c); // the connection's window has room again
     if (res.status === 200) return;
     core.log("info", "downstream-error", `next hop answered ${res.status} ${res.comment}`, c);
     sendFailed(core, p.ctx, res.status, res.comment || "", p.offset, p.length);
@@ -328,6 +329,7 @@ function onTimeout(core: RelayCore, p: Pending): void {
   p.done = true;
   p.conn.pending.delete(p.tid);
   if (p.kind === "send") {
+    settled(p.conn);
     core.log("warn", "hop-timeout", `no response to SEND ${p.tid} from the next hop`, p.conn);
     // §6.4.1: "the relay MUST construct a REPORT with a status code of 408".
     sendFailed(core, p.ctx, 408, "Request Timeout", p.offset, p.length);
@@ -376,7 +378,7 @@ export function rekey(p: Pending, to: string): void {
  * @param ch the change
  */
 export function onTidChange(core: RelayCore, c: Conn, ch: TransactionIdChange): void {
-  const w = c.currentWire;
+  const w = c.out.currentWire;
   if (w === undefined) return;
   if (!ch.interrupted) {
     rekey(w.pending, ch.to);
