@@ -71,6 +71,8 @@ export class Scheduler {
   #stats = { controlFrames: 0, pieces: 0, chunks: 0 };
   /** Called with every frame written, in order (tests and tracing). */
   onwrite: ((frame: Frame) => void) | undefined;
+  /** Called each time the loop waits: for work, or for answers while the window is full. */
+  onwait: (() => void) | undefined;
   /** Resolves when the loop ends; rejects with the write error that ended it. */
   readonly done: Promise<void>;
 
@@ -188,7 +190,9 @@ export class Scheduler {
       }
       if (step === "wait") {
         if (q.idle) this.#notifyIdle();
-        await new Promise<void>((resolve) => (this.#wake = resolve));
+        const woken = new Promise<void>((resolve) => (this.#wake = resolve));
+        this.onwait?.();
+        await woken;
         continue;
       }
       // "piece", or "end": the message cuts its open chunk (§7.1.1; it does
