@@ -124,6 +124,11 @@ export interface EndpointOptions {
    * `lib/wire/frame_trace.ts`). Default: no trace.
    */
   trace?: Logger;
+  /**
+   * Octets of SEND chunks a connection may have written whose 200 is still
+   * owed (see `ConnectionOptions.sendWindow`). Default 1 MiB.
+   */
+  sendWindow?: number;
   /** The longest wait for a TCP/TLS/WebSocket connection to open. Default 10000 ms. */
   connectTimeout?: number;
   /** How transports are opened; tests replace it. Default: TCP or TLS by the URI's scheme. */
@@ -728,6 +733,7 @@ export class MsrpEndpoint {
       clock: this.#clock,
       logger: this.#logger,
       trace: this.#options.trace,
+      sendWindow: this.#options.sendWindow,
     });
   }
 

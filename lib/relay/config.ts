@@ -166,6 +166,13 @@ export interface RelayLimitsConfig {
    * §7.1.1 fairness). At least 2048.
    */
   readonly fairnessQuantum: number;
+  /**
+   * Body bytes of SEND chunks written to one connection whose 200 from the
+   * next hop is still owed, before the relay ends the chunk it writes and
+   * starts no other until answers come (bytes in flight, so a short message
+   * does not wait behind megabytes in socket buffers).
+   */
+  readonly maxUnansweredBytesPerConnection: number;
   /** Failed AUTH requests from a directly connected client before it is disconnected (§6.3). */
   readonly maxAuthFailures: number;
   /**
@@ -243,6 +250,7 @@ export const DEFAULT_RELAY_LIMITS: RelayLimitsConfig = Object.freeze({
   maxBufferedBytesPerConnection: 1 << 20,
   segmentSize: 64 * 1024,
   fairnessQuantum: 256 * 1024,
+  maxUnansweredBytesPerConnection: 1 << 20,
   maxAuthFailures: 3,
   maxChallengesPerConnection: 10,
   maxProbationFailures: 3,

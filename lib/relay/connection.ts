@@ -20,6 +20,7 @@
  * @module
  */
 
+import { FairQueue } from "../session/fair_queue.ts";
 import type { TimerQueue } from "../session/timer_queue.ts";
 import { type TransactionHandler, TransactionTable } from "../session/transactions.ts";
 import type { FrameWriter } from "../wire/encoder.ts";
@@ -53,8 +54,6 @@ export interface OpenWire {
   pending: PendingSend;
 }
 
-let nextStreamSeq = 0;
-
 /** A SEND chunk being forwarded piece by piece to one connection. */
 export class OutStream {
   readonly ctx: SendContext;
@@ -76,8 +75,6 @@ export class OutStream {
   abortFlag: ContinuationFlag | undefined;
   wire: OpenWire | undefined;
   finished = false;
-  /** Creation order: chunks of one message are forwarded in this order. */
-  readonly seq: number = nextStreamSeq++;
   /** On a frame-aligned target: the most body bytes per chunk (computed once). */
   bodyBudget: number | undefined;
 
@@ -109,6 +106,62 @@ export class WriteBatch {
   body = 0;
   /** Transactions whose end-line is in `parts`: their hop timers start once written (§6.4.1). */
   ends: PendingSend[] = [];
+}
+
+/** A whole SEND chunk, encoded, waiting in its message's flow. */
+export class WholeSend {
+  readonly job: ControlJob;
+  constructor(job: ControlJob) {
+    this.job = job;
+  }
+  ready(): boolean {
+    return true;
+  }
+}
+
+/** What waits in a connection's flows: whole or streamed SEND chunks. */
+export type OutItem = OutStream | WholeSend;
+
+const itemReady = (item: OutItem): boolean => item.ready();
+/** The answer to a forwarded SEND is owed until it came or timed out (Failure-Report yes only). */
+const answerOwed = (p: unknown): boolean => {
+  const pending = p as PendingSend;
+  return pending.ctx.fr === "yes" && pending.conn.pending.get(pending.tid) === pending;
+};
+
+/**
+ * The outbound side of one relay connection: what waits to be written, in
+ * the order {@linkcode FairQueue} gives, the bytes counted for
+ * back-pressure, and the writer task's state.
+ */
+export class OutQueue {
+  /** Control frames and SEND chunks, and the turn rules (quantum and window set by the writer, `outbound.ts`). */
+  readonly queue: FairQueue<ControlJob, OutItem> = new FairQueue({
+    ready: itemReady,
+    owed: answerOwed,
+    itemsTakeTurns: false,
+  });
+  /** Bytes queued here and not yet written. */
+  buffered = 0;
+  /** Wakes the writer task when it waits for work. */
+  wake: (() => void) | undefined;
+  /** Tasks waiting for `buffered` to drop below the limit. */
+  roomWaiters: (() => void)[] = [];
+  /** What the writer task has encoded for its next write. */
+  batch: WriteBatch = new WriteBatch();
+  /** When the write in progress started; undefined between writes. */
+  writingSince: number | undefined;
+  writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+  frameWriter: FrameWriter | undefined;
+  /** The wire transaction the FrameWriter is encoding (for id changes, §7.1). */
+  currentWire: OpenWire | undefined;
+  /** The trace of what is written, when the relay traces the wire. */
+  traceOut: FrameTrace | undefined;
+
+  /** True when nothing is queued or being streamed. */
+  get idle(): boolean {
+    return this.queue.idle;
+  }
 }
 
 /** The request being received in pieces on a connection. */
@@ -234,23 +287,8 @@ export class Conn {
   closing = false;
   closingReason = "";
   closeTimer: unknown;
-  // output
-  control: ControlJob[] = [];
-  streams: OutStream[] = [];
-  active: OutStream | undefined;
-  activeBytes = 0;
-  buffered = 0;
-  wake: (() => void) | undefined;
-  roomWaiters: (() => void)[] = [];
-  /** What the writer task has encoded for its next write. */
-  batch = new WriteBatch();
-  /** When the write in progress started; undefined between writes. */
-  writingSince: number | undefined;
-  writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
-  frameWriter: FrameWriter | undefined;
-  currentWire: OpenWire | undefined;
-  /** The trace of what is written, when the relay traces the wire. */
-  traceOut: FrameTrace | undefined;
+  /** What is queued to be written, and the writer task's state (written by `outbound.ts`). */
+  readonly out: OutQueue = new OutQueue();
   /** The trace of what is read. */
   traceIn: FrameTrace | undefined;
   // input

@@ -29,7 +29,7 @@ import type { ConnectionTable } from "./connection_table.ts";
 import type { RelayCore } from "./core.ts";
 import { forwardedHeaders, type RouteDecision } from "./forwarding.ts";
 import { noteFailure, succeeded } from "./lifecycle.ts";
-import { alignedBodyBudget, enqueueFrame, pushPiece, room, wake } from "./outbound.ts";
+import { addStream, alignedBodyBudget, enqueueFrame, pushPiece, room, wake } from "./outbound.ts";
 import { reply, type ReqInfo } from "./reply.ts";
 import { ctxInfo, forwardedRelayed, receivedSend } from "./transactions.ts";
 
@@ -114,7 +114,7 @@ export function forward(
       declared?.total ?? (whole ? req.body?.length ?? 0 : "*"),
     );
     ctx.stream = stream;
-    target.streams.push(stream);
+    addStream(target, stream);
     logForwarded(
       core,
       c,

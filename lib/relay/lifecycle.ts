@@ -93,8 +93,7 @@ export function noteFailure(core: RelayCore, c: Conn, auth: boolean): void {
  * @param c the connection
  */
 export function isIdle(core: RelayCore, c: Conn): boolean {
-  return c.state === "open" && c.pending.size === 0 && c.control.length === 0 &&
-    c.streams.length === 0 &&
+  return c.state === "open" && c.pending.size === 0 && c.out.idle &&
     core.regs.countFor({ kind: "connection", connectionId: c.id }) === 0;
 }
 

@@ -1,21 +1,31 @@
 /**
- * The writer of each relay connection: one output queue, one writer task
- * (RFC 4975 §7.1, §7.1.1; RFC 4976 §6.4, §6.4.1; RFC 7977 §5.3).
+ * The writer of each relay connection: one output queue (`OutQueue`, declared in
+ * `connection.ts` as `Conn.out`), one writer task (RFC 4975 §7.1, §7.1.1; RFC 4976 §6.4,
+ * §6.4.1; RFC 7977 §5.3).
  *
- * Two kinds of things are written to a connection:
+ * What goes next is decided by the same rules as an endpoint's writer,
+ * `FairQueue` (`lib/session/fair_queue.ts`): control frames first,
+ * fair turns between messages, bounded bytes in flight. Three kinds of
+ * things are written to a connection:
  *
- * - **Whole frames** the relay makes or forwards at once: responses,
- *   REPORTs, AUTH, short SENDs. They wait in `control` and always go first.
- * - **Streamed chunks** (an `OutStream`, declared with the connection in
- *   `connection.ts`): a long SEND chunk the relay forwards piece by piece
- *   as it arrives. It goes out as an interruptible chunk
- *   (`Byte-Range: n-*\/total`, RFC 4975 §7.1.1), and the writer ends it
- *   with `+` whenever a whole frame is waiting ("SEND requests larger than
- *   2048 octets MUST be interrupted if the sender needs to send pending
- *   responses or REPORT requests"), when another chunk waits and this one has
- *   had its share (`fairnessQuantum`), or when it has no data while another
- *   one does. The rest goes later as a new transaction whose Byte-Range
- *   starts at the next byte: RFC 4976 §6.4.1 lets relays re-chunk.
+ * - **Control frames** the relay makes or forwards at once: responses,
+ *   REPORTs, AUTH and other methods. They always go first.
+ * - **Whole SEND chunks**, forwarded at once: queued in the flow of their
+ *   message (sender connection and Message-ID), so that a chat message
+ *   overtakes the queued chunks of a file (§7.1.1: "the device SHOULD
+ *   implement some scheme to alternate between them").
+ * - **Streamed chunks** ({@linkcode OutStream}): a long SEND chunk the relay
+ *   forwards piece by piece as it arrives, in its message's flow too. It
+ *   goes out as an interruptible chunk (`Byte-Range: n-*\/total`, RFC 4975
+ *   §7.1.1), and the writer ends it with `+` whenever a control frame is
+ *   waiting ("SEND requests larger than 2048 octets MUST be interrupted if
+ *   the sender needs to send pending responses or REPORT requests"), when
+ *   another message waits and this one has had its share
+ *   (`fairnessQuantum`), when it has no data while another one does, or when
+ *   `maxUnansweredBytesPerConnection` octets sent on the connection wait for
+ *   the next hop's 200. The rest goes later as a new transaction whose
+ *   Byte-Range starts at the next byte: RFC 4976 §6.4.1 lets relays
+ *   re-chunk. The chunks of one message go in the order they came.
  *
  * Every wire transaction of a forwarded SEND gets its pending entry
  * (`transactions.ts`) before its first byte is written, unless
@@ -45,9 +55,12 @@ import type { HeaderList } from "../wire/header_list.ts";
 import { newTransactionId } from "../wire/ids.ts";
 import {
   type Conn,
+  type ControlJob,
   type OpenWire,
-  type OutStream,
+  OutStream,
   type Pending,
+  type SendContext,
+  WholeSend,
   WriteBatch,
 } from "./connection.ts";
 import type { RelayCore } from "./core.ts";
@@ -56,21 +69,24 @@ import { describe } from "./services.ts";
 const EMPTY = new Uint8Array(0);
 
 /**
- * Whether `s` may take a turn on its connection: it has something to write,
- * and no earlier chunk of the same message from the same sender is still
- * waiting there. Taking turns is for different messages (RFC 4975 §7.1.1);
- * a message's own chunks go out in the order they came, so that the next
- * hop receives its bytes in order.
+ * The flow a SEND chunk belongs to: its message, from its sender. Taking
+ * turns is for different messages (RFC 4975 §7.1.1); a message's own chunks
+ * go out in the order they came, so that the next hop receives its bytes in
+ * order.
  */
-function eligible(s: OutStream, streams: readonly OutStream[]): boolean {
-  if (!s.ready()) return false;
-  for (const o of streams) {
-    if (
-      o !== s && !o.finished && o.seq < s.seq && o.ctx.origin === s.ctx.origin &&
-      o.ctx.messageId === s.ctx.messageId
-    ) return false;
-  }
-  return true;
+function flowKey(ctx: SendContext): string {
+  return `${ctx.origin.id} ${ctx.messageId ?? ""}`;
+}
+
+/**
+ * Queues a streamed chunk for its target connection, in its message's flow.
+ *
+ * @param target the connection it is forwarded to
+ * @param s the stream
+ */
+export function addStream(target: Conn, s: OutStream): void {
+  target.out.queue.add(flowKey(s.ctx), s);
+  wake(target);
 }
 
 // ---------------------------------------------------------------------------
@@ -141,7 +157,8 @@ export function alignedBodyBudget(
 const ONE_BYTE = new Uint8Array([0x78]);
 
 /**
- * Queues a whole frame for a connection, ahead of streamed chunks (§7.1.1).
+ * Queues a whole frame for a connection: a forwarded SEND in its message's
+ * flow, anything else ahead of all SEND chunks (§7.1.1).
  *
  * @param core the relay
  * @param c the connection
@@ -165,7 +182,11 @@ export function enqueueFrame(
     core.log("error", "encode-failed", `cannot encode a frame: ${describe(e)}`, c, e);
     return false;
   }
-  c.control.push({ bytes, bodyBytes: opts.bodyBytes ?? 0, pending: opts.pending });
+  const job: ControlJob = { bytes, bodyBytes: opts.bodyBytes ?? 0, pending: opts.pending };
+  const p = opts.pending;
+  // A forwarded SEND takes turns with the other messages; the rest goes first.
+  if (p?.kind === "send") c.out.queue.add(flowKey(p.ctx), new WholeSend(job));
+  else c.out.queue.control(job);
   addBuffered(core, c, bytes.length);
   wake(c);
   return true;
@@ -177,8 +198,9 @@ export function enqueueFrame(
  * @param c the connection
  */
 export function wake(c: Conn): void {
-  const w = c.wake;
-  c.wake = undefined;
+  const out = c.out;
+  const w = out.wake;
+  out.wake = undefined;
   w?.();
 }
 
@@ -221,7 +243,8 @@ function queuePiece(core: RelayCore, target: Conn, s: OutStream, body: Uint8Arra
  */
 export function room(core: RelayCore, target: Conn): Promise<void> | undefined {
   if (
-    target.state === "closed" || target.buffered < core.config.limits.maxBufferedBytesPerConnection
+    target.state === "closed" ||
+    target.out.buffered < core.config.limits.maxBufferedBytesPerConnection
   ) {
     return undefined;
   }
@@ -230,28 +253,31 @@ export function room(core: RelayCore, target: Conn): Promise<void> | undefined {
 
 async function waitForRoom(core: RelayCore, target: Conn): Promise<void> {
   const limit = core.config.limits.maxBufferedBytesPerConnection;
-  while (target.state !== "closed" && target.buffered >= limit) {
-    await new Promise<void>((resolve) => target.roomWaiters.push(resolve));
+  const out = target.out;
+  while (target.state !== "closed" && out.buffered >= limit) {
+    await new Promise<void>((resolve) => out.roomWaiters.push(resolve));
   }
 }
 
 function addBuffered(core: RelayCore, c: Conn, n: number): void {
   const counters = core.counters;
-  c.buffered += n;
+  const out = c.out;
+  out.buffered += n;
   counters.buffered += n;
-  if (c.buffered > counters.peakConnBuffered) counters.peakConnBuffered = c.buffered;
+  if (out.buffered > counters.peakConnBuffered) counters.peakConnBuffered = out.buffered;
   if (counters.buffered > counters.peakBuffered) counters.peakBuffered = counters.buffered;
 }
 
 function releaseBuffered(core: RelayCore, c: Conn, n: number): void {
   if (c.state === "closed") return;
-  c.buffered -= n;
+  const out = c.out;
+  out.buffered -= n;
   core.counters.buffered -= n;
   if (
-    c.buffered < core.config.limits.maxBufferedBytesPerConnection && c.roomWaiters.length > 0
+    out.buffered < core.config.limits.maxBufferedBytesPerConnection && out.roomWaiters.length > 0
   ) {
-    const waiters = c.roomWaiters;
-    c.roomWaiters = [];
+    const waiters = out.roomWaiters;
+    out.roomWaiters = [];
     for (const w of waiters) w();
   }
 }
@@ -266,13 +292,13 @@ function releaseBuffered(core: RelayCore, c: Conn, n: number): void {
  */
 export function discardOutput(core: RelayCore, c: Conn): void {
   // Nothing queued here will be written.
-  core.counters.buffered -= c.buffered;
-  c.buffered = 0;
-  c.control = [];
-  c.batch = new WriteBatch();
-  const streams = c.streams;
-  c.streams = [];
-  c.active = undefined;
+  const out = c.out;
+  core.counters.buffered -= out.buffered;
+  out.buffered = 0;
+  out.batch = new WriteBatch();
+  const streams: OutStream[] = [];
+  for (const item of out.queue.all()) if (item instanceof OutStream) streams.push(item);
+  out.queue.clear();
   for (const s of streams) {
     s.finished = true;
     s.pieces = [];
@@ -292,8 +318,9 @@ export function discardOutput(core: RelayCore, c: Conn): void {
  * @param c the connection
  */
 export function releaseWaiters(c: Conn): void {
-  for (const w of c.roomWaiters) w();
-  c.roomWaiters = [];
+  const out = c.out;
+  for (const w of out.roomWaiters) w();
+  out.roomWaiters = [];
   wake(c);
 }
 
@@ -305,21 +332,23 @@ const GATHER_BYTES = 65536;
 
 /** Adds encoded bytes to the connection's next write. */
 function write(c: Conn, bytes: Uint8Array): void {
-  c.traceOut?.push(bytes);
-  const b = c.batch;
+  const out = c.out;
+  out.traceOut?.push(bytes);
+  const b = out.batch;
   b.parts.push(bytes);
   b.bytes += bytes.length;
 }
 
 /** Writes what was gathered, then releases its bytes and completes its frames. */
 async function flush(core: RelayCore, c: Conn): Promise<void> {
-  const b = c.batch;
+  const out = c.out;
+  const b = out.batch;
   if (b.parts.length === 0 && b.jobs.length === 0 && b.ends.length === 0) return;
-  c.batch = new WriteBatch();
-  c.writingSince = core.clock.now();
+  out.batch = new WriteBatch();
+  out.writingSince = core.clock.now();
   const parts = c.transport?.frameAligned === true ? b.parts : gatherBytes(b.parts, GATHER_BYTES);
-  for (const p of parts) await c.writer!.write(p);
-  c.writingSince = undefined;
+  for (const p of parts) await out.writer!.write(p);
+  out.writingSince = undefined;
   c.peer.lastActivity = core.clock.now();
   let released = b.body;
   for (const job of b.jobs) released += job.bytes.length;
@@ -333,69 +362,57 @@ async function flush(core: RelayCore, c: Conn): Promise<void> {
 }
 
 /**
- * The writer task of a connection: whole frames first, then turns among
- * the chunks being streamed to it (RFC 4975 §7.1.1). What is ready is
- * encoded into the connection's {@linkcode WriteBatch} and written at once.
+ * The writer task of a connection: control frames first, then turns among
+ * the messages whose chunks wait for it, in the order {@linkcode FairQueue}
+ * decides (RFC 4975 §7.1.1). What is ready is encoded into the connection's
+ * {@linkcode WriteBatch} and written at once.
  *
  * @param core the relay
  * @param c the connection
  */
 export async function pump(core: RelayCore, c: Conn): Promise<void> {
-  const quantum = core.config.limits.fairnessQuantum;
+  const out = c.out;
+  const q = out.queue;
+  const limits = core.config.limits;
+  q.quantum = limits.fairnessQuantum;
+  q.window = limits.maxUnansweredBytesPerConnection;
   try {
     while (c.state !== "closed") {
-      if (c.batch.bytes >= GATHER_BYTES) {
+      if (out.batch.bytes >= GATHER_BYTES) {
         await flush(core, c);
         continue;
       }
-      if (c.control.length > 0) {
-        const a = c.active;
-        if (a !== undefined && a.wire !== undefined) {
-          // §7.1.1: interrupt the chunk for the waiting response or REPORT.
-          endWire(c, a, "+");
-          continue;
-        }
-        const job = c.control.shift()!;
+      const step = q.next();
+      if (step === "control") {
+        const job = q.takeControl();
         write(c, job.bytes);
-        c.batch.jobs.push(job);
+        out.batch.jobs.push(job);
+        continue;
+      }
+      if (step === "end" && q.controlWaiting > 0) {
+        // §7.1.1: interrupt the chunk for the waiting response or REPORT.
+        endWire(c, q.active as OutStream, "+");
         continue;
       }
       if (c.closing) {
         await flush(core, c);
-        if (c.control.length > 0) continue;
+        if (q.controlWaiting > 0) continue;
         core.close(c, c.closingReason);
         return;
       }
-      const a = c.active;
-      if (a !== undefined) {
-        if (a.finished) {
-          c.active = undefined;
-          continue;
-        }
-        const rival = c.streams.some((s) => s !== a && eligible(s, c.streams));
-        if (a.ready() && (!rival || c.activeBytes < quantum)) {
-          step(core, c, a);
-          continue;
-        }
-        if (!rival) {
-          await idle(core, c);
-          continue;
-        }
-        // Another chunk waits and this one has had its turn, or has no
-        // data now: interrupt it and let the other go (§7.1.1 fairness).
-        if (a.wire !== undefined) endWire(c, a, "+");
-        const i = c.streams.indexOf(a);
-        if (i >= 0) c.streams.push(...c.streams.splice(i, 1));
-        c.active = undefined;
+      if (step === "end") {
+        // Another message waits and this one has had its turn, or has no
+        // data now, or the window is full: interrupt it (§7.1.1).
+        endWire(c, q.active as OutStream, "+");
         continue;
       }
-      const next = c.streams.find((s) => eligible(s, c.streams));
-      if (next === undefined) {
-        await idle(core, c);
+      if (step === "piece") {
+        const item = q.active!;
+        if (item instanceof WholeSend) writeWhole(c, item);
+        else writePiece(core, c, item);
         continue;
       }
-      c.active = next;
-      c.activeBytes = 0;
+      await idle(core, c);
     }
   } catch (e) {
     if (c.state !== "closed") {
@@ -405,16 +422,37 @@ export async function pump(core: RelayCore, c: Conn): Promise<void> {
   }
 }
 
-/** Nothing more is ready: write what was gathered, else wait for work. */
+/** Nothing more can go now: write what was gathered, else wait for work. */
 async function idle(core: RelayCore, c: Conn): Promise<void> {
-  if (c.batch.parts.length > 0) return await flush(core, c);
+  const out = c.out;
+  if (out.batch.parts.length > 0) return await flush(core, c);
   await new Promise<void>((resolve) => {
-    c.wake = resolve;
+    out.wake = resolve;
   });
 }
 
+/**
+ * A response to a forwarded SEND came (or its timer ran out): the
+ * connection's window may have room again.
+ *
+ * @param c the connection the SEND went out on
+ */
+export function settled(c: Conn): void {
+  if (c.out.queue.inFlight > 0) wake(c);
+}
+
+/** Writes a whole SEND chunk; its hop timer starts once written (§6.4.1). */
+function writeWhole(c: Conn, item: WholeSend): void {
+  const out = c.out;
+  const job = item.job;
+  write(c, job.bytes);
+  out.batch.jobs.push(job);
+  out.queue.wrote(job.bodyBytes, true, job.pending);
+  out.queue.remove(item);
+}
+
 /** Writes the next piece of a streamed chunk, or ends it. */
-function step(core: RelayCore, c: Conn, s: OutStream): void {
+function writePiece(core: RelayCore, c: Conn, s: OutStream): void {
   if (s.abortFlag !== undefined) {
     if (s.wire !== undefined) endWire(c, s, s.abortFlag);
     finishStream(core, c, s);
@@ -441,8 +479,8 @@ function step(core: RelayCore, c: Conn, s: OutStream): void {
   else {
     parts = [];
     const w = s.wire;
-    c.currentWire = w;
-    c.frameWriter!.write({
+    c.out.currentWire = w;
+    c.out.frameWriter!.write({
       kind: "request",
       tid: w.callerTid,
       method: "SEND",
@@ -455,9 +493,9 @@ function step(core: RelayCore, c: Conn, s: OutStream): void {
   const w = s.wire!;
   w.written += body.length;
   w.pending.length = w.written - w.segStart;
-  c.activeBytes += body.length;
+  c.out.queue.wrote(body.length, false);
   writeParts(c, parts);
-  c.batch.body += body.length;
+  c.out.batch.body += body.length;
   if (s.pieces.length === 0 && s.endFlag !== undefined && s.wire !== undefined) {
     endWire(c, s, s.endFlag);
     finishStream(core, c, s);
@@ -480,10 +518,10 @@ function openWire(core: RelayCore, c: Conn, s: OutStream, body: Uint8Array): Uin
   if (s.ctx.fr !== "no") c.pending.add(tid, pending);
   const w: OpenWire = { callerTid: tid, headers, written: 0, segStart: 0, pending };
   s.wire = w;
-  c.currentWire = w;
+  c.out.currentWire = w;
   core.counters.forwardedRequests++;
   const parts: Uint8Array[] = [];
-  c.frameWriter!.write({
+  c.out.frameWriter!.write({
     kind: "request",
     tid,
     method: "SEND",
@@ -499,8 +537,8 @@ function openWire(core: RelayCore, c: Conn, s: OutStream, body: Uint8Array): Uin
 function endWire(c: Conn, s: OutStream, flag: ContinuationFlag): void {
   const w = s.wire!;
   const parts: Uint8Array[] = [];
-  c.currentWire = w;
-  c.frameWriter!.write({
+  c.out.currentWire = w;
+  c.out.frameWriter!.write({
     kind: "request",
     tid: w.callerTid,
     method: "SEND",
@@ -509,11 +547,12 @@ function endWire(c: Conn, s: OutStream, flag: ContinuationFlag): void {
     offset: w.written,
     flag,
   }, (b) => parts.push(b));
-  c.currentWire = undefined;
+  c.out.currentWire = undefined;
   s.sent += w.written;
   s.wire = undefined;
   writeParts(c, parts);
-  c.batch.ends.push(w.pending);
+  c.out.batch.ends.push(w.pending);
+  c.out.queue.wrote(0, true, w.pending);
 }
 
 /**
@@ -566,11 +605,11 @@ function alignedStep(core: RelayCore, c: Conn, s: OutStream): void {
     p,
   );
   s.sent += body.length;
-  c.activeBytes += body.length; // its share of the turn (§7.1.1), as in step()
+  c.out.queue.wrote(body.length, true, p); // its share of the turn (§7.1.1), and in flight
   core.counters.forwardedRequests++;
   write(c, bytes);
-  c.batch.body += body.length;
-  c.batch.ends.push(p);
+  c.out.batch.body += body.length;
+  c.out.batch.ends.push(p);
   if (last) finishStream(core, c, s);
 }
 
@@ -581,7 +620,5 @@ function finishStream(core: RelayCore, c: Conn, s: OutStream): void {
     s.queued = 0;
   }
   s.pieces = [];
-  const i = c.streams.indexOf(s);
-  if (i >= 0) c.streams.splice(i, 1);
-  if (c.active === s) c.active = undefined;
+  c.out.queue.remove(s);
 }

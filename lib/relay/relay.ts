@@ -431,13 +431,13 @@ export class MsrpRelay {
         ...(remote ? { peer: `${remote.hostname}:${remote.port}` } : {}),
       };
       c.traceIn = frameTracer(this.#trace, "in", where);
-      c.traceOut = frameTracer(this.#trace, "out", where);
+      c.out.traceOut = frameTracer(this.#trace, "out", where);
     }
-    c.frameWriter = new FrameWriter({
+    c.out.frameWriter = new FrameWriter({
       onTransactionIdChange: (ch) => onTidChange(this.#core, c, ch),
     });
     try {
-      c.writer = transport.writable.getWriter();
+      c.out.writer = transport.writable.getWriter();
     } catch (e) {
       this.#log("error", "transport-unusable", `cannot write: ${describe(e)}`, c, e);
       this.#close(c, "the transport cannot be written");
@@ -591,11 +591,11 @@ export class MsrpRelay {
     for (const c of [...this.#conns.values()]) {
       if (isIdle(this.#core, c) && now - c.peer.lastActivity >= idleMs) {
         this.#close(c, "idle (RFC 4976 §6.5)");
-      } else if (c.writingSince !== undefined && now - c.writingSince >= writeStallMs) {
+      } else if (c.out.writingSince !== undefined && now - c.out.writingSince >= writeStallMs) {
         this.#log(
           "warn",
           "write-stalled",
-          `the peer took no data for ${now - c.writingSince} ms`,
+          `the peer took no data for ${now - c.out.writingSince} ms`,
           c,
         );
         this.#close(c, "the peer stopped reading");

@@ -43,7 +43,7 @@ import { noteFailure } from "./lifecycle.ts";
 import type { RelayCore } from "./core.ts";
 import { failureReportOwed } from "../session/reports.ts";
 import { forwardedHeaders, isRelayUri, relayFailureReport, reportedRange } from "./forwarding.ts";
-import { enqueueFrame, wake } from "./outbound.ts";
+import { enqueueFrame, settled, wake } from "./outbound.ts";
 import { reply, type ReqInfo } from "./reply.ts";
 import { describe } from "./services.ts";
 
@@ -141,10 +141,12 @@ class ForwardedSend implements PendingSend {
   }
 
   onResponse(res: MsrpResponse): void {
+    settled(this.conn); // the connection's window has room again
     sendAnswered(this.core, this, res);
   }
 
   onTimeout(): void {
+    settled(this.conn);
     this.core.log(
       "warn",
       "hop-timeout",
@@ -482,7 +484,7 @@ function rekey(p: PendingSend | PendingRelayed, to: string): void {
  * @param ch the change
  */
 export function onTidChange(core: RelayCore, c: Conn, ch: TransactionIdChange): void {
-  const w = c.currentWire;
+  const w = c.out.currentWire;
   if (w === undefined) return;
   if (!ch.interrupted) {
     w.pending.rekey(ch.to);

@@ -58,7 +58,7 @@ import type { MsrpUri } from "../wire/uri.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { PORTS, type SessionPort } from "./internal.ts";
 import { answerToInvalid, responseTo } from "./report_generator.ts";
-import { Scheduler } from "./scheduler.ts";
+import { Scheduler, SEND_WINDOW_BYTES } from "./scheduler.ts";
 import { BOUND_ELSEWHERE, checkToPath, NOT_THE_PEER } from "./session_state.ts";
 import { TRANSACTION_TIMEOUT_MS, TransactionTable } from "./transactions.ts";
 import type { MsrpSession } from "./session.ts";
@@ -142,6 +142,12 @@ export interface ConnectionOptions {
   transactionTimeout?: number;
   /** Limits of the frame decoder. */
   decoder?: FrameDecoderOptions;
+  /**
+   * Octets of SEND chunks written whose 200 is still owed before the writer
+   * holds off (bounds the bytes in flight, so a short message is not stuck
+   * behind a file in the buffers downstream). Default 1 MiB.
+   */
+  sendWindow?: number;
 }
 
 /** How a connection ended. */
@@ -251,7 +257,11 @@ export class MsrpConnection {
       last = undefined;
       frameWriter.write(frame, out);
       return last ?? Promise.resolve();
+    }, {
+      bytes: options.sendWindow ?? SEND_WINDOW_BYTES,
+      owed: (tid) => this.transactions.owesResponse(tid),
     });
+    this.transactions.onsettled = () => this.scheduler.settled();
     this.scheduler.done.catch((error) => this.#end(error));
     const input = trace === undefined
       ? transport.readable

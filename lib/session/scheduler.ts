@@ -3,7 +3,8 @@
  *
  * Many sessions share a connection, and a chunk being written occupies the
  * connection until its end-line: nothing else can be written in between. So
- * a single loop decides what goes next:
+ * a single loop writes, in the order {@linkcode FairQueue} (`fair_queue.ts`,
+ * the rules the relay's writer shares) decides:
  *
  * 1. Responses and REPORTs first. §7.1.1: "SEND requests larger than 2048
  *    octets MUST be interrupted if the sender needs to send pending
@@ -13,25 +14,41 @@
  *    requests from different sessions are concurrently being sent over the
  *    same connection, the device SHOULD implement some scheme to alternate
  *    between them."
+ * 3. At most `window` octets of SEND chunks whose 200 is still owed: then the
+ *    open chunk ends and no new one starts until responses come back.
  *
  * A long chunk is written a piece at a time; while other traffic waits, the
  * message cuts its chunk at the next piece (once it carries 2048 octets) and
  * the turn passes. A 100-byte chat message queued behind a 100 MB file
- * therefore waits for at most one piece of the file.
+ * therefore waits for at most one piece of the file here, and, thanks to
+ * the window, for at most a window of it in the buffers downstream.
  *
  * @module
  */
 
 import type { Frame } from "../wire/frame.ts";
+import { FairQueue } from "./fair_queue.ts";
 import type { OutgoingMessage } from "./outgoing.ts";
 
 /** Where the scheduler writes; resolves when the frame was accepted (back-pressure). */
 export type FrameWrite = (frame: Frame) => Promise<void>;
 
-interface Flow {
-  readonly key: unknown;
-  readonly queue: OutgoingMessage[];
+/**
+ * Flow control of a {@linkcode Scheduler}: how many octets of written SEND
+ * chunks may wait for their responses, and which are still waiting.
+ */
+export interface SendWindow {
+  /** Octets of chunks written and not yet answered before the writer holds off. */
+  readonly bytes: number;
+  /**
+   * Whether the response to a written chunk is still owed (false once it
+   * came, timed out, or when none is expected: Failure-Report `no`/`partial`).
+   */
+  owed(tid: string): boolean;
 }
+
+/** Default {@linkcode SendWindow.bytes}. */
+export const SEND_WINDOW_BYTES = 1024 * 1024;
 
 /** Statistics, for tests and monitoring. */
 export interface SchedulerStats {
@@ -46,11 +63,7 @@ export interface SchedulerStats {
 /** The writer of one connection. */
 export class Scheduler {
   readonly #write: FrameWrite;
-  #control: Frame[] = [];
-  #flows: Flow[] = [];
-  #lastServed: unknown; // the flow that had the last turn
-  #current: OutgoingMessage | undefined;
-  #owner = new Map<OutgoingMessage, unknown>(); // message -> its flow key
+  readonly #queue: FairQueue<Frame, OutgoingMessage>;
   #idleWaiters: (() => void)[] = [];
   #wake: (() => void) | undefined;
   #stopped = false;
@@ -58,6 +71,8 @@ export class Scheduler {
   #stats = { controlFrames: 0, pieces: 0, chunks: 0 };
   /** Called with every frame written, in order (tests and tracing). */
   onwrite: ((frame: Frame) => void) | undefined;
+  /** Called each time the loop waits: for work, or for answers while the window is full. */
+  onwait: (() => void) | undefined;
   /** Resolves when the loop ends; rejects with the write error that ended it. */
   readonly done: Promise<void>;
 
@@ -65,9 +80,14 @@ export class Scheduler {
    * Starts the writing loop.
    *
    * @param write writes one frame or piece to the connection
+   * @param window bounds the octets written and not yet answered (none: unbounded)
    */
-  constructor(write: FrameWrite) {
+  constructor(write: FrameWrite, window?: SendWindow) {
     this.#write = write;
+    this.#queue = new FairQueue({
+      window: window?.bytes,
+      owed: window === undefined ? undefined : (tid) => window.owed(tid as string),
+    });
     this.done = this.#run();
     this.done.catch(() => {});
   }
@@ -75,6 +95,11 @@ export class Scheduler {
   /** Counts of what was written. */
   get stats(): SchedulerStats {
     return { ...this.#stats };
+  }
+
+  /** Octets of SEND chunks written whose response may still be owed. */
+  get inFlight(): number {
+    return this.#queue.inFlight;
   }
 
   /**
@@ -87,8 +112,7 @@ export class Scheduler {
 
   /** True when nothing is queued or being written. */
   get idle(): boolean {
-    return this.#control.length === 0 && this.#current === undefined &&
-      this.#flows.every((f) => f.queue.length === 0);
+    return this.#queue.idle;
   }
 
   /**
@@ -98,7 +122,7 @@ export class Scheduler {
    */
   control(frame: Frame): void {
     if (this.#stopped) return;
-    this.#control.push(frame);
+    this.#queue.control(frame);
     this.#poke();
   }
 
@@ -113,14 +137,15 @@ export class Scheduler {
       message.fail("closed", 0, "", "the connection is closed");
       return;
     }
-    let flow = this.#flows.find((f) => f.key === key);
-    if (flow === undefined) {
-      flow = { key, queue: [] };
-      this.#flows.push(flow);
-    }
-    flow.queue.push(message);
-    this.#owner.set(message, key);
+    this.#queue.add(key, message);
     this.#poke();
+  }
+
+  /**
+   * A response came or a transaction ended: the window may have room again.
+   */
+  settled(): void {
+    if (this.#queue.inFlight > 0) this.#poke();
   }
 
   /**
@@ -130,8 +155,7 @@ export class Scheduler {
    * @param key the session
    */
   removeFlow(key: unknown): void {
-    const i = this.#flows.findIndex((f) => f.key === key);
-    if (i >= 0) this.#flows.splice(i, 1);
+    this.#queue.removeFlow(key);
   }
 
   /**
@@ -153,75 +177,40 @@ export class Scheduler {
     w?.();
   }
 
-  #othersWaiting(current: OutgoingMessage): boolean {
-    if (this.#control.length > 0) return true;
-    for (const f of this.#flows) {
-      for (const m of f.queue) if (m !== current) return true;
-    }
-    return false;
-  }
-
-  /**
-   * The next message in round-robin order, taken off its queue: the turn
-   * goes to the first flow after the one served last (flows come and go, so
-   * the place is remembered by flow, not by index).
-   */
-  #next(): OutgoingMessage | undefined {
-    const n = this.#flows.length;
-    const start = this.#flows.findIndex((f) => f.key === this.#lastServed) + 1;
-    for (let i = 0; i < n; i++) {
-      const flow = this.#flows[(start + i) % n];
-      if (flow.queue.length > 0) {
-        this.#lastServed = flow.key;
-        return flow.queue.shift();
-      }
-    }
-    return undefined;
-  }
-
-  #requeue(message: OutgoingMessage): void {
-    const key = this.#owner.get(message);
-    const flow = this.#flows.find((f) => f.key === key);
-    if (flow !== undefined) flow.queue.push(message);
-    else this.#owner.delete(message);
-  }
-
   async #run(): Promise<void> {
+    const q = this.#queue;
     while (!this.#stopped) {
-      if (this.#current === undefined) {
-        const frame = this.#control.shift();
-        if (frame !== undefined) {
-          await this.#write(frame);
-          this.#stats.controlFrames++;
-          this.onwrite?.(frame);
-          continue;
-        }
-        const next = this.#next();
-        if (next === undefined) {
-          this.#notifyIdle();
-          await new Promise<void>((resolve) => (this.#wake = resolve));
-          continue;
-        }
-        this.#current = next;
+      const step = q.next();
+      if (step === "control") {
+        const frame = q.takeControl();
+        await this.#write(frame);
+        this.#stats.controlFrames++;
+        this.onwrite?.(frame);
+        continue;
       }
-      const message = this.#current;
-      const piece = await message.nextPiece(this.#othersWaiting(message));
+      if (step === "wait") {
+        if (q.idle) this.#notifyIdle();
+        const woken = new Promise<void>((resolve) => (this.#wake = resolve));
+        this.onwait?.();
+        await woken;
+        continue;
+      }
+      // "piece", or "end": the message cuts its open chunk (§7.1.1; it does
+      // once the chunk carries 2048 octets, else after one more piece).
+      const message = q.active!;
+      const piece = await message.nextPiece(step === "end" || q.othersWaiting());
       if (piece === null) {
-        this.#current = undefined;
-        this.#owner.delete(message);
+        q.remove(message);
         continue;
       }
       await this.#write(piece);
       this.#stats.pieces++;
-      if (piece.flag !== undefined) this.#stats.chunks++;
+      const ended = piece.flag !== undefined;
+      if (ended) this.#stats.chunks++;
+      q.wrote(piece.body?.length ?? 0, ended, piece.tid);
       this.onwrite?.(piece);
       message.written(piece);
-      if (piece.flag !== undefined) {
-        // The chunk is closed: the connection is free, the turn passes.
-        this.#current = undefined;
-        if (message.hasMore) this.#requeue(message);
-        else this.#owner.delete(message);
-      }
+      if (ended && !message.hasMore) q.remove(message);
     }
     this.#notifyIdle();
     if (this.#failure !== undefined) throw this.#failure;

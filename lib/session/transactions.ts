@@ -52,6 +52,8 @@ export class TransactionTable<H extends TransactionHandler = TransactionHandler>
   #timers: TimerQueue | undefined;
   readonly #timeoutMs: number;
   #entries: Map<string, Entry<H>> | undefined;
+  /** Called after a transaction ended by a response, a timeout or `forget` (the writer's window). */
+  onsettled: (() => void) | undefined;
 
   /**
    * Makes an empty table.
@@ -63,6 +65,16 @@ export class TransactionTable<H extends TransactionHandler = TransactionHandler>
     if (timers instanceof TimerQueue) this.#timers = timers;
     else this.#clock = timers;
     this.#timeoutMs = timeoutMs;
+  }
+
+  /**
+   * Whether a response is still owed to this transaction: its last byte was
+   * written with Failure-Report `yes` and no response or timeout came yet.
+   *
+   * @param tid the transaction id
+   */
+  owesResponse(tid: string): boolean {
+    return this.#entries?.get(tid)?.failOnTimeout === true;
   }
 
   /** Number of transactions waiting. */
@@ -117,6 +129,7 @@ export class TransactionTable<H extends TransactionHandler = TransactionHandler>
     const entry = this.#take(response.tid);
     if (entry === undefined) return false;
     entry.handler.onResponse(response);
+    this.onsettled?.();
     return true;
   }
 
@@ -141,7 +154,7 @@ export class TransactionTable<H extends TransactionHandler = TransactionHandler>
    * @param tid the transaction id
    */
   forget(tid: string): void {
-    this.#take(tid);
+    if (this.#take(tid) !== undefined) this.onsettled?.();
   }
 
   /**
@@ -183,5 +196,6 @@ export class TransactionTable<H extends TransactionHandler = TransactionHandler>
     if (table.#entries?.get(entry.tid) !== entry) return;
     table.#entries!.delete(entry.tid);
     if (entry.failOnTimeout) entry.handler.onTimeout();
+    table.onsettled?.();
   };
 }
