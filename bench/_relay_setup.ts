@@ -217,7 +217,15 @@ export async function spawnKamailio(
   for (const [user, password] of Object.entries(USERS)) {
     if (KAMAILIO_USERS[user] !== password) throw new Error(`kamailio has no user ${user}`);
   }
-  const k = await startKamailio(install, { tls: install.tls, tcpChildren });
+  // A write queue per connection as large as this relay's buffer
+  // (`maxBufferedBytesPerConnection`, 1 MiB): with Kamailio's default of
+  // 32 KiB, a window of 8 KiB chunks overflows it and Kamailio drops
+  // chunks it has answered 200.
+  const k = await startKamailio(install, {
+    tls: install.tls,
+    tcpChildren,
+    writeQueueMax: 1 << 20,
+  });
   const unsupported = () => Promise.reject(new Error("not measured for Kamailio"));
   return {
     tlsUri: k.tlsUri ?? "",
