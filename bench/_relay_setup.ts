@@ -105,6 +105,8 @@ export interface BenchRelay {
   memory(): Promise<RelayMemory>;
   /** RSS and PSS of the relay's processes now, from `/proc` (Linux). */
   resident(): Promise<ResidentMemory>;
+  /** CPU time (user + system) the relay's processes have used so far, seconds (Linux). */
+  cpu(): Promise<number>;
   /** Stops the relay (and its process). */
   close(): Promise<void>;
 }
@@ -171,6 +173,7 @@ export async function startRelayInProcess(): Promise<BenchRelay> {
     events: () => Promise.reject(new Error("counted in a child only")),
     memory: measureMemory,
     resident: () => residentOf([Deno.pid]),
+    cpu: () => cpuTimeOf([Deno.pid]),
     close: () => server.close(),
   };
 }
@@ -200,6 +203,29 @@ export async function residentOf(pids: readonly number[]): Promise<ResidentMemor
     }
   }
   return { rss, pss };
+}
+
+/**
+ * The CPU time (user + system, all threads) processes have used, in seconds,
+ * from `/proc/<pid>/stat` (clock ticks of 1/100 s); a process that has gone
+ * counts 0. Unlike a profile's samples, it does not count time the process
+ * waited for a core that other processes held.
+ *
+ * @param pids process ids
+ */
+export async function cpuTimeOf(pids: readonly number[]): Promise<number> {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const text = await Deno.readTextFile(`/proc/${pid}/stat`);
+      // After the command name in parentheses: fields 3.., utime and stime are 14 and 15.
+      const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks / 100;
 }
 
 /**
@@ -236,6 +262,7 @@ export async function spawnKamailio(
     events: unsupported,
     memory: unsupported,
     resident: async () => residentOf(await k.pids()),
+    cpu: async () => cpuTimeOf(await k.pids()),
     close: () => k.close(),
   };
 }
@@ -246,6 +273,13 @@ export interface SpawnRelayOptions {
   cpuProfDir?: string;
   /** Limits of the relay (`RelayLimitsConfig`) other than the defaults. */
   limits?: Partial<RelayLimitsConfig>;
+  /** More V8 flags for the relay process (e.g. `--max-semi-space-size=1`). */
+  v8Flags?: readonly string[];
+  /**
+   * Run the relay of another checkout: the path of its `bench/_relay_setup.ts`
+   * (to compare a baseline with this one in the same run).
+   */
+  setupPath?: string;
 }
 
 /**
@@ -254,9 +288,13 @@ export interface SpawnRelayOptions {
  * @param options a directory for a CPU profile of the relay
  */
 export async function spawnRelay(options: SpawnRelayOptions = {}): Promise<BenchRelay> {
-  const args = ["run", "-A", "--v8-flags=--expose-gc"];
+  const args = ["run", "-A", `--v8-flags=${["--expose-gc", ...options.v8Flags ?? []].join(",")}`];
   if (options.cpuProfDir) args.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`);
-  args.push(new URL(import.meta.url).pathname, "--child", JSON.stringify(options.limits ?? {}));
+  args.push(
+    options.setupPath ?? new URL(import.meta.url).pathname,
+    "--child",
+    JSON.stringify(options.limits ?? {}),
+  );
   const child = new Deno.Command(Deno.execPath(), {
     args,
     stdin: "piped",
@@ -291,6 +329,7 @@ export async function spawnRelay(options: SpawnRelayOptions = {}): Promise<Bench
     events: () => ask<Record<string, number>>("events"),
     memory: () => ask<RelayMemory>("memory"),
     resident: () => residentOf([child.pid]),
+    cpu: () => cpuTimeOf([child.pid]),
     close: () =>
       closed ??= (async () => {
         await ask("exit").catch(() => {});

@@ -23,7 +23,8 @@
  * before, were the limit), and it is the same for both relays.
  *
  * Options: `--runs=N`, `--shapes=0,2` (indexes into {@linkcode SHAPES}),
- * `--ours-only`, `--cpu-prof=DIR` (a V8 CPU profile of each of this relay's
+ * `--ours-only`, `--baseline=DIR` (also the relay of the checkout in DIR,
+ * interleaved with the others), `--cpu-prof=DIR` (a V8 CPU profile of each of this relay's
  * runs, see `bench/_profile_summary.ts`).
  *
  * Each run gets a fresh relay (this relay: `spawnRelay`, its own process;
@@ -91,6 +92,8 @@ interface Run {
   rate?: number;
   /** 99th percentile latency, ms (messages). */
   p99?: number;
+  /** The relay's CPU time per message (messages) or per 8 KiB chunk (bulk), µs. */
+  cpu?: number;
   idle?: ResidentMemory;
   peak?: ResidentMemory;
   after?: ResidentMemory;
@@ -133,7 +136,11 @@ async function runShape(shape: Shape, start: () => Promise<BenchRelay>): Promise
       reading = false;
     }, SAMPLE_MS);
     await load(shape, gen, 0.1); // warm-up
+    const cpu0 = await relay.cpu();
     const { ms, messages: units, latencies } = await load(shape, gen, 1);
+    const cpu = await relay.cpu() - cpu0;
+    const frames = shape.kind === "messages" ? units : units * Math.ceil(MB / CHUNK);
+    run.cpu = cpu * 1e6 / frames;
     clearInterval(sampling);
     sampling = undefined;
     run.after = await relay.resident();
@@ -172,6 +179,7 @@ function median(values: number[]): number | undefined {
 interface Summary {
   rate?: number;
   p99?: number;
+  cpu?: number;
   idle?: ResidentMemory;
   peak?: ResidentMemory;
   after?: ResidentMemory;
@@ -190,6 +198,7 @@ function summarize(runs: Run[]): Summary {
   return {
     rate: med((r) => r.rate),
     p99: med((r) => r.p99),
+    cpu: med((r) => r.cpu),
     idle: mem((r) => r.idle),
     peak: mem((r) => r.peak),
     after: mem((r) => r.after),
@@ -209,6 +218,13 @@ export async function compareWithKamailio(): Promise<void> {
     "this relay",
     () => spawnRelay({ cpuProfDir }),
   ]];
+  const baseline = OPTIONS.baseline;
+  if (baseline !== undefined) {
+    relays.push([
+      "baseline",
+      () => spawnRelay({ setupPath: `${baseline}/bench/_relay_setup.ts` }),
+    ]);
+  }
   const shapes = OPTIONS.shapes === undefined
     ? SHAPES
     : OPTIONS.shapes.split(",").map((i: string) => SHAPES[Number(i)]);
@@ -239,8 +255,10 @@ export async function compareWithKamailio(): Promise<void> {
   console.log(`  (1-minute load average: ${loadBefore} before, ${await loadAverage()} after)`);
   console.log(
     `  ${"shape".padEnd(40)} ${"relay".padEnd(16)} ${"rate".padStart(14)} ${"p99 ms".padStart(7)} ${
-      "idle RSS/PSS MB".padStart(16)
-    } ${"peak RSS/PSS MB".padStart(16)} ${"after RSS/PSS MB".padStart(17)}`,
+      "CPU µs".padStart(7)
+    } ${"idle RSS/PSS MB".padStart(16)} ${"peak RSS/PSS MB".padStart(16)} ${
+      "after RSS/PSS MB".padStart(17)
+    }`,
   );
   for (const shape of shapes) {
     const unit = shape.kind === "messages" ? "msg/s" : "MB/s";
@@ -257,25 +275,28 @@ export async function compareWithKamailio(): Promise<void> {
       console.log(
         `  ${shape.name.padEnd(40)} ${name.padEnd(16)} ${rate.padStart(14)} ${
           (s.p99 === undefined ? "-" : s.p99.toFixed(0)).padStart(7)
-        } ${pair(s.idle).padStart(16)} ${pair(s.peak).padStart(16)} ${
-          pair(s.after).padStart(17)
-        }${failed}`,
+        } ${(s.cpu === undefined ? "-" : s.cpu.toFixed(1)).padStart(7)} ${
+          pair(s.idle).padStart(16)
+        } ${pair(s.peak).padStart(16)} ${pair(s.after).padStart(17)}${failed}`,
       );
     }
-    if (summaries.length === 2) {
-      const [[, ours], [, kam]] = summaries;
+    const [, kam] = summaries[summaries.length - 1];
+    for (const [name, ours] of kamailio === undefined ? [] : summaries.slice(0, -1)) {
       console.log(
-        `  ${"".padEnd(40)} ${"ratio".padEnd(16)} ${ratio(ours.rate, kam.rate).padStart(14)} ${
-          ratio(ours.p99, kam.p99).padStart(7)
-        } ${ratio(ours.idle?.pss, kam.idle?.pss).padStart(16)} ${
-          ratio(ours.peak?.pss, kam.peak?.pss).padStart(16)
-        } ${ratio(ours.after?.pss, kam.after?.pss).padStart(17)}`,
+        `  ${"".padEnd(40)} ${(name === "this relay" ? "ratio" : `ratio ${name}`).padEnd(16)} ${
+          ratio(ours.rate, kam.rate).padStart(14)
+        } ${ratio(ours.p99, kam.p99).padStart(7)} ${ratio(ours.cpu, kam.cpu).padStart(7)} ${
+          ratio(ours.idle?.pss, kam.idle?.pss).padStart(16)
+        } ${ratio(ours.peak?.pss, kam.peak?.pss).padStart(16)} ${
+          ratio(ours.after?.pss, kam.after?.pss).padStart(17)
+        }`,
       );
     }
   }
   console.log(
     "  (ratio: this relay / Kamailio; rate higher is better, p99 and memory lower is better;" +
-      " memory ratios by PSS. Targets: rate >= 1.5x with 50 pairs of messages, >= 2x with" +
+      " memory ratios by PSS; CPU: the relay's CPU time (all its processes) per 100-byte" +
+      " message or per 8 KiB chunk, each 4 frames (SEND in and out, two 200s). Targets: rate >= 1.5x with 50 pairs of messages, >= 2x with" +
       " 1 MB messages; peak <= 1.5x the relay's own idle)",
   );
 }

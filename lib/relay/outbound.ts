@@ -398,7 +398,16 @@ async function flush(core: RelayCore, c: Conn): Promise<void> {
   c.batch = new WriteBatch();
   c.writingSince = core.clock.now();
   const parts = c.transport?.frameAligned === true ? b.parts : gatherBytes(b.parts, GATHER_BYTES);
-  for (const p of parts) await c.writer!.write(p);
+  // The transport's fast path when it has one: no promise unless it must wait.
+  const t = c.transport!;
+  if (t.writeChunk !== undefined) {
+    for (const p of parts) {
+      const wait = t.writeChunk(p);
+      if (wait !== undefined) await wait;
+    }
+  } else {
+    for (const p of parts) await c.writer!.write(p);
+  }
   c.writingSince = undefined;
   c.lastActivity = core.clock.now();
   let released = b.body;
