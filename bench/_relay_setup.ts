@@ -103,6 +103,8 @@ export interface BenchRelay {
   events(): Promise<Record<string, number>>;
   /** The relay process's memory (a child only; in this process it is the whole process). */
   memory(): Promise<RelayMemory>;
+  /** `Deno.memoryUsage()` of the relay process now, without collecting garbage first (a child only). */
+  usage(): Promise<Deno.MemoryUsage>;
   /** RSS and PSS of the relay's processes now, from `/proc` (Linux). */
   resident(): Promise<ResidentMemory>;
   /** CPU time (user + system) the relay's processes have used so far, seconds (Linux). */
@@ -172,6 +174,7 @@ export async function startRelayInProcess(): Promise<BenchRelay> {
     stats: () => Promise.resolve(server.relay.stats()),
     events: () => Promise.reject(new Error("counted in a child only")),
     memory: measureMemory,
+    usage: () => Promise.resolve(Deno.memoryUsage()),
     resident: () => residentOf([Deno.pid]),
     cpu: () => cpuTimeOf([Deno.pid]),
     close: () => server.close(),
@@ -261,6 +264,7 @@ export async function spawnKamailio(
     stats: unsupported,
     events: unsupported,
     memory: unsupported,
+    usage: unsupported,
     resident: async () => residentOf(await k.pids()),
     cpu: async () => cpuTimeOf(await k.pids()),
     close: () => k.close(),
@@ -328,6 +332,7 @@ export async function spawnRelay(options: SpawnRelayOptions = {}): Promise<Bench
     stats: () => ask<RelayStats>("stats"),
     events: () => ask<Record<string, number>>("events"),
     memory: () => ask<RelayMemory>("memory"),
+    usage: () => ask<Deno.MemoryUsage>("usage"),
     resident: () => residentOf([child.pid]),
     cpu: () => cpuTimeOf([child.pid]),
     close: () =>
@@ -378,6 +383,7 @@ async function child(limits: string): Promise<void> {
   for await (const line of lines) {
     if (line === "stats") out({ result: server.relay.stats() });
     else if (line === "memory") out({ result: await measureMemory() });
+    else if (line === "usage") out({ result: Deno.memoryUsage() });
     else if (line === "events") out({ result: events });
     else if (line === "exit") {
       out({ result: true });

@@ -28,7 +28,16 @@ import { type Conn, noteFailure, succeeded } from "./connection.ts";
 import type { ConnectionTable } from "./connection_table.ts";
 import type { RelayCore } from "./core.ts";
 import { forwardedHeaders, type RouteDecision } from "./forwarding.ts";
-import { alignedBodyBudget, enqueueFrame, OutStream, pushPiece, room, wake } from "./outbound.ts";
+import { forwardedSendBytes } from "./forward_bytes.ts";
+import {
+  alignedBodyBudget,
+  enqueueEncoded,
+  enqueueFrame,
+  OutStream,
+  pushPiece,
+  room,
+  wake,
+} from "./outbound.ts";
 import { reply, type ReqInfo } from "./reply.ts";
 import {
   ctxInfo,
@@ -283,12 +292,15 @@ function queueWholeSend(
     done: false,
   };
   if (ctx.fr !== "no") target.pending.set(tid, p);
-  const frame: MsrpRequest = {
-    ...req,
-    tid,
-    headers: forwardedHeaders(req.headers, d.toPath, d.fromPath),
-  };
-  const queued = enqueueFrame(core, target, frame, { pending: p, bodyBytes: length });
+  // Most whole chunks are written straight into their bytes (`forward_bytes.ts`).
+  const bytes = forwardedSendBytes(target, req, tid, d.toPath, d.fromPath);
+  const queued = bytes !== undefined
+    ? enqueueEncoded(core, target, bytes, { pending: p, bodyBytes: length })
+    : enqueueFrame(core, target, {
+      ...req,
+      tid,
+      headers: forwardedHeaders(req.headers, d.toPath, d.fromPath),
+    }, { pending: p, bodyBytes: length });
   if (!queued) {
     target.pending.delete(p.tid);
     sendFailed(core, ctx, 408, "next hop connection lost", 0, length);

@@ -235,6 +235,29 @@ export function enqueueFrame(
 }
 
 /**
+ * Queues a whole frame already encoded (a relay's 200, `reply.ts`; a
+ * forwarded SEND, `forward_bytes.ts`), ahead of streamed chunks (§7.1.1).
+ *
+ * @param core the relay
+ * @param c the connection
+ * @param bytes the frame's bytes
+ * @param opts as for {@linkcode enqueueFrame}
+ * @returns false when the connection is closed
+ */
+export function enqueueEncoded(
+  core: RelayCore,
+  c: Conn,
+  bytes: Uint8Array,
+  opts: { pending?: Pending; bodyBytes?: number } = {},
+): boolean {
+  if (c.state === "closed") return false;
+  c.control.push({ bytes, bodyBytes: opts.bodyBytes ?? 0, pending: opts.pending });
+  addBuffered(core, c, bytes.length);
+  wake(c);
+  return true;
+}
+
+/**
  * Wakes the writer task of a connection if it is waiting for work.
  *
  * @param c the connection
