@@ -107,6 +107,8 @@ export interface BenchRelay {
   usage(): Promise<RelayMemory>;
   /** RSS and PSS of the relay's processes now, from `/proc` (Linux). */
   resident(): Promise<ResidentMemory>;
+  /** CPU time (user + system) the relay's processes have used so far, seconds (Linux). */
+  cpu(): Promise<number>;
   /** Stops the relay (and its process). */
   close(): Promise<void>;
 }
@@ -174,6 +176,7 @@ export async function startRelayInProcess(): Promise<BenchRelay> {
     memory: measureMemory,
     usage: () => Promise.resolve({ ...Deno.memoryUsage(), gc: false }),
     resident: () => residentOf([Deno.pid]),
+    cpu: () => cpuTimeOf([Deno.pid]),
     close: () => server.close(),
   };
 }
@@ -206,6 +209,29 @@ export async function residentOf(pids: readonly number[]): Promise<ResidentMemor
 }
 
 /**
+ * The CPU time (user + system, all threads) processes have used, in seconds,
+ * from `/proc/<pid>/stat` (clock ticks of 1/100 s); a process that has gone
+ * counts 0. Unlike a profile's samples, it does not count time the process
+ * waited for a core that other processes held.
+ *
+ * @param pids process ids
+ */
+export async function cpuTimeOf(pids: readonly number[]): Promise<number> {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const text = await Deno.readTextFile(`/proc/${pid}/stat`);
+      // After the command name in parentheses: fields 3.., utime and stime are 14 and 15.
+      const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks / 100;
+}
+
+/**
  * Starts Kamailio's `msrp` module as a relay on loopback, with the same
  * users as this project's bench relay (TCP; TLS too when its tls module is
  * installed).
@@ -220,7 +246,15 @@ export async function spawnKamailio(
   for (const [user, password] of Object.entries(USERS)) {
     if (KAMAILIO_USERS[user] !== password) throw new Error(`kamailio has no user ${user}`);
   }
-  const k = await startKamailio(install, { tls: install.tls, tcpChildren });
+  // A write queue per connection as large as this relay's buffer
+  // (`maxBufferedBytesPerConnection`, 1 MiB): with Kamailio's default of
+  // 32 KiB, a window of 8 KiB chunks overflows it and Kamailio drops
+  // chunks it has answered 200.
+  const k = await startKamailio(install, {
+    tls: install.tls,
+    tcpChildren,
+    writeQueueMax: 1 << 20,
+  });
   const unsupported = () => Promise.reject(new Error("not measured for Kamailio"));
   return {
     tlsUri: k.tlsUri ?? "",
@@ -232,6 +266,7 @@ export async function spawnKamailio(
     memory: unsupported,
     usage: unsupported,
     resident: async () => residentOf(await k.pids()),
+    cpu: async () => cpuTimeOf(await k.pids()),
     close: () => k.close(),
   };
 }
@@ -246,6 +281,11 @@ export interface SpawnRelayOptions {
   v8Flags?: readonly string[];
   /** More environment variables for the relay process (e.g. the C allocator's). */
   env?: Record<string, string>;
+  /**
+   * Run the relay of another checkout: the path of its `bench/_relay_setup.ts`
+   * (to compare a baseline with this one in the same run).
+   */
+  setupPath?: string;
 }
 
 /**
@@ -256,7 +296,11 @@ export interface SpawnRelayOptions {
 export async function spawnRelay(options: SpawnRelayOptions = {}): Promise<BenchRelay> {
   const args = ["run", "-A", `--v8-flags=${["--expose-gc", ...options.v8Flags ?? []].join(",")}`];
   if (options.cpuProfDir) args.push("--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`);
-  args.push(new URL(import.meta.url).pathname, "--child", JSON.stringify(options.limits ?? {}));
+  args.push(
+    options.setupPath ?? new URL(import.meta.url).pathname,
+    "--child",
+    JSON.stringify(options.limits ?? {}),
+  );
   const child = new Deno.Command(Deno.execPath(), {
     args,
     env: options.env,
@@ -293,6 +337,7 @@ export async function spawnRelay(options: SpawnRelayOptions = {}): Promise<Bench
     memory: () => ask<RelayMemory>("memory"),
     usage: () => ask<RelayMemory>("usage"),
     resident: () => residentOf([child.pid]),
+    cpu: () => cpuTimeOf([child.pid]),
     close: () =>
       closed ??= (async () => {
         await ask("exit").catch(() => {});

@@ -8,18 +8,24 @@
  * The shapes, each on plain TCP through one relay, path
  * `relay/sidA relay/sidB B` (both clients AUTH to the same relay, §5.1):
  *
- * - 1 pair and 50 pairs of clients sending 100-byte messages, at most
- *   `WINDOW` sends in flight per pair; throughput in messages per second,
- *   and the 99th percentile of the time from `send()` to arrival at B;
+ * - 1 pair and 50 pairs of clients sending 100-byte messages; throughput
+ *   in messages per second, and the 99th percentile of the time from
+ *   sending a message to its arrival at B;
  * - 1 pair and 4 pairs sending 1 MB messages in 8 KiB chunks (under
- *   Kamailio's frame limit of about 11 KB), one message at a time per
- *   pair; throughput in MB/s.
+ *   Kamailio's frame limit of about 11 KB); throughput in MB/s.
  *
- * Every pair is two endpoints of their own (two connections and two AUTHs),
- * so that Kamailio can spread connections over its TCP workers as deployed.
- * B checks every message byte for byte. The load generator (this process,
- * one JavaScript thread) is the same for both relays, so the ratios compare
- * the relays even where the generator is the limit.
+ * At most `WINDOW` chunks are in flight per pair. Every pair is two clients
+ * of their own (two connections and two AUTHs), so that Kamailio can spread
+ * connections over its TCP workers as deployed. B checks every byte. The
+ * load generator is `_loadgen.ts`: raw sockets, pre-encoded frames and a
+ * minimal scanner, in two Worker threads, so that it costs the shared
+ * cores far less than either relay (the library's own endpoints, used
+ * before, were the limit), and it is the same for both relays.
+ *
+ * Options: `--runs=N`, `--shapes=0,2` (indexes into {@linkcode SHAPES}),
+ * `--ours-only`, `--baseline=DIR` (also the relay of the checkout in DIR,
+ * interleaved with the others), `--cpu-prof=DIR` (a V8 CPU profile of each of this relay's
+ * runs, see `bench/_profile_summary.ts`).
  *
  * Each run gets a fresh relay (this relay: `spawnRelay`, its own process;
  * Kamailio: `tcp_children=2`), binds the sessions, reads the relay's idle
@@ -35,28 +41,33 @@
  * @module
  */
 
-import { MsrpEndpoint, type MsrpSession } from "../mod.ts";
 import { findKamailio } from "../tests/interop/kamailio_harness.ts";
+import { LoadGenerator, type LoadRun } from "./_loadgen.ts";
 import {
   type BenchRelay,
-  negotiate,
   type ResidentMemory,
   spawnKamailio,
   spawnRelay,
   USERS,
 } from "./_relay_setup.ts";
 
+const OPTIONS = Object.fromEntries(
+  Deno.args.filter((a) => a.startsWith("--")).map((a) => {
+    const [k, v] = a.slice(2).split("=");
+    return [k, v ?? "true"];
+  }),
+);
 /** Runs of each shape per relay; figures are medians. */
-const RUNS = 3;
-/** Sends in flight per pair in the message shapes. */
+const RUNS = Number(OPTIONS.runs ?? 3);
+/** Chunks in flight per pair (sent, not yet both answered and at B). */
 const WINDOW = 32;
 /** Messages per run of a message shape, shared out among the pairs. */
-const MESSAGES = 10_000;
+const MESSAGES = 30_000;
 /** 1 MB messages per run of a bulk shape, shared out among the pairs. */
-const BULK_MESSAGES = 32;
+const BULK_MESSAGES = 64;
 const MB = 1_000_000;
 const CHUNK = 8 * 1024;
-const MESSAGE = "x".repeat(100);
+const MESSAGE_SIZE = 100;
 const SAMPLE_MS = 100;
 const RUN_LIMIT_MS = 20_000;
 
@@ -81,125 +92,18 @@ interface Run {
   rate?: number;
   /** 99th percentile latency, ms (messages). */
   p99?: number;
+  /** The relay's CPU time per message (messages) or per 8 KiB chunk (bulk), µs. */
+  cpu?: number;
   idle?: ResidentMemory;
   peak?: ResidentMemory;
   after?: ResidentMemory;
   error?: string;
 }
 
-const BULK = new Uint8Array(MB);
-for (let i = 0; i < MB; i += 65536) crypto.getRandomValues(BULK.subarray(i, i + 65536));
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-interface Pairs {
-  readonly sessions: (readonly [MsrpSession, MsrpSession])[];
-  close(): Promise<void>;
-}
-
-/** `n` pairs, each two endpoints of its own through `relay` over TCP, one session bound. */
-async function makePairs(relay: BenchRelay, n: number): Promise<Pairs> {
-  const endpoints: MsrpEndpoint[] = [];
-  const close = async () => void await Promise.all(endpoints.map((e) => e.close()));
-  try {
-    const start = async (username: string) => {
-      const e = await MsrpEndpoint.start({
-        relays: [{ uri: relay.tcpUri, username, password: USERS[username] }],
-      });
-      endpoints.push(e);
-      return e;
-    };
-    const sessions = await Promise.all(Array.from({ length: n }, async () => {
-      const [ea, eb] = [await start("alice"), await start("bob")];
-      const a = ea.createSession({ chunking: { maxChunkSize: CHUNK } });
-      const b = eb.createSession();
-      await negotiate(ea, a, eb, b);
-      return [a, b] as const;
-    }));
-    return { sessions, close };
-  } catch (error) {
-    await close();
-    throw error;
-  }
-}
-
-/** `count` 100-byte messages from a to b, WINDOW in flight; latencies pushed to `latencies`. */
-async function messageLoad(a: MsrpSession, b: MsrpSession, count: number, latencies: number[]) {
-  const sentAt: number[] = [];
-  const receiving = (async () => {
-    for (let i = 0; i < count; i++) {
-      const m = await b.nextMessage();
-      if (m === undefined) throw new Error("the session ended before every message came");
-      if ((await m.text()) !== MESSAGE) throw new Error("a message came altered");
-      latencies.push(performance.now() - sentAt[i]);
-    }
-  })();
-  let inFlight = 0;
-  let wake: (() => void) | undefined;
-  const sends: Promise<void>[] = [];
-  for (let i = 0; i < count; i++) {
-    while (inFlight >= WINDOW) await new Promise<void>((r) => wake = r);
-    inFlight++;
-    sentAt[i] = performance.now();
-    sends.push(
-      a.send(MESSAGE).then((r) => {
-        if (r.status !== 200) throw new Error(`send got ${r.status}`);
-      }).finally(() => {
-        inFlight--;
-        wake?.();
-        wake = undefined;
-      }),
-    );
-  }
-  await Promise.all([...sends, receiving]);
-}
-
-/** `count` 1 MB messages from a to b, one at a time, each checked at b. */
-async function bulkLoad(a: MsrpSession, b: MsrpSession, count: number) {
-  const receiving = (async () => {
-    for (let i = 0; i < count; i++) {
-      const m = await b.nextMessage();
-      if (m === undefined) throw new Error("the session ended before every message came");
-      if (!sameBytes(await m.bytes(), BULK)) throw new Error("a message came altered");
-    }
-  })();
-  for (let i = 0; i < count; i++) {
-    const r = await a.send(BULK, { contentType: "application/octet-stream" });
-    if (r.status !== 200) throw new Error(`send got ${r.status}`);
-  }
-  await receiving;
-}
-
-/** Runs one load over all pairs; milliseconds and latencies. */
-async function load(shape: Shape, pairs: Pairs, fraction: number) {
+/** One load over all pairs: milliseconds, messages and latencies. */
+async function load(shape: Shape, gen: LoadGenerator, fraction: number): Promise<LoadRun> {
   const total = shape.kind === "messages" ? MESSAGES : BULK_MESSAGES;
-  const each = Math.max(1, Math.round(total * fraction / shape.pairs));
-  const latencies: number[] = [];
-  const t0 = performance.now();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      for (const [a, b] of pairs.sessions) a.close(), b.close();
-      reject(new Error(`not done within ${RUN_LIMIT_MS} ms`));
-    }, RUN_LIMIT_MS);
-  });
-  try {
-    await Promise.race([
-      limit,
-      Promise.all(
-        pairs.sessions.map(([a, b]) =>
-          shape.kind === "messages" ? messageLoad(a, b, each, latencies) : bulkLoad(a, b, each)
-        ),
-      ),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-  return { ms: performance.now() - t0, units: each * shape.pairs, latencies };
+  return await gen.run(Math.max(shape.pairs, Math.round(total * fraction)), RUN_LIMIT_MS);
 }
 
 function maxOf(a: ResidentMemory, b: ResidentMemory): ResidentMemory {
@@ -210,10 +114,18 @@ function maxOf(a: ResidentMemory, b: ResidentMemory): ResidentMemory {
 async function runShape(shape: Shape, start: () => Promise<BenchRelay>): Promise<Run> {
   const run: Run = {};
   const relay = await start();
-  let pairs: Pairs | undefined;
+  let gen: LoadGenerator | undefined;
   let sampling: ReturnType<typeof setInterval> | undefined;
   try {
-    pairs = await makePairs(relay, shape.pairs);
+    gen = await LoadGenerator.start({
+      relayUri: relay.tcpUri,
+      pairs: shape.pairs,
+      kind: shape.kind,
+      users: { a: ["alice", USERS.alice], b: ["bob", USERS.bob] },
+      messageSize: shape.kind === "messages" ? MESSAGE_SIZE : MB,
+      chunkSize: shape.kind === "messages" ? MESSAGE_SIZE : CHUNK,
+      window: WINDOW,
+    });
     run.idle = await relay.resident();
     let peak = run.idle;
     let reading = false;
@@ -223,8 +135,12 @@ async function runShape(shape: Shape, start: () => Promise<BenchRelay>): Promise
       peak = maxOf(peak, await relay.resident());
       reading = false;
     }, SAMPLE_MS);
-    await load(shape, pairs, 0.1); // warm-up
-    const { ms, units, latencies } = await load(shape, pairs, 1);
+    await load(shape, gen, 0.1); // warm-up
+    const cpu0 = await relay.cpu();
+    const { ms, messages: units, latencies } = await load(shape, gen, 1);
+    const cpu = await relay.cpu() - cpu0;
+    const frames = shape.kind === "messages" ? units : units * Math.ceil(MB / CHUNK);
+    run.cpu = cpu * 1e6 / frames;
     clearInterval(sampling);
     sampling = undefined;
     run.after = await relay.resident();
@@ -238,7 +154,7 @@ async function runShape(shape: Shape, start: () => Promise<BenchRelay>): Promise
     run.error = (error as Error).message;
   } finally {
     if (sampling !== undefined) clearInterval(sampling);
-    await pairs?.close();
+    await gen?.close();
     await relay.close();
   }
   return run;
@@ -263,6 +179,7 @@ function median(values: number[]): number | undefined {
 interface Summary {
   rate?: number;
   p99?: number;
+  cpu?: number;
   idle?: ResidentMemory;
   peak?: ResidentMemory;
   after?: ResidentMemory;
@@ -281,6 +198,7 @@ function summarize(runs: Run[]): Summary {
   return {
     rate: med((r) => r.rate),
     p99: med((r) => r.p99),
+    cpu: med((r) => r.cpu),
     idle: mem((r) => r.idle),
     peak: mem((r) => r.peak),
     after: mem((r) => r.after),
@@ -293,16 +211,30 @@ function summarize(runs: Run[]): Summary {
  * prints the medians and the ratios.
  */
 export async function compareWithKamailio(): Promise<void> {
-  const found = await findKamailio();
+  const found = OPTIONS["ours-only"] ? "left out (--ours-only)" : await findKamailio();
   const kamailio = typeof found === "string" ? undefined : found;
-  const relays: [string, () => Promise<BenchRelay>][] = [["this relay", () => spawnRelay()]];
+  const cpuProfDir = OPTIONS["cpu-prof"];
+  const relays: [string, () => Promise<BenchRelay>][] = [[
+    "this relay",
+    () => spawnRelay({ cpuProfDir }),
+  ]];
+  const baseline = OPTIONS.baseline;
+  if (baseline !== undefined) {
+    relays.push([
+      "baseline",
+      () => spawnRelay({ setupPath: `${baseline}/bench/_relay_setup.ts` }),
+    ]);
+  }
+  const shapes = OPTIONS.shapes === undefined
+    ? SHAPES
+    : OPTIONS.shapes.split(",").map((i: string) => SHAPES[Number(i)]);
   if (kamailio !== undefined) {
     relays.push([`Kamailio ${kamailio.version}`, () => spawnKamailio(kamailio)]);
   }
   const loadBefore = await loadAverage();
   const runs = new Map<string, Run[]>();
   for (let i = 0; i < RUNS; i++) {
-    for (const shape of SHAPES) {
+    for (const shape of shapes) {
       for (const [name, start] of relays) {
         const key = `${shape.name}|${name}`;
         runs.set(key, [...(runs.get(key) ?? []), await runShape(shape, start)]);
@@ -323,10 +255,12 @@ export async function compareWithKamailio(): Promise<void> {
   console.log(`  (1-minute load average: ${loadBefore} before, ${await loadAverage()} after)`);
   console.log(
     `  ${"shape".padEnd(40)} ${"relay".padEnd(16)} ${"rate".padStart(14)} ${"p99 ms".padStart(7)} ${
-      "idle RSS/PSS MB".padStart(16)
-    } ${"peak RSS/PSS MB".padStart(16)} ${"after RSS/PSS MB".padStart(17)}`,
+      "CPU µs".padStart(7)
+    } ${"idle RSS/PSS MB".padStart(16)} ${"peak RSS/PSS MB".padStart(16)} ${
+      "after RSS/PSS MB".padStart(17)
+    }`,
   );
-  for (const shape of SHAPES) {
+  for (const shape of shapes) {
     const unit = shape.kind === "messages" ? "msg/s" : "MB/s";
     const summaries = relays.map(([name]) =>
       [name, summarize(runs.get(`${shape.name}|${name}`)!)] as const
@@ -341,25 +275,28 @@ export async function compareWithKamailio(): Promise<void> {
       console.log(
         `  ${shape.name.padEnd(40)} ${name.padEnd(16)} ${rate.padStart(14)} ${
           (s.p99 === undefined ? "-" : s.p99.toFixed(0)).padStart(7)
-        } ${pair(s.idle).padStart(16)} ${pair(s.peak).padStart(16)} ${
-          pair(s.after).padStart(17)
-        }${failed}`,
+        } ${(s.cpu === undefined ? "-" : s.cpu.toFixed(1)).padStart(7)} ${
+          pair(s.idle).padStart(16)
+        } ${pair(s.peak).padStart(16)} ${pair(s.after).padStart(17)}${failed}`,
       );
     }
-    if (summaries.length === 2) {
-      const [[, ours], [, kam]] = summaries;
+    const [, kam] = summaries[summaries.length - 1];
+    for (const [name, ours] of kamailio === undefined ? [] : summaries.slice(0, -1)) {
       console.log(
-        `  ${"".padEnd(40)} ${"ratio".padEnd(16)} ${ratio(ours.rate, kam.rate).padStart(14)} ${
-          ratio(ours.p99, kam.p99).padStart(7)
-        } ${ratio(ours.idle?.pss, kam.idle?.pss).padStart(16)} ${
-          ratio(ours.peak?.pss, kam.peak?.pss).padStart(16)
-        } ${ratio(ours.after?.pss, kam.after?.pss).padStart(17)}`,
+        `  ${"".padEnd(40)} ${(name === "this relay" ? "ratio" : `ratio ${name}`).padEnd(16)} ${
+          ratio(ours.rate, kam.rate).padStart(14)
+        } ${ratio(ours.p99, kam.p99).padStart(7)} ${ratio(ours.cpu, kam.cpu).padStart(7)} ${
+          ratio(ours.idle?.pss, kam.idle?.pss).padStart(16)
+        } ${ratio(ours.peak?.pss, kam.peak?.pss).padStart(16)} ${
+          ratio(ours.after?.pss, kam.after?.pss).padStart(17)
+        }`,
       );
     }
   }
   console.log(
     "  (ratio: this relay / Kamailio; rate higher is better, p99 and memory lower is better;" +
-      " memory ratios by PSS. Targets: rate >= 1.5x with 50 pairs of messages, >= 2x with" +
+      " memory ratios by PSS; CPU: the relay's CPU time (all its processes) per 100-byte" +
+      " message or per 8 KiB chunk, each 4 frames (SEND in and out, two 200s). Targets: rate >= 1.5x with 50 pairs of messages, >= 2x with" +
       " 1 MB messages; peak <= 1.5x the relay's own idle)",
   );
 }

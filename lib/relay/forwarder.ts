@@ -28,8 +28,17 @@ import { type Conn, type Incoming, OutStream, type SendContext } from "./connect
 import type { ConnectionTable } from "./connection_table.ts";
 import type { RelayCore } from "./core.ts";
 import { forwardedHeaders, type RouteDecision } from "./forwarding.ts";
+import { forwardedSendBytes } from "./forward_bytes.ts";
 import { noteFailure, succeeded } from "./lifecycle.ts";
-import { addStream, alignedBodyBudget, enqueueFrame, pushPiece, room, wake } from "./outbound.ts";
+import {
+  addStream,
+  alignedBodyBudget,
+  enqueueEncoded,
+  enqueueFrame,
+  pushPiece,
+  room,
+  wake,
+} from "./outbound.ts";
 import { reply, type ReqInfo } from "./reply.ts";
 import { ctxInfo, forwardedRelayed, receivedSend } from "./transactions.ts";
 
@@ -253,12 +262,15 @@ function queueWholeSend(
   const tid = newTransactionId();
   const p = ctx.forwarded(target, tid, 0, length, undefined);
   if (ctx.fr !== "no") target.pending.add(tid, p);
-  const frame: MsrpRequest = {
-    ...req,
-    tid,
-    headers: forwardedHeaders(req.headers, d.toPath, d.fromPath),
-  };
-  const queued = enqueueFrame(core, target, frame, { pending: p, bodyBytes: length });
+  // Most whole chunks are written straight into their bytes (`forward_bytes.ts`).
+  const bytes = forwardedSendBytes(target, req, tid, d.toPath, d.fromPath);
+  const queued = bytes !== undefined
+    ? enqueueEncoded(core, target, bytes, { pending: p, bodyBytes: length })
+    : enqueueFrame(core, target, {
+      ...req,
+      tid,
+      headers: forwardedHeaders(req.headers, d.toPath, d.fromPath),
+    }, { pending: p, bodyBytes: length });
   if (!queued) {
     target.pending.forget(p.tid);
     ctx.fail(408, "next hop connection lost", 0, length);

@@ -182,6 +182,27 @@ export function enqueueFrame(
     core.log("error", "encode-failed", `cannot encode a frame: ${describe(e)}`, c, e);
     return false;
   }
+  return enqueueEncoded(core, c, bytes, opts);
+}
+
+/**
+ * Queues a whole frame already encoded (a relay's 200, `reply.ts`; a
+ * forwarded SEND, `forward_bytes.ts`): a forwarded SEND in its message's
+ * flow, anything else ahead of all SEND chunks (§7.1.1).
+ *
+ * @param core the relay
+ * @param c the connection
+ * @param bytes the frame's bytes
+ * @param opts as for {@linkcode enqueueFrame}
+ * @returns false when the connection is closed
+ */
+export function enqueueEncoded(
+  core: RelayCore,
+  c: Conn,
+  bytes: Uint8Array,
+  opts: { pending?: Pending; bodyBytes?: number } = {},
+): boolean {
+  if (c.state === "closed") return false;
   const job: ControlJob = { bytes, bodyBytes: opts.bodyBytes ?? 0, pending: opts.pending };
   const p = opts.pending;
   // A forwarded SEND takes turns with the other messages; the rest goes first.
@@ -347,7 +368,16 @@ async function flush(core: RelayCore, c: Conn): Promise<void> {
   out.batch = new WriteBatch();
   out.writingSince = core.clock.now();
   const parts = c.transport?.frameAligned === true ? b.parts : gatherBytes(b.parts, GATHER_BYTES);
-  for (const p of parts) await out.writer!.write(p);
+  // The transport's fast path when it has one: no promise unless it must wait.
+  const t = c.transport!;
+  if (t.writeChunk !== undefined) {
+    for (const p of parts) {
+      const wait = t.writeChunk(p);
+      if (wait !== undefined) await wait;
+    }
+  } else {
+    for (const p of parts) await out.writer!.write(p);
+  }
   out.writingSince = undefined;
   c.peer.lastActivity = core.clock.now();
   let released = b.body;

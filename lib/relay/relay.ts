@@ -483,19 +483,28 @@ export class MsrpRelay {
     const emit = (f: DecodedFrame): void => {
       batch.push(f);
     };
-    let reader: ReadableStreamDefaultReader<Uint8Array>;
-    try {
-      reader = c.transport!.readable.getReader();
-    } catch (e) {
-      this.#log("error", "transport-unusable", `cannot read: ${describe(e)}`, c, e);
-      this.#close(c, "the transport cannot be read");
-      return;
+    // The transport's fast path when it has one (no stream machinery per read).
+    const transport = c.transport!;
+    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    if (transport.readChunk === undefined) {
+      try {
+        reader = transport.readable.getReader();
+      } catch (e) {
+        this.#log("error", "transport-unusable", `cannot read: ${describe(e)}`, c, e);
+        this.#close(c, "the transport cannot be read");
+        return;
+      }
     }
     try {
       while (c.state !== "closed") {
-        const { value, done } = await reader.read();
+        let value: Uint8Array | null | undefined;
+        if (reader === undefined) value = await transport.readChunk!();
+        else {
+          const r = await reader.read();
+          value = r.done ? null : r.value;
+        }
         if (c.closed) break;
-        if (done) {
+        if (value === null || value === undefined) {
           c.traceIn?.end();
           parser.finish(emit);
           await this.#drain(c, batch);
@@ -511,7 +520,7 @@ export class MsrpRelay {
       if (c.state !== "closed") this.#log("info", "read-failed", `read failed: ${describe(e)}`, c);
     } finally {
       try {
-        reader.releaseLock();
+        reader?.releaseLock();
       } catch {
         // a read is still pending on a closed transport
       }

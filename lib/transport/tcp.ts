@@ -276,6 +276,10 @@ class ConnTransport extends TransportAdapter {
   #queuedBytes = 0;
   /** The write loop, while one runs. */
   #flushing: Promise<void> | undefined;
+  #gatherBytes: number;
+  /** The size of the next read buffer, and its most. */
+  #size: number;
+  #readSize: number;
 
   constructor(conn: Deno.Conn, options: ConnTransportOptions) {
     const remoteAddr = netAddress(conn.remoteAddr);
@@ -286,17 +290,14 @@ class ConnTransport extends TransportAdapter {
     this.remoteAddr = remoteAddr;
     this.localAddr = netAddress(conn.localAddr);
     const readSize = options.readSize ?? 262144;
-    // The buffer of a pending read is held while the peer is silent, so an
-    // idle connection should not pin a large one: start at MIN_READ_SIZE,
-    // double while reads fill the buffer, shrink to what came when one does not.
-    let size = Math.min(MIN_READ_SIZE, readSize);
+    this.#readSize = readSize;
+    this.#size = Math.min(MIN_READ_SIZE, readSize);
     this.readable = new ReadableStream<Uint8Array>({
       start: (c) => this.controllers(c),
       pull: async (c) => {
-        const buf = new Uint8Array(size);
-        let n: number | null;
+        let bytes: Uint8Array | null;
         try {
-          n = await conn.read(buf);
+          bytes = await this.#read();
         } catch (e) {
           this.readDone = true;
           if (this.released) return closeQuietly(c);
@@ -304,19 +305,8 @@ class ConnTransport extends TransportAdapter {
           return;
         }
         // The peer sent a FIN: no more bytes this way.
-        if (n === null) return this.readEnded();
-        // A full read: more is waiting, read more at once next time. A
-        // short one: the peer paused (or stopped), so the next read, which
-        // may wait long, gets a buffer the size of what came.
-        if (n === size) size = Math.min(readSize, size * 2);
-        else {
-          size = Math.min(
-            readSize,
-            Math.max(MIN_READ_SIZE, 2 ** Math.ceil(Math.log2(Math.max(1, n)))),
-          );
-        }
-        // A short read keeps a right-sized copy instead of pinning the buffer.
-        if (n > 0) c.enqueue(n * 2 >= buf.length ? buf.subarray(0, n) : buf.slice(0, n));
+        if (bytes === null) return this.readEnded();
+        c.enqueue(bytes);
       },
       cancel: () => this.close(),
     }, { highWaterMark: 0 });
@@ -325,18 +315,10 @@ class ConnTransport extends TransportAdapter {
     // once while fewer than `gatherBytes` bytes wait, and everything written
     // while the socket is busy goes out in the next single write. The first
     // write after a pause goes out at once, so nothing waits for a timer.
-    const gatherBytes = options.gatherBytes ?? 65536;
+    this.#gatherBytes = options.gatherBytes ?? 65536;
     this.writable = new WritableStream<Uint8Array>({
       start: (c) => this.controllers(undefined, c),
-      write: (chunk) => {
-        if (this.released) throw this.writeError();
-        if (chunk.length === 0) return;
-        this.#queued.push(chunk);
-        this.#queuedBytes += chunk.length;
-        if (this.#flushing === undefined) this.#flushing = this.#flush();
-        // Back-pressure: past `gatherBytes`, the writer waits for the socket.
-        if (this.#queuedBytes >= gatherBytes) return this.#afterFlush();
-      },
+      write: (chunk) => this.writeChunk(chunk),
       close: async () => {
         await this.#afterFlush();
         if (this.writeEnded()) return;
@@ -349,6 +331,68 @@ class ConnTransport extends TransportAdapter {
       },
       abort: () => this.close(),
     });
+  }
+
+  /**
+   * The next bytes read (not empty), or null at the end. The buffer of a
+   * pending read is held while the peer is silent, so an idle connection
+   * should not pin a large one: it starts at MIN_READ_SIZE, doubles while reads fill
+   * it, and shrinks to what came when one does not.
+   */
+  async #read(): Promise<Uint8Array | null> {
+    for (;;) {
+      const size = this.#size;
+      const buf = new Uint8Array(size);
+      const n = await this.#conn.read(buf);
+      if (n === null) return null;
+      // A full read: more is waiting, read more at once next time. A short
+      // one: the peer paused (or stopped), so the next read, which may wait
+      // long, gets a buffer the size of what came.
+      const readSize = this.#readSize;
+      if (n === size) this.#size = Math.min(readSize, size * 2);
+      else {
+        this.#size = Math.min(
+          readSize,
+          Math.max(MIN_READ_SIZE, 2 ** Math.ceil(Math.log2(Math.max(1, n)))),
+        );
+      }
+      // A short read keeps a right-sized copy instead of pinning the buffer.
+      if (n > 0) return n * 2 >= buf.length ? buf.subarray(0, n) : buf.slice(0, n);
+    }
+  }
+
+  /**
+   * The fast path of reading (see `MsrpTransport.readChunk`): what `readable`
+   * would give next, without the stream.
+   */
+  async readChunk(): Promise<Uint8Array | null> {
+    if (this.readDone) return null;
+    try {
+      const bytes = await this.#read();
+      if (bytes === null) this.readEnded();
+      return bytes;
+    } catch (e) {
+      this.readDone = true;
+      if (this.released) return null;
+      const error = this.#mapError(e);
+      this.fail(error);
+      throw error;
+    }
+  }
+
+  /**
+   * The fast path of writing (see `MsrpTransport.writeChunk`), and what
+   * `writable` does with each chunk: queue it for the write loop; past
+   * `gatherBytes` waiting, the caller gets a promise to wait for the socket.
+   */
+  writeChunk(chunk: Uint8Array): Promise<void> | undefined {
+    if (this.released) throw this.writeError();
+    if (chunk.length === 0) return;
+    this.#queued.push(chunk);
+    this.#queuedBytes += chunk.length;
+    if (this.#flushing === undefined) this.#flushing = this.#flush();
+    // Back-pressure: past `gatherBytes`, the writer waits for the socket.
+    if (this.#queuedBytes >= this.#gatherBytes) return this.#afterFlush();
   }
 
   /** Resolves once what is queued has been written; rejects if the socket failed. */

@@ -49,6 +49,21 @@ export interface MsrpTransport {
    * peer-to-peer TLS (RFC 4975 §14.4).
    */
   readonly peerCertificate?: Uint8Array;
+  /**
+   * A fast path some transports offer (TCP and TLS over a `Deno.Conn`):
+   * the next bytes from the peer, or null at the end, without the machinery
+   * of `readable` (a stream read costs several promises). A consumer reads
+   * either this way or through `readable`, never both.
+   */
+  readChunk?(): Promise<Uint8Array | null>;
+  /**
+   * A fast path for writing, with the meaning of a `writable` writer's
+   * `write`: the bytes are taken (the caller must not change them), and a
+   * promise comes back only when the caller should wait for the socket
+   * before writing more. A consumer writes either this way or through
+   * `writable`, never both.
+   */
+  writeChunk?(bytes: Uint8Array): Promise<void> | undefined;
   /** Closes both directions at once and releases the connection. */
   close(): void;
 }

@@ -131,6 +131,13 @@ export interface KamailioOptions {
    * bench runs with 2 (`bench/_relay_setup.ts`).
    */
   tcpChildren?: number;
+  /**
+   * The most bytes queued for writing on one connection
+   * (`tcp_conn_wq_max`; Kamailio's default is 32 KiB, and a frame that does
+   * not fit is dropped after it was answered 200). The bench gives it as
+   * much as this project's relay buffers per connection.
+   */
+  writeQueueMax?: number;
 }
 
 /** A running Kamailio. */
@@ -167,6 +174,7 @@ function config(
   tcpPort: number,
   tlsPort: number | undefined,
   tcpChildren: number,
+  writeQueueMax: number | undefined,
 ): string {
   const users = Object.entries(KAMAILIO_USERS)
     .map(([u, p]) => `  $sht(users=>${u}) = "${p}";`)
@@ -184,7 +192,11 @@ tcp_children=${tcpChildren}
 auto_aliases=no
 use_dns_cache=off
 tcp_accept_no_cl=yes
-mpath="${install.modules}/"
+${
+    writeQueueMax === undefined
+      ? ""
+      : `tcp_conn_wq_max=${writeQueueMax}\ntcp_wq_max=${Math.max(writeQueueMax * 64, 1 << 26)}\n`
+  }mpath="${install.modules}/"
 listen=tcp:127.0.0.1:${tcpPort}
 ${tls ? `enable_tls=yes\nlisten=tls:127.0.0.1:${tlsPort}\nloadmodule "tls.so"` : ""}
 loadmodule "kex.so"
@@ -327,7 +339,7 @@ export async function startKamailio(
   const tls = options.tls ? tlsPort : undefined;
   await Deno.writeTextFile(
     `${dir}/kamailio.cfg`,
-    config(dir, install, tcpPort, tls, options.tcpChildren ?? 1),
+    config(dir, install, tcpPort, tls, options.tcpChildren ?? 1, options.writeQueueMax),
   );
   if (tls !== undefined) await Deno.writeTextFile(`${dir}/tls.cfg`, tlsConfig());
   const child = new Deno.Command(install.binary, {

@@ -1,0 +1,149 @@
+/**
+ * A whole SEND chunk forwarded by the relay, written straight into its
+ * bytes (RFC 4976 §6.4, §6.4.1; RFC 4975 §7.1).
+ *
+ * Forwarding changes only the transaction id, To-Path and From-Path; every
+ * other header field goes on as it came. Most SENDs the relay forwards are
+ * whole chunks whose fields already stand in wire order (To-Path, From-Path,
+ * ..., Content-Type), so their bytes are written here at once: start line,
+ * the new paths (their text kept per connection, since a connection's SENDs
+ * mostly take one path), the other fields, the body and the end-line, byte
+ * for byte what the general encoder (`lib/wire/encoder.ts`) writes. Anything
+ * else (fields out of order, text that is not printable ASCII, a body with
+ * seven dashes in a row, where an end-line could hide, §7.1) returns
+ * `undefined` and takes the general path.
+ *
+ * @module
+ */
+
+import type { MsrpRequest } from "../wire/frame.ts";
+import type { MsrpUri } from "../wire/uri.ts";
+
+/** The last path text written on a connection, for each of To-Path and From-Path. */
+interface PathText {
+  uris: readonly MsrpUri[];
+  text: string;
+}
+
+const toTexts = new WeakMap<object, PathText>();
+const fromTexts = new WeakMap<object, PathText>();
+
+/** `formatPath(uris)`, reusing the text of the last path on `c` when its URIs are the same objects. */
+function pathText(cache: WeakMap<object, PathText>, c: object, uris: readonly MsrpUri[]): string {
+  const last = cache.get(c);
+  if (last !== undefined && last.uris.length === uris.length) {
+    let same = true;
+    for (let i = 0; i < uris.length; i++) {
+      if (last.uris[i] !== uris[i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return last.text;
+  }
+  const text = uris.join(" ");
+  cache.set(c, { uris: uris.slice(), text });
+  return text;
+}
+
+const CR = 13;
+const LF = 10;
+const SP = 32;
+const COLON = 58;
+const DASH = 45;
+const ascii = new TextEncoder();
+const MSRP_SP = ascii.encode("MSRP ");
+const SEND_TO = ascii.encode(" SEND\r\nTo-Path: ");
+const CRLF_FROM = ascii.encode("\r\nFrom-Path: ");
+const CRLF_DASHES = ascii.encode("\r\n-------");
+
+/** Writes printable ASCII `s` (SP to "~") at `at`; the index after it, or -1. */
+function putAscii(s: string, buf: Uint8Array, at: number): number {
+  if (at < 0) return -1;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i);
+    if (ch - 32 >>> 0 > 94) return -1;
+    buf[at + i] = ch;
+  }
+  return at + s.length;
+}
+
+/** Whether `body` holds seven dashes in a row (where an end-line could start, §7.1). */
+function hasDashRun(body: Uint8Array): boolean {
+  for (let i = body.indexOf(DASH); i >= 0 && i + 7 <= body.length; i = body.indexOf(DASH, i + 1)) {
+    let k = 1;
+    while (k < 7 && body[i + k] === DASH) k++;
+    if (k === 7) return true;
+    i += k - 1;
+  }
+  return false;
+}
+
+/**
+ * The bytes of a whole SEND chunk forwarded to `target` under `tid` with new
+ * paths, or `undefined` when the general encoder must write it (see the
+ * module documentation).
+ *
+ * @param target the connection it goes to (its last paths are kept)
+ * @param req the SEND as received, whole (flag set)
+ * @param tid the new transaction id
+ * @param toPath the To-Path to send
+ * @param fromPath the From-Path to send
+ */
+export function forwardedSendBytes(
+  target: object,
+  req: MsrpRequest,
+  tid: string,
+  toPath: readonly MsrpUri[],
+  fromPath: readonly MsrpUri[],
+): Uint8Array | undefined {
+  const body = req.body;
+  const flag = req.flag;
+  if (body === null || flag === undefined || req.method !== "SEND") return undefined;
+  const names = req.headers.names();
+  const values = req.headers.values();
+  const n = names.length;
+  if (
+    n < 3 || names[0] !== "To-Path" || names[1] !== "From-Path" ||
+    names[n - 1] !== "Content-Type" || hasDashRun(body)
+  ) return undefined;
+  const to = pathText(toTexts, target, toPath);
+  const from = pathText(fromTexts, target, fromPath);
+  // "MSRP " tid " SEND" CRLF, the fields, CRLF, body, CRLF "-------" tid flag CRLF
+  let size = 5 + tid.length + SEND_TO.length + to.length + CRLF_FROM.length + from.length + 2 +
+    2 + body.length + CRLF_DASHES.length + tid.length + 3;
+  for (let i = 2; i < n; i++) size += names[i].length + 2 + values[i].length + 2;
+  const buf = new Uint8Array(size);
+  buf.set(MSRP_SP);
+  let at = putAscii(tid, buf, 5);
+  if (at < 0) return undefined;
+  buf.set(SEND_TO, at);
+  at = putAscii(to, buf, at + SEND_TO.length);
+  if (at < 0) return undefined;
+  buf.set(CRLF_FROM, at);
+  at = putAscii(from, buf, at + CRLF_FROM.length);
+  if (at < 0) return undefined;
+  buf[at++] = CR;
+  buf[at++] = LF;
+  for (let i = 2; i < n; i++) {
+    at = putAscii(names[i], buf, at);
+    if (at < 0) return undefined;
+    buf[at++] = COLON;
+    buf[at++] = SP;
+    at = putAscii(values[i], buf, at);
+    if (at < 0) return undefined;
+    buf[at++] = CR;
+    buf[at++] = LF;
+  }
+  buf[at++] = CR;
+  buf[at++] = LF;
+  buf.set(body, at);
+  at += body.length;
+  buf.set(CRLF_DASHES, at);
+  at = putAscii(tid, buf, at + CRLF_DASHES.length);
+  if (at < 0) return undefined;
+  buf[at++] = flag.charCodeAt(0);
+  buf[at++] = CR;
+  buf[at++] = LF;
+  return at === size ? buf : undefined;
+}
