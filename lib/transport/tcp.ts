@@ -44,7 +44,6 @@
 import { lookup } from "node:dns/promises";
 import { setImmediate } from "node:timers";
 import { MsrpError } from "../errors.ts";
-import { gatherBytes } from "../wire/bytes.ts";
 import { AcceptBackoff, isTemporaryAcceptError } from "./accept_backoff.ts";
 import {
   acceptUntilClosed,
@@ -276,6 +275,7 @@ class ConnTransport extends TransportAdapter {
   readonly secure: boolean;
   readonly remoteAddr?: NetAddress;
   readonly localAddr?: NetAddress;
+  readonly gathersWrites = true;
   readonly #conn: Deno.Conn;
   /** Chunks written and not yet handed to the socket. */
   #queued: Uint8Array[] = [];
@@ -285,6 +285,8 @@ class ConnTransport extends TransportAdapter {
   /** Resolved when the queue is next taken for the socket (writers wait for room). */
   #taken: PromiseWithResolvers<void> | undefined;
   readonly #gatherBytes: number;
+  /** The buffer small chunks are gathered in, while the flush loop runs. */
+  #gather: Uint8Array | undefined;
 
   constructor(conn: Deno.Conn, options: ConnTransportOptions) {
     const remoteAddr = netAddress(conn.remoteAddr);
@@ -395,10 +397,7 @@ class ConnTransport extends TransportAdapter {
           this.#queued = [];
           this.#queuedBytes = 0;
           this.#wakeWriters();
-          for (const bytes of gatherBytes(parts, GATHER_COPY_BYTES)) {
-            let done = 0;
-            while (done < bytes.length) done += await this.#conn.write(bytes.subarray(done));
-          }
+          await this.#writeParts(parts);
         }
         // What the rest of this turn writes goes out in one write after it.
         await nextTurn();
@@ -410,7 +409,42 @@ class ConnTransport extends TransportAdapter {
       if (!this.released) this.fail(this.#mapError(e));
     } finally {
       this.#flushing = undefined;
+      this.#gather = undefined; // an idle connection holds no buffer
       this.#wakeWriters();
+    }
+  }
+
+  /**
+   * Writes `parts` in order: each run of small parts copied into one
+   * buffer, reused from write to write while the flush loop runs (a socket
+   * write has copied the bytes by the time it resolves); a part of
+   * `GATHER_COPY_BYTES` or more, or a run of one, as it is.
+   */
+  async #writeParts(parts: Uint8Array[]): Promise<void> {
+    for (let i = 0; i < parts.length;) {
+      let j = i + 1;
+      let size = parts[i].length;
+      while (j < parts.length && size + parts[j].length <= GATHER_COPY_BYTES) {
+        size += parts[j++].length;
+      }
+      let bytes = parts[i];
+      if (j > i + 1) {
+        let buf = this.#gather;
+        if (buf === undefined || buf.length < size) {
+          buf = this.#gather = new Uint8Array(
+            Math.max(size, Math.min(4 * size, GATHER_COPY_BYTES)),
+          );
+        }
+        let at = 0;
+        for (let k = i; k < j; k++) {
+          buf.set(parts[k], at);
+          at += parts[k].length;
+        }
+        bytes = buf.subarray(0, size);
+      }
+      let done = 0;
+      while (done < bytes.length) done += await this.#conn.write(bytes.subarray(done));
+      i = j;
     }
   }
 
