@@ -13,7 +13,8 @@
 // 1 MiB chunks (the direct default) and MSRP with 8 KiB chunks (the default
 // through relays), one after the other; the report gives the median MB/s of
 // each and the median of each round's ratio to that round's raw copy, so a
-// busy machine (2 shared cores) moves all three together.
+// busy machine (2 shared cores) moves all three together. The CPU time each
+// transfer costs (both threads, from /proc on Linux) is printed too.
 
 import { parseArgs } from "node:util";
 import { MsrpConnection, MsrpSession } from "../mod.ts";
@@ -81,6 +82,27 @@ async function msrp(maxChunkSize: number): Promise<number> {
   return ms;
 }
 
+/**
+ * CPU time of this process (both threads) in ms, from /proc (Linux; else
+ * NaN): beside wall-clock rates, which a busy shared machine scatters, the
+ * work each transfer costs.
+ */
+function cpuMs(): number {
+  try {
+    const f = Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ");
+    return (Number(f[11]) + Number(f[12])) * 10; // utime + stime, in 1/100 s
+  } catch {
+    return NaN;
+  }
+}
+
+/** Runs a transfer; returns its wall-clock MB/s and the CPU ms it cost per 100 MiB. */
+async function measured(transfer: () => Promise<number>): Promise<[number, number]> {
+  const c0 = cpuMs();
+  const ms = await transfer();
+  return [mbps(ms), (cpuMs() - c0) * (100 * 1024 * 1024) / SIZE];
+}
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mbps = (ms: number) => SIZE / 1e6 / (ms / 1000);
 
@@ -94,23 +116,29 @@ async function run(): Promise<void> {
   const raw: number[] = [];
   const rows = { big: [] as number[], small: [] as number[] };
   const ratios = { big: [] as number[], small: [] as number[] };
+  const cpu = { raw: [] as number[], big: [] as number[], small: [] as number[] };
   for (let i = 0; i < ROUNDS; i++) {
-    const r = mbps(await rawTcp());
-    const big = mbps(await msrp(1024 * 1024));
-    const small = mbps(await msrp(8 * 1024));
+    const [r, cr] = await measured(rawTcp);
+    const [big, cb] = await measured(() => msrp(1024 * 1024));
+    const [small, cs] = await measured(() => msrp(8 * 1024));
     raw.push(r);
     rows.big.push(big);
     rows.small.push(small);
     ratios.big.push(big / r);
     ratios.small.push(small / r);
+    cpu.raw.push(cr);
+    cpu.big.push(cb);
+    cpu.small.push(cs);
   }
   const pct = (xs: number[]) =>
     `${(100 * median(xs)).toFixed(0)}% (${(100 * Math.min(...xs)).toFixed(0)}-${
       (100 * Math.max(...xs)).toFixed(0)
     }%)`;
-  const line = (name: string, xs: number[], r?: number[]) =>
+  const line = (name: string, xs: number[], c: number[], r?: number[]) =>
     console.log(
-      `  ${name.padEnd(40)} ${median(xs).toFixed(0).padStart(6)} MB/s  ${r ? pct(r) : "100%"}`,
+      `  ${name.padEnd(38)} ${median(xs).toFixed(0).padStart(5)} MB/s  ${
+        (r ? pct(r) : "100%").padEnd(16)
+      } ${median(c).toFixed(0).padStart(5)} CPU ms/100 MiB`,
     );
   console.log(
     `\n${
@@ -118,9 +146,9 @@ async function run(): Promise<void> {
     } MiB over loopback TCP, receiver in its own worker, median of ${ROUNDS}` +
       ` rounds (load ${loadBefore} before, ${load()} after)`,
   );
-  line("raw Deno TCP copy", raw);
-  line("MSRP, 1 MiB chunks (direct default)", rows.big, ratios.big);
-  line("MSRP, 8 KiB chunks (through relays)", rows.small, ratios.small);
+  line("raw Deno TCP copy", raw, cpu.raw);
+  line("MSRP, 1 MiB chunks (direct default)", rows.big, cpu.big, ratios.big);
+  line("MSRP, 8 KiB chunks (through relays)", rows.small, cpu.small, ratios.small);
 }
 
 try {
