@@ -90,3 +90,56 @@ for (const gathersWrites of [false, true]) {
     await bobConn.closed;
   });
 }
+
+Deno.test("wire bytes: every chunk of a message carries the same fields but its Byte-Range, in order", async () => {
+  const [a, b] = memoryPipe();
+  const { transport, writes } = recording(a, true);
+  const directory = new SessionDirectory();
+  const alice = new MsrpSession({
+    localUri: ALICE,
+    remotePath: [BOB],
+    chunking: { maxChunkSize: 4096 },
+  });
+  const bob = new MsrpSession({ localUri: BOB, remotePath: [ALICE] });
+  directory.add(bob);
+  const aliceConn = new MsrpConnection(transport);
+  const bobConn = new MsrpConnection(b, { directory });
+  aliceConn.attach(alice);
+  alice.sendBindRequest();
+  await alice.ready;
+  writes.length = 0;
+  const body = randomBytes(10000);
+  const reading = bob.nextMessage().then((m) => m!.bytes());
+  await alice.send(body, {
+    messageId: "msgId0000001",
+    contentType: "application/octet-stream",
+    failureReport: "partial",
+    headers: [["Content-Disposition", "attachment; filename=x.bin"]],
+  });
+  assert.deepEqual(await reading, body);
+  const wire = new TextDecoder("latin1").decode(concatBytes(writes));
+  const heads = [...wire.matchAll(/MSRP (\w+) SEND\r\n([\s\S]*?)\r\n\r\n/g)];
+  assert.deepEqual(
+    heads.map((m) => m[2]),
+    // The last 1808 octets go as a non-interruptible chunk (§7.1.1).
+    ["1-*/10000", "4097-*/10000", "8193-10000/10000"].map((range) =>
+      [
+        `To-Path: ${BOB}`,
+        `From-Path: ${ALICE}`,
+        "Message-ID: msgId0000001",
+        `Byte-Range: ${range}`,
+        "Failure-Report: partial",
+        "Content-Disposition: attachment; filename=x.bin",
+        "Content-Type: application/octet-stream",
+      ].join("\r\n")
+    ),
+  );
+  // Three chunks, each its own transaction id.
+  assert.equal(new Set(heads.map((m) => m[1])).size, 3);
+  alice.close();
+  bob.close();
+  aliceConn.close();
+  bobConn.close();
+  await aliceConn.closed;
+  await bobConn.closed;
+});
