@@ -244,6 +244,9 @@ export class MsrpConnection {
         : transport.gathersWrites
         ? GATHERED_COALESCE_LIMIT
         : undefined,
+      // Heads, end-lines and small frames (a 200 per chunk) are cut from
+      // shared buffers: a typed array per frame costs more than its bytes.
+      slabSize: 65536,
     });
     const trace = options.trace;
     const remote = transport.remoteAddr;
