@@ -64,6 +64,13 @@ import { TRANSACTION_TIMEOUT_MS, TransactionTable } from "./transactions.ts";
 import type { MsrpSession } from "./session.ts";
 
 /**
+ * The largest body written in one buffer with its head when the transport
+ * gathers writes: above it, copying the body into a frame buffer costs more
+ * (an allocation, its zeroing, the copy) than two more writes do.
+ */
+const GATHERED_COALESCE_LIMIT = 2048;
+
+/**
  * Sessions waiting for their first request, found by their local URI (§5.4).
  *
  * @example Find sessions by the To-Path of their first request
@@ -234,8 +241,18 @@ export class MsrpConnection {
 
     const frameWriter = new FrameWriter({
       onTransactionIdChange: (change) => this.transactions.rename(change.from, change.to),
-      // One WebSocket message per frame (RFC 7977): never split a frame's bytes.
-      coalesceLimit: transport.frameAligned ? Infinity : undefined,
+      // One WebSocket message per frame (RFC 7977): never split a frame's
+      // bytes. A transport that gathers small writes gets a body over
+      // GATHERED_COALESCE_LIMIT as a write of its own, so it is copied once
+      // (into the transport's gathering buffer), not twice.
+      coalesceLimit: transport.frameAligned
+        ? Infinity
+        : transport.gathersWrites
+        ? GATHERED_COALESCE_LIMIT
+        : undefined,
+      // Heads, end-lines and small frames (a 200 per chunk) are cut from
+      // shared buffers: a typed array per frame costs more than its bytes.
+      slabSize: 65536,
     });
     const trace = options.trace;
     const remote = transport.remoteAddr;

@@ -31,6 +31,9 @@ import type { BodySource } from "./body_source.ts";
 import { RangeSet } from "./ranges.ts";
 import { RECEIVER_RULES, SENDER_RULES } from "./reports.ts";
 
+/** Where Byte-Range stands among a chunk's header fields (To-Path, From-Path, Message-ID first). */
+const BYTE_RANGE_FIELD = 3;
+
 /** A chunk this size or smaller need not be interruptible (§5.1, §7.1.1). */
 export const INTERRUPTIBLE_ABOVE = 2048;
 
@@ -186,6 +189,10 @@ export class OutgoingMessage {
   readonly #maxChunk: number;
 
   #chunk: OpenChunk | undefined;
+  /** The header fields of the first chunk, checked; later chunks copy them. */
+  #template:
+    | { toPath: string; fromPath: string; names: string[]; values: string[] }
+    | undefined;
   #chunkEnds = new Map<number, number>(); // start -> end of chunks written, until their 200
   #sent = 0;
   #allWritten = false;
@@ -243,11 +250,12 @@ export class OutgoingMessage {
   }
 
   /**
-   * The next piece to write, or `null` when the message has nothing more.
+   * The next piece to write, or `null` when the message has nothing more;
+   * at once when the body is in memory, else once its bytes are read.
    *
    * @param othersWaiting whether other traffic waits for the connection (§7.1.1: then cut)
    */
-  async nextPiece(othersWaiting: boolean): Promise<MsrpRequest | null> {
+  nextPiece(othersWaiting: boolean): MsrpRequest | null | Promise<MsrpRequest | null> {
     if (this.#failure !== undefined) return this.#abortPiece();
     if (this.#chunk === undefined && this.#allWritten) {
       this.#finished = true;
@@ -260,21 +268,7 @@ export class OutgoingMessage {
         const left = size === undefined ? undefined : size - start;
         const { fixedChunks, wholeChunks } = this.#options.chunking;
         if (fixedChunks || wholeChunks || (left !== undefined && left <= INTERRUPTIBLE_ABOVE)) {
-          // A chunk written in one piece: a non-interruptible one (§7.1.1),
-          // or a whole chunk for a transport that carries one chunk per
-          // message (RFC 7977 §5.1). Its bytes are read first, so that its
-          // Byte-Range states exactly what it carries.
-          const most = wholeChunks && !fixedChunks ? this.#maxChunk : INTERRUPTIBLE_ABOVE;
-          const body = await this.#readFully(Math.min(most, left ?? most));
-          if (this.#failure !== undefined) return this.#abortPiece();
-          const end = start + body.length;
-          const last = this.#source.done || end === size;
-          // §5.1: a chunk over 2048 octets is interruptible (range end "*").
-          const rangeEnd = body.length > INTERRUPTIBLE_ABOVE ? "*" : String(end);
-          const chunk = this.#openChunk(start, rangeEnd, size ?? (last ? end : undefined));
-          chunk.written = body.length;
-          this.#sent += body.length;
-          return this.#piece(chunk, body, last ? "$" : "+", 0);
+          return this.#wholeChunk(start, size, left);
         }
         this.#openChunk(start, "*", size);
       }
@@ -285,29 +279,75 @@ export class OutgoingMessage {
         return this.#piece(chunk, new Uint8Array(0), "+", chunk.written);
       }
       const want = Math.min(this.#options.chunking.pieceSize, this.#maxChunk - chunk.written);
-      const body = await this.#source.read(want);
-      const offset = chunk.written;
-      chunk.written += body.length;
-      this.#sent += body.length;
-      if (this.#failure !== undefined) {
-        // It failed while we were reading (a 413, an abort): end the chunk with "#".
-        return this.#piece(chunk, body, "#", offset);
+      // A body in memory is read at once: no promise for this piece.
+      const read = this.#source.read(want);
+      if (!(read instanceof Uint8Array)) {
+        return read.then(
+          (body) => this.#bodyPiece(chunk, body, othersWaiting),
+          (cause) => this.#sourceFailed(cause),
+        );
       }
-      let flag: "$" | "+" | undefined;
-      if (this.#source.done) flag = "$";
-      else if (chunk.written >= this.#maxChunk) flag = "+";
-      else if (othersWaiting && chunk.written >= INTERRUPTIBLE_ABOVE) flag = "+";
-      return this.#piece(chunk, body, flag, offset);
+      return this.#bodyPiece(chunk, read, othersWaiting);
     } catch (cause) {
-      this.fail(
-        "source-failed",
-        0,
-        "",
-        `reading the body of ${this.messageId} failed: ${cause}`,
-        cause,
-      );
-      return this.#abortPiece();
+      return this.#sourceFailed(cause);
     }
+  }
+
+  /**
+   * A chunk written in one piece: a non-interruptible one (§7.1.1), or a
+   * whole chunk for a transport that carries one chunk per message (RFC 7977
+   * §5.1). Its bytes are read first, so that its Byte-Range states exactly
+   * what it carries.
+   */
+  async #wholeChunk(
+    start: number,
+    size: number | undefined,
+    left: number | undefined,
+  ): Promise<MsrpRequest | null> {
+    try {
+      const { fixedChunks, wholeChunks } = this.#options.chunking;
+      const most = wholeChunks && !fixedChunks ? this.#maxChunk : INTERRUPTIBLE_ABOVE;
+      const body = await this.#readFully(Math.min(most, left ?? most));
+      if (this.#failure !== undefined) return this.#abortPiece();
+      const end = start + body.length;
+      const last = this.#source.done || end === size;
+      // §5.1: a chunk over 2048 octets is interruptible (range end "*").
+      const rangeEnd = body.length > INTERRUPTIBLE_ABOVE ? "*" : String(end);
+      const chunk = this.#openChunk(start, rangeEnd, size ?? (last ? end : undefined));
+      chunk.written = body.length;
+      this.#sent += body.length;
+      return this.#piece(chunk, body, last ? "$" : "+", 0);
+    } catch (cause) {
+      return this.#sourceFailed(cause);
+    }
+  }
+
+  /** The piece carrying `body`, the next bytes of the open chunk. */
+  #bodyPiece(chunk: OpenChunk, body: Uint8Array, othersWaiting: boolean): MsrpRequest {
+    const offset = chunk.written;
+    chunk.written += body.length;
+    this.#sent += body.length;
+    if (this.#failure !== undefined) {
+      // It failed while we were reading (a 413, an abort): end the chunk with "#".
+      return this.#piece(chunk, body, "#", offset);
+    }
+    let flag: "$" | "+" | undefined;
+    if (this.#source.done) flag = "$";
+    else if (chunk.written >= this.#maxChunk) flag = "+";
+    else if (othersWaiting && chunk.written >= INTERRUPTIBLE_ABOVE) flag = "+";
+    return this.#piece(chunk, body, flag, offset);
+  }
+
+  /** Reading the body failed: the message fails, an open chunk ends with `#`. */
+  #sourceFailed(cause: unknown): MsrpRequest | null {
+    this.fail(
+      "source-failed",
+      0,
+      "",
+      `reading the body of ${this.messageId} failed: ${cause}`,
+      cause,
+    );
+    return this.#abortPiece();
   }
 
   /**
@@ -456,16 +496,35 @@ export class OutgoingMessage {
   #openChunk(start: number, rangeEnd: string, total: number | undefined): OpenChunk {
     const { successReport, failureReport, headers: extra, contentType } = this.#options;
     const tid = newTransactionId();
-    const headers = new HeaderList([
-      ["To-Path", this.#context.toPath()],
-      ["From-Path", this.#context.fromPath()],
-      ["Message-ID", this.messageId],
-      ["Byte-Range", `${start + 1}-${rangeEnd}/${total ?? "*"}`],
-    ]);
-    if (successReport) headers.append("Success-Report", "yes");
-    if (failureReport !== "yes") headers.append("Failure-Report", failureReport);
-    for (const [name, value] of extra) headers.append(name, value);
-    headers.append("Content-Type", contentType);
+    const toPath = this.#context.toPath();
+    const fromPath = this.#context.fromPath();
+    const range = `${start + 1}-${rangeEnd}/${total ?? "*"}`;
+    let headers: HeaderList;
+    const template = this.#template;
+    if (template !== undefined && template.toPath === toPath && template.fromPath === fromPath) {
+      // The fields of every chunk of a message are the same but the
+      // Byte-Range: copy the checked ones of the first chunk.
+      const values = template.values.slice();
+      values[BYTE_RANGE_FIELD] = range;
+      headers = HeaderList.fromTrusted(template.names.slice(), values);
+    } else {
+      headers = new HeaderList([
+        ["To-Path", toPath],
+        ["From-Path", fromPath],
+        ["Message-ID", this.messageId],
+        ["Byte-Range", range],
+      ]);
+      if (successReport) headers.append("Success-Report", "yes");
+      if (failureReport !== "yes") headers.append("Failure-Report", failureReport);
+      for (const [name, value] of extra) headers.append(name, value);
+      headers.append("Content-Type", contentType);
+      this.#template = {
+        toPath,
+        fromPath,
+        names: headers.names().slice(),
+        values: headers.values().slice(),
+      };
+    }
     const chunk: OpenChunk = { tid, headers, start, written: 0 };
     this.#chunk = chunk;
     if (SENDER_RULES[failureReport].expectsResponse) {

@@ -34,6 +34,7 @@
 import type { Logger } from "../log.ts";
 import { isAcceptable } from "../wire/media_types.ts";
 import type { MsrpRequest } from "../wire/frame.ts";
+import type { HeaderList } from "../wire/header_list.ts";
 import {
   type ByteRange,
   type FailureReport,
@@ -105,6 +106,8 @@ export class ChunkReceiver {
   readonly #host: ReceiverHost;
   readonly #limits: ReceiveLimits;
   readonly #acceptTypes: readonly string[];
+  /** The last Content-Type value seen, parsed, and whether it is acceptable. */
+  #lastType: { value: string; mediaType: string; acceptable: boolean } | undefined;
   readonly #maxSize: number;
   readonly #incoming = new Map<string, IncomingMessage>();
   readonly #completed = new RecentIds(1024);
@@ -197,7 +200,7 @@ export class ChunkReceiver {
       getSuccessReport(request.headers);
       messageId = getMessageId(request.headers);
       range = getByteRange(request.headers);
-      mediaType = getContentType(request.headers)?.mediaType;
+      mediaType = this.#mediaType(request.headers);
     } catch (error) {
       this.#answer(request, 400, `Bad Request: ${(error as Error).message}`);
       return this.#refused(request);
@@ -215,7 +218,7 @@ export class ChunkReceiver {
       this.#answer(request, 400, "Bad Request: a body needs a Content-Type (§7.1)");
       return this.#refused(request);
     }
-    if (!isAcceptable(this.#acceptTypes, mediaType)) {
+    if (!this.#acceptable(mediaType)) {
       this.#answer(request, 415, `Unsupported Media Type: ${mediaType}`); // §7.3.1
       return this.#refused(request);
     }
@@ -265,6 +268,29 @@ export class ChunkReceiver {
     }
     if (typeof range?.total === "number") message.setSize(range.total);
     return { tid: request.tid, request, message, start };
+  }
+
+  /**
+   * The media type of a Content-Type field, parsed once for the chunks of
+   * a message, which all carry the same value (a one-entry cache).
+   *
+   * @throws {MsrpSyntaxError} for a malformed Content-Type
+   */
+  #mediaType(headers: HeaderList): string | undefined {
+    const value = headers.get("Content-Type");
+    if (value === undefined) return undefined;
+    const last = this.#lastType;
+    if (last !== undefined && last.value === value) return last.mediaType;
+    const mediaType = getContentType(headers)!.mediaType;
+    this.#lastType = { value, mediaType, acceptable: isAcceptable(this.#acceptTypes, mediaType) };
+    return mediaType;
+  }
+
+  /** Whether `mediaType` is among the accept-types (§7.3.1), remembered for the last type. */
+  #acceptable(mediaType: string): boolean {
+    const last = this.#lastType;
+    if (last !== undefined && last.mediaType === mediaType) return last.acceptable;
+    return isAcceptable(this.#acceptTypes, mediaType);
   }
 
   /** A chunk that was answered with an error: its pieces are dropped. */

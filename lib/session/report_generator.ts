@@ -117,17 +117,34 @@ export function responseTo(
   } catch { /* a malformed value: answer as for "yes" */ }
   if (!responseOwed(method, fr, status)) return undefined; // the table in reports.ts
   // §7.2: a SEND is answered to the previous hop only; other methods along the whole path.
-  const toPath = method === "SEND" ? from.trim().split(/\s+/)[0] : from;
-  const ourUri = to.trim().split(/\s+/)[0];
+  const toPath = method === "SEND" ? firstUri(from) : from;
+  const ourUri = firstUri(to);
   const text = comment ?? STATUS_TEXT[status as keyof typeof STATUS_TEXT] ?? "";
   return {
     kind: "response",
     tid: request.tid,
     status,
     comment: text,
-    headers: new HeaderList([["To-Path", toPath], ["From-Path", ourUri]]),
+    // A response per chunk: two plain URIs need no second look (the encoder checks every field).
+    headers: toPath === from && ourUri === to && isPlain(from) && isPlain(to)
+      ? HeaderList.fromTrusted(["To-Path", "From-Path"], [toPath, ourUri])
+      : new HeaderList([["To-Path", toPath], ["From-Path", ourUri]]),
     flag: "$",
   };
+}
+
+/** Whether `s` is printable ASCII with no space: one URI, as it stands on the wire. */
+function isPlain(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 32 || c >= 127) return false;
+  }
+  return s.length > 0;
+}
+
+/** The first URI of a path value (`s.trim().split(/\s+/)[0]`); a one-URI path as it is. */
+function firstUri(path: string): string {
+  return isPlain(path) ? path : path.trim().split(/\s+/)[0];
 }
 
 /**

@@ -42,8 +42,8 @@
  */
 
 import { lookup } from "node:dns/promises";
+import { setImmediate } from "node:timers";
 import { MsrpError } from "../errors.ts";
-import { gatherBytes } from "../wire/bytes.ts";
 import { AcceptBackoff, isTemporaryAcceptError } from "./accept_backoff.ts";
 import {
   acceptUntilClosed,
@@ -217,8 +217,17 @@ export interface ConnTransportOptions {
   gatherBytes?: number;
 }
 
-/** Small chunks are copied together up to this size; a larger chunk is written as it is. */
-const GATHER_COPY_BYTES = 65536;
+/**
+ * Small chunks are copied together up to this size; a larger chunk is
+ * written as it is. Twice the default `gatherBytes`, so the frames queued
+ * up to that mark (the last one crossing it) go out in one write.
+ */
+const GATHER_COPY_BYTES = 131072;
+
+/** Resolves in the next turn of the event loop, after I/O (not a timer: no clamping). */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 /**
  * The smallest read buffer: what a quiet connection's pending read pins
@@ -239,11 +248,13 @@ function netAddress(addr: Deno.Addr): NetAddress | undefined {
  *
  * Reading is pulled: the socket is read only when the consumer asks, so the
  * kernel's receive window is the only buffer and a slow reader slows the
- * peer down (TCP flow control). Writing is gathered: chunks written while
- * the socket is busy go out together in the next socket write, and a write
- * waits for the socket only once `gatherBytes` are waiting; an error of the
- * socket then fails the next write (or `close`). Cancelling `readable` closes the whole connection (a socket
- * cannot stop receiving in one direction only).
+ * peer down (TCP flow control). Writing is gathered: the first chunk after
+ * a pause goes to the socket at once; chunks written while the socket is
+ * busy, or later in the same turn of the event loop, go out together in one
+ * socket write, and a write waits only once `gatherBytes` are waiting; an
+ * error of the socket then fails the next write (or `close`). Cancelling
+ * `readable` closes the whole connection (a socket cannot stop receiving in
+ * one direction only).
  *
  * @param conn the connection; the transport owns it from now on
  * @param options kind and security to report, read buffer size
@@ -270,13 +281,18 @@ class ConnTransport extends TransportAdapter {
   readonly secure: boolean;
   readonly remoteAddr?: NetAddress;
   readonly localAddr?: NetAddress;
+  readonly gathersWrites = true;
   readonly #conn: Deno.Conn;
   /** Chunks written and not yet handed to the socket. */
   #queued: Uint8Array[] = [];
   #queuedBytes = 0;
   /** The write loop, while one runs. */
   #flushing: Promise<void> | undefined;
-  #gatherBytes: number;
+  /** Resolved when the queue is next taken for the socket (writers wait for room). */
+  #taken: PromiseWithResolvers<void> | undefined;
+  readonly #gatherBytes: number;
+  /** The buffer small chunks are gathered in, while the flush loop runs. */
+  #gather: Uint8Array | undefined;
   /** The size of the next read buffer, and its most. */
   #size: number;
   #readSize: number;
@@ -311,10 +327,14 @@ class ConnTransport extends TransportAdapter {
       cancel: () => this.close(),
     }, { highWaterMark: 0 });
     // Writes are gathered (RFC 4975 §7.1 is latency sensitive, but a
-    // write per frame costs a system call per frame): a write is taken at
-    // once while fewer than `gatherBytes` bytes wait, and everything written
-    // while the socket is busy goes out in the next single write. The first
-    // write after a pause goes out at once, so nothing waits for a timer.
+    // write per frame costs a system call per frame): the first write after
+    // a pause goes to the socket at once, so nothing waits for a timer;
+    // what is written while the socket is busy, or later in the same turn
+    // of the event loop (a sender making frame after frame: a socket write
+    // to a fast peer finishes within the turn), goes out together in one
+    // socket write at the end of that turn. A write is taken at once while
+    // fewer than `gatherBytes` bytes wait, else it waits until they are
+    // taken for the socket (back-pressure).
     this.#gatherBytes = options.gatherBytes ?? 65536;
     this.writable = new WritableStream<Uint8Array>({
       start: (c) => this.controllers(undefined, c),
@@ -392,7 +412,7 @@ class ConnTransport extends TransportAdapter {
     this.#queuedBytes += chunk.length;
     if (this.#flushing === undefined) this.#flushing = this.#flush();
     // Back-pressure: past `gatherBytes`, the writer waits for the socket.
-    if (this.#queuedBytes >= this.#gatherBytes) return this.#afterFlush();
+    if (this.#queuedBytes >= this.#gatherBytes) return this.#room();
   }
 
   /** Resolves once what is queued has been written; rejects if the socket failed. */
@@ -401,21 +421,41 @@ class ConnTransport extends TransportAdapter {
     if (this.released) throw this.writeError();
   }
 
+  /** Resolves once fewer than `gatherBytes` wait (they were taken for the socket). */
+  async #room(): Promise<void> {
+    while (this.#queuedBytes >= this.#gatherBytes && this.#flushing !== undefined) {
+      this.#taken ??= Promise.withResolvers<void>();
+      await this.#taken.promise;
+    }
+    if (this.released) throw this.writeError();
+  }
+
+  /** Tells writers waiting for room that the queue was taken. */
+  #wakeWriters(): void {
+    const taken = this.#taken;
+    this.#taken = undefined;
+    taken?.resolve();
+  }
+
   /**
-   * Writes what is queued until nothing is: one socket write for all the
-   * small chunks queued meanwhile, with no copy of a large chunk. Never
-   * rejects: a socket error fails the transport (and so the next write).
+   * Writes what is queued until nothing is, even at the end of a turn of the
+   * event loop: one socket write for all the small chunks queued meanwhile,
+   * with no copy of a large chunk. Never rejects: a socket error fails the
+   * transport (and so the next write).
    */
   async #flush(): Promise<void> {
     try {
-      while (this.#queued.length > 0) {
-        const parts = this.#queued;
-        this.#queued = [];
-        this.#queuedBytes = 0;
-        for (const bytes of gatherBytes(parts, GATHER_COPY_BYTES)) {
-          let done = 0;
-          while (done < bytes.length) done += await this.#conn.write(bytes.subarray(done));
+      for (;;) {
+        while (this.#queued.length > 0) {
+          const parts = this.#queued;
+          this.#queued = [];
+          this.#queuedBytes = 0;
+          this.#wakeWriters();
+          await this.#writeParts(parts);
         }
+        // What the rest of this turn writes goes out in one write after it.
+        await nextTurn();
+        if (this.#queued.length === 0) break;
       }
     } catch (e) {
       this.#queued = [];
@@ -423,6 +463,42 @@ class ConnTransport extends TransportAdapter {
       if (!this.released) this.fail(this.#mapError(e));
     } finally {
       this.#flushing = undefined;
+      this.#gather = undefined; // an idle connection holds no buffer
+      this.#wakeWriters();
+    }
+  }
+
+  /**
+   * Writes `parts` in order: each run of small parts copied into one
+   * buffer, reused from write to write while the flush loop runs (a socket
+   * write has copied the bytes by the time it resolves); a part of
+   * `GATHER_COPY_BYTES` or more, or a run of one, as it is.
+   */
+  async #writeParts(parts: Uint8Array[]): Promise<void> {
+    for (let i = 0; i < parts.length;) {
+      let j = i + 1;
+      let size = parts[i].length;
+      while (j < parts.length && size + parts[j].length <= GATHER_COPY_BYTES) {
+        size += parts[j++].length;
+      }
+      let bytes = parts[i];
+      if (j > i + 1) {
+        let buf = this.#gather;
+        if (buf === undefined || buf.length < size) {
+          buf = this.#gather = new Uint8Array(
+            Math.max(size, Math.min(4 * size, GATHER_COPY_BYTES)),
+          );
+        }
+        let at = 0;
+        for (let k = i; k < j; k++) {
+          buf.set(parts[k], at);
+          at += parts[k].length;
+        }
+        bytes = buf.subarray(0, size);
+      }
+      let done = 0;
+      while (done < bytes.length) done += await this.#conn.write(bytes.subarray(done));
+      i = j;
     }
   }
 

@@ -44,6 +44,13 @@ export interface MsrpTransport {
    */
   readonly frameAligned?: boolean;
   /**
+   * When true, small chunks written to `writable` one after the other go to
+   * the network together (one system call), so a writer may hand over a
+   * frame as several chunks (head, body, end-line) rather than copy them
+   * into one buffer first.
+   */
+  readonly gathersWrites?: boolean;
+  /**
    * The certificate the peer presented in the TLS handshake (DER), when the
    * transport can read it; checked against the SDP `a=fingerprint` in
    * peer-to-peer TLS (RFC 4975 §14.4).

@@ -22,7 +22,9 @@
  * allocation: its size is summed from the lengths of its texts, and the start
  * line, header fields and end-line are written into it char by char. They are
  * ASCII in practice; a frame with other text goes through `TextEncoder`
- * instead, to the same bytes.
+ * instead, to the same bytes. With `slabSize`, that buffer is cut from a
+ * shared slab rather than allocated (a connection writes a head and an
+ * end-line per chunk, and a 200 per chunk received).
  *
  * ## Strict when sending, tolerant when receiving
  *
@@ -78,6 +80,14 @@ export interface FrameEncoderOptions {
   onTransactionIdChange?: (change: TransactionIdChange) => void;
   /** Largest body written in the same buffer as its head. Default 16384. */
   coalesceLimit?: number;
+  /**
+   * When above 0, the bytes of small frames, heads and end-lines (at most an
+   * eighth of this) are cut from shared buffers of this size instead of
+   * each getting a buffer of its own: cheaper, but a small frame kept keeps
+   * its whole slab in memory. Default 0 (a buffer per frame, as
+   * {@linkcode encodeFrame} gives).
+   */
+  slabSize?: number;
 }
 
 const CRLF = "\r\n";
@@ -410,9 +420,46 @@ function frameBytes(
   withBody: boolean,
   body: Uint8Array | null,
   flag: ContinuationFlag | undefined,
+  alloc: Alloc = newBytes,
 ): Uint8Array {
-  return asciiFrameBytes(frame, tid, withBody, body, flag) ??
+  return asciiFrameBytes(frame, tid, withBody, body, flag, alloc) ??
     utf8FrameBytes(frame, tid, withBody, body, flag);
+}
+
+/** Where the bytes of a frame are written: a new buffer, or a piece of a slab. */
+type Alloc = (size: number) => Uint8Array;
+
+function newBytes(size: number): Uint8Array {
+  return new Uint8Array(size);
+}
+
+/**
+ * Cuts small buffers from shared slabs, front to back: allocating a typed
+ * array costs more than filling a small one, and a writer makes one or two
+ * per frame (a head, an end-line). A piece once handed out is never written
+ * again: a full slab is dropped (it lives on while pieces of it are held)
+ * and a new one started. Large buffers are allocated on their own.
+ */
+class Slabs {
+  readonly #size: number;
+  #slab: Uint8Array | undefined;
+  #at = 0;
+
+  constructor(size: number) {
+    this.#size = size;
+  }
+
+  readonly alloc = (size: number): Uint8Array => {
+    if (size > this.#size >>> 3) return new Uint8Array(size);
+    let slab = this.#slab;
+    if (slab === undefined || this.#at + size > slab.length) {
+      slab = this.#slab = new Uint8Array(this.#size);
+      this.#at = 0;
+    }
+    const at = this.#at;
+    this.#at = at + size;
+    return slab.subarray(at, at + size);
+  };
 }
 
 /** {@linkcode frameBytes} for ASCII text, or `undefined` when some text is not ASCII. */
@@ -422,6 +469,7 @@ function asciiFrameBytes(
   withBody: boolean,
   body: Uint8Array | null,
   flag: ContinuationFlag | undefined,
+  alloc: Alloc,
 ): Uint8Array | undefined {
   const names = frame.headers.names();
   const values = frame.headers.values();
@@ -439,7 +487,7 @@ function asciiFrameBytes(
   if (withBody) size += 2;
   if (body !== null) size += body.length;
   if (flag !== undefined) size += (withBody ? 2 : 0) + 9 + tid.length + flag.length;
-  const buf = new Uint8Array(size);
+  const buf = alloc(size);
 
   buf[0] = 77; // "MSRP "
   buf[1] = 83;
@@ -519,8 +567,12 @@ function utf8FrameBytes(
 }
 
 /** `CRLF "-------" tid flag CRLF`: what closes a body section. */
-function endLineBytes(tid: string, flag: ContinuationFlag): Uint8Array {
-  const buf = new Uint8Array(11 + tid.length + flag.length);
+function endLineBytes(
+  tid: string,
+  flag: ContinuationFlag,
+  alloc: Alloc = newBytes,
+): Uint8Array {
+  const buf = alloc(11 + tid.length + flag.length);
   buf[0] = CR;
   buf[1] = LF;
   if (putEndLine(tid, flag, buf, 2) === buf.length) return buf;
@@ -612,6 +664,7 @@ interface OpenRequest {
 export class FrameWriter {
   readonly #onChange: ((change: TransactionIdChange) => void) | undefined;
   readonly #coalesce: number;
+  readonly #alloc: Alloc;
   #open: OpenRequest | undefined;
   /**
    * `------- tid`, what must not occur in a body (§7.1): one buffer for the
@@ -627,6 +680,8 @@ export class FrameWriter {
   constructor(options: FrameEncoderOptions = {}) {
     this.#onChange = options.onTransactionIdChange;
     this.#coalesce = options.coalesceLimit ?? 16384;
+    const slab = options.slabSize ?? 0;
+    this.#alloc = slab > 0 ? new Slabs(slab).alloc : newBytes;
   }
 
   /** True while a request has been started but its end-line not yet written. */
@@ -664,7 +719,7 @@ export class FrameWriter {
     let tid = String(frame.tid);
     checkStart(frame, tid);
     if (frame.kind === "response") {
-      out(frameBytes(frame, tid, false, null, frame.flag));
+      out(frameBytes(frame, tid, false, null, frame.flag, this.#alloc));
       return;
     }
     if (frame.offset !== 0) {
@@ -674,7 +729,7 @@ export class FrameWriter {
     const body = frame.body;
     if (body === null) {
       if (frame.flag === undefined) throw misuse("a bodiless request cannot be sent in pieces");
-      out(frameBytes(frame, tid, false, null, frame.flag));
+      out(frameBytes(frame, tid, false, null, frame.flag, this.#alloc));
       return;
     }
     // Nothing is written yet: if the body holds the end-line, just pick another id.
@@ -687,17 +742,17 @@ export class FrameWriter {
     }
     if (frame.flag !== undefined) {
       if (body.length > this.#coalesce) {
-        out(frameBytes(frame, tid, true, null, undefined));
+        out(frameBytes(frame, tid, true, null, undefined, this.#alloc));
         out(body);
-        out(endLineBytes(tid, frame.flag));
+        out(endLineBytes(tid, frame.flag, this.#alloc));
       } else {
         // One buffer: head, body, CRLF, end-line; one copy of a small body
         // is cheaper than three writes.
-        out(frameBytes(frame, tid, true, body, frame.flag));
+        out(frameBytes(frame, tid, true, body, frame.flag, this.#alloc));
       }
       return;
     }
-    out(frameBytes(frame, tid, true, null, undefined));
+    out(frameBytes(frame, tid, true, null, undefined, this.#alloc));
     if (body.length > 0) out(body);
     this.#open = {
       callerTid: frame.tid,
@@ -739,7 +794,7 @@ export class FrameWriter {
     open.offset += rest.length;
     open.tail = keepTail(this.#usePattern(open.tid), open.tail, rest);
     if (flag !== undefined) {
-      out(endLineBytes(open.tid, flag));
+      out(endLineBytes(open.tid, flag, this.#alloc));
       this.#open = undefined;
     }
   }
@@ -756,7 +811,7 @@ export class FrameWriter {
         `the body of ${request.method} ${open.callerTid} contains its end-line and cannot be interrupted (§7.1)`,
       );
     }
-    out(endLineBytes(open.tid, "+"));
+    out(endLineBytes(open.tid, "+", this.#alloc));
     const next = newTransactionId();
     this.#onChange?.({
       from: open.callerTid,
@@ -768,7 +823,7 @@ export class FrameWriter {
     open.tail = undefined;
     const headers: HeaderList = request.headers.clone();
     headers.set("Byte-Range", `${range.start + open.offset}-*/${range.total}`);
-    out(frameBytes({ ...request, headers }, next, true, null, undefined));
+    out(frameBytes({ ...request, headers }, next, true, null, undefined, this.#alloc));
   }
 }
 

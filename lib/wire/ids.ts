@@ -33,14 +33,23 @@ function randomByte(): number {
  * @param length number of letters
  */
 export function randomAlphanumeric(length: number): string {
-  let out = "";
-  while (out.length < length) {
+  // Char codes gathered first and made a string at once: a transaction id
+  // is made per chunk, and 32 concatenations cost more than the random bytes.
+  const codes = length <= CODES.length ? CODES : new Array<number>(length);
+  let n = 0;
+  while (n < length) {
     const b = randomByte();
     // 248 = 4 * 62: bytes at or above it would favour the first letters.
-    if (b < 248) out += ALPHABET[b % 62];
+    if (b < 248) codes[n++] = ALPHABET_CODES[b % 62];
   }
-  return out;
+  if (n === codes.length) return String.fromCharCode.apply(null, codes);
+  return String.fromCharCode.apply(null, codes.slice(0, n));
 }
+
+/** The alphabet's char codes. */
+const ALPHABET_CODES = Array.from(ALPHABET, (c) => c.charCodeAt(0));
+/** Room for the char codes of an id of up to 32 letters (the longest transaction id). */
+const CODES = new Array<number>(32).fill(0);
 
 /**
  * A new transaction id: 32 alphanumerics, 190 random bits (§7.1 asks for

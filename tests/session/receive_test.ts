@@ -486,6 +486,22 @@ Deno.test("multipart/mixed and multipart/alternative are always accepted (§7.3.
   conn.close();
 });
 
+Deno.test("the same Content-Type chunk after chunk, then another, then a malformed one: each judged on its own", async () => {
+  const { bob, conn, peer } = rawToSession({ acceptTypes: ["text/plain"] });
+  const types = ["text/plain", "text/plain", "image/gif", "image/gif", "text/", "text/plain"];
+  for (const [i, type] of types.entries()) {
+    await peer.send(
+      request(`ct${i}xyz`, BOB, ALICE, "x", [["Message-ID", `msgType0${i}`], [
+        "Content-Type",
+        type,
+      ]]),
+    );
+  }
+  assert.deepEqual(kinds(await peer.fence()), ["200", "200", "415", "415", "400", "200"]);
+  bob.close();
+  conn.close();
+});
+
 Deno.test("accept-types wildcards", async () => {
   const { bob, conn, peer } = rawToSession({ acceptTypes: ["text/*", "image/png"] });
   const types = ["text/html", "image/png", "image/jpeg", "TEXT/PLAIN"];

@@ -405,3 +405,52 @@ Deno.test("tcp: a socket error in a gathered write fails the next write with con
     (e: unknown) => e instanceof MsrpError && e.code === "connection-reset",
   );
 });
+
+/** A `Deno.Conn` stand-in whose writes finish at once, like a fast local socket's. */
+class InstantConn extends RecordingConn {
+  override write(bytes: Uint8Array): Promise<number> {
+    this.writes.push(bytes.slice());
+    return Promise.resolve(bytes.length);
+  }
+}
+
+/** Waits for one turn of the event loop (I/O and timers get to run), at most `max` times until `done`. */
+async function turnsUntil(done: () => boolean, max = 100): Promise<void> {
+  for (let i = 0; i < max && !done(); i++) await new Promise((r) => setTimeout(r, 0));
+}
+
+Deno.test("tcp: writes made in the same turn after a finished socket write go out together after the turn", async () => {
+  const conn = new InstantConn();
+  const t = connTransport(conn as unknown as Deno.Conn);
+  const w = t.writable.getWriter();
+  const enc = (s: string) => new TextEncoder().encode(s);
+  await w.write(enc("one ")); // the first write after a pause: to the socket at once
+  assert.deepEqual(conn.writes.map(text), ["one "]);
+  // The socket took it at once; these come in the same turn and wait for its end.
+  await w.write(enc("two "));
+  await w.write(enc("three"));
+  assert.deepEqual(conn.writes.map(text), ["one "]);
+  await turnsUntil(() => conn.writes.length >= 2);
+  assert.deepEqual(conn.writes.map(text), ["one ", "two three"]);
+  // After a quiet turn the next write goes out at once again.
+  await turnsUntil(() => false, 3);
+  await w.write(enc("four"));
+  assert.deepEqual(conn.writes.map(text), ["one ", "two three", "four"]);
+  await w.close();
+  assert.equal(conn.writes.length, 3);
+});
+
+Deno.test("tcp: a writer past gatherBytes goes on once the queue is taken, with nothing lost or reordered", async () => {
+  const conn = new InstantConn();
+  const t = connTransport(conn as unknown as Deno.Conn, { gatherBytes: 10 });
+  const w = t.writable.getWriter();
+  const sent: number[] = [];
+  for (let i = 0; i < 50; i++) {
+    sent.push(i);
+    await w.write(new Uint8Array([i, i, i])); // 3 bytes: every fourth write waits for room
+  }
+  await w.close();
+  const all = conn.writes.flatMap((b) => [...b]);
+  assert.deepEqual(all, sent.flatMap((i) => [i, i, i]));
+  assert.ok(conn.writes.length < 50, `${conn.writes.length} socket writes for 50 chunks`);
+});
