@@ -4,7 +4,8 @@
  * RFC 4976 §5.1 AUTH, §6.3 one registration per client, §6.5 idle
  * connections).
  *
- *   deno run -A bench/_idle_memory.ts [--repeat N] [--v8-flags=a,b] [--env=NAME=value]
+ *   deno run -A bench/_idle_memory.ts [--repeat N] [--v8-flags=a,b] [--runtime-v8-flags=a,b]
+ *     [--env=NAME=value]
  *
  * `relay_bench.ts` runs it too. The relay runs in a child process
  * (`spawnRelay`), the clients in another one (this module with `--clients`),
@@ -22,7 +23,11 @@
  *   costs (compiled code, tables that grow once) do not count.
  * - **RSS after leave**: every client closes; once the relay has no
  *   connection, 10 seconds pass and RSS is read again and compared with the
- *   RSS at start (before the first client).
+ *   RSS at start (before the first client) and with the RSS once 20
+ *   clients came and left (the relay's code paths then paged in from the
+ *   `deno` binary, about 8 MB, and compiled). For a diagnosis it is read
+ *   once more after `gc()` and after glibc's `malloc_trim(0)`, and the
+ *   pages freed lazily (`LazyFree`) are shown.
  *
  * Each reading is the median of three, 200 ms apart; each opening waits
  * one second for the relay to settle. Every loop is bounded in count and
@@ -38,6 +43,8 @@ import { type BenchRelay, type RelayMemory, spawnRelay, USERS } from "./_relay_s
 export interface IdleMemoryFigures {
   /** Relay RSS before any client, octets. */
   readonly start: number;
+  /** Relay RSS once 20 clients came and left (its code paths paged in and compiled), octets. */
+  readonly warm: number;
   /** Relay RSS with 500 idle clients, octets. */
   readonly at500: number;
   /** Relay RSS with 1000 idle clients, octets. */
@@ -54,6 +61,10 @@ export interface IdleMemoryFigures {
   readonly externalSlope: number;
   /** Relay RSS after leave once gc() has run too, octets. */
   readonly afterGc: number;
+  /** Relay RSS after gc() and glibc's malloc_trim(0) too, octets. */
+  readonly afterTrim: number;
+  /** Of `afterLeave`, pages freed with MADV_FREE the kernel has not taken yet (`LazyFree`), octets. */
+  readonly lazyFree: number;
   /** V8 heap reserved at start (no gc), octets. */
   readonly startHeapTotal: number;
   /** V8 heap reserved after leave and gc(), octets. */
@@ -62,6 +73,7 @@ export interface IdleMemoryFigures {
   readonly registrations: number;
 }
 
+const WARM = 20;
 const FIRST = 500;
 const SECOND = 1000;
 const SETTLE_MS = 1000;
@@ -193,6 +205,17 @@ async function rss(relay: BenchRelay): Promise<number> {
   return xs.sort((a, b) => a - b)[1];
 }
 
+/** `LazyFree` of a process (Linux `/proc/<pid>/smaps_rollup`): freed pages still counted in RSS. */
+async function lazyFreeOf(pid: number | undefined): Promise<number> {
+  try {
+    const text = await Deno.readTextFile(`/proc/${pid}/smaps_rollup`);
+    const m = /^LazyFree:\s+(\d+) kB/m.exec(text);
+    return m === null ? 0 : Number(m[1]) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
 async function waitFor(check: () => Promise<boolean>, ms = 20_000): Promise<void> {
   const until = performance.now() + ms;
   while (!(await check())) {
@@ -207,18 +230,25 @@ async function waitFor(check: () => Promise<boolean>, ms = 20_000): Promise<void
  *
  * @param v8Flags more V8 flags for the relay process
  * @param env more environment variables for the relay process
+ * @param runtimeV8Flags V8 flags the relay process sets itself once started
  */
 export async function measureIdleMemory(
   v8Flags: readonly string[] = [],
   env: Record<string, string> = {},
+  runtimeV8Flags: readonly string[] = [],
 ): Promise<IdleMemoryFigures> {
-  const relay = await spawnRelay({ v8Flags, env });
+  const relay = await spawnRelay({ v8Flags, env, runtimeV8Flags });
   try {
     const clients = await spawnClients(relay.tcpUri);
     try {
       await sleep(SETTLE_MS);
       const start = await rss(relay);
       const startHeapTotal = (await relay.usage()).heapTotal;
+      await clients.ask(`open ${WARM}`);
+      await clients.ask("close");
+      await waitFor(async () => (await relay.stats()).connections === 0);
+      await sleep(SETTLE_MS);
+      const warm = await rss(relay);
       await clients.ask(`open ${FIRST}`);
       await sleep(SETTLE_MS);
       const at500 = await rss(relay);
@@ -232,10 +262,14 @@ export async function measureIdleMemory(
       await waitFor(async () => (await relay.stats()).connections === 0);
       await sleep(LEAVE_WAIT_MS);
       const afterLeave = await rss(relay);
+      const lazyFree = await lazyFreeOf(relay.pid);
       const gcd = await relay.memory();
+      await relay.trim();
+      const afterTrim = await rss(relay);
       const per = (f: (u: RelayMemory) => number) => (f(u1000) - f(u500)) / (SECOND - FIRST);
       return {
         start,
+        warm,
         at500,
         at1000,
         slope: (at1000 - at500) / (SECOND - FIRST),
@@ -244,6 +278,8 @@ export async function measureIdleMemory(
         heapTotalSlope: per((u) => u.heapTotal),
         externalSlope: per((u) => u.external),
         afterGc: gcd.rss,
+        afterTrim,
+        lazyFree,
         startHeapTotal,
         afterGcHeapTotal: gcd.heapTotal,
         registrations: stats.registrations,
@@ -262,29 +298,37 @@ export async function measureIdleMemory(
  * @param runs how many fresh relays to measure
  * @param v8Flags more V8 flags for the relay process
  * @param env more environment variables for the relay process
+ * @param runtimeV8Flags V8 flags the relay process sets itself once started
  */
 export async function reportIdleMemory(
   runs = 1,
   v8Flags: readonly string[] = [],
   env: Record<string, string> = {},
+  runtimeV8Flags: readonly string[] = [],
 ): Promise<void> {
   const kb = (n: number) => `${(n / 1000).toFixed(1)} KB`;
   const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
   console.log(
     `\nRelay RSS per idle authenticated client (msrp TCP, raw AUTH clients in their own process)${
       v8Flags.length ? `, V8 flags ${v8Flags.join(",")}` : ""
-    }${Object.keys(env).length ? `, env ${JSON.stringify(env)}` : ""}`,
+    }${Object.keys(env).length ? `, env ${JSON.stringify(env)}` : ""}${
+      runtimeV8Flags.length ? `, V8 flags set at run time ${runtimeV8Flags.join(",")}` : ""
+    }`,
   );
   for (let i = 0; i < runs; i++) {
-    const f = await measureIdleMemory(v8Flags, env);
+    const f = await measureIdleMemory(v8Flags, env, runtimeV8Flags);
     console.log(
-      `  run ${i + 1}: start ${mb(f.start)}, 500 clients ${mb(f.at500)}, 1000 clients ${
+      `  run ${i + 1}: start ${mb(f.start)} (${
+        mb(f.warm)
+      } after ${WARM} came and left), 500 clients ${mb(f.at500)}, 1000 clients ${
         mb(f.at1000)
       } (${f.registrations} regs): ${kb(f.slope)}/client; 10 s after all left ${
         mb(f.afterLeave)
-      } (${(100 * f.afterLeave / f.start).toFixed(0)}% of start; ${
-        mb(f.afterGc)
-      } after gc; V8 heap reserved ${mb(f.startHeapTotal)} at start, ${
+      } (${(100 * f.afterLeave / f.start).toFixed(0)}% of start, ${
+        (100 * f.afterLeave / f.warm).toFixed(0)
+      }% of warm, ${mb(f.lazyFree)} of it lazily freed; ${mb(f.afterGc)} after gc, ${
+        mb(f.afterTrim)
+      } after malloc_trim; V8 heap reserved ${mb(f.startHeapTotal)} at start, ${
         mb(f.afterGcHeapTotal)
       } after gc)\n         per client: V8 heap used ${kb(f.heapSlope)}, reserved ${
         kb(f.heapTotalSlope)
@@ -307,6 +351,8 @@ if (import.meta.main) {
     const env = Object.fromEntries(
       args.filter((a) => a.startsWith("--env=")).map((a) => a.slice(6).split("=", 2)),
     );
-    await reportIdleMemory(runs, flags, env);
+    const runtime = args.find((a) => a.startsWith("--runtime-v8-flags="))?.slice(19).split(",") ??
+      [];
+    await reportIdleMemory(runs, flags, env, runtime);
   }
 }

@@ -22,7 +22,7 @@
  *
  * The child talks over its standard streams, one JSON object per line:
  * it prints `{"ready": {...}}` once listening, answers `"memory"`,
- * `"usage"` (memory without gc), `"stats"` and `"events"` requests, and exits on `"exit"` or when its
+ * `"usage"` (memory without gc), `"trim"` (glibc's `malloc_trim`), `"stats"` and `"events"` requests, and exits on `"exit"` or when its
  * standard input closes (so it never outlives the bench process). Its limits
  * can be set (`SpawnRelayOptions.limits`, e.g. small ones for the soak test,
  * `tests/relay/soak_test.ts`), and it counts its log events by name.
@@ -30,6 +30,7 @@
  * @module
  */
 
+import { setFlagsFromString } from "node:v8";
 import { MsrpEndpoint, type MsrpSession } from "../mod.ts";
 import type { Logger } from "../lib/log.ts";
 import {
@@ -105,6 +106,8 @@ export interface BenchRelay {
   memory(): Promise<RelayMemory>;
   /** The same without forcing garbage collection first (a child only). */
   usage(): Promise<RelayMemory>;
+  /** Has the C allocator return free memory (`malloc_trim`, glibc; a child only). */
+  trim(): Promise<boolean>;
   /** RSS and PSS of the relay's processes now, from `/proc` (Linux). */
   resident(): Promise<ResidentMemory>;
   /** CPU time (user + system) the relay's processes have used so far, seconds (Linux). */
@@ -175,6 +178,7 @@ export async function startRelayInProcess(): Promise<BenchRelay> {
     events: () => Promise.reject(new Error("counted in a child only")),
     memory: measureMemory,
     usage: () => Promise.resolve({ ...Deno.memoryUsage(), gc: false }),
+    trim: () => Promise.resolve(false),
     resident: () => residentOf([Deno.pid]),
     cpu: () => cpuTimeOf([Deno.pid]),
     close: () => server.close(),
@@ -265,6 +269,7 @@ export async function spawnKamailio(
     events: unsupported,
     memory: unsupported,
     usage: unsupported,
+    trim: unsupported,
     resident: async () => residentOf(await k.pids()),
     cpu: async () => cpuTimeOf(await k.pids()),
     close: () => k.close(),
@@ -279,6 +284,8 @@ export interface SpawnRelayOptions {
   limits?: Partial<RelayLimitsConfig>;
   /** More V8 flags for the relay process (`--expose-gc` is always there). */
   v8Flags?: readonly string[];
+  /** V8 flags the relay process sets itself once started (`node:v8` `setFlagsFromString`). */
+  runtimeV8Flags?: readonly string[];
   /** More environment variables for the relay process (e.g. the C allocator's). */
   env?: Record<string, string>;
   /**
@@ -300,6 +307,7 @@ export async function spawnRelay(options: SpawnRelayOptions = {}): Promise<Bench
     options.setupPath ?? new URL(import.meta.url).pathname,
     "--child",
     JSON.stringify(options.limits ?? {}),
+    JSON.stringify(options.runtimeV8Flags ?? []),
   );
   const child = new Deno.Command(Deno.execPath(), {
     args,
@@ -336,6 +344,7 @@ export async function spawnRelay(options: SpawnRelayOptions = {}): Promise<Bench
     events: () => ask<Record<string, number>>("events"),
     memory: () => ask<RelayMemory>("memory"),
     usage: () => ask<RelayMemory>("usage"),
+    trim: () => ask<boolean>("trim"),
     resident: () => residentOf([child.pid]),
     cpu: () => cpuTimeOf([child.pid]),
     close: () =>
@@ -356,6 +365,26 @@ function lineSplitter(): TransformStream<string, string> {
       for (const p of parts) if (p.trim() !== "") controller.enqueue(p);
     },
   });
+}
+
+/**
+ * Asks glibc's allocator to hand free memory back to the system
+ * (`malloc_trim(0)`, through FFI; a diagnostic of the memory bench only).
+ * False where there is no glibc.
+ */
+function mallocTrim(): boolean {
+  try {
+    const libc = Deno.dlopen("libc.so.6", {
+      malloc_trim: { parameters: ["usize"], result: "i32" },
+    });
+    try {
+      return libc.symbols.malloc_trim(0n) === 1;
+    } finally {
+      libc.close();
+    }
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -387,6 +416,7 @@ async function child(limits: string): Promise<void> {
     if (line === "stats") out({ result: server.relay.stats() });
     else if (line === "memory") out({ result: await measureMemory() });
     else if (line === "usage") out({ result: { ...Deno.memoryUsage(), gc: false } });
+    else if (line === "trim") out({ result: mallocTrim() });
     else if (line === "events") out({ result: events });
     else if (line === "exit") {
       out({ result: true });
@@ -464,4 +494,9 @@ export async function negotiate(
   await b.ready;
 }
 
-if (import.meta.main && Deno.args[0] === "--child") await child(Deno.args[1] ?? "{}");
+if (import.meta.main && Deno.args[0] === "--child") {
+  // V8 flags set at run time, as the relay CLI sets them (`relayV8Flags`).
+  const runtime = JSON.parse(Deno.args[2] ?? "[]") as string[];
+  for (const flag of runtime) setFlagsFromString(flag);
+  await child(Deno.args[1] ?? "{}");
+}
