@@ -31,7 +31,12 @@
  *    between the hops (megabytes on loopback) fill with one file's chunks,
  *    and a short message of another flow, however fairly scheduled here,
  *    waits behind all of them downstream. Control frames are never held
- *    back by the window.
+ *    back by the window. The window can be counted in time
+ *    (`windowTime`): the octets that drain in `targetMs` at the rate the
+ *    writer has been able to write (which, while the window holds it back,
+ *    is the rate answers come back), between `min` and `window`. A short
+ *    message then waits about `targetMs` behind a file at any speed, and a
+ *    fast path gets a window large enough to keep it busy.
  *
  * @module
  */
@@ -46,8 +51,14 @@ export interface FairQueueOptions<T> {
    * before it is ended. 0 (the default): one piece per turn.
    */
   quantum?: number;
-  /** Octets of SEND chunks written and not yet answered before the writer holds off. Default: unbounded. */
+  /**
+   * Octets of SEND chunks written and not yet answered before the writer
+   * holds off; with `windowTime`, the most the window grows to. Default:
+   * unbounded.
+   */
   window?: number;
+  /** Count the window in time; see {@linkcode WindowTime}. */
+  windowTime?: WindowTime;
   /**
    * Whether the response to a chunk recorded with `token` (see
    * {@linkcode FairQueue.wrote}) is still owed. Default: never owed.
@@ -58,6 +69,21 @@ export interface FairQueueOptions<T> {
   /** Items of one flow take turns (true, the default) or go in order (false). */
   itemsTakeTurns?: boolean;
 }
+
+/** A window counted in time: octets in flight ≈ the write rate × `targetMs`. */
+export interface WindowTime {
+  /** How long the octets in flight may take to drain. */
+  readonly targetMs: number;
+  /** The smallest window, octets (no more than `window`). */
+  readonly min: number;
+  /** Milliseconds since an arbitrary origin (a `Clock`'s `now`). */
+  now(): number;
+}
+
+/** Defaults of an endpoint's and a relay's window in time: 5 ms of data, at least 256 KiB. */
+export const WINDOW_TARGET_MS = 5;
+/** See {@linkcode WINDOW_TARGET_MS}. */
+export const WINDOW_MIN_BYTES = 256 * 1024;
 
 interface Flow<T> {
   readonly key: unknown;
@@ -96,6 +122,11 @@ export class FairQueue<C, T> {
   #inFlight: InFlight[] = [];
   #inFlightBytes = 0;
   #items = 0;
+  #time: WindowTime | undefined;
+  /** The window now: `window`, or the window in time. */
+  #limit: number;
+  #sampleStart = 0;
+  #sampleBytes = 0;
 
   /**
    * Makes an empty queue.
@@ -108,6 +139,28 @@ export class FairQueue<C, T> {
     this.#owed = options.owed ?? (() => false);
     this.#ready = options.ready ?? (() => true);
     this.#takeTurns = options.itemsTakeTurns ?? true;
+    this.#limit = this.window;
+    this.countWindowInTime(options.windowTime);
+  }
+
+  /**
+   * Counts the window in time from now on (or not, with `undefined`); it
+   * starts at the smallest window.
+   *
+   * @param time the target, the smallest window and the clock
+   */
+  countWindowInTime(time: WindowTime | undefined): void {
+    this.#time = time;
+    this.#limit = this.window;
+    if (time === undefined) return;
+    this.#limit = Math.min(time.min, this.window);
+    this.#sampleStart = time.now();
+    this.#sampleBytes = 0;
+  }
+
+  /** The window now, octets: `window`, or what the window in time allows. */
+  get windowNow(): number {
+    return this.#time === undefined ? this.window : Math.min(this.#limit, this.window);
   }
 
   /** The item whose turn it is (its chunk may be open). */
@@ -312,6 +365,7 @@ export class FairQueue<C, T> {
   wrote(bytes: number, ended: boolean, token?: unknown): void {
     this.#activeBytes += bytes;
     this.#chunkBytes += bytes;
+    if (this.#time !== undefined) this.#measure(bytes);
     if (!ended) {
       this.#open = true;
       return;
@@ -324,9 +378,28 @@ export class FairQueue<C, T> {
     this.#chunkBytes = 0;
   }
 
+  /**
+   * Counts octets written; once per sample period (twice the target) the
+   * window becomes what drains in the target time at the rate of the
+   * period. It grows at once and shrinks at most by half per period, so a
+   * pause (a GC, a busy peer) does not close it.
+   */
+  #measure(bytes: number): void {
+    const time = this.#time!;
+    this.#sampleBytes += bytes;
+    const now = time.now();
+    const elapsed = now - this.#sampleStart;
+    if (elapsed < 2 * time.targetMs) return;
+    const drained = (this.#sampleBytes / elapsed) * time.targetMs;
+    const min = Math.min(time.min, this.window);
+    this.#limit = Math.min(this.window, Math.max(min, drained, this.#limit / 2));
+    this.#sampleStart = now;
+    this.#sampleBytes = 0;
+  }
+
   /** Whether the window is full, after forgetting the chunks that were answered. */
   #windowFull(): boolean {
-    if (this.#inFlightBytes + this.#chunkBytes < this.window) return false;
+    if (this.#inFlightBytes + this.#chunkBytes < this.windowNow) return false;
     let kept = 0;
     const list = this.#inFlight;
     for (let i = 0; i < list.length; i++) {
@@ -335,7 +408,7 @@ export class FairQueue<C, T> {
       else this.#inFlightBytes -= c.bytes;
     }
     list.length = kept;
-    return this.#inFlightBytes + this.#chunkBytes >= this.window;
+    return this.#inFlightBytes + this.#chunkBytes >= this.windowNow;
   }
 
   #rival(): boolean {
