@@ -10,7 +10,7 @@
 // process, so they share one JavaScript thread; the raw copy does too.
 
 import { MsrpConnection, MsrpSession } from "../mod.ts";
-import { SessionDirectory } from "../lib/session/mod.ts";
+import { type ConnectionOptions, SessionDirectory } from "../lib/session/mod.ts";
 import { connectTcp, listenTcp } from "../lib/transport/tcp.ts";
 import type { MsrpTransport } from "../lib/transport/types.ts";
 
@@ -51,7 +51,10 @@ async function rawTcp(): Promise<number> {
 }
 
 /** Alice sends SIZE octets to Bob; Bob reads the message as a stream. */
-async function msrp(chunking: { maxChunkSize?: number } = {}): Promise<number> {
+async function msrp(
+  chunking: { maxChunkSize?: number } = {},
+  options: ConnectionOptions = {},
+): Promise<number> {
   const [a, b, stop] = await tcpPair();
   const directory = new SessionDirectory();
   const aUri = "msrp://127.0.0.1:7777/benchAlice00;tcp";
@@ -59,7 +62,7 @@ async function msrp(chunking: { maxChunkSize?: number } = {}): Promise<number> {
   const alice = new MsrpSession({ localUri: aUri, remotePath: [bUri], chunking });
   const bob = new MsrpSession({ localUri: bUri, remotePath: [aUri] });
   directory.add(bob);
-  const ca = new MsrpConnection(a);
+  const ca = new MsrpConnection(a, options);
   const cb = new MsrpConnection(b, { directory });
   ca.attach(alice);
   alice.sendBindRequest();
@@ -123,7 +126,10 @@ async function rawTcpWorker(): Promise<number> {
 }
 
 /** MSRP, receiving session in the worker. */
-async function msrpWorker(chunking: { maxChunkSize?: number } = {}): Promise<number> {
+async function msrpWorker(
+  chunking: { maxChunkSize?: number } = {},
+  options: ConnectionOptions = {},
+): Promise<number> {
   worker.postMessage({ mode: "msrp" });
   const { port } = await fromWorker();
   const transport = await connectTcp({ hostname: "127.0.0.1", port: port! });
@@ -132,7 +138,7 @@ async function msrpWorker(chunking: { maxChunkSize?: number } = {}): Promise<num
     remotePath: ["msrp://127.0.0.1:8888/benchBobWorker;tcp"],
     chunking,
   });
-  const connection = new MsrpConnection(transport);
+  const connection = new MsrpConnection(transport, options);
   connection.attach(alice);
   alice.sendBindRequest();
   await alice.ready;
@@ -152,10 +158,17 @@ const mbps = (ms: number) => SIZE / 1e6 / (ms / 1000);
 let raw = Infinity;
 let direct = Infinity;
 let relaySized = Infinity;
+let relaySizedNoWindow = Infinity;
+// The send window off: as many octets in flight as the sockets take (what it costs).
+const noWindow: ConnectionOptions = { sendWindow: Infinity, sendWindowMs: 0 };
 for (let i = 0; i < ROUNDS; i++) {
   raw = Math.min(raw, await rawTcp());
   direct = Math.min(direct, await msrp());
   relaySized = Math.min(relaySized, await msrp({ maxChunkSize: 8 * 1024 }));
+  relaySizedNoWindow = Math.min(
+    relaySizedNoWindow,
+    await msrp({ maxChunkSize: 8 * 1024 }, noWindow),
+  );
 }
 console.log(`\n256 MB over loopback TCP (best of ${ROUNDS})`);
 console.log(
@@ -171,13 +184,22 @@ console.log(
     (100 * raw / relaySized).toFixed(0)
   }% of raw`,
 );
+console.log(
+  `  ... 8 KiB chunks, no send window            ${
+    mbps(relaySizedNoWindow).toFixed(0).padStart(6)
+  } MB/s  ${(100 * raw / relaySizedNoWindow).toFixed(0)}% of raw`,
+);
 let rawW = Infinity;
 let directW = Infinity;
 let smallW = Infinity;
+let directNoWindow = Infinity;
+let smallNoWindow = Infinity;
 for (let i = 0; i < ROUNDS; i++) {
   rawW = Math.min(rawW, await rawTcpWorker());
   directW = Math.min(directW, await msrpWorker());
+  directNoWindow = Math.min(directNoWindow, await msrpWorker({}, noWindow));
   smallW = Math.min(smallW, await msrpWorker({ maxChunkSize: 8 * 1024 }));
+  smallNoWindow = Math.min(smallNoWindow, await msrpWorker({ maxChunkSize: 8 * 1024 }, noWindow));
 }
 console.log(
   `\n256 MB over loopback TCP, receiver in its own worker thread (best of ${ROUNDS})`,
@@ -193,6 +215,16 @@ console.log(
 console.log(
   `  MSRP, 8 KiB chunks (relay-safe default)    ${mbps(smallW).toFixed(0).padStart(6)} MB/s  ${
     (100 * rawW / smallW).toFixed(0)
-  }% of raw\n`,
+  }% of raw`,
+);
+console.log(
+  `  ... 1 MiB chunks, no send window            ${
+    mbps(directNoWindow).toFixed(0).padStart(6)
+  } MB/s  ${(100 * rawW / directNoWindow).toFixed(0)}% of raw`,
+);
+console.log(
+  `  ... 8 KiB chunks, no send window            ${
+    mbps(smallNoWindow).toFixed(0).padStart(6)
+  } MB/s  ${(100 * rawW / smallNoWindow).toFixed(0)}% of raw\n`,
 );
 worker.terminate();
