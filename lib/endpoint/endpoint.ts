@@ -129,7 +129,7 @@ export interface EndpointOptions {
    * owed, the most (see `ConnectionOptions.sendWindow`). Default 8 MiB.
    */
   sendWindow?: number;
-  /** The send window counted in time (see `ConnectionOptions.sendWindowMs`). Default 5 ms. */
+  /** The send window counted in time (see `ConnectionOptions.sendWindowMs`). Default 10 ms. */
   sendWindowMs?: number;
   /** The longest wait for a TCP/TLS/WebSocket connection to open. Default 10000 ms. */
   connectTimeout?: number;

@@ -171,7 +171,7 @@ export interface RelayLimitsConfig {
    * next hop is still owed, before the relay ends the chunk it writes and
    * starts no other until answers come (bytes in flight, so a short message
    * does not wait behind megabytes in socket buffers). The window is
-   * counted in time, what the next hop takes in 5 ms (at least 256 KiB):
+   * counted in time, what the next hop takes in 10 ms (at least 256 KiB):
    * this is the most it grows to.
    */
   readonly maxUnansweredBytesPerConnection: number;

@@ -154,7 +154,7 @@ export interface ConnectionOptions {
    * The window counted in time: octets in flight are what drains in this
    * many milliseconds at the rate the peer has been taking them (at least
    * 256 KiB or `sendWindow`, whichever is less). 0: a fixed window of
-   * `sendWindow` octets. Default 5 ms.
+   * `sendWindow` octets. Default 10 ms.
    */
   sendWindowMs?: number;
 }

@@ -80,8 +80,8 @@ export interface WindowTime {
   now(): number;
 }
 
-/** Defaults of an endpoint's and a relay's window in time: 5 ms of data, at least 256 KiB. */
-export const WINDOW_TARGET_MS = 5;
+/** Defaults of an endpoint's and a relay's window in time: 10 ms of data, at least 256 KiB. */
+export const WINDOW_TARGET_MS = 10;
 /** See {@linkcode WINDOW_TARGET_MS}. */
 export const WINDOW_MIN_BYTES = 256 * 1024;
 

@@ -16,7 +16,7 @@
  *    between them."
  * 3. At most a window of octets of SEND chunks whose 200 is still owed:
  *    then the open chunk ends and no new one starts until responses come
- *    back. The window is counted in time: what drains in 5 ms at the rate
+ *    back. The window is counted in time: what drains in 10 ms at the rate
  *    the connection has been taking data (at least 256 KiB, at most 8 MiB).
  *
  * A long chunk is written a piece at a time; while other traffic waits, the
