@@ -119,7 +119,9 @@ export class FairQueue<C, T> {
   #open = false;
   /** Octets of the open chunk written so far (in flight, answer owed once it ends). */
   #chunkBytes = 0;
+  /** Chunks whose answer may be owed, oldest first, from `#inFlightHead`. */
   #inFlight: InFlight[] = [];
+  #inFlightHead = 0;
   #inFlightBytes = 0;
   #items = 0;
   #time: WindowTime | undefined;
@@ -298,6 +300,7 @@ export class FairQueue<C, T> {
     this.#chunkBytes = 0;
     this.#items = 0;
     this.#inFlight = [];
+    this.#inFlightHead = 0;
     this.#inFlightBytes = 0;
   }
 
@@ -397,19 +400,31 @@ export class FairQueue<C, T> {
     this.#sampleBytes = 0;
   }
 
-  /** Whether the window is full, after forgetting the chunks that were answered. */
+  /**
+   * Whether the window is full, after forgetting the oldest chunks that
+   * were answered. Answers come back in the order the chunks went (one
+   * connection, one next hop), so only the head is looked at: a chunk
+   * answered out of order counts until those before it are answered.
+   */
   #windowFull(): boolean {
     if (this.#inFlightBytes + this.#chunkBytes < this.windowNow) return false;
-    let kept = 0;
     const list = this.#inFlight;
-    for (let i = 0; i < list.length; i++) {
-      const c = list[i];
-      if (this.#owed(c.token)) list[kept++] = c;
-      else this.#inFlightBytes -= c.bytes;
+    let head = this.#inFlightHead;
+    while (head < list.length && !this.#owed(list[head].token)) {
+      this.#inFlightBytes -= list[head].bytes;
+      head++;
     }
-    list.length = kept;
+    if (head === list.length) {
+      list.length = 0;
+      head = 0;
+    } else if (head >= 1024 && head * 2 >= list.length) {
+      list.splice(0, head);
+      head = 0;
+    }
+    this.#inFlightHead = head;
     return this.#inFlightBytes + this.#chunkBytes >= this.windowNow;
   }
+
 
   #rival(): boolean {
     const active = this.#activeFlow;

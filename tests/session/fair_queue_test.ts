@@ -216,6 +216,24 @@ Deno.test("fair queue: the window ends the open chunk and holds SEND data, never
   assert.deepEqual(drive(q, 10, { token }), ["file:1000$", "wait"]);
 });
 
+Deno.test("fair queue: answers free the window from the oldest chunk on (they come back in order)", () => {
+  const owed = new Set<string>();
+  let n = 0;
+  const q = new FairQueue<string, Item>({ window: 2000, owed: (t) => owed.has(t as string) });
+  for (const name of ["a", "b", "c", "d"]) q.add(name, item(name, 1000));
+  const token = () => {
+    const t = `c${n++}`;
+    owed.add(t);
+    return t;
+  };
+  assert.deepEqual(drive(q, 10, { token }), ["a:1000$", "b:1000$", "wait"]);
+  owed.delete("c1"); // b's answer came first
+  assert.deepEqual(drive(q, 10, { token }), ["wait"]);
+  owed.delete("c0");
+  assert.deepEqual(drive(q, 10, { token }), ["c:1000$", "d:1000$", "wait"]);
+  assert.equal(q.inFlight, 2000);
+});
+
 Deno.test("fair queue: a window counted in time holds what drains in the target time; it grows at once and shrinks by half at most", () => {
   let now = 0;
   const q = new FairQueue<string, Item>({
