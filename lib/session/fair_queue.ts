@@ -32,9 +32,10 @@
  *    and a short message of another flow, however fairly scheduled here,
  *    waits behind all of them downstream. Control frames are never held
  *    back by the window. The window can be counted in time
- *    (`windowTime`): the octets that drain in `targetMs` at the rate the
- *    writer has been able to write (which, while the window holds it back,
- *    is the rate answers come back), between `min` and `window`. A short
+ *    (`windowTime`): the octets that drain in `targetMs` at the best rate
+ *    the writer has been able to write in the last few sample periods
+ *    (which, while the window holds it back, is the rate answers come
+ *    back), between `min` and `window`. A short
  *    message then waits about `targetMs` behind a file at any speed, and a
  *    fast path gets a window large enough to keep it busy.
  *
@@ -84,6 +85,8 @@ export interface WindowTime {
 export const WINDOW_TARGET_MS = 10;
 /** See {@linkcode WINDOW_TARGET_MS}. */
 export const WINDOW_MIN_BYTES = 256 * 1024;
+/** Sample periods the window in time remembers: it follows the best rate among them. */
+export const RATE_SAMPLES = 8;
 
 interface Flow<T> {
   readonly key: unknown;
@@ -129,6 +132,8 @@ export class FairQueue<C, T> {
   #limit: number;
   #sampleStart = 0;
   #sampleBytes = 0;
+  /** What drained in the target time in each of the last `RATE_SAMPLES` periods, newest last. */
+  #drained: number[] = [];
 
   /**
    * Makes an empty queue.
@@ -158,6 +163,7 @@ export class FairQueue<C, T> {
     this.#limit = Math.min(time.min, this.window);
     this.#sampleStart = time.now();
     this.#sampleBytes = 0;
+    this.#drained = [];
   }
 
   /** The window now, octets: `window`, or what the window in time allows. */
@@ -383,9 +389,11 @@ export class FairQueue<C, T> {
 
   /**
    * Counts octets written; once per sample period (twice the target) the
-   * window becomes what drains in the target time at the rate of the
-   * period. It grows at once and shrinks at most by half per period, so a
-   * pause (a GC, a busy peer) does not close it.
+   * window becomes what drains in the target time at the best rate of the
+   * last {@linkcode RATE_SAMPLES} periods (a windowed maximum, as TCP BBR
+   * estimates bandwidth): it grows at once, and a pause (a GC, a busy or
+   * descheduled peer) does not close it; a rate that stays lower shrinks it
+   * once the faster periods have aged out.
    */
   #measure(bytes: number): void {
     const time = this.#time!;
@@ -393,9 +401,11 @@ export class FairQueue<C, T> {
     const now = time.now();
     const elapsed = now - this.#sampleStart;
     if (elapsed < 2 * time.targetMs) return;
-    const drained = (this.#sampleBytes / elapsed) * time.targetMs;
+    const drained = this.#drained;
+    drained.push((this.#sampleBytes / elapsed) * time.targetMs);
+    if (drained.length > RATE_SAMPLES) drained.shift();
     const min = Math.min(time.min, this.window);
-    this.#limit = Math.min(this.window, Math.max(min, drained, this.#limit / 2));
+    this.#limit = Math.min(this.window, Math.max(min, ...drained));
     this.#sampleStart = now;
     this.#sampleBytes = 0;
   }
@@ -424,7 +434,6 @@ export class FairQueue<C, T> {
     this.#inFlightHead = head;
     return this.#inFlightBytes + this.#chunkBytes >= this.windowNow;
   }
-
 
   #rival(): boolean {
     const active = this.#activeFlow;
