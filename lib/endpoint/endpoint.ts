@@ -126,9 +126,11 @@ export interface EndpointOptions {
   trace?: Logger;
   /**
    * Octets of SEND chunks a connection may have written whose 200 is still
-   * owed (see `ConnectionOptions.sendWindow`). Default 1 MiB.
+   * owed, the most (see `ConnectionOptions.sendWindow`). Default 8 MiB.
    */
   sendWindow?: number;
+  /** The send window counted in time (see `ConnectionOptions.sendWindowMs`). Default 10 ms. */
+  sendWindowMs?: number;
   /** The longest wait for a TCP/TLS/WebSocket connection to open. Default 10000 ms. */
   connectTimeout?: number;
   /** How transports are opened; tests replace it. Default: TCP or TLS by the URI's scheme. */
@@ -734,6 +736,7 @@ export class MsrpEndpoint {
       logger: this.#logger,
       trace: this.#options.trace,
       sendWindow: this.#options.sendWindow,
+      sendWindowMs: this.#options.sendWindowMs,
     });
   }
 

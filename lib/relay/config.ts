@@ -170,7 +170,9 @@ export interface RelayLimitsConfig {
    * Body bytes of SEND chunks written to one connection whose 200 from the
    * next hop is still owed, before the relay ends the chunk it writes and
    * starts no other until answers come (bytes in flight, so a short message
-   * does not wait behind megabytes in socket buffers).
+   * does not wait behind megabytes in socket buffers). The window is
+   * counted in time, what the next hop takes in 10 ms (at least 256 KiB):
+   * this is the most it grows to.
    */
   readonly maxUnansweredBytesPerConnection: number;
   /** Failed AUTH requests from a directly connected client before it is disconnected (§6.3). */
@@ -250,7 +252,7 @@ export const DEFAULT_RELAY_LIMITS: RelayLimitsConfig = Object.freeze({
   maxBufferedBytesPerConnection: 1 << 20,
   segmentSize: 64 * 1024,
   fairnessQuantum: 256 * 1024,
-  maxUnansweredBytesPerConnection: 1 << 20,
+  maxUnansweredBytesPerConnection: 8 << 20,
   maxAuthFailures: 3,
   maxChallengesPerConnection: 10,
   maxProbationFailures: 3,

@@ -48,6 +48,7 @@
  * @module
  */
 
+import { WINDOW_MIN_BYTES, WINDOW_TARGET_MS } from "../session/fair_queue.ts";
 import { concatBytes, gatherBytes } from "../wire/bytes.ts";
 import { FrameWriter } from "../wire/encoder.ts";
 import type { ContinuationFlag, Frame } from "../wire/frame.ts";
@@ -406,6 +407,11 @@ export async function pump(core: RelayCore, c: Conn): Promise<void> {
   const limits = core.config.limits;
   q.quantum = limits.fairnessQuantum;
   q.window = limits.maxUnansweredBytesPerConnection;
+  q.countWindowInTime({
+    targetMs: WINDOW_TARGET_MS,
+    min: WINDOW_MIN_BYTES,
+    now: () => core.clock.now(),
+  });
   try {
     while (c.state !== "closed") {
       if (out.batch.bytes >= GATHER_BYTES) {

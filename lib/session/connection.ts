@@ -58,6 +58,7 @@ import type { MsrpUri } from "../wire/uri.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { PORTS, type SessionPort } from "./internal.ts";
 import { answerToInvalid, responseTo } from "./report_generator.ts";
+import { WINDOW_MIN_BYTES, WINDOW_TARGET_MS } from "./fair_queue.ts";
 import { Scheduler, SEND_WINDOW_BYTES } from "./scheduler.ts";
 import { BOUND_ELSEWHERE, checkToPath, NOT_THE_PEER } from "./session_state.ts";
 import { TRANSACTION_TIMEOUT_MS, TransactionTable } from "./transactions.ts";
@@ -152,9 +153,17 @@ export interface ConnectionOptions {
   /**
    * Octets of SEND chunks written whose 200 is still owed before the writer
    * holds off (bounds the bytes in flight, so a short message is not stuck
-   * behind a file in the buffers downstream). Default 1 MiB.
+   * behind a file in the buffers downstream): the most the window grows to.
+   * Default 8 MiB.
    */
   sendWindow?: number;
+  /**
+   * The window counted in time: octets in flight are what drains in this
+   * many milliseconds at the rate the peer has been taking them (at least
+   * 256 KiB or `sendWindow`, whichever is less). 0: a fixed window of
+   * `sendWindow` octets. Default 10 ms.
+   */
+  sendWindowMs?: number;
 }
 
 /** How a connection ended. */
@@ -277,6 +286,11 @@ export class MsrpConnection {
     }, {
       bytes: options.sendWindow ?? SEND_WINDOW_BYTES,
       owed: (tid) => this.transactions.owesResponse(tid),
+      time: options.sendWindowMs === 0 ? undefined : {
+        targetMs: options.sendWindowMs ?? WINDOW_TARGET_MS,
+        min: WINDOW_MIN_BYTES,
+        now: () => this.clock.now(),
+      },
     });
     this.transactions.onsettled = () => this.scheduler.settled();
     this.scheduler.done.catch((error) => this.#end(error));

@@ -31,7 +31,13 @@
  *    between the hops (megabytes on loopback) fill with one file's chunks,
  *    and a short message of another flow, however fairly scheduled here,
  *    waits behind all of them downstream. Control frames are never held
- *    back by the window.
+ *    back by the window. The window can be counted in time
+ *    (`windowTime`): the octets that drain in `targetMs` at the best rate
+ *    the writer has been able to write in the last few sample periods
+ *    (which, while the window holds it back, is the rate answers come
+ *    back), between `min` and `window`. A short
+ *    message then waits about `targetMs` behind a file at any speed, and a
+ *    fast path gets a window large enough to keep it busy.
  *
  * @module
  */
@@ -46,8 +52,14 @@ export interface FairQueueOptions<T> {
    * before it is ended. 0 (the default): one piece per turn.
    */
   quantum?: number;
-  /** Octets of SEND chunks written and not yet answered before the writer holds off. Default: unbounded. */
+  /**
+   * Octets of SEND chunks written and not yet answered before the writer
+   * holds off; with `windowTime`, the most the window grows to. Default:
+   * unbounded.
+   */
   window?: number;
+  /** Count the window in time; see {@linkcode WindowTime}. */
+  windowTime?: WindowTime;
   /**
    * Whether the response to a chunk recorded with `token` (see
    * {@linkcode FairQueue.wrote}) is still owed. Default: never owed.
@@ -58,6 +70,23 @@ export interface FairQueueOptions<T> {
   /** Items of one flow take turns (true, the default) or go in order (false). */
   itemsTakeTurns?: boolean;
 }
+
+/** A window counted in time: octets in flight ≈ the write rate × `targetMs`. */
+export interface WindowTime {
+  /** How long the octets in flight may take to drain. */
+  readonly targetMs: number;
+  /** The smallest window, octets (no more than `window`). */
+  readonly min: number;
+  /** Milliseconds since an arbitrary origin (a `Clock`'s `now`). */
+  now(): number;
+}
+
+/** Defaults of an endpoint's and a relay's window in time: 10 ms of data, at least 256 KiB. */
+export const WINDOW_TARGET_MS = 10;
+/** See {@linkcode WINDOW_TARGET_MS}. */
+export const WINDOW_MIN_BYTES = 256 * 1024;
+/** Sample periods the window in time remembers: it follows the best rate among them. */
+export const RATE_SAMPLES = 8;
 
 interface Flow<T> {
   readonly key: unknown;
@@ -93,9 +122,18 @@ export class FairQueue<C, T> {
   #open = false;
   /** Octets of the open chunk written so far (in flight, answer owed once it ends). */
   #chunkBytes = 0;
+  /** Chunks whose answer may be owed, oldest first, from `#inFlightHead`. */
   #inFlight: InFlight[] = [];
+  #inFlightHead = 0;
   #inFlightBytes = 0;
   #items = 0;
+  #time: WindowTime | undefined;
+  /** The window now: `window`, or the window in time. */
+  #limit: number;
+  #sampleStart = 0;
+  #sampleBytes = 0;
+  /** What drained in the target time in each of the last `RATE_SAMPLES` periods, newest last. */
+  #drained: number[] = [];
 
   /**
    * Makes an empty queue.
@@ -108,6 +146,29 @@ export class FairQueue<C, T> {
     this.#owed = options.owed ?? (() => false);
     this.#ready = options.ready ?? (() => true);
     this.#takeTurns = options.itemsTakeTurns ?? true;
+    this.#limit = this.window;
+    this.countWindowInTime(options.windowTime);
+  }
+
+  /**
+   * Counts the window in time from now on (or not, with `undefined`); it
+   * starts at the smallest window.
+   *
+   * @param time the target, the smallest window and the clock
+   */
+  countWindowInTime(time: WindowTime | undefined): void {
+    this.#time = time;
+    this.#limit = this.window;
+    if (time === undefined) return;
+    this.#limit = Math.min(time.min, this.window);
+    this.#sampleStart = time.now();
+    this.#sampleBytes = 0;
+    this.#drained = [];
+  }
+
+  /** The window now, octets: `window`, or what the window in time allows. */
+  get windowNow(): number {
+    return this.#time === undefined ? this.window : Math.min(this.#limit, this.window);
   }
 
   /** The item whose turn it is (its chunk may be open). */
@@ -245,6 +306,7 @@ export class FairQueue<C, T> {
     this.#chunkBytes = 0;
     this.#items = 0;
     this.#inFlight = [];
+    this.#inFlightHead = 0;
     this.#inFlightBytes = 0;
   }
 
@@ -312,6 +374,7 @@ export class FairQueue<C, T> {
   wrote(bytes: number, ended: boolean, token?: unknown): void {
     this.#activeBytes += bytes;
     this.#chunkBytes += bytes;
+    if (this.#time !== undefined) this.#measure(bytes);
     if (!ended) {
       this.#open = true;
       return;
@@ -324,18 +387,52 @@ export class FairQueue<C, T> {
     this.#chunkBytes = 0;
   }
 
-  /** Whether the window is full, after forgetting the chunks that were answered. */
+  /**
+   * Counts octets written; once per sample period (twice the target) the
+   * window becomes what drains in the target time at the best rate of the
+   * last {@linkcode RATE_SAMPLES} periods (a windowed maximum, as TCP BBR
+   * estimates bandwidth): it grows at once, and a pause (a GC, a busy or
+   * descheduled peer) does not close it; a rate that stays lower shrinks it
+   * once the faster periods have aged out.
+   */
+  #measure(bytes: number): void {
+    const time = this.#time!;
+    this.#sampleBytes += bytes;
+    const now = time.now();
+    const elapsed = now - this.#sampleStart;
+    if (elapsed < 2 * time.targetMs) return;
+    const drained = this.#drained;
+    drained.push((this.#sampleBytes / elapsed) * time.targetMs);
+    if (drained.length > RATE_SAMPLES) drained.shift();
+    const min = Math.min(time.min, this.window);
+    this.#limit = Math.min(this.window, Math.max(min, ...drained));
+    this.#sampleStart = now;
+    this.#sampleBytes = 0;
+  }
+
+  /**
+   * Whether the window is full, after forgetting the oldest chunks that
+   * were answered. Answers come back in the order the chunks went (one
+   * connection, one next hop), so only the head is looked at: a chunk
+   * answered out of order counts until those before it are answered.
+   */
   #windowFull(): boolean {
-    if (this.#inFlightBytes + this.#chunkBytes < this.window) return false;
-    let kept = 0;
+    if (this.#inFlightBytes + this.#chunkBytes < this.windowNow) return false;
     const list = this.#inFlight;
-    for (let i = 0; i < list.length; i++) {
-      const c = list[i];
-      if (this.#owed(c.token)) list[kept++] = c;
-      else this.#inFlightBytes -= c.bytes;
+    let head = this.#inFlightHead;
+    while (head < list.length && !this.#owed(list[head].token)) {
+      this.#inFlightBytes -= list[head].bytes;
+      head++;
     }
-    list.length = kept;
-    return this.#inFlightBytes + this.#chunkBytes >= this.window;
+    if (head === list.length) {
+      list.length = 0;
+      head = 0;
+    } else if (head >= 1024 && head * 2 >= list.length) {
+      list.splice(0, head);
+      head = 0;
+    }
+    this.#inFlightHead = head;
+    return this.#inFlightBytes + this.#chunkBytes >= this.windowNow;
   }
 
   #rival(): boolean {

@@ -7,7 +7,8 @@
  * strategy §7.1.1 "strongly recommends", a body over 2048 octets is sent as
  * an interruptible chunk (`Byte-Range: n-*` + total) that is cut, with the
  * `+` flag, only when other traffic is waiting on the connection (or when
- * it reaches `maxChunkSize`, since deployed relays drop very large frames).
+ * it reaches `maxChunkSize`, since deployed relays drop very large frames,
+ * or when the connection's send window is full, `fair_queue.ts`).
  * The alternative §7.1.1 allows, fixed 2048-octet chunks, is an option.
  *
  * The scheduler asks for one "piece" at a time (a run of body bytes of the

@@ -14,8 +14,10 @@
  *    requests from different sessions are concurrently being sent over the
  *    same connection, the device SHOULD implement some scheme to alternate
  *    between them."
- * 3. At most `window` octets of SEND chunks whose 200 is still owed: then the
- *    open chunk ends and no new one starts until responses come back.
+ * 3. At most a window of octets of SEND chunks whose 200 is still owed:
+ *    then the open chunk ends and no new one starts until responses come
+ *    back. The window is counted in time: what drains in 10 ms at the rate
+ *    the connection has been taking data (at least 256 KiB, at most 8 MiB).
  *
  * A long chunk is written a piece at a time; while other traffic waits, the
  * message cuts its chunk at the next piece (once it carries 2048 octets) and
@@ -27,7 +29,7 @@
  */
 
 import type { Frame } from "../wire/frame.ts";
-import { FairQueue } from "./fair_queue.ts";
+import { FairQueue, type WindowTime } from "./fair_queue.ts";
 import type { OutgoingMessage } from "./outgoing.ts";
 
 /** Where the scheduler writes; resolves when the frame was accepted (back-pressure). */
@@ -38,8 +40,13 @@ export type FrameWrite = (frame: Frame) => Promise<void>;
  * chunks may wait for their responses, and which are still waiting.
  */
 export interface SendWindow {
-  /** Octets of chunks written and not yet answered before the writer holds off. */
+  /**
+   * Octets of chunks written and not yet answered before the writer holds
+   * off; with `time`, the most the window grows to.
+   */
   readonly bytes: number;
+  /** Count the window in time (`fair_queue.ts`): what drains in `targetMs`. */
+  readonly time?: WindowTime;
   /**
    * Whether the response to a written chunk is still owed (false once it
    * came, timed out, or when none is expected: Failure-Report `no`/`partial`).
@@ -47,8 +54,8 @@ export interface SendWindow {
   owed(tid: string): boolean;
 }
 
-/** Default {@linkcode SendWindow.bytes}. */
-export const SEND_WINDOW_BYTES = 1024 * 1024;
+/** Default {@linkcode SendWindow.bytes}: the most a window in time grows to. */
+export const SEND_WINDOW_BYTES = 8 * 1024 * 1024;
 
 /** Statistics, for tests and monitoring. */
 export interface SchedulerStats {
@@ -87,6 +94,7 @@ export class Scheduler {
     this.#queue = new FairQueue({
       window: window?.bytes,
       owed: window === undefined ? undefined : (tid) => window.owed(tid as string),
+      windowTime: window?.time,
     });
     this.done = this.#run();
     this.done.catch(() => {});

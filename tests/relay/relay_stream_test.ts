@@ -200,6 +200,49 @@ Deno.test("two chunks for one connection take turns (§7.1.1 fairness)", async (
   await relay.close();
 });
 
+Deno.test("a chat overtakes the whole file chunks queued before it for the same connection (§7.1.1)", async () => {
+  const { relay, alice, bob, carol, ua, ub, uc } = await setup({
+    maxBufferedBytesPerConnection: 64 * 1024,
+  });
+  bob.pause(); // the file's chunks pile up in the relay's queue for Bob
+  for (let i = 0; i < 8; i++) {
+    await alice.send(request("SEND", `file000${i}`, [
+      ["To-Path", `${ua} ${ub} ${BOB}`],
+      ["From-Path", ALICE],
+      ["Message-ID", "file0001"],
+      ["Byte-Range", `${i * 2048 + 1}-${(i + 1) * 2048}/16384`],
+      ["Content-Type", "application/octet-stream"],
+    ], pattern(i * 2048 + 1, 2048)));
+  }
+  // Whole chunks are answered once queued (RFC 4976 §6.4.1).
+  for (let i = 0; i < 8; i++) assert.equal((await alice.response()).status, 200);
+  await carol.send(request("SEND", "chat0001", [
+    ["To-Path", `${uc} ${ub} ${BOB}`],
+    ["From-Path", CAROL],
+    ["Message-ID", "chat0001"],
+    ["Byte-Range", "1-5/5"],
+    ["Content-Type", "text/plain"],
+  ], "hello"));
+  assert.equal((await carol.response()).status, 200);
+  bob.resume();
+  const frames = await sends(bob, 9);
+  const at = frames.findIndex((f) => f.headers.get("Message-ID") === "chat0001");
+  // What the writer had handed to Bob's transport before it stopped taking
+  // data (two chunks here), then the file's turn (one chunk), then the
+  // chat: not behind all eight.
+  assert.ok(at >= 0 && at <= 3, `the chat came after ${at} file chunks`);
+  // The file's own chunks keep their order.
+  const file = frames.filter((f) => f.headers.get("Message-ID") === "file0001");
+  assert.deepEqual(
+    file.map((f) => f.headers.get("Byte-Range")),
+    Array.from({ length: 8 }, (_, i) => `${i * 2048 + 1}-${(i + 1) * 2048}/16384`),
+  );
+  file.forEach(checkBytes);
+  for (const f of frames) await ack(bob, f);
+  await until(() => relay.stats().pendingTransactions === 0);
+  await relay.close();
+});
+
 Deno.test("back-pressure: a slow reader stops the relay reading the sender; memory stays bounded", async () => {
   const limit = 4096;
   const { relay, alice, bob, ua, ub } = await setup({ maxBufferedBytesPerConnection: limit });

@@ -216,6 +216,90 @@ Deno.test("fair queue: the window ends the open chunk and holds SEND data, never
   assert.deepEqual(drive(q, 10, { token }), ["file:1000$", "wait"]);
 });
 
+Deno.test("fair queue: answers free the window from the oldest chunk on (they come back in order)", () => {
+  const owed = new Set<string>();
+  let n = 0;
+  const q = new FairQueue<string, Item>({ window: 2000, owed: (t) => owed.has(t as string) });
+  for (const name of ["a", "b", "c", "d"]) q.add(name, item(name, 1000));
+  const token = () => {
+    const t = `c${n++}`;
+    owed.add(t);
+    return t;
+  };
+  assert.deepEqual(drive(q, 10, { token }), ["a:1000$", "b:1000$", "wait"]);
+  owed.delete("c1"); // b's answer came first
+  assert.deepEqual(drive(q, 10, { token }), ["wait"]);
+  owed.delete("c0");
+  assert.deepEqual(drive(q, 10, { token }), ["c:1000$", "d:1000$", "wait"]);
+  assert.equal(q.inFlight, 2000);
+});
+
+Deno.test("fair queue: a window counted in time holds what drains in the target time at the best recent rate", () => {
+  let now = 0;
+  const q = new FairQueue<string, Item>({
+    window: 100_000,
+    windowTime: { targetMs: 5, min: 1000, now: () => now },
+  });
+  assert.equal(q.windowNow, 1000, "it starts at the smallest window");
+  /** `n` pieces of `bytes`, `ms` apart (the clock is the test's). */
+  const writeAt = (n: number, bytes: number, ms: number) => {
+    for (let i = 0; i < n; i++) {
+      now += ms;
+      q.wrote(bytes, true); // no token: nothing is owed, the window only measures
+    }
+  };
+  writeAt(10, 1000, 1); // 1000 octets/ms over one sample period (2 × 5 ms)
+  assert.equal(q.windowNow, 5000);
+  writeAt(10, 4000, 1); // faster: 4000/ms, at once
+  assert.equal(q.windowNow, 20_000);
+  // Much slower (100/ms would be 500): the best of the last 8 periods holds
+  // while the fast one is among them, then the window follows the rate down.
+  writeAt(60, 100, 1); // six periods
+  assert.equal(q.windowNow, 20_000);
+  writeAt(10, 100, 1); // the 1000/ms period ages out... the 4000/ms one is still in
+  assert.equal(q.windowNow, 20_000);
+  writeAt(10, 100, 1);
+  assert.equal(q.windowNow, 1000, "never under the smallest window");
+  writeAt(10, 50_000, 1); // 50 000/ms would be 250 000: capped at `window`
+  assert.equal(q.windowNow, 100_000);
+});
+
+Deno.test("fair queue: the window in time is what holds SEND data back", () => {
+  let now = 0;
+  const owed = new Set<string>();
+  let n = 0;
+  const q = new FairQueue<string, Item>({
+    window: 1_000_000,
+    windowTime: { targetMs: 5, min: 2000, now: () => now },
+    owed: (t) => owed.has(t as string),
+  });
+  q.add("s", item("file", 1_000_000));
+  // Each piece of 1000 octets takes 1 ms to write; after each round every
+  // chunk is answered. Pieces per round: the smallest window (2000) until
+  // a sample period (10 ms) has passed, then what drains in 5 ms at
+  // 1000 octets/ms.
+  const rounds: number[] = [];
+  for (let r = 0; r < 8; r++) {
+    let pieces = 0;
+    for (let i = 0; i < 100; i++) {
+      const step = q.next();
+      if (step === "piece") {
+        now += 1;
+        q.active!.left -= 1000;
+        q.wrote(1000, false);
+        pieces++;
+      } else if (step === "end") {
+        const t = `c${n++}`;
+        owed.add(t);
+        q.wrote(0, true, t);
+      } else break;
+    }
+    rounds.push(pieces);
+    owed.clear();
+  }
+  assert.deepEqual(rounds, [2, 2, 2, 2, 5, 5, 5, 5]);
+});
+
 Deno.test("fair queue: a dropped flow's queued items go; its open chunk still ends", () => {
   const q = new FairQueue<string, Item>();
   q.add("s1", item("a", 3000));
