@@ -105,6 +105,8 @@ export interface BenchRelay {
   memory(): Promise<RelayMemory>;
   /** `Deno.memoryUsage()` of the relay process now, without collecting garbage first (a child only). */
   usage(): Promise<Deno.MemoryUsage>;
+  /** Has the child return free memory to the system (`malloc_trim(0)`, glibc; a child only). */
+  trim(): Promise<number>;
   /** RSS and PSS of the relay's processes now, from `/proc` (Linux). */
   resident(): Promise<ResidentMemory>;
   /** CPU time (user + system) the relay's processes have used so far, seconds (Linux). */
@@ -175,6 +177,7 @@ export async function startRelayInProcess(): Promise<BenchRelay> {
     events: () => Promise.reject(new Error("counted in a child only")),
     memory: measureMemory,
     usage: () => Promise.resolve(Deno.memoryUsage()),
+    trim: () => Promise.reject(new Error("in a child only")),
     resident: () => residentOf([Deno.pid]),
     cpu: () => cpuTimeOf([Deno.pid]),
     close: () => server.close(),
@@ -265,6 +268,7 @@ export async function spawnKamailio(
     events: unsupported,
     memory: unsupported,
     usage: unsupported,
+    trim: unsupported,
     resident: async () => residentOf(await k.pids()),
     cpu: async () => cpuTimeOf(await k.pids()),
     close: () => k.close(),
@@ -333,6 +337,7 @@ export async function spawnRelay(options: SpawnRelayOptions = {}): Promise<Bench
     events: () => ask<Record<string, number>>("events"),
     memory: () => ask<RelayMemory>("memory"),
     usage: () => ask<Deno.MemoryUsage>("usage"),
+    trim: () => ask<number>("trim"),
     resident: () => residentOf([child.pid]),
     cpu: () => cpuTimeOf([child.pid]),
     close: () =>
@@ -384,7 +389,13 @@ async function child(limits: string): Promise<void> {
     if (line === "stats") out({ result: server.relay.stats() });
     else if (line === "memory") out({ result: await measureMemory() });
     else if (line === "usage") out({ result: Deno.memoryUsage() });
-    else if (line === "events") out({ result: events });
+    else if (line === "trim") {
+      const libc = Deno.dlopen("libc.so.6", {
+        malloc_trim: { parameters: ["usize"], result: "i32" },
+      });
+      out({ result: libc.symbols.malloc_trim(0n) });
+      libc.close();
+    } else if (line === "events") out({ result: events });
     else if (line === "exit") {
       out({ result: true });
       break;
