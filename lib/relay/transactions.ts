@@ -29,7 +29,8 @@
 import type { QueuedTimer } from "../session/timer_queue.ts";
 import type { TransactionIdChange } from "../wire/encoder.ts";
 import type { MsrpRequest, MsrpResponse } from "../wire/frame.ts";
-import { type ByteRange, type FailureReport, getFromPath, getToPath } from "../wire/headers.ts";
+import { type ByteRange, type FailureReport, getFromPath, TO_PATH } from "../wire/headers.ts";
+import { PathCache } from "../wire/path_cache.ts";
 import { newTransactionId } from "../wire/ids.ts";
 import type { MsrpUri } from "../wire/uri.ts";
 import { hasStaleChallenge } from "./auth.ts";
@@ -204,9 +205,9 @@ export function onResponse(core: RelayCore, c: Conn, res: MsrpResponse): void {
   }
   // §6.4.3: "verify that the first URI in the To-Path corresponds to
   // itself; if not, the response SHOULD be dropped"; unparsable: MUST.
-  let toPath: MsrpUri[] | undefined;
+  let toPath: readonly MsrpUri[] | undefined;
   try {
-    toPath = getToPath(res.headers);
+    toPath = responseToPath(c, res);
   } catch {
     toPath = undefined;
   }
@@ -289,6 +290,18 @@ export function onResponse(core: RelayCore, c: Conn, res: MsrpResponse): void {
   ) {
     noteFailure(core, p.origin, true);
   }
+}
+
+/** The last response To-Path parsed on each connection (a hop's 200s all name the relay alike). */
+const responseToPaths = new WeakMap<Conn, PathCache>();
+
+/** A response's To-Path (`getToPath`), parsed once per distinct text in a row on `c`. */
+function responseToPath(c: Conn, res: MsrpResponse): readonly MsrpUri[] | undefined {
+  const text = res.headers.get(TO_PATH);
+  if (text === undefined) return undefined;
+  let cache = responseToPaths.get(c);
+  if (cache === undefined) responseToPaths.set(c, cache = new PathCache());
+  return cache.parse(text);
 }
 
 function samePath(a: readonly MsrpUri[], b: readonly MsrpUri[]): boolean {
