@@ -25,7 +25,7 @@
  * Options: `--runs=N`, `--shapes=0,2` (indexes into {@linkcode SHAPES}),
  * `--ours-only`, `--baseline=DIR` (also the relay of the checkout in DIR,
  * interleaved with the others), `--v8-variant=FLAGS` (also this relay with
- * more V8 flags, comma-separated), `--cpu-prof=DIR` (a V8 CPU profile of each of this relay's
+ * other V8 flags, comma-separated; `none` for V8's defaults), `--cpu-prof=DIR` (a V8 CPU profile of each of this relay's
  * runs, see `bench/_profile_summary.ts`).
  *
  * Each run gets a fresh relay (this relay: `spawnRelay`, its own process;
@@ -223,7 +223,7 @@ export async function compareWithKamailio(): Promise<void> {
   if (variant !== undefined) {
     relays.push([
       "V8 variant",
-      () => spawnRelay({ v8Flags: variant.split(/[ ,]+/).filter(Boolean) }),
+      () => spawnRelay({ v8Flags: variant.split(/[ ,]+/).filter((f) => f !== "none") }),
     ]);
   }
   const baseline = OPTIONS.baseline;
