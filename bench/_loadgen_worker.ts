@@ -145,6 +145,8 @@ class Frame {
   tidEnd = 0;
   /** Byte-Range start, or -1. */
   rangeStart = -1;
+  /** Byte-Range end, or -1 (absent or `*`). */
+  rangeEnd = -1;
   /** Byte-Range total, or -1 (absent or `*`). */
   total = -1;
   /** The run number and message index of Message-ID `M<run><9 digits>`, or -1. */
@@ -228,6 +230,7 @@ class Scanner {
     f.send = !f.response && lineEnd - sp - 1 === 4 && startsWith(buf, sp + 1, SEND);
     f.method = f.response || f.send ? "" : decoder.decode(buf.subarray(sp + 1, lineEnd));
     f.rangeStart = -1;
+    f.rangeEnd = -1;
     f.total = -1;
     f.run = -1;
     f.message = -1;
@@ -254,6 +257,7 @@ class Scanner {
         const dash = buf.indexOf(DASH, from);
         const slash = buf.indexOf(0x2f, from);
         f.rangeStart = readNum(buf, from, dash);
+        f.rangeEnd = readNum(buf, dash + 1, slash);
         f.total = readNum(buf, slash + 1, le);
       } else if (startsWith(buf, q, MESSAGE_ID) && le - q === MESSAGE_ID.length + 10) {
         const from = q + MESSAGE_ID.length;
@@ -263,7 +267,20 @@ class Scanner {
       if (this.capture) f.headers.push(decoder.decode(buf.subarray(q, le)));
       q = le + 2;
     }
-    // The body ends at CRLF "-------" tid flag CRLF (RFC 4975 §7.1).
+    // The body ends at CRLF "-------" tid flag CRLF (RFC 4975 §7.1). With
+    // a Byte-Range end, look there first.
+    if (f.rangeStart > 0 && f.rangeEnd >= f.rangeStart - 1) {
+      const i = f.bodyStart + f.rangeEnd - f.rangeStart + 1;
+      const tail = i + 2 + 7 + tidLen + 1 + 2;
+      if (tail > this.end) return false;
+      if (this.#endLineAt(i, tidStart, tidLen)) {
+        f.bodyEnd = i;
+        f.flag = buf[tail - 3];
+        this.start = tail;
+        this.scanned = 0;
+        return true;
+      }
+    }
     let p = Math.max(f.bodyStart, s + this.scanned);
     for (;;) {
       const i = buf.indexOf(CR, p);
@@ -276,29 +293,29 @@ class Scanner {
         this.scanned = i - s;
         return false;
       }
-      if (
-        buf[i + 1] === LF && buf[i + 2] === DASH && buf[i + 8] === DASH &&
-        buf[i + 3] === DASH && buf[i + 4] === DASH && buf[i + 5] === DASH &&
-        buf[i + 6] === DASH && buf[i + 7] === DASH && buf[tail - 2] === CR &&
-        buf[tail - 1] === LF
-      ) {
-        let same = true;
-        for (let k = 0; k < tidLen; k++) {
-          if (buf[i + 9 + k] !== buf[tidStart + k]) {
-            same = false;
-            break;
-          }
-        }
-        if (same) {
-          f.bodyEnd = i;
-          f.flag = buf[tail - 3];
-          this.start = tail;
-          this.scanned = 0;
-          return true;
-        }
+      if (this.#endLineAt(i, tidStart, tidLen)) {
+        f.bodyEnd = i;
+        f.flag = buf[tail - 3];
+        this.start = tail;
+        this.scanned = 0;
+        return true;
       }
       p = i + 1;
     }
+  }
+
+  /** Whether CRLF "-------" tid flag CRLF stands at `i` (all of it has arrived). */
+  #endLineAt(i: number, tidStart: number, tidLen: number): boolean {
+    const buf = this.buf;
+    const tail = i + 2 + 7 + tidLen + 1 + 2;
+    if (
+      buf[i] !== CR || buf[i + 1] !== LF || buf[i + 2] !== DASH || buf[i + 8] !== DASH ||
+      buf[i + 3] !== DASH || buf[i + 4] !== DASH || buf[i + 5] !== DASH ||
+      buf[i + 6] !== DASH || buf[i + 7] !== DASH || buf[tail - 2] !== CR ||
+      buf[tail - 1] !== LF
+    ) return false;
+    for (let k = 0; k < tidLen; k++) if (buf[i + 9 + k] !== buf[tidStart + k]) return false;
+    return true;
   }
 }
 

@@ -24,7 +24,8 @@
  *
  * Options: `--runs=N`, `--shapes=0,2` (indexes into {@linkcode SHAPES}),
  * `--ours-only`, `--baseline=DIR` (also the relay of the checkout in DIR,
- * interleaved with the others), `--cpu-prof=DIR` (a V8 CPU profile of each of this relay's
+ * interleaved with the others), `--v8-variant=FLAGS` (also this relay with
+ * other V8 flags, comma-separated; `none` for V8's defaults), `--cpu-prof=DIR` (a V8 CPU profile of each of this relay's
  * runs, see `bench/_profile_summary.ts`).
  *
  * Each run gets a fresh relay (this relay: `spawnRelay`, its own process;
@@ -53,8 +54,8 @@ import {
 
 const OPTIONS = Object.fromEntries(
   Deno.args.filter((a) => a.startsWith("--")).map((a) => {
-    const [k, v] = a.slice(2).split("=");
-    return [k, v ?? "true"];
+    const i = a.indexOf("=");
+    return i < 0 ? [a.slice(2), "true"] : [a.slice(2, i), a.slice(i + 1)];
   }),
 );
 /** Runs of each shape per relay; figures are medians. */
@@ -218,6 +219,13 @@ export async function compareWithKamailio(): Promise<void> {
     "this relay",
     () => spawnRelay({ cpuProfDir }),
   ]];
+  const variant = OPTIONS["v8-variant"];
+  if (variant !== undefined) {
+    relays.push([
+      "V8 variant",
+      () => spawnRelay({ v8Flags: variant.split(/[ ,]+/).filter((f) => f !== "none") }),
+    ]);
+  }
   const baseline = OPTIONS.baseline;
   if (baseline !== undefined) {
     relays.push([

@@ -68,13 +68,20 @@ function putAscii(s: string, buf: Uint8Array, at: number): number {
   return at + s.length;
 }
 
-/** Whether `body` holds seven dashes in a row (where an end-line could start, §7.1). */
+/**
+ * Whether `body` holds seven dashes in a row (where an end-line could start,
+ * §7.1). Such a run covers a position that is a multiple of 7 (counting
+ * from 6), so only every seventh byte is looked at first.
+ */
 function hasDashRun(body: Uint8Array): boolean {
-  for (let i = body.indexOf(DASH); i >= 0 && i + 7 <= body.length; i = body.indexOf(DASH, i + 1)) {
-    let k = 1;
-    while (k < 7 && body[i + k] === DASH) k++;
-    if (k === 7) return true;
-    i += k - 1;
+  const n = body.length;
+  for (let i = 6; i < n; i += 7) {
+    if (body[i] !== DASH) continue;
+    let lo = i;
+    while (lo > 0 && i - lo < 6 && body[lo - 1] === DASH) lo--;
+    let hi = i;
+    while (hi + 1 < n && hi - lo < 6 && body[hi + 1] === DASH) hi++;
+    if (hi - lo >= 6) return true;
   }
   return false;
 }

@@ -34,7 +34,8 @@
 
 import type { TransactionIdChange } from "../wire/encoder.ts";
 import type { MsrpRequest, MsrpResponse } from "../wire/frame.ts";
-import { type ByteRange, type FailureReport, getFromPath, getToPath } from "../wire/headers.ts";
+import { type ByteRange, type FailureReport, getFromPath, TO_PATH } from "../wire/headers.ts";
+import { PathCache } from "../wire/path_cache.ts";
 import { newTransactionId } from "../wire/ids.ts";
 import type { MsrpUri } from "../wire/uri.ts";
 import { hasStaleChallenge } from "./auth.ts";
@@ -340,7 +341,7 @@ export function onResponse(core: RelayCore, c: Conn, res: MsrpResponse): void {
   }
   // §6.4.3: "verify that the first URI in the To-Path corresponds to
   // itself; if not, the response SHOULD be dropped"; unparsable: MUST.
-  const toPath = readToPath(res);
+  const toPath = readToPath(c, res);
   if (toPath === undefined || !isRelayUri(toPath[0], core.identity)) {
     core.log("warn", "response-dropped", `response ${res.tid} is not addressed to the relay`, c);
     return;
@@ -348,9 +349,9 @@ export function onResponse(core: RelayCore, c: Conn, res: MsrpResponse): void {
   c.pending.resolve(res);
 }
 
-function readToPath(res: MsrpResponse): MsrpUri[] | undefined {
+function readToPath(c: Conn, res: MsrpResponse): readonly MsrpUri[] | undefined {
   try {
-    return getToPath(res.headers);
+    return responseToPath(c, res);
   } catch {
     return undefined;
   }
@@ -373,7 +374,7 @@ function sendAnswered(core: RelayCore, p: PendingSend, res: MsrpResponse): void 
 /** The next hop answered a forwarded AUTH or unknown method: pass it back (§6.4.3). */
 function relayedAnswered(core: RelayCore, p: PendingRelayed, res: MsrpResponse): void {
   const c = p.conn;
-  const toPath = readToPath(res)!; // checked by onResponse
+  const toPath = readToPath(p.conn, res)!; // checked by onResponse
   // §6.4.3: move our URI from To-Path to From-Path and pass the response
   // on (each of our URIs, when the request passed through the relay twice).
   // It goes back to the hop the request came from, addressed along that
@@ -434,6 +435,18 @@ function relayedAnswered(core: RelayCore, p: PendingRelayed, res: MsrpResponse):
   ) {
     noteFailure(core, p.origin, true);
   }
+}
+
+/** The last response To-Path parsed on each connection (a hop's 200s all name the relay alike). */
+const responseToPaths = new WeakMap<Conn, PathCache>();
+
+/** A response's To-Path (`getToPath`), parsed once per distinct text in a row on `c`. */
+function responseToPath(c: Conn, res: MsrpResponse): readonly MsrpUri[] | undefined {
+  const text = res.headers.get(TO_PATH);
+  if (text === undefined) return undefined;
+  let cache = responseToPaths.get(c);
+  if (cache === undefined) responseToPaths.set(c, cache = new PathCache());
+  return cache.parse(text);
 }
 
 function samePath(a: readonly MsrpUri[], b: readonly MsrpUri[]): boolean {

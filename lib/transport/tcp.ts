@@ -295,6 +295,8 @@ class ConnTransport extends TransportAdapter {
   #gather: Uint8Array | undefined;
   /** The size of the next read buffer, and its most. */
   #size: number;
+  /** The read buffer, used again for every read while its size stays. */
+  #buffer: Uint8Array | undefined;
   #readSize: number;
 
   constructor(conn: Deno.Conn, options: ConnTransportOptions) {
@@ -354,17 +356,25 @@ class ConnTransport extends TransportAdapter {
   }
 
   /**
-   * The next bytes read (not empty), or null at the end. The buffer of a
-   * pending read is held while the peer is silent, so an idle connection
-   * should not pin a large one: it starts at MIN_READ_SIZE, doubles while reads fill
-   * it, and shrinks to what came when one does not.
+   * The next bytes read (not empty), or null at the end. Reads go into one
+   * buffer of the connection's, used again and again, and what came is
+   * copied out at its size: a read allocates only what it returns (no fresh
+   * zeroed buffer of the largest size per read, which the garbage collector
+   * frees late). The buffer of a pending read is held while the peer is
+   * silent, so an idle connection should not pin a large one: it starts at
+   * MIN_READ_SIZE, doubles while reads fill it, and shrinks to what came when one
+   * does not.
    */
   async #read(): Promise<Uint8Array | null> {
     for (;;) {
       const size = this.#size;
-      const buf = new Uint8Array(size);
+      let buf = this.#buffer;
+      if (buf === undefined || buf.length !== size) buf = this.#buffer = new Uint8Array(size);
       const n = await this.#conn.read(buf);
-      if (n === null) return null;
+      if (n === null) {
+        this.#buffer = undefined;
+        return null;
+      }
       // A full read: more is waiting, read more at once next time. A short
       // one: the peer paused (or stopped), so the next read, which may wait
       // long, gets a buffer the size of what came.
@@ -376,8 +386,7 @@ class ConnTransport extends TransportAdapter {
           Math.max(MIN_READ_SIZE, 2 ** Math.ceil(Math.log2(Math.max(1, n)))),
         );
       }
-      // A short read keeps a right-sized copy instead of pinning the buffer.
-      if (n > 0) return n * 2 >= buf.length ? buf.subarray(0, n) : buf.slice(0, n);
+      if (n > 0) return buf.slice(0, n);
     }
   }
 

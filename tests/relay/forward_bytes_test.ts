@@ -68,6 +68,10 @@ Deno.test("a forwarded SEND whose body holds seven dashes, or whose fields are n
       `Content-Type: text/plain\r\n\r\nx\r\n-------t1d$\r\n`,
   );
   assert.equal(forwardedSendBytes({}, reordered, "n3w1", to, from), undefined);
-  // Six dashes are fine.
+  // Six dashes are fine, seven anywhere are not (at the start, at the end, across a 7-byte stride).
   assert.ok(forwardedSendBytes({}, send("a ------ b"), "n3w1", to, from) !== undefined);
+  assert.ok(forwardedSendBytes({}, send("------x------"), "n3w1", to, from) !== undefined);
+  for (const body of ["-------", "-------abc", "abcdefghi-------", "abcd-------xyz", "ab-------"]) {
+    assert.equal(forwardedSendBytes({}, send(body), "n3w1", to, from), undefined, body);
+  }
 });
