@@ -73,6 +73,14 @@ export interface IdleMemoryFigures {
   readonly registrations: number;
 }
 
+/**
+ * The V8 flags `deno task relay` runs the relay with (keep in step with
+ * `deno.json`): a young generation of at most 2 MB per semi-space, where
+ * V8 by default lets it grow to many megabytes under a burst of clients
+ * and keeps it (see the README for the figures).
+ */
+export const RELAY_V8_FLAGS: readonly string[] = ["--max-semi-space-size=2"];
+
 const WARM = 20;
 const FIRST = 500;
 const SECOND = 1000;
