@@ -278,13 +278,16 @@ export async function spawnKamailio(
 
 /**
  * The V8 flags the `msrp` command runs with (`deno task msrp`, `deno task
- * install`): a young generation of at most 4 MiB per semi-space instead of
- * V8's default of up to 16 MiB (three of them count in RSS). Under load V8
- * grows it to the maximum and keeps it; at 4 MiB the relay's peak RSS in
- * the 1-pair message shape fell from about 110 to 81 MB (idle 61 MB) with
- * no more CPU per message. The bench relay runs with them, as deployed.
+ * relay`, `deno task install`; keep in step with `deno.json`): a young
+ * generation of at most 2 MiB per semi-space instead of V8's default of up
+ * to 16 MiB (three of them count in RSS). Under load V8 grows it to the
+ * maximum and keeps it, and under a burst of clients it grows it and keeps
+ * it too: at 4 MiB the relay's peak RSS in the 1-pair message shape fell
+ * from about 110 to 81 MB (idle 61 MB) with no more CPU per message, and at
+ * 2 MiB an idle client costs 17-24 KB of RSS instead of 39-43 KB (README).
+ * The bench relay runs with them, as deployed.
  */
-export const RELAY_V8_FLAGS: readonly string[] = ["--max-semi-space-size=4"];
+export const RELAY_V8_FLAGS: readonly string[] = ["--max-semi-space-size=2"];
 
 /** Options of {@linkcode spawnRelay}. */
 export interface SpawnRelayOptions {

@@ -66,6 +66,7 @@ import {
   type BenchRelay,
   directEndpoint,
   negotiate,
+  RELAY_V8_FLAGS,
   relayEndpoint,
   type RelayMemory,
   type Security,
@@ -463,8 +464,10 @@ memRow(`left over after all ${IDLE_CLIENTS} clients closed (total)`, left);
 console.log(
   `  (target: <= 20 KB per idle session; RSS is an upper bound, see the module comment)`,
 );
-// RSS as an operator sees it: slope from 500 to 1000 idle clients, and after they leave.
+// RSS as an operator sees it: slope from 500 to 1000 idle clients, and after they leave;
+// with V8's defaults and with the young generation the relay task runs with (README).
 await reportIdleMemory(2);
+await reportIdleMemory(2, RELAY_V8_FLAGS);
 console.log();
 
 // ---- deno bench's own table (the relay child stays up for these) ----

@@ -44,6 +44,7 @@
 
 import { MsrpError, MsrpSyntaxError } from "../errors.ts";
 import { TRANSACTION_TIMEOUT_MS } from "../session/transactions.ts";
+import { IDLE_CONNECTION_MS, PROBATION_MS } from "./peer.ts";
 import { digestHa1, type DigestHash } from "./digest.ts";
 
 /** One address the relay listens on. */
@@ -256,8 +257,8 @@ export const DEFAULT_RELAY_LIMITS: RelayLimitsConfig = Object.freeze({
   maxAuthFailures: 3,
   maxChallengesPerConnection: 10,
   maxProbationFailures: 3,
-  probationMs: 30_000,
-  idleMs: 3_600_000,
+  probationMs: PROBATION_MS, // RFC 4976 §6.1
+  idleMs: IDLE_CONNECTION_MS, // RFC 4976 §6.5
   transactionTimeoutMs: TRANSACTION_TIMEOUT_MS, // RFC 4976 §6.4.1
   writeStallMs: 60_000,
   nonceLifetimeMs: 300_000,

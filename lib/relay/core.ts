@@ -4,9 +4,14 @@
  * `MsrpRelay` (`relay.ts`) is split by job: checking and routing requests
  * (`requests.ts`, RFC 4976 §6.2, §6.4), AUTH (`auth.ts`, §5.1, §6.3, §9.1),
  * forwarding (`forwarder.ts`, §6.4), forwarded transactions and failure
- * REPORTs (`transactions.ts`, §6.4.1, §6.4.3), and the writer of each
- * connection (`outbound.ts`, RFC 4975 §7.1.1). Each is a set of plain
- * functions that receive this {@linkcode RelayCore}: the configuration, the
+ * REPORTs (`transactions.ts`, §6.4.1, §6.4.3), the writer of each
+ * connection (`outbound.ts`, RFC 4975 §7.1.1), and the rules of a
+ * connection's life (`lifecycle.ts`, §6.1, §6.3, §6.5). What they act on is
+ * declared below them: the connection and its records (`connection.ts`),
+ * the peer's identity and probation (`peer.ts`), registrations, routing
+ * rules and Digest (`registrations.ts`, `forwarding.ts`, `digest.ts`), so
+ * that no module of the relay imports one that imports it back. Each job is
+ * a set of plain functions that receive this {@linkcode RelayCore}: the configuration, the
  * clock and the logger, the relay's identity, nonces and registrations, the
  * counters behind `stats()`, and the one thing only the relay itself does,
  * closing a connection and failing what was under way on it (RFC 4976 §6.1,

@@ -23,6 +23,18 @@
 
 import type { Clock } from "../session/clock.ts";
 
+/**
+ * How long a new connection has to make a successful request: RFC 4976
+ * §6.1, "the server waits for up to 30 seconds".
+ */
+export const PROBATION_MS = 30_000;
+
+/**
+ * How long a connection must go unused before it may be closed: RFC 4976
+ * §6.5, "not been used in a significant time (more than one hour)".
+ */
+export const IDLE_CONNECTION_MS = 3_600_000;
+
 /** Why a counted failure should close the connection. */
 export type FailureVerdict = "auth-failures" | "probation-failures" | undefined;
 

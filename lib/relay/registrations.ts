@@ -62,6 +62,9 @@ export type RegistrationBinding =
   | { readonly kind: "connection"; readonly connectionId: number }
   | { readonly kind: "relay"; readonly host: string };
 
+/** The `via` of every client connected directly: shared, so it costs nothing per registration. */
+const NO_URIS: readonly MsrpUri[] = Object.freeze([]);
+
 /**
  * One Use-Path URI handed out by the relay.
  *
@@ -120,7 +123,7 @@ export class RelayRegistration {
     this.uri = init.uri;
     this.username = init.username;
     this.binding = init.binding;
-    this.via = Object.freeze([...init.via]);
+    this.via = init.via.length === 0 ? NO_URIS : Object.freeze([...init.via]);
     this.client = init.client;
     this.usePath = Object.freeze([...init.via].reverse().concat([init.uri]));
     this.createdAt = init.createdAt;
@@ -195,7 +198,11 @@ export class RegistrationTable {
   #max: number;
   #maxPerBinding: number;
   #bySession = new Map<string, RelayRegistration>();
-  #byBinding = new Map<string, Set<string>>();
+  /**
+   * Session ids by binding: one id alone (the rule: one registration per
+   * client connection), a set only when a binding holds more.
+   */
+  #byBinding = new Map<string, string | Set<string>>();
 
   /**
    * Makes an empty table.
@@ -232,10 +239,9 @@ export class RegistrationTable {
       throw new MsrpError("registration-limit", `the relay holds ${this.#max} registrations`);
     }
     const key = bindingKey(init.binding);
-    const mine = this.#byBinding.get(key);
-    if (mine !== undefined && mine.size >= this.#maxPerBinding) {
-      for (const sid of [...mine]) this.get(sid); // drops expired ones
-      if (mine.size >= this.#maxPerBinding) {
+    if (this.#countOf(key) >= this.#maxPerBinding) {
+      for (const sid of this.#idsOf(key)) this.get(sid); // drops expired ones
+      if (this.#countOf(key) >= this.#maxPerBinding) {
         throw new MsrpError(
           "registration-limit",
           `${this.#maxPerBinding} registrations are bound to this ${init.binding.kind} already`,
@@ -256,7 +262,9 @@ export class RegistrationTable {
       expiresAt: now + init.expiresSec * 1000,
     });
     this.#bySession.set(sessionId, reg);
-    if (mine === undefined) this.#byBinding.set(key, new Set([sessionId]));
+    const mine = this.#byBinding.get(key);
+    if (mine === undefined) this.#byBinding.set(key, sessionId);
+    else if (typeof mine === "string") this.#byBinding.set(key, new Set([mine, sessionId]));
     else mine.add(sessionId);
     return reg;
   }
@@ -291,9 +299,7 @@ export class RegistrationTable {
     client: MsrpUri | undefined;
   }): RelayRegistration | undefined {
     if (init.client === undefined) return undefined;
-    const set = this.#byBinding.get(bindingKey(init.binding));
-    if (set === undefined) return undefined;
-    for (const sid of [...set]) {
+    for (const sid of this.#idsOf(bindingKey(init.binding))) {
       const reg = this.get(sid); // drops an expired one
       if (
         reg !== undefined && reg.username === init.username && reg.client !== undefined &&
@@ -338,10 +344,8 @@ export class RegistrationTable {
    * @returns the registrations removed
    */
   removeConnection(connectionId: number): RelayRegistration[] {
-    const set = this.#byBinding.get(bindingKey({ kind: "connection", connectionId }));
-    if (set === undefined) return [];
     const out: RelayRegistration[] = [];
-    for (const sid of [...set]) {
+    for (const sid of this.#idsOf(bindingKey({ kind: "connection", connectionId }))) {
       const reg = this.#bySession.get(sid);
       if (reg !== undefined) {
         out.push(reg);
@@ -357,10 +361,8 @@ export class RegistrationTable {
    * @param binding the binding
    */
   countFor(binding: RegistrationBinding): number {
-    const set = this.#byBinding.get(bindingKey(binding));
-    if (set === undefined) return 0;
     let n = 0;
-    for (const sid of [...set]) if (this.get(sid) !== undefined) n++;
+    for (const sid of this.#idsOf(bindingKey(binding))) if (this.get(sid) !== undefined) n++;
     return n;
   }
 
@@ -388,10 +390,23 @@ export class RegistrationTable {
   #delete(reg: RelayRegistration): void {
     this.#bySession.delete(reg.sessionId);
     const key = bindingKey(reg.binding);
-    const set = this.#byBinding.get(key);
-    if (set !== undefined) {
-      set.delete(reg.sessionId);
-      if (set.size === 0) this.#byBinding.delete(key);
+    const mine = this.#byBinding.get(key);
+    if (mine === reg.sessionId) this.#byBinding.delete(key);
+    else if (typeof mine === "object") {
+      mine.delete(reg.sessionId);
+      if (mine.size === 0) this.#byBinding.delete(key);
     }
+  }
+
+  /** The session ids bound under `key`, as a copy. */
+  #idsOf(key: string): string[] {
+    const mine = this.#byBinding.get(key);
+    return mine === undefined ? [] : typeof mine === "string" ? [mine] : [...mine];
+  }
+
+  /** How many session ids are bound under `key` (expired ones not yet dropped included). */
+  #countOf(key: string): number {
+    const mine = this.#byBinding.get(key);
+    return mine === undefined ? 0 : typeof mine === "string" ? 1 : mine.size;
   }
 }
