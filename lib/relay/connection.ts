@@ -5,7 +5,8 @@
  * {@linkcode Conn} holds what the relay knows about a connection, each part
  * with one owner: its transport and its open/closing/closed state (here),
  * who the peer is and its probation (a {@linkcode Peer}, `peer.ts`), what is
- * queued to be written on it (written by `outbound.ts`), the chunk being
+ * queued to be written on it (an {@linkcode OutQueue}: the session layer's
+ * `FairQueue` with the writer task's state, written by `outbound.ts`), the chunk being
  * received on it (`forwarder.ts`), and the forwarded transactions waiting
  * for an answer over it (a `TransactionTable` of the session layer, filled
  * and answered by `transactions.ts`). The rules of its life (probation,
@@ -295,6 +296,8 @@ export class Conn {
   /** The last To-Path and From-Path texts parsed on this connection. */
   readonly toPaths = new PathCache();
   readonly fromPaths = new PathCache();
+  /** The last To-Path text of a response parsed on it (a next hop's 200s all name the relay alike). */
+  readonly responseToPaths = new PathCache();
   incoming: Incoming | undefined;
   /** The forwarded transactions waiting for a response over it: the pending-transactions owner. */
   readonly pending: TransactionTable<Pending>;

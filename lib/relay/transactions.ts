@@ -35,7 +35,6 @@
 import type { TransactionIdChange } from "../wire/encoder.ts";
 import type { MsrpRequest, MsrpResponse } from "../wire/frame.ts";
 import { type ByteRange, type FailureReport, getFromPath, TO_PATH } from "../wire/headers.ts";
-import { PathCache } from "../wire/path_cache.ts";
 import { newTransactionId } from "../wire/ids.ts";
 import type { MsrpUri } from "../wire/uri.ts";
 import { hasStaleChallenge } from "./auth.ts";
@@ -437,16 +436,10 @@ function relayedAnswered(core: RelayCore, p: PendingRelayed, res: MsrpResponse):
   }
 }
 
-/** The last response To-Path parsed on each connection (a hop's 200s all name the relay alike). */
-const responseToPaths = new WeakMap<Conn, PathCache>();
-
 /** A response's To-Path (`getToPath`), parsed once per distinct text in a row on `c`. */
 function responseToPath(c: Conn, res: MsrpResponse): readonly MsrpUri[] | undefined {
   const text = res.headers.get(TO_PATH);
-  if (text === undefined) return undefined;
-  let cache = responseToPaths.get(c);
-  if (cache === undefined) responseToPaths.set(c, cache = new PathCache());
-  return cache.parse(text);
+  return text === undefined ? undefined : c.responseToPaths.parse(text);
 }
 
 function samePath(a: readonly MsrpUri[], b: readonly MsrpUri[]): boolean {
