@@ -11,10 +11,10 @@
  * after it, the connection without AUTH that has been quiet longest.
  *
  * {@linkcode Conn} holds everything the relay knows about a connection: its
- * transport and state, its probation and failure counts, what is queued to
- * be written on it (`outbound.ts`), the chunk being received on it
- * (`forwarder.ts`), and the forwarded transactions waiting for an answer
- * over it (`transactions.ts`).
+ * transport and state, its probation and failure counts, its outbound
+ * queue and writer state (`out`, an `OutQueue` from `outbound.ts`), the
+ * chunk being received on it (`forwarder.ts`), and the forwarded
+ * transactions waiting for an answer over it (`transactions.ts`).
  *
  * @module
  */
