@@ -30,18 +30,27 @@
  * - **Reading.** Each connection is read by a `FrameParser`. A SEND chunk
  *   longer than `segmentSize` comes out in pieces, which are forwarded as they
  *   arrive, so a 1 GB chunk needs no more memory than a few pieces.
- * - **Writing.** Each connection has one writer task and one output queue:
- *   frames the relay makes or forwards whole (responses, REPORTs, AUTH, short
- *   SENDs) go first; SEND chunks being streamed take turns. A streamed chunk
- *   is forwarded as an interruptible chunk (`Byte-Range: n-*\/total`), and the
- *   writer interrupts it with `+` whenever a whole frame is waiting (RFC 4975
- *   §7.1.1: "SEND requests larger than 2048 octets MUST be interrupted if the
- *   sender needs to send pending responses or REPORT requests"), when another
- *   chunk waits and this one has had its share (`fairnessQuantum`), or when
- *   its source is slower than another chunk's. It resumes later as a new
- *   transaction whose Byte-Range starts at the next byte (RFC 4976 §6.4.1:
- *   relays may re-chunk). Pieces never wait for a busy writer in a way that
- *   could block the queue.
+ * - **Writing.** Each connection has one writer task and one output queue
+ *   (`Conn.out`), run by the rules endpoints use too
+ *   (`lib/session/fair_queue.ts`): frames the relay makes or forwards whole
+ *   (responses, REPORTs, AUTH) go first; SEND chunks, whole or streamed,
+ *   take turns by message, a message's own chunks in the order they came. A
+ *   streamed chunk is forwarded as an interruptible chunk
+ *   (`Byte-Range: n-*\/total`), and the writer interrupts it with `+`
+ *   whenever a control frame is waiting (RFC 4975 §7.1.1: "SEND requests
+ *   larger than 2048 octets MUST be interrupted if the sender needs to send
+ *   pending responses or REPORT requests"), when another message waits and
+ *   this one has had its share (`fairnessQuantum`), when its source is
+ *   slower than another chunk's, or when the connection's window of
+ *   unanswered bytes is full. It resumes later as a new transaction whose
+ *   Byte-Range starts at the next byte (RFC 4976 §6.4.1: relays may
+ *   re-chunk). Pieces never wait for a busy writer in a way that could block
+ *   the queue.
+ * - **Bytes in flight.** SEND bytes written to a connection whose 200 from
+ *   the next hop is still owed are bounded by a window counted in time
+ *   (what the next hop takes in 10 ms, at most
+ *   `maxUnansweredBytesPerConnection`), so a chat message does not wait
+ *   behind megabytes in socket buffers.
  * - **Back-pressure.** Bytes queued for a connection are counted; when they
  *   pass `maxBufferedBytesPerConnection`, the connections feeding it are not
  *   read until it drains. TCP flow control then slows the senders.
