@@ -117,16 +117,18 @@ export function responseTo(
   } catch { /* a malformed value: answer as for "yes" */ }
   if (!responseOwed(method, fr, status)) return undefined; // the table in reports.ts
   // §7.2: a SEND is answered to the previous hop only; other methods along the whole path.
-  const toPath = method === "SEND" ? firstUri(from) : from;
-  const ourUri = firstUri(to);
+  // One-URI paths (a direct session) are used as they stand, and their two
+  // fields are not checked again here (the encoder checks every field).
+  const plain = isPlain(from) && isPlain(to);
+  const toPath = method === "SEND" && !plain ? firstUri(from) : from;
+  const ourUri = plain ? to : firstUri(to);
   const text = comment ?? STATUS_TEXT[status as keyof typeof STATUS_TEXT] ?? "";
   return {
     kind: "response",
     tid: request.tid,
     status,
     comment: text,
-    // A response per chunk: two plain URIs need no second look (the encoder checks every field).
-    headers: toPath === from && ourUri === to && isPlain(from) && isPlain(to)
+    headers: plain
       ? HeaderList.fromTrusted(["To-Path", "From-Path"], [toPath, ourUri])
       : new HeaderList([["To-Path", toPath], ["From-Path", ourUri]]),
     flag: "$",
@@ -142,9 +144,9 @@ function isPlain(s: string): boolean {
   return s.length > 0;
 }
 
-/** The first URI of a path value (`s.trim().split(/\s+/)[0]`); a one-URI path as it is. */
+/** The first URI of a path value. */
 function firstUri(path: string): string {
-  return isPlain(path) ? path : path.trim().split(/\s+/)[0];
+  return path.trim().split(/\s+/)[0];
 }
 
 /**

@@ -454,17 +454,17 @@ class ConnTransport extends TransportAdapter {
    */
   async #flush(): Promise<void> {
     try {
-      for (;;) {
-        while (this.#queued.length > 0) {
-          const parts = this.#queued;
-          this.#queued = [];
-          this.#queuedBytes = 0;
-          this.#wakeWriters();
-          await this.#writeParts(parts);
-        }
+      while (this.#queued.length > 0) {
+        const parts = this.#queued;
+        this.#queued = [];
+        this.#queuedBytes = 0;
+        this.#wakeWriters();
+        await this.#writeParts(parts);
         // What the rest of this turn writes goes out in one write after it.
+        // (Not sooner: a socket write to a fast peer finishes within a few
+        // microtasks, and taking what came meanwhile would send a frame's
+        // parts one by one, as the writer makes them.)
         await nextTurn();
-        if (this.#queued.length === 0) break;
       }
     } catch (e) {
       this.#queued = [];

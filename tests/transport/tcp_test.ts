@@ -366,7 +366,7 @@ Deno.test("tcp: writes made while the socket is busy go out together in one sock
   await w.write(new TextEncoder().encode("three"));
   assert.deepEqual(conn.writes.map(text), ["one "]);
   assert.ok(conn.finishOne());
-  while (conn.writes.length < 2) await Promise.resolve();
+  await turnsUntil(() => conn.writes.length >= 2);
   assert.deepEqual(conn.writes.map(text), ["one ", "two three"]);
   assert.ok(conn.finishOne());
   const closing = w.close();
@@ -385,7 +385,7 @@ Deno.test("tcp: a write waits for the socket once gatherBytes are queued (back-p
   for (let i = 0; i < 20; i++) await Promise.resolve();
   assert.equal(done, false);
   conn.finishOne(); // the first write; the queued 12 bytes go in one write
-  while (conn.writes.length < 2) await Promise.resolve();
+  await turnsUntil(() => conn.writes.length >= 2);
   assert.deepEqual(conn.writes.map((b) => b.length), [4, 12]);
   conn.finishOne();
   await third;
@@ -400,7 +400,11 @@ Deno.test("tcp: a socket error in a gathered write fails the next write with con
   conn.failNext(new Deno.errors.ConnectionReset("reset by peer"));
   await assert.rejects(
     async () => {
-      for (let i = 0; i < 100; i++) await w.write(new Uint8Array(4));
+      // Queued writes go to the socket at the end of a turn of the event loop.
+      for (let i = 0; i < 100; i++) {
+        await w.write(new Uint8Array(4));
+        await turnsUntil(() => false, 1);
+      }
     },
     (e: unknown) => e instanceof MsrpError && e.code === "connection-reset",
   );
@@ -453,4 +457,34 @@ Deno.test("tcp: a writer past gatherBytes goes on once the queue is taken, with 
   const all = conn.writes.flatMap((b) => [...b]);
   assert.deepEqual(all, sent.flatMap((i) => [i, i, i]));
   assert.ok(conn.writes.length < 50, `${conn.writes.length} socket writes for 50 chunks`);
+});
+
+/** A `Deno.Conn` stand-in whose writes finish a few microtasks later, like Deno's eager socket writes. */
+class EagerConn extends RecordingConn {
+  override async write(bytes: Uint8Array): Promise<number> {
+    this.writes.push(bytes.slice());
+    for (let k = 0; k < 3; k++) await Promise.resolve();
+    return bytes.length;
+  }
+}
+
+Deno.test("tcp: frames written as head, body and end-line are gathered, not taken part by part as they come", async () => {
+  const conn = new EagerConn();
+  const t = connTransport(conn as unknown as Deno.Conn);
+  const w = t.writable.getWriter();
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const frames: string[] = [];
+  for (let i = 0; i < 5; i++) {
+    // A frame's three parts, written at once (a FrameWriter's `out`) ...
+    w.write(enc(`head${i} `));
+    w.write(enc(`body${i} `));
+    await w.write(enc(`end${i} `));
+    frames.push(`head${i} body${i} end${i} `);
+    // ... then the writer's own work before the next frame.
+    for (let k = 0; k < 8; k++) await Promise.resolve();
+  }
+  await turnsUntil(() => conn.writes.length >= 2);
+  // The first part went at once; everything written in that turn, in one write after it.
+  assert.deepEqual(conn.writes.map(text), ["head0 ", frames.join("").slice("head0 ".length)]);
+  await w.close();
 });
