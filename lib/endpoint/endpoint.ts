@@ -563,6 +563,10 @@ export class MsrpEndpoint {
    * Waits for the peer to bind a session (the passive side, §5.4). Without
    * relays the peer connects to our port; through relays the session waits
    * on our relay connection. Rejects with `bind-timeout` if nothing comes.
+   * The session is one peer's: to serve its URI to several peers, each in a
+   * session of its own, use {@linkcode MsrpEndpoint.acceptEach} (a second
+   * session made once the first is bound comes too late for a peer whose
+   * first request was read with the first one's: it gets 403).
    *
    * @param session a session of this endpoint
    * @param peerPath the peer's `a=path`
