@@ -56,11 +56,13 @@ export {
   type SessionOptions,
 } from "./lib/session/session.ts";
 export {
+  type AcceptEachOptions,
   type AcceptOptions,
   type ConnectOptions,
   type EndpointOptions,
   MsrpEndpoint,
   type SdpOptions,
+  type ServedUri,
   type TlsIdentity,
 } from "./lib/endpoint/endpoint.ts";
 export {

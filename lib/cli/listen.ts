@@ -9,19 +9,19 @@
  * REPORTs travel back along the request's own From-Path (§7.2, §7.1.3).
  *
  * Any number of peers can use the printed URI, each in a session of its
- * own: as soon as one peer binds a session, another session with the same
- * local URI waits for the next. Directly, each peer binds on its own
- * connection; through a relay every peer arrives on the one relay
- * connection, and the connection tells the sessions apart by the From-Path
- * (the peer's URI, last). A direct session ends when its peer's connection
- * closes; through a relay nothing says a peer has gone, so at most
- * {@linkcode MAX_PEERS} sessions are kept, and past that the one quiet the
- * longest is closed.
+ * own ({@linkcode MsrpEndpoint.acceptEach}): a peer's session is made as
+ * its first SEND is routed, so peers whose first requests arrive together
+ * (through a relay, in one read of the one relay connection) each get
+ * theirs. The connection tells the sessions apart by the From-Path (the
+ * peer's URI, last; RFC 4976 §6.4). A direct session ends when its peer's
+ * connection closes; through a relay nothing says a peer has gone, so at
+ * most {@linkcode MAX_PEERS} sessions are kept, and past that the one quiet
+ * the longest is closed (its peer gets a new one with its next SEND).
  *
  * @module
  */
 
-import { MsrpEndpoint } from "../endpoint/endpoint.ts";
+import { MsrpEndpoint, type ServedUri } from "../endpoint/endpoint.ts";
 import { ISCOMPOSING_CONTENT_TYPE } from "../payload/iscomposing.ts";
 import type { IncomingMessage } from "../session/reassembly.ts";
 import type { MsrpSession } from "../session/session.ts";
@@ -31,7 +31,6 @@ import {
   ENDPOINT_FLAGS,
   endpointOptions,
   EXIT_OK,
-  FOREVER_MS,
   forTerminal,
   parseCommandArgs,
   parsePort,
@@ -87,10 +86,9 @@ export async function startListening(
  * against it.
  *
  * @param endpoint the listening endpoint
- * @param like reuse this session's URI (serve the same URI again)
  */
-export function passiveSession(endpoint: MsrpEndpoint, like?: MsrpSession): MsrpSession {
-  return endpoint.createSession(like === undefined ? {} : { localUri: like.localUri });
+export function passiveSession(endpoint: MsrpEndpoint): MsrpSession {
+  return endpoint.createSession();
 }
 
 /**
@@ -257,51 +255,43 @@ export async function listenCommand(args: string[], io: CliIo): Promise<number> 
     serving.delete(peer);
     serving.set(peer, served);
   };
-  let session = passiveSession(endpoint);
-  try {
-    io.out(endpoint.path(session).join(" ") + "\n");
-    io.err(`msrp listen: waiting for a peer (Ctrl-C to stop)\n`);
-    for (;;) {
-      const bound = endpoint.accept(session, [], { timeout: FOREVER_MS, ...pins }).then(
-        () => "bound" as const,
-        (e) => {
-          // A peer refused by --fingerprint (RFC 4975 §14.4): say why, serve the next.
-          if (pins.fingerprints !== undefined) io.err(`msrp listen: ${describeFailure(e).line}\n`);
-          return "expired" as const;
-        },
-      );
-      const outcome = await Promise.race([bound, stopped]);
-      if (outcome === "stopped") {
-        session.close();
-        break;
-      }
-      if (outcome === "bound") {
-        io.err(`msrp listen: a peer bound a session\n`);
-        if (once) {
-          const served = serveMessages(session, io, saveDir, true);
-          const end = await Promise.race([served.then(() => "ended" as const), stopped]);
-          if (end === "stopped") session.close();
-          await served;
-          break; // closing the endpoint still sends the 200 and REPORT owed
-        }
-        const peer = session;
-        const served = serveMessages(peer, io, saveDir, false, () => touch(peer)).then(() => {
-          serving.delete(peer);
-          if (!stopping) io.err(`msrp listen: a peer's session ended\n`);
-        });
-        serving.set(peer, served);
-        if (serving.size > MAX_PEERS) {
-          const [quiet] = serving.keys();
-          io.err(
-            `msrp listen: ${MAX_PEERS} peers at once: closing the session quiet the longest\n`,
-          );
-          quiet.close();
-        }
-      }
-      // The next peer gets a session of its own, with the same URI.
-      session = passiveSession(endpoint, session);
+  const first = Promise.withResolvers<MsrpSession>();
+  const service: ServedUri = endpoint.acceptEach((peer) => {
+    io.err(`msrp listen: a peer bound a session\n`);
+    if (once) {
+      service.stop(); // the next peer is refused, even one read in the same turn
+      first.resolve(peer);
+      return;
     }
+    const served = serveMessages(peer, io, saveDir, false, () => touch(peer)).then(() => {
+      serving.delete(peer);
+      if (!stopping) io.err(`msrp listen: a peer's session ended\n`);
+    });
+    serving.set(peer, served);
+    if (serving.size > MAX_PEERS) {
+      const [quiet] = serving.keys();
+      io.err(`msrp listen: ${MAX_PEERS} peers at once: closing the session quiet the longest\n`);
+      quiet.close();
+    }
+  }, {
+    ...pins,
+    // A peer refused by --fingerprint (RFC 4975 §14.4): say why, serve the next.
+    onRefused: (e) => io.err(`msrp listen: ${describeFailure(e).line}\n`),
+  });
+  try {
+    io.out(endpoint.path(service).join(" ") + "\n");
+    io.err(`msrp listen: waiting for a peer (Ctrl-C to stop)\n`);
+    if (once) {
+      const peer = await Promise.race([first.promise, stopped]);
+      if (peer !== "stopped") {
+        const served = serveMessages(peer, io, saveDir, true);
+        const end = await Promise.race([served.then(() => "ended" as const), stopped]);
+        if (end === "stopped") peer.close();
+        await served; // closing the endpoint still sends the 200 and REPORT owed
+      }
+    } else await stopped;
   } finally {
+    service.stop();
     for (const peer of serving.keys()) peer.close();
     await Promise.all(serving.values());
     dispose();

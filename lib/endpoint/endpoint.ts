@@ -52,7 +52,11 @@ import {
   whoConnects,
 } from "../payload/sdp.ts";
 import { type Clock, systemClock } from "../session/clock.ts";
-import { MsrpConnection, SessionDirectory } from "../session/connection.ts";
+import {
+  MsrpConnection,
+  type PeerSessionFactory,
+  SessionDirectory,
+} from "../session/connection.ts";
 import { MsrpSession, type SessionOptions } from "../session/session.ts";
 import { connectTcp, listenTcp, type MsrpListener } from "../transport/tcp.ts";
 import {
@@ -166,6 +170,31 @@ export interface AcceptOptions {
    * through a relay the connection is the relay's, so there it is not made.
    */
   fingerprints?: readonly Fingerprint[];
+}
+
+/** Options of {@linkcode MsrpEndpoint.acceptEach}. */
+export interface AcceptEachOptions {
+  /**
+   * Options of every peer's session; the endpoint's defaults fill the rest.
+   * `localUri` is the URI served; default a fresh one.
+   */
+  session?: Partial<Omit<SessionOptions, "remotePath">>;
+  /**
+   * The certificate fingerprints a peer must present, as
+   * {@linkcode AcceptOptions.fingerprints}: a peer that connects over TLS
+   * and does not match gets no session (481, RFC 4975 §14.4).
+   */
+  fingerprints?: readonly Fingerprint[];
+  /** Called with the reason when a peer is refused for its certificate. */
+  onRefused?: (error: unknown) => void;
+}
+
+/** A URI served to any number of peers, one session each ({@linkcode MsrpEndpoint.acceptEach}). */
+export interface ServedUri {
+  /** The URI served: the last URI of every peer's To-Path. */
+  readonly localUri: MsrpUri;
+  /** Stops making sessions for new peers; the sessions made go on. */
+  stop(): void;
 }
 
 /** What an offer or answer carries besides the path. */
@@ -497,9 +526,9 @@ export class MsrpEndpoint {
    * The `a=path` of a session (§8.2): through relays, their Use-Path
    * reversed and then the session's URI (RFC 4976 §5.1); else its URI.
    *
-   * @param session a session of this endpoint
+   * @param session a session of this endpoint, or a URI it serves ({@linkcode MsrpEndpoint.acceptEach})
    */
-  path(session: MsrpSession): MsrpUri[] {
+  path(session: { readonly localUri: MsrpUri }): MsrpUri[] {
     const relay = this.#relayNow();
     return relay ? relay.client.sdpPath(session.localUri) : [session.localUri];
   }
@@ -534,6 +563,10 @@ export class MsrpEndpoint {
    * Waits for the peer to bind a session (the passive side, §5.4). Without
    * relays the peer connects to our port; through relays the session waits
    * on our relay connection. Rejects with `bind-timeout` if nothing comes.
+   * The session is one peer's: to serve its URI to several peers, each in a
+   * session of its own, use {@linkcode MsrpEndpoint.acceptEach} (a second
+   * session made once the first is bound comes too late for a peer whose
+   * first request was read with the first one's: it gets 403).
    *
    * @param session a session of this endpoint
    * @param peerPath the peer's `a=path`
@@ -583,6 +616,75 @@ export class MsrpEndpoint {
       this.#clock.clearTimer(timer);
       this.directory.delete(session);
     }
+  }
+
+  /**
+   * Serves one URI to any number of peers, each in a session of its own
+   * (e.g. `msrp listen`, which prints one URI for every sender). A session
+   * is one pair of endpoints (RFC 4975 §5.4) and its peer is the last URI of
+   * the From-Path (relays come before it, RFC 4976 §6.4), so the URI has a
+   * session per peer, all with that local URI. Each is made as its peer's
+   * first SEND is routed, on the connection it arrived on (§5.4, §7.3:
+   * `SessionDirectory.servePerPeer`): through a relay every peer arrives on
+   * the one relay connection, and two new peers' first requests may come in
+   * one read, back to back; each gets its own session. A later request from
+   * a peer goes to its session; a peer whose session was closed gets a new
+   * one with its next SEND.
+   *
+   * `onSession` is called as the peer's first SEND arrives, before the
+   * session is bound and the request delivered (so calling `stop()` there
+   * refuses the next peer, even one whose request was read at once); the
+   * session learns its peer's path from that request.
+   *
+   * @example Print every message of every peer of one URI
+   * ```ts
+   * import { MsrpEndpoint } from "@msrp/msrp";
+   *
+   * const endpoint = await MsrpEndpoint.start({ host: "127.0.0.1", port: 2855 });
+   * const served = endpoint.acceptEach(async (session) => {
+   *   for await (const m of session.messages()) console.log(await m.text());
+   * });
+   * console.log(endpoint.path(served).join(" ")); // for every peer's To-Path
+   * ```
+   *
+   * @param onSession called with each new peer's session
+   * @param options the sessions' options and URI, the peers' certificate fingerprints
+   * @throws {MsrpError} `not-listening` without a port or relays; `endpoint-closed`
+   */
+  acceptEach(
+    onSession: (session: MsrpSession) => void,
+    options: AcceptEachOptions = {},
+  ): ServedUri {
+    if (this.#closed) throw new MsrpError("endpoint-closed", "the endpoint is closed");
+    if (this.#listener === undefined && this.#relay === undefined) {
+      throw new MsrpError("not-listening", "serving a URI needs an endpoint with a port or relays");
+    }
+    const given = options.session?.localUri;
+    const localUri = given === undefined
+      ? this.#uriFor(newSessionId())
+      : typeof given === "string"
+      ? MsrpUri.parse(given)
+      : given;
+    const fingerprints = options.fingerprints ?? [];
+    this.directory.servePerPeer(localUri, (_request, connection) => {
+      // Through relays, peers reach us over the relay connection (RFC 4976 §5.1).
+      if (this.#closed || (this.#relay && connection !== this.#relay.connection)) return undefined;
+      if (fingerprints.length > 0) {
+        const refusal = this.#certificateRefusal(fingerprints, connection.transport, localUri);
+        if (refusal !== undefined) {
+          options.onRefused?.(refusal);
+          return undefined;
+        }
+      }
+      const session = this.createSession({ ...options.session, localUri });
+      try {
+        onSession(session);
+      } catch (error) {
+        this.#logger("error", "acceptEach: onSession threw", { error: String(error) });
+      }
+      return session;
+    });
+    return { localUri, stop: () => this.directory.stopServing(localUri) };
   }
 
   /**
@@ -750,23 +852,38 @@ export class MsrpEndpoint {
   #peerMatches(session: MsrpSession, transport: MsrpTransport): boolean {
     const fingerprints = this.#peerFingerprints.get(session);
     if (fingerprints === undefined) return true;
+    const refusal = this.#certificateRefusal(fingerprints, transport, session.localUri);
+    if (refusal === undefined) return true;
+    session.close(refusal);
+    return false;
+  }
+
+  /**
+   * Why the peer on `transport` may not have a session of `uri`: its
+   * certificate matches none of `fingerprints` (§14.4); undefined when it
+   * matches, or when the transport cannot show it (logged).
+   */
+  #certificateRefusal(
+    fingerprints: readonly Fingerprint[],
+    transport: MsrpTransport,
+    uri: MsrpUri,
+  ): unknown {
     if ((transport as Partial<TlsTransport>).peerCertificateVisible !== true) {
       this.#logger("info", "cannot check the peer's certificate on this transport", {
-        session: session.localUri.toString(),
+        session: uri.toString(),
         transport: transport.kind,
       });
-      return true;
+      return undefined;
     }
     try {
       checkPeerFingerprint(transport, fingerprints);
-      return true;
+      return undefined;
     } catch (error) {
       this.#logger("warn", "peer certificate refused; session torn down (RFC 4975 §14.4)", {
-        session: session.localUri.toString(),
+        session: uri.toString(),
         error: String(error),
       });
-      session.close(error);
-      return false;
+      return error;
     }
   }
 
@@ -860,7 +977,8 @@ interface OpenOptions {
 /**
  * The endpoint's directory as one connection sees it: a session found there
  * binds only if `mayBind` agrees (the §14.4 certificate check). A session
- * refused this way gets 481 on that connection (§7.3).
+ * refused this way gets 481 on that connection (§7.3). URIs served per peer
+ * are the endpoint's (their factories make that check themselves).
  */
 class CheckingDirectory extends SessionDirectory {
   readonly #inner: SessionDirectory;
@@ -883,6 +1001,18 @@ class CheckingDirectory extends SessionDirectory {
   override lookup(uri: MsrpUri): MsrpSession | undefined {
     const session = this.#inner.lookup(uri);
     return session === undefined || this.#mayBind(session) ? session : undefined;
+  }
+
+  override servePerPeer(uri: MsrpUri, newSession: PeerSessionFactory): void {
+    this.#inner.servePerPeer(uri, newSession);
+  }
+
+  override stopServing(uri: MsrpUri): void {
+    this.#inner.stopServing(uri);
+  }
+
+  override perPeer(uri: MsrpUri): PeerSessionFactory | undefined {
+    return this.#inner.perPeer(uri);
   }
 
   override get size(): number {

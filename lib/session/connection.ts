@@ -15,7 +15,11 @@
  *   (one session per peer with the same local URI, e.g. `msrp listen`
  *   through a relay, where every peer arrives on the one relay connection)
  *   goes to the session whose peer sent the request, else to a session of
- *   that URI still waiting for its peer.
+ *   that URI still waiting for its peer, else, for a SEND (a session's
+ *   first request, §5.4) to a URI the directory serves per peer, to a
+ *   session made for that peer there and then
+ *   ({@linkcode SessionDirectory.servePerPeer}): two new peers' first
+ *   requests read at once each get their own.
  * - a malformed request gets 400; when framing is lost the connection closes.
  *
  * What the receiver does with each frame the decoder could not read (§7.2:
@@ -63,6 +67,9 @@ import { Scheduler, SEND_WINDOW_BYTES } from "./scheduler.ts";
 import { BOUND_ELSEWHERE, checkToPath, NOT_THE_PEER } from "./session_state.ts";
 import { TRANSACTION_TIMEOUT_MS, TransactionTable } from "./transactions.ts";
 import type { MsrpSession } from "./session.ts";
+import type { SessionDirectory } from "./directory.ts";
+
+export { type PeerSessionFactory, SessionDirectory } from "./directory.ts";
 
 /**
  * The largest body written in one buffer with its head when the transport
@@ -70,67 +77,6 @@ import type { MsrpSession } from "./session.ts";
  * (an allocation, its zeroing, the copy) than two more writes do.
  */
 const GATHERED_COALESCE_LIMIT = 2048;
-
-/**
- * Sessions waiting for their first request, found by their local URI (§5.4).
- *
- * @example Find sessions by the To-Path of their first request
- * ```ts
- * import { MsrpConnection, MsrpSession, SessionDirectory } from "@msrp/msrp/session";
- * import { listenTcp } from "@msrp/msrp/transport";
- *
- * const directory = new SessionDirectory();
- * directory.add(new MsrpSession({ localUri: "msrp://127.0.0.1:2855/9di4ea;tcp" }));
- * for await (const transport of listenTcp({ hostname: "127.0.0.1", port: 2855 })) {
- *   new MsrpConnection(transport, { directory }); // binds a session when its first request comes
- * }
- * ```
- */
-export class SessionDirectory {
-  #byKey = new Map<string, MsrpSession>();
-
-  /**
-   * Makes an empty directory; a listening endpoint keeps one.
-   */
-  constructor() {}
-
-  /**
-   * Adds a session, so that the connection its first request arrives on can find it.
-   *
-   * @param session the session
-   */
-  add(session: MsrpSession): void {
-    const port = PORTS.get(session);
-    if (port === undefined) throw new TypeError("not an MSRP session");
-    this.#byKey.set(port.localUri.key, session);
-  }
-
-  /**
-   * Removes a session.
-   *
-   * @param session the session
-   */
-  delete(session: MsrpSession): void {
-    const port = PORTS.get(session);
-    if (port !== undefined && this.#byKey.get(port.localUri.key) === session) {
-      this.#byKey.delete(port.localUri.key);
-    }
-  }
-
-  /**
-   * The session whose local URI equals `uri` (§6.1 comparison), if any.
-   *
-   * @param uri a To-Path URI
-   */
-  lookup(uri: MsrpUri): MsrpSession | undefined {
-    return this.#byKey.get(uri.key);
-  }
-
-  /** Number of sessions in the directory. */
-  get size(): number {
-    return this.#byKey.size;
-  }
-}
 
 /** Options of an {@linkcode MsrpConnection}. */
 export interface ConnectionOptions {
@@ -543,6 +489,8 @@ export class MsrpConnection {
     const session = this.#directory?.lookup(toPath[0]);
     const port = session && PORTS.get(session);
     if (port === undefined || port.connection === this) {
+      const fresh = this.#newPeer(toPath[0], fromPath, request);
+      if (fresh !== undefined) return fresh;
       if (same === undefined) this.respond(request, 481);
       else this.respond(request, NOT_THE_PEER.status, NOT_THE_PEER.comment);
       return undefined;
@@ -553,6 +501,44 @@ export class MsrpConnection {
     }
     if (!port.acceptsFrom(fromPath, request.method)) {
       this.respond(request, NOT_THE_PEER.status, NOT_THE_PEER.comment);
+      return undefined;
+    }
+    this.attach(session!);
+    return port;
+  }
+
+  /**
+   * The session of a new peer of a URI served to several peers, made for
+   * its first SEND (§5.4) and bound here; undefined when the URI is not
+   * served so, or the factory refused the peer.
+   */
+  #newPeer(
+    uri: MsrpUri,
+    fromPath: readonly MsrpUri[],
+    request: MsrpRequest,
+  ): SessionPort | undefined {
+    if (request.method !== "SEND") return undefined;
+    const newSession = this.#directory?.perPeer(uri);
+    if (newSession === undefined) return undefined;
+    let session: MsrpSession | undefined;
+    try {
+      session = newSession(request, this);
+    } catch (error) {
+      this.logger("error", "the session factory of a URI served per peer threw", {
+        uri: uri.toString(),
+        error: String(error),
+      });
+      return undefined;
+    }
+    const port = session && PORTS.get(session);
+    if (port === undefined) return undefined;
+    if (
+      port.connection !== undefined || !port.localUri.equals(uri) ||
+      !port.acceptsFrom(fromPath, request.method)
+    ) {
+      this.logger("error", "a URI served per peer was given an unfit session", {
+        uri: uri.toString(),
+      });
       return undefined;
     }
     this.attach(session!);

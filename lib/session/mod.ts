@@ -27,7 +27,7 @@
  */
 
 export { type ConnectionEnd, type ConnectionOptions, MsrpConnection } from "./connection.ts";
-export { SessionDirectory } from "./connection.ts";
+export { type PeerSessionFactory, SessionDirectory } from "./directory.ts";
 export { MsrpSession, type SendOptions, type SessionEnd, type SessionOptions } from "./session.ts";
 export { type Clock, ManualClock, systemClock } from "./clock.ts";
 export { type Refusal, SessionState, type SessionStateOptions } from "./session_state.ts";

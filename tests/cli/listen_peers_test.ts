@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { MsrpEndpoint, type MsrpSession } from "../../mod.ts";
 import type { CliIo } from "../../lib/cli/common.ts";
 import { listenCommand, MAX_PEERS } from "../../lib/cli/listen.ts";
+import { resolveRelayConfig, serveRelay } from "../../lib/relay/mod.ts";
 
 /** Standard streams in memory; `stop()` delivers SIGTERM; `line(n)` waits for stdout line n. */
 function memoryIo() {
@@ -76,5 +77,73 @@ Deno.test("msrp listen: one URI, a session per peer, the quietest let go past MA
   ]);
   io.stop();
   assert.equal(await running, 0);
+  await sender.close();
+});
+
+/**
+ * Two peers of one sender endpoint, whose binding SENDs leave in one turn:
+ * one socket write (the transport gathers a turn's writes), so the listener
+ * reads both first requests at once, through a relay too (it forwards both
+ * in one turn on the one connection to the listener).
+ */
+async function twoPeersAtOnce(uri: string, sender: MsrpEndpoint): Promise<MsrpSession[]> {
+  const peers = [sender.createSession(), sender.createSession()];
+  await Promise.all(peers.map((s) => sender.connect(s, uri.split(" "))));
+  return peers;
+}
+
+for (const via of ["directly", "through a relay"] as const) {
+  Deno.test(`msrp listen ${via}: two peers whose first requests arrive together each get a session`, async () => {
+    const relay = via === "directly" ? undefined : await serveRelay(
+      resolveRelayConfig({
+        host: "localhost",
+        allowInsecure: true,
+        listen: [{ hostname: "127.0.0.1", port: 0, tls: false }],
+        users: { listener: { password: "listener-pw" }, sender: { password: "sender-pw" } },
+      }),
+      { logger: () => {} },
+    );
+    const account = (user: string) => ({
+      uri: `msrp://localhost:${relay!.listeners[0].addr!.port};tcp`,
+      username: user,
+      password: `${user}-pw`,
+    });
+    const io = memoryIo();
+    const flags = relay === undefined ? [] : [
+      ...["--relay", account("listener").uri, "--user", "listener"],
+      ...["--password", "listener-pw"],
+    ];
+    const running = listenCommand(flags, io);
+    await io.until(() => io.stdout.includes("\n"));
+    const uri = io.stdout.split("\n")[0];
+    const sender = await MsrpEndpoint.start(
+      relay === undefined ? {} : { relays: [account("sender")] },
+    );
+    const [a, b] = await twoPeersAtOnce(uri, sender);
+    await a.send("from peer a", { successReport: true });
+    await b.send("from peer b", { successReport: true });
+    assert.equal(io.stderr.match(/a peer bound a session/g)?.length, 2);
+    assert.deepEqual(io.stdout.split("\n").slice(1, -1), ["from peer a", "from peer b"]);
+    io.stop();
+    assert.equal(await running, 0);
+    await sender.close();
+    await relay?.close();
+  });
+}
+
+Deno.test("msrp listen --once: of two peers arriving together, the first is served and the other refused", async () => {
+  const io = memoryIo();
+  const running = listenCommand(["--once"], io);
+  await io.until(() => io.stdout.includes("\n"));
+  const uri = io.stdout.split("\n")[0];
+  const sender = await MsrpEndpoint.start();
+  const peers = [sender.createSession(), sender.createSession()];
+  const bound = await Promise.allSettled(peers.map((s) => sender.connect(s, [uri])));
+  assert.deepEqual(bound.map((b) => b.status).sort(), ["fulfilled", "rejected"]);
+  const served = peers[bound.findIndex((b) => b.status === "fulfilled")];
+  await served.send("the one", { successReport: true });
+  assert.equal(await running, 0);
+  assert.equal(io.stdout.split("\n").slice(1, -1).join("\n"), "the one");
+  assert.equal(io.stderr.match(/a peer bound a session/g)?.length, 1);
   await sender.close();
 });

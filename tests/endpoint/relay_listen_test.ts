@@ -96,3 +96,37 @@ Deno.test("through a relay, a send to a session the peer does not have fails wit
   await Promise.all([listener.close(), alice.close()]);
   await server.close();
 });
+
+Deno.test("through a relay, acceptEach gives each peer a session, even peers whose first SENDs arrive together", async () => {
+  const { server, start } = await relay();
+  const listener = await start("listener");
+  const sessions: MsrpSession[] = [];
+  const served = listener.acceptEach((s) => sessions.push(s));
+  const path = listener.path(served);
+  // Two peers on one sender connection: their binding SENDs leave in one
+  // write, and the relay forwards both in one turn on the listener's connection.
+  const alice = await start("alice");
+  const [a, b] = [alice.createSession(), alice.createSession()];
+  await Promise.all([alice.connect(a, path), alice.connect(b, path)]);
+  // Through the relay, connect ends at the relay's 200; a success REPORT
+  // comes from the listener's session.
+  await Promise.all([
+    a.send("from a", { successReport: true }),
+    b.send("from b", { successReport: true }),
+  ]);
+  assert.equal(sessions.length, 2);
+  const peerOf = (s: MsrpSession) => s.remotePath.at(-1)!.toString();
+  const mine = (peer: MsrpSession) => sessions.find((s) => peerOf(s) === String(peer.localUri))!;
+  assert.equal(await (await mine(a).nextMessage())!.text(), "from a");
+  assert.equal(await (await mine(b).nextMessage())!.text(), "from b");
+  await deliver(mine(a), a, "to a");
+  // Stopped: a new peer gets no session; the ones made go on.
+  served.stop();
+  const c = alice.createSession();
+  await alice.connect(c, path);
+  await assert.rejects(c.send("nobody serves"), MsrpSendError);
+  await deliver(b, mine(b), "b again");
+  assert.equal(sessions.length, 2);
+  await Promise.all([listener.close(), alice.close()]);
+  await server.close();
+});
