@@ -219,7 +219,7 @@ async function findGc(): Promise<Gc | undefined> {
 }
 
 /** glibc's `malloc_trim(0)` through FFI, or undefined (no FFI permission, no glibc). */
-function openMallocTrim(): { trim?: () => void; why?: string } {
+function openMallocTrim(): { trim?: () => Promise<unknown>; why?: string } {
   if (Deno.build.os !== "linux") return { why: "not Linux" };
   if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
     return { why: "no FFI permission (--allow-ffi)" };
@@ -227,9 +227,11 @@ function openMallocTrim(): { trim?: () => void; why?: string } {
   try {
     // Kept open for the life of the process: one handle, used now and then.
     const libc = Deno.dlopen("libc.so.6", {
-      malloc_trim: { parameters: ["usize"], result: "i32" },
+      // On a thread of its own: the trim walks every arena (tens of ms, over
+      // 100 on a busy machine), which the relay's thread need not wait for.
+      malloc_trim: { parameters: ["usize"], result: "i32", nonblocking: true },
     });
-    return { trim: () => void libc.symbols.malloc_trim(0n) };
+    return { trim: () => libc.symbols.malloc_trim(0n) };
   } catch (e) {
     return { why: `no glibc (${e instanceof Error ? e.message : String(e)})` };
   }
@@ -243,9 +245,8 @@ function openMallocTrim(): { trim?: () => void; why?: string } {
  */
 function memoryReleaser(logger: Logger): () => void {
   let gc: Gc | undefined;
-  let trim: (() => void) | undefined;
+  let trim: (() => Promise<unknown>) | undefined;
   let ready = false;
-  let starting: Promise<void> | undefined;
   const log = (message: string) => {
     try {
       logger("debug", message, { event: "memory-release" });
@@ -253,7 +254,7 @@ function memoryReleaser(logger: Logger): () => void {
       // A failing logger must not take the relay down.
     }
   };
-  const release = (): void => {
+  const release = async (): Promise<void> => {
     const before = Deno.memoryUsage().rss;
     const t0 = performance.now();
     // V8's "last resort" collection: full collections until nothing more is
@@ -261,27 +262,32 @@ function memoryReleaser(logger: Logger): () => void {
     // plain gc() keeps them: RSS stays where the load left it).
     gc?.(LAST_RESORT_GC);
     const t1 = performance.now();
-    trim?.();
+    await trim?.();
     const t2 = performance.now();
     const after = Deno.memoryUsage().rss;
     const mb = (n: number) => (n / 1e6).toFixed(1);
     log(
       `quiet: memory released (gc ${(t1 - t0).toFixed(1)} ms, malloc_trim ${
         (t2 - t1).toFixed(1)
-      } ms), RSS ${mb(before)} -> ${mb(after)} MB`,
+      } ms on another thread), RSS ${mb(before)} -> ${mb(after)} MB`,
     );
   };
+  let running = false;
   return () => {
-    if (ready) return release();
-    starting ??= (async () => {
-      gc = await findGc();
-      if (gc === undefined) log("cannot release V8 memory: no gc() (--v8-flags=--expose-gc)");
-      const found = openMallocTrim();
-      trim = found.trim;
-      if (trim === undefined) log(`cannot release C allocator memory: ${found.why}`);
-      ready = true;
-      release();
-    })().catch((e) => log(`memory release failed: ${e instanceof Error ? e.message : String(e)}`));
+    if (running) return; // one release at a time
+    running = true;
+    (async () => {
+      if (!ready) {
+        gc = await findGc();
+        if (gc === undefined) log("cannot release V8 memory: no gc() (--v8-flags=--expose-gc)");
+        const found = openMallocTrim();
+        trim = found.trim;
+        if (trim === undefined) log(`cannot release C allocator memory: ${found.why}`);
+        ready = true;
+      }
+      await release();
+    })().catch((e) => log(`memory release failed: ${e instanceof Error ? e.message : String(e)}`))
+      .finally(() => running = false);
   };
 }
 
