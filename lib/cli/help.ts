@@ -226,6 +226,7 @@ Options:
                         once the relay has been quiet for 5 s (no bytes read, no
                         connection opened or closed) it runs a full garbage
                         collection and, with glibc and --allow-ffi, malloc_trim
+                        (at most once a minute)
   --release-memory-after <ms>  how long the relay is quiet before it gives memory
                         back (default 5000)
   -v, --verbose         log every relay event, including each frame forwarded

@@ -56,6 +56,7 @@ export {
 } from "./relay.ts";
 export {
   MSRP_PORT,
+  RELEASE_MEMORY_MIN_GAP_MS,
   RELEASE_MEMORY_QUIET_MS,
   serveRelay,
   type ServeRelayOptions,

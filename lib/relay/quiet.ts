@@ -23,6 +23,12 @@ export interface QuietWatchOptions {
   readonly clock: Clock;
   /** How long without activity counts as quiet, ms. */
   readonly quietMs: number;
+  /**
+   * The least time from one `onQuiet` to the next, ms (default 0): traffic
+   * in bursts a little more than `quietMs` apart would otherwise have it
+   * run after every burst.
+   */
+  readonly minGapMs?: number;
   /** The time of the latest activity, on `clock`. */
   readonly lastActivity: () => number;
   /** What to do once quiet; an exception is the caller's to catch. */
@@ -37,6 +43,8 @@ export class QuietWatch {
   #stopped = false;
   /** The activity time `onQuiet` last ran for (nothing newer: nothing to do). */
   #doneFor: number;
+  /** When `onQuiet` last ran, on the clock. */
+  #firedAt = -Infinity;
 
   /**
    * Makes a watch; the time it is made counts as done (nothing to give back yet).
@@ -53,7 +61,7 @@ export class QuietWatch {
     if (this.#armed || this.#stopped) return;
     const last = this.#o.lastActivity();
     if (last <= this.#doneFor) return;
-    this.#arm(last + this.#o.quietMs - this.#o.clock.now());
+    this.#arm(this.#due(last) - this.#o.clock.now());
   }
 
   /** Stops the watch and its timer. */
@@ -73,12 +81,19 @@ export class QuietWatch {
     if (this.#stopped) return;
     const last = this.#o.lastActivity();
     if (last <= this.#doneFor) return;
-    const wait = last + this.#o.quietMs - this.#o.clock.now();
+    const now = this.#o.clock.now();
+    const wait = this.#due(last) - now;
     if (wait > 0) {
       this.#arm(wait);
       return;
     }
     this.#doneFor = last;
+    this.#firedAt = now;
     this.#o.onQuiet();
+  }
+
+  /** When `onQuiet` may run if nothing happens after `last`. */
+  #due(last: number): number {
+    return Math.max(last + this.#o.quietMs, this.#firedAt + (this.#o.minGapMs ?? 0));
   }
 }

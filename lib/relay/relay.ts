@@ -153,7 +153,12 @@ export interface MsrpRelayOptions {
    * gives memory back then (`serveRelay`'s `releaseMemory`). See
    * `quiet.ts`. Default: none.
    */
-  quiet?: { readonly afterMs: number; readonly onQuiet: () => void };
+  quiet?: {
+    readonly afterMs: number;
+    /** The least time between two runs of `onQuiet`, ms (default 0). */
+    readonly minGapMs?: number;
+    readonly onQuiet: () => void;
+  };
 }
 
 /** Counters of a relay, from {@linkcode MsrpRelay.stats}. */
@@ -289,6 +294,7 @@ export class MsrpRelay {
     this.#quiet = quiet === undefined ? undefined : new QuietWatch({
       clock,
       quietMs: quiet.afterMs,
+      minGapMs: quiet.minGapMs,
       lastActivity: () => this.#lastActivity(),
       onQuiet: () => {
         try {

@@ -61,6 +61,35 @@ Deno.test("QuietWatch: once after the quiet period, not during activity, not aga
   assert.equal(clock.pending, 0);
 });
 
+Deno.test("QuietWatch: bursts a little more than the quiet period apart: at most once per minGapMs", () => {
+  const clock = new FakeClock();
+  let last = clock.now();
+  const fired: number[] = [];
+  const watch = new QuietWatch({
+    clock,
+    quietMs: QUIET,
+    minGapMs: 60_000,
+    lastActivity: () => last,
+    onQuiet: () => fired.push(clock.now()),
+  });
+  const start = clock.now();
+  // A burst every 8 s for two minutes (the first at 8 s), each seen by the watch.
+  for (let t = 0; t < 120_000; t += 8_000) {
+    clock.advance(8_000);
+    last = clock.now();
+    watch.poke();
+  }
+  // The first burst's quiet period, then no sooner than 60 s after it, and
+  // after a full quiet period (the burst at 72 s, quiet at 77 s).
+  assert.deepEqual(fired.map((t) => t - start), [13_000, 77_000]);
+  // Quiet after the last burst: once more, when the gap allows.
+  clock.advance(120_000);
+  assert.equal(fired.length, 3);
+  assert.ok(fired[2] - fired[1] >= 60_000);
+  assert.equal(clock.pending, 0);
+  watch.stop();
+});
+
 Deno.test("relay quiet option: fires after traffic stops and after a client leaves, once each", async () => {
   const clock = new FakeClock();
   let fired = 0;
