@@ -5,7 +5,11 @@
  * connections).
  *
  *   deno run -A bench/_idle_memory.ts [--repeat N] [--v8-flags=a,b] [--runtime-v8-flags=a,b]
- *     [--env=NAME=value]
+ *     [--env=NAME=value] [--no-release]
+ *
+ * The relay gives memory back once quiet for 5 s (`serveRelay`'s
+ * `releaseMemory`, on in `msrp relay`), so the reading 10 s after the
+ * clients leave is after that release; `--no-release` runs it without.
  *
  * `relay_bench.ts` runs it too. The relay runs in a child process
  * (`spawnRelay`), the clients in another one (this module with `--clients`),
@@ -71,6 +75,8 @@ export interface IdleMemoryFigures {
   readonly afterGcHeapTotal: number;
   /** Registrations the relay held at 1000 clients. */
   readonly registrations: number;
+  /** The relay's memory releases (`memory-release` log events), each with its figures. */
+  readonly releases: string[];
 }
 
 const WARM = 20;
@@ -236,8 +242,9 @@ export async function measureIdleMemory(
   v8Flags: readonly string[] = [],
   env: Record<string, string> = {},
   runtimeV8Flags: readonly string[] = [],
+  releaseMemory = true,
 ): Promise<IdleMemoryFigures> {
-  const relay = await spawnRelay({ v8Flags, env, runtimeV8Flags });
+  const relay = await spawnRelay({ v8Flags, env, runtimeV8Flags, releaseMemory });
   try {
     const clients = await spawnClients(relay.tcpUri);
     try {
@@ -262,6 +269,9 @@ export async function measureIdleMemory(
       await waitFor(async () => (await relay.stats()).connections === 0);
       await sleep(LEAVE_WAIT_MS);
       const afterLeave = await rss(relay);
+      const releases = Object.keys(await relay.events()).filter((e) =>
+        e.startsWith("memory-release")
+      ).map((e) => e.replace(/^memory-release: /, ""));
       const lazyFree = await lazyFreeOf(relay.pid);
       const gcd = await relay.memory();
       await relay.trim();
@@ -283,6 +293,7 @@ export async function measureIdleMemory(
         startHeapTotal,
         afterGcHeapTotal: gcd.heapTotal,
         registrations: stats.registrations,
+        releases,
       };
     } finally {
       await clients.close();
@@ -299,12 +310,14 @@ export async function measureIdleMemory(
  * @param v8Flags more V8 flags for the relay process
  * @param env more environment variables for the relay process
  * @param runtimeV8Flags V8 flags the relay process sets itself once started
+ * @param releaseMemory whether the relay gives memory back once quiet
  */
 export async function reportIdleMemory(
   runs = 1,
   v8Flags: readonly string[] = [],
   env: Record<string, string> = {},
   runtimeV8Flags: readonly string[] = [],
+  releaseMemory = true,
 ): Promise<void> {
   const kb = (n: number) => `${(n / 1000).toFixed(1)} KB`;
   const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
@@ -313,10 +326,10 @@ export async function reportIdleMemory(
       v8Flags.length ? `, V8 flags ${v8Flags.join(",")}` : ""
     }${Object.keys(env).length ? `, env ${JSON.stringify(env)}` : ""}${
       runtimeV8Flags.length ? `, V8 flags set at run time ${runtimeV8Flags.join(",")}` : ""
-    }`,
+    }${releaseMemory ? "" : ", no memory release when quiet"}`,
   );
   for (let i = 0; i < runs; i++) {
-    const f = await measureIdleMemory(v8Flags, env, runtimeV8Flags);
+    const f = await measureIdleMemory(v8Flags, env, runtimeV8Flags, releaseMemory);
     console.log(
       `  run ${i + 1}: start ${mb(f.start)} (${
         mb(f.warm)
@@ -336,6 +349,7 @@ export async function reportIdleMemory(
         Deno.loadavg().map((x) => x.toFixed(2)).join(" ")
       }]`,
     );
+    for (const r of f.releases) console.log(`         release: ${r}`);
   }
   console.log(`  (target: <= 20 KB per client; after leave within 20% of start)`);
 }
@@ -353,6 +367,6 @@ if (import.meta.main) {
     );
     const runtime = args.find((a) => a.startsWith("--runtime-v8-flags="))?.slice(19).split(",") ??
       [];
-    await reportIdleMemory(runs, flags, env, runtime);
+    await reportIdleMemory(runs, flags, env, runtime, !args.includes("--no-release"));
   }
 }

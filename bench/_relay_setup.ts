@@ -22,7 +22,8 @@
  *
  * The child talks over its standard streams, one JSON object per line:
  * it prints `{"ready": {...}}` once listening, answers `"memory"`,
- * `"usage"` (memory without gc), `"trim"` (glibc's `malloc_trim`), `"stats"` and `"events"` requests, and exits on `"exit"` or when its
+ * `"usage"` (memory without gc), `"trim"` (glibc's `malloc_trim`), `"stats"` and
+ * `"events"` requests, and exits on `"exit"` or when its
  * standard input closes (so it never outlives the bench process). Its limits
  * can be set (`SpawnRelayOptions.limits`, e.g. small ones for the soak test,
  * `tests/relay/soak_test.ts`), and it counts its log events by name.
@@ -119,6 +120,7 @@ export interface BenchRelay {
 async function startServer(
   limits: Partial<RelayLimitsConfig> = {},
   logger: Logger = () => {},
+  releaseMemory = false,
 ): Promise<RelayServer> {
   const config = resolveRelayConfig({
     host: "localhost",
@@ -135,7 +137,7 @@ async function startServer(
     users: Object.fromEntries(Object.entries(USERS).map(([u, p]) => [u, { password: p }])),
     limits,
   });
-  return await serveRelay(config, { logger });
+  return await serveRelay(config, { logger, releaseMemory });
 }
 
 function uris(server: RelayServer): { tlsUri: string; tcpUri: string } {
@@ -302,6 +304,11 @@ export interface SpawnRelayOptions {
   /** More environment variables for the relay process (e.g. the C allocator's). */
   env?: Record<string, string>;
   /**
+   * Give memory back once quiet (`serveRelay`'s `releaseMemory`, after
+   * `RELEASE_MEMORY_QUIET_MS`), as `msrp relay` does by default. Default true.
+   */
+  releaseMemory?: boolean;
+  /**
    * Run the relay of another checkout: the path of its `bench/_relay_setup.ts`
    * (to compare a baseline with this one in the same run).
    */
@@ -325,6 +332,7 @@ export async function spawnRelay(options: SpawnRelayOptions = {}): Promise<Bench
     "--child",
     JSON.stringify(options.limits ?? {}),
     JSON.stringify(options.runtimeV8Flags ?? []),
+    JSON.stringify(options.releaseMemory ?? true),
   );
   const child = new Deno.Command(Deno.execPath(), {
     args,
@@ -409,7 +417,7 @@ function mallocTrim(): boolean {
  *
  * @param limits the relay's limits, JSON
  */
-async function child(limits: string): Promise<void> {
+async function child(limits: string, releaseMemory: boolean): Promise<void> {
   const events: Record<string, number> = {};
   const tls = new Set<number | undefined>();
   const server = await startServer(JSON.parse(limits), (_level, message, data) => {
@@ -419,11 +427,13 @@ async function child(limits: string): Promise<void> {
     const connection = data?.connection as number | undefined;
     let key = event;
     if (event === "connection-accepted" && message.startsWith("tls")) tls.add(connection);
+    // Each release of memory with its figures (time taken, RSS before and after).
+    if (event === "memory-release" && Object.keys(events).length < 100) key += `: ${message}`;
     if (event === "connection-closed" && Object.keys(events).length < 100) {
       key += `${tls.delete(connection) ? " (tls)" : ""}: ${message.replace(/\d+/g, "#")}`;
     }
     events[key] = (events[key] ?? 0) + 1;
-  });
+  }, releaseMemory);
   const out = (value: unknown) => console.log(JSON.stringify(value));
   out({ ready: uris(server) });
   const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream()).pipeThrough(
@@ -515,5 +525,5 @@ if (import.meta.main && Deno.args[0] === "--child") {
   // V8 flags set at run time, as the relay CLI sets them (`relayV8Flags`).
   const runtime = JSON.parse(Deno.args[2] ?? "[]") as string[];
   for (const flag of runtime) setFlagsFromString(flag);
-  await child(Deno.args[1] ?? "{}");
+  await child(Deno.args[1] ?? "{}", JSON.parse(Deno.args[3] ?? "true") === true);
 }

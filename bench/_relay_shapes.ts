@@ -26,12 +26,17 @@
  * `--ours-only`, `--baseline=DIR` (also the relay of the checkout in DIR,
  * interleaved with the others), `--v8-variant=FLAGS` (also this relay with
  * other V8 flags, comma-separated; `none` for V8's defaults), `--cpu-prof=DIR` (a V8 CPU profile of each of this relay's
- * runs, see `bench/_profile_summary.ts`).
+ * runs, see `bench/_profile_summary.ts`), `--no-release-variant` (also this relay
+ * without its memory release when quiet).
  *
  * Each run gets a fresh relay (this relay: `spawnRelay`, its own process;
  * Kamailio: `tcp_children=2`), binds the sessions, reads the relay's idle
  * memory, runs a warm-up of a tenth of the load, then the load, sampling the
- * relay's memory every `SAMPLE_MS` (peak), and reads it again after.
+ * relay's memory every `SAMPLE_MS` (peak), and reads it again after, and
+ * once more `QUIET_WAIT_MS` later with the clients still connected but
+ * silent ("quiet"; this relay gives memory back once quiet for
+ * `RELEASE_MEMORY_QUIET_MS`, as `msrp relay` does by default; the option
+ * `--no-release-variant` also runs it without, interleaved).
  * Memory is RSS summed over the relay's processes (Kamailio has several,
  * which share memory, so its RSS sum counts shared pages more than once)
  * and PSS (shared pages divided among the processes that map them). Runs
@@ -51,6 +56,7 @@ import {
   spawnRelay,
   USERS,
 } from "./_relay_setup.ts";
+import { RELEASE_MEMORY_QUIET_MS } from "../lib/relay/server.ts";
 
 const OPTIONS = Object.fromEntries(
   Deno.args.filter((a) => a.startsWith("--")).map((a) => {
@@ -71,6 +77,8 @@ const CHUNK = 8 * 1024;
 const MESSAGE_SIZE = 100;
 const SAMPLE_MS = 100;
 const RUN_LIMIT_MS = 20_000;
+/** From the end of the load to the "quiet" reading: the relay's quiet period and 2 s. */
+const QUIET_WAIT_MS = RELEASE_MEMORY_QUIET_MS + 2_000;
 
 /** One load shape. */
 export interface Shape {
@@ -98,6 +106,7 @@ interface Run {
   idle?: ResidentMemory;
   peak?: ResidentMemory;
   after?: ResidentMemory;
+  quiet?: ResidentMemory;
   error?: string;
 }
 
@@ -146,6 +155,8 @@ async function runShape(shape: Shape, start: () => Promise<BenchRelay>): Promise
     sampling = undefined;
     run.after = await relay.resident();
     run.peak = maxOf(peak, run.after);
+    await new Promise((r) => setTimeout(r, QUIET_WAIT_MS));
+    run.quiet = await relay.resident();
     run.rate = shape.kind === "messages" ? units / (ms / 1000) : units * MB / 1e6 / (ms / 1000);
     if (latencies.length > 0) {
       latencies.sort((x, y) => x - y);
@@ -184,6 +195,7 @@ interface Summary {
   idle?: ResidentMemory;
   peak?: ResidentMemory;
   after?: ResidentMemory;
+  quiet?: ResidentMemory;
   failed: string[];
 }
 
@@ -203,6 +215,7 @@ function summarize(runs: Run[]): Summary {
     idle: mem((r) => r.idle),
     peak: mem((r) => r.peak),
     after: mem((r) => r.after),
+    quiet: mem((r) => r.quiet),
     failed: runs.filter((r) => r.error !== undefined).map((r) => r.error!),
   };
 }
@@ -219,6 +232,9 @@ export async function compareWithKamailio(): Promise<void> {
     "this relay",
     () => spawnRelay({ cpuProfDir }),
   ]];
+  if (OPTIONS["no-release-variant"] !== undefined) {
+    relays.push(["no release", () => spawnRelay({ releaseMemory: false })]);
+  }
   const variant = OPTIONS["v8-variant"];
   if (variant !== undefined) {
     relays.push([
@@ -266,7 +282,7 @@ export async function compareWithKamailio(): Promise<void> {
       "CPU µs".padStart(7)
     } ${"idle RSS/PSS MB".padStart(16)} ${"peak RSS/PSS MB".padStart(16)} ${
       "after RSS/PSS MB".padStart(17)
-    }`,
+    } ${"quiet RSS/PSS MB".padStart(17)}`,
   );
   for (const shape of shapes) {
     const unit = shape.kind === "messages" ? "msg/s" : "MB/s";
@@ -285,7 +301,9 @@ export async function compareWithKamailio(): Promise<void> {
           (s.p99 === undefined ? "-" : s.p99.toFixed(0)).padStart(7)
         } ${(s.cpu === undefined ? "-" : s.cpu.toFixed(1)).padStart(7)} ${
           pair(s.idle).padStart(16)
-        } ${pair(s.peak).padStart(16)} ${pair(s.after).padStart(17)}${failed}`,
+        } ${pair(s.peak).padStart(16)} ${pair(s.after).padStart(17)} ${
+          pair(s.quiet).padStart(17)
+        }${failed}`,
       );
     }
     const [, kam] = summaries[summaries.length - 1];
@@ -297,7 +315,7 @@ export async function compareWithKamailio(): Promise<void> {
           ratio(ours.idle?.pss, kam.idle?.pss).padStart(16)
         } ${ratio(ours.peak?.pss, kam.peak?.pss).padStart(16)} ${
           ratio(ours.after?.pss, kam.after?.pss).padStart(17)
-        }`,
+        } ${ratio(ours.quiet?.pss, kam.quiet?.pss).padStart(17)}`,
       );
     }
   }

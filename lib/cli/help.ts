@@ -222,6 +222,13 @@ Options:
                         (no Origin header) are allowed. Default: every origin
   --web <dir>           serve the files in <dir> (the web chat page: web/ after
                         deno task build) on the --ws port: open https://host:port/
+  --no-release-memory   keep the memory a burst or a load grew into; by default,
+                        once the relay has been quiet for 5 s (no bytes read, no
+                        connection opened or closed) it runs a full garbage
+                        collection and, with glibc and --allow-ffi, malloc_trim
+                        (at most once a minute)
+  --release-memory-after <ms>  how long the relay is quiet before it gives memory
+                        back (default 5000)
   -v, --verbose         log every relay event, including each frame forwarded
                         or dropped and why (default: warnings and errors)
   --trace               show every frame in and out on standard error

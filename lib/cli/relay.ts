@@ -71,6 +71,9 @@ export const RELAY_FLAGS = {
   origin: { type: "string", multiple: true },
   // The web chat page (web/), served on the --ws port.
   web: { type: "string" },
+  // Memory given back once the relay is quiet (serveRelay's releaseMemory): on by default.
+  "no-release-memory": { type: "boolean" },
+  "release-memory-after": { type: "string" },
   verbose: { type: "boolean", short: "v" },
   trace: { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -104,6 +107,30 @@ function count(text: string, flag: string): number {
     throw new UsageError(`${flag} must be a whole number, not ${JSON.stringify(text)}`);
   }
   return Number(text);
+}
+
+/**
+ * `--no-release-memory` and `--release-memory-after MS`: whether and after
+ * how long a quiet relay gives memory back (`serveRelay`'s `releaseMemory`;
+ * on by default, after `RELEASE_MEMORY_QUIET_MS`).
+ *
+ * @param values the parsed flags
+ * @throws {UsageError} for both flags together, or a period that is not a whole number of ms
+ */
+export function releaseMemoryFrom(values: Record<string, unknown>): false | { quietMs?: number } {
+  const after = values["release-memory-after"];
+  if (values["no-release-memory"] === true) {
+    if (after !== undefined) {
+      throw new UsageError("--release-memory-after and --no-release-memory contradict each other");
+    }
+    return false;
+  }
+  if (typeof after !== "string") return {};
+  const ms = count(after, "--release-memory-after");
+  if (ms < 1 || ms > 2 ** 31 - 1) {
+    throw new UsageError(`--release-memory-after must be from 1 to ${2 ** 31 - 1} ms`);
+  }
+  return { quietMs: ms };
 }
 
 /**
@@ -435,7 +462,12 @@ export async function relayCommand(args: string[], io: CliIo): Promise<number> {
   const { signal, dispose } = waitForSignal(io);
   let stopHangup = (): void => {};
   try {
-    const server = await serveRelay(config, { logger, trace, webRoot });
+    const server = await serveRelay(config, {
+      logger,
+      trace,
+      webRoot,
+      releaseMemory: releaseMemoryFrom(values),
+    });
     for (const uri of relayUris(server.relay.config)) io.out(`${uri}\n`);
     if (webRoot !== undefined) {
       for (const l of server.relay.config.listen.filter((l) => l.websocket === true)) {

@@ -54,7 +54,13 @@ export {
   startRelay,
   type StartRelayOptions,
 } from "./relay.ts";
-export { MSRP_PORT, serveRelay, type ServeRelayOptions } from "./server.ts";
+export {
+  MSRP_PORT,
+  RELEASE_MEMORY_MIN_GAP_MS,
+  RELEASE_MEMORY_QUIET_MS,
+  serveRelay,
+  type ServeRelayOptions,
+} from "./server.ts";
 export {
   loadUsersFile,
   parseUsersFile,

@@ -114,6 +114,7 @@ import { abandon, onPiece } from "./forwarder.ts";
 import type { RelayIdentity } from "./forwarding.ts";
 import { discardOutput, pump, releaseWaiters } from "./outbound.ts";
 import { RegistrationTable, type RelayRegistration } from "./registrations.ts";
+import { QuietWatch } from "./quiet.ts";
 import { onInvalid, onRequest } from "./requests.ts";
 import { describe } from "./services.ts";
 import { failPending, onResponse, onTidChange } from "./transactions.ts";
@@ -155,6 +156,18 @@ export interface MsrpRelayOptions {
   trace?: Logger;
   /** The Digest nonce issuer (default: a new one with the configured lifetime and the clock). */
   nonces?: NonceManager;
+  /**
+   * Something to run once the relay has been quiet for `afterMs` (no bytes
+   * read, no connection opened or closed), once per quiet stretch: a server
+   * gives memory back then (`serveRelay`'s `releaseMemory`). See
+   * `quiet.ts`. Default: none.
+   */
+  quiet?: {
+    readonly afterMs: number;
+    /** The least time between two runs of `onQuiet`, ms (default 0). */
+    readonly minGapMs?: number;
+    readonly onQuiet: () => void;
+  };
 }
 
 /** Counters of a relay, from {@linkcode MsrpRelay.stats}. */
@@ -224,6 +237,9 @@ export class MsrpRelay {
   readonly #tasks = new Set<Promise<void>>();
   #closed = false;
   #sweepTimer: unknown;
+  /** When a connection last opened or closed, on the clock. */
+  #lastOpenOrClose: number;
+  readonly #quiet: QuietWatch | undefined;
 
   /**
    * Makes a relay. It starts its sweep timer at once; call
@@ -281,6 +297,27 @@ export class MsrpRelay {
       connect: options.connect,
       attach: (c, transport) => this.#attach(c, transport),
       shutDown: () => this.#closed,
+    });
+    this.#lastOpenOrClose = clock.now();
+    const quiet = options.quiet;
+    this.#quiet = quiet === undefined ? undefined : new QuietWatch({
+      clock,
+      quietMs: quiet.afterMs,
+      minGapMs: quiet.minGapMs,
+      lastActivity: () => this.#lastActivity(),
+      onQuiet: () => {
+        try {
+          quiet.onQuiet();
+        } catch (e) {
+          this.#log(
+            "error",
+            "internal-error",
+            `quiet-time work failed: ${describe(e)}`,
+            undefined,
+            e,
+          );
+        }
+      },
     });
     this.#scheduleSweep();
   }
@@ -413,6 +450,7 @@ export class MsrpRelay {
       c,
     );
     this.#attach(c, transport);
+    this.#touched();
     return c.id;
   }
 
@@ -481,6 +519,22 @@ export class MsrpRelay {
       reason + (dropped.length > 0 ? `; ${dropped.length} registration(s) invalidated` : ""),
       c,
     );
+    this.#touched();
+  }
+
+  /** A connection opened or closed: activity the quiet watch must see. */
+  #touched(): void {
+    this.#lastOpenOrClose = this.#clock.now();
+    this.#quiet?.poke();
+  }
+
+  /** The latest activity: the last bytes read on a connection, or the last open or close. */
+  #lastActivity(): number {
+    let last = this.#lastOpenOrClose;
+    for (const c of this.#conns.values()) {
+      if (c.peer.lastActivity > last) last = c.peer.lastActivity;
+    }
+    return last;
   }
 
   // -------------------------------------------------------------------------
@@ -588,6 +642,8 @@ export class MsrpRelay {
       } catch (e) {
         this.#log("error", "internal-error", `sweep failed: ${describe(e)}`, undefined, e);
       }
+      // Traffic on connections open since the quiet watch last fired.
+      this.#quiet?.poke();
       this.#scheduleSweep();
     }, this.#config.limits.sweepIntervalMs);
   }
@@ -657,6 +713,7 @@ export class MsrpRelay {
     if (!this.#closed) {
       this.#closed = true;
       this.#clock.clearTimer(this.#sweepTimer);
+      this.#quiet?.stop();
       for (const c of [...this.#conns.values()]) this.#close(c, "the relay is shutting down");
       this.#core.timers.clear();
     }
