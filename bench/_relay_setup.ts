@@ -33,7 +33,7 @@
 
 import { setFlagsFromString } from "node:v8";
 import { MsrpEndpoint, type MsrpSession } from "../mod.ts";
-import type { Logger } from "../lib/log.ts";
+import { type Logger, silentLogger } from "../lib/log.ts";
 import {
   KAMAILIO_USERS,
   type KamailioInstall,
@@ -119,7 +119,7 @@ export interface BenchRelay {
 
 async function startServer(
   limits: Partial<RelayLimitsConfig> = {},
-  logger: Logger = () => {},
+  logger: Logger = silentLogger,
   releaseMemory = false,
 ): Promise<RelayServer> {
   const config = resolveRelayConfig({

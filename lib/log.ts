@@ -25,7 +25,16 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
  * @param message a sentence
  * @param data structured details
  */
-export type Logger = (level: LogLevel, message: string, data?: Record<string, unknown>) => void;
+export type Logger =
+  & ((level: LogLevel, message: string, data?: Record<string, unknown>) => void)
+  & {
+    /**
+     * Whether events of `level` are wanted at all (absent: all are), so that
+     * a busy caller need not build the message of an event that is dropped
+     * (the relay's line per forwarded request, at `debug`).
+     */
+    readonly wants?: (level: LogLevel) => boolean;
+  };
 
 /**
  * The default logger: drops everything.
@@ -37,7 +46,7 @@ export type Logger = (level: LogLevel, message: string, data?: Record<string, un
  * silentLogger("warn", "nobody hears this");
  * ```
  */
-export const silentLogger: Logger = (): void => {};
+export const silentLogger: Logger = Object.assign((): void => {}, { wants: () => false });
 
 /**
  * A logger that writes `warn` and `error` (and, with `verbose`, everything)
@@ -55,10 +64,11 @@ export const silentLogger: Logger = (): void => {};
  * ```
  */
 export function consoleLogger(verbose = false): Logger {
-  return (level, message, data) => {
-    if (!verbose && (level === "debug" || level === "info")) return;
+  const wants = (level: LogLevel): boolean => verbose || (level !== "debug" && level !== "info");
+  return Object.assign((level: LogLevel, message: string, data?: Record<string, unknown>) => {
+    if (!wants(level)) return;
     console.error(formatLogEvent(`[msrp ${level}] `, message, data));
-  };
+  }, { wants });
 }
 
 function formatLogEvent(

@@ -63,6 +63,8 @@ export interface RelayCore {
   readonly regs: RegistrationTable;
   /** Counters for `stats()`. */
   readonly counters: RelayCounters;
+  /** Whether the logger wants `debug` events (`Logger.wants`): else their messages are not built. */
+  readonly debug: boolean;
   /**
    * Sends a log event to the injected logger; never throws.
    *

@@ -181,7 +181,7 @@ function forwardOther(
     // REPORTs get no response (RFC 4975 §7.1.2): nothing to wait for.
     enqueueFrame(core, target, frame);
     core.counters.forwardedRequests++;
-    logForwarded(core, c, req, target, d, `as ${tid}`);
+    logForwarded(core, c, req, target, d, "as", tid);
     return;
   }
   // AUTH and unknown methods are answered end to end (§6.4.2, §6.4.3).
@@ -206,7 +206,7 @@ function forwardOther(
     return;
   }
   core.counters.forwardedRequests++;
-  logForwarded(core, c, req, target, d, `as ${tid}`);
+  logForwarded(core, c, req, target, d, "as", tid);
 }
 
 /** The verbose log line of a request passed on to its next hop (RFC 4976 §6.4). */
@@ -217,11 +217,15 @@ function logForwarded(
   target: Conn,
   d: Extract<RouteDecision, { kind: "toward-client" | "from-client" }>,
   how: string,
+  tid?: string,
 ): void {
+  if (!core.debug) return; // no message built per forwarded request for nobody
   core.log(
     "debug",
     "forwarded",
-    `${req.method} ${req.tid} to ${d.toPath[0]} on conn=${target.id} ${how}`,
+    `${req.method} ${req.tid} to ${d.toPath[0]} on conn=${target.id} ${how}${
+      tid === undefined ? "" : ` ${tid}`
+    }`,
     c,
   );
 }
@@ -277,7 +281,7 @@ function queueWholeSend(
     return;
   }
   core.counters.forwardedRequests++;
-  logForwarded(core, ctx.origin, req, target, d, `as ${tid}`);
+  logForwarded(core, ctx.origin, req, target, d, "as", tid);
 }
 
 /**

@@ -289,6 +289,7 @@ export class MsrpRelay {
         forwardedRequests: 0,
         forwardedBodyBytes: 0,
       },
+      debug: wantsDebug(this.#logger),
       log: (level, event, message, conn, error) => this.#log(level, event, message, conn, error),
       ownUri: (secure, sessionId) => this.#ownUri(secure, sessionId),
       close: (c, reason) => this.#close(c, reason),
@@ -821,4 +822,13 @@ export async function startRelay(
       await relay.close();
     },
   };
+}
+
+/** Whether a logger wants `debug` events; one that does not say is given them. */
+function wantsDebug(logger: Logger): boolean {
+  try {
+    return logger.wants?.("debug") ?? true;
+  } catch {
+    return true;
+  }
 }
