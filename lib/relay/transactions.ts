@@ -48,16 +48,10 @@ import { reply, type ReqInfo } from "./reply.ts";
 import { describe } from "./services.ts";
 
 /** The fields a received SEND starts with (see {@linkcode SendContext}). */
-export interface ReceivedSendInit {
-  readonly origin: Conn;
-  readonly originTid: string;
-  readonly fr: FailureReport;
-  readonly messageId: string | undefined;
-  readonly range: ByteRange | undefined;
-  readonly reportTo: readonly MsrpUri[];
-  readonly ourUri: MsrpUri;
-  readonly complete: boolean;
-}
+export type ReceivedSendInit = Pick<
+  SendContext,
+  "origin" | "originTid" | "fr" | "messageId" | "range" | "reportTo" | "ourUri" | "complete"
+>;
 
 /** A SEND the relay received and forwards (§6.4.1). */
 class ReceivedSend implements SendContext {
