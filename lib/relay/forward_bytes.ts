@@ -16,6 +16,7 @@
  * @module
  */
 
+import { putAscii } from "../wire/bytes.ts";
 import type { MsrpRequest } from "../wire/frame.ts";
 import type { MsrpUri } from "../wire/uri.ts";
 
@@ -51,22 +52,13 @@ const LF = 10;
 const SP = 32;
 const COLON = 58;
 const DASH = 45;
+/** Header text may hold spaces: SP to "~". */
+const PRINTABLE = 0x20;
 const ascii = new TextEncoder();
 const MSRP_SP = ascii.encode("MSRP ");
 const SEND_TO = ascii.encode(" SEND\r\nTo-Path: ");
 const CRLF_FROM = ascii.encode("\r\nFrom-Path: ");
 const CRLF_DASHES = ascii.encode("\r\n-------");
-
-/** Writes printable ASCII `s` (SP to "~") at `at`; the index after it, or -1. */
-function putAscii(s: string, buf: Uint8Array, at: number): number {
-  if (at < 0) return -1;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s.charCodeAt(i);
-    if (ch - 32 >>> 0 > 94) return -1;
-    buf[at + i] = ch;
-  }
-  return at + s.length;
-}
 
 /**
  * Whether `body` holds seven dashes in a row (where an end-line could start,
@@ -122,22 +114,22 @@ export function forwardedSendBytes(
   for (let i = 2; i < n; i++) size += names[i].length + 2 + values[i].length + 2;
   const buf = new Uint8Array(size);
   buf.set(MSRP_SP);
-  let at = putAscii(tid, buf, 5);
+  let at = putAscii(tid, buf, 5, PRINTABLE);
   if (at < 0) return undefined;
   buf.set(SEND_TO, at);
-  at = putAscii(to, buf, at + SEND_TO.length);
+  at = putAscii(to, buf, at + SEND_TO.length, PRINTABLE);
   if (at < 0) return undefined;
   buf.set(CRLF_FROM, at);
-  at = putAscii(from, buf, at + CRLF_FROM.length);
+  at = putAscii(from, buf, at + CRLF_FROM.length, PRINTABLE);
   if (at < 0) return undefined;
   buf[at++] = CR;
   buf[at++] = LF;
   for (let i = 2; i < n; i++) {
-    at = putAscii(names[i], buf, at);
+    at = putAscii(names[i], buf, at, PRINTABLE);
     if (at < 0) return undefined;
     buf[at++] = COLON;
     buf[at++] = SP;
-    at = putAscii(values[i], buf, at);
+    at = putAscii(values[i], buf, at, PRINTABLE);
     if (at < 0) return undefined;
     buf[at++] = CR;
     buf[at++] = LF;
@@ -147,7 +139,7 @@ export function forwardedSendBytes(
   buf.set(body, at);
   at += body.length;
   buf.set(CRLF_DASHES, at);
-  at = putAscii(tid, buf, at + CRLF_DASHES.length);
+  at = putAscii(tid, buf, at + CRLF_DASHES.length, PRINTABLE);
   if (at < 0) return undefined;
   buf[at++] = flag.charCodeAt(0);
   buf[at++] = CR;

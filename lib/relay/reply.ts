@@ -18,6 +18,7 @@
  * @module
  */
 
+import { putAscii } from "../wire/bytes.ts";
 import type { MsrpResponse } from "../wire/frame.ts";
 import type { FailureReport } from "../wire/headers.ts";
 import type { MsrpUri } from "../wire/uri.ts";
@@ -93,17 +94,8 @@ const utf8 = new TextEncoder();
 const OK_START = utf8.encode(" 200 OK\r\n");
 const MESSAGE_ID_NAME = utf8.encode("Message-ID: ");
 const DASHES = utf8.encode("-------");
-
-/** Writes `s` at `at` if it is printable ASCII; the index after it, or -1. */
-function putAscii(s: string, buf: Uint8Array, at: number): number {
-  if (at < 0) return -1;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s.charCodeAt(i);
-    if (ch < 0x21 || ch > 0x7e) return -1; // ids are idents (§9): no space, no control
-    buf[at + i] = ch;
-  }
-  return at + s.length;
-}
+/** Ids are idents (§9): no space, no control, "!" to "~". */
+const IDENT = 0x21;
 
 /**
  * A relay's 200 to a SEND (RFC 4975 §7.2: To-Path the previous hop, From-Path
@@ -135,19 +127,19 @@ export function sendOkBytes(
       messageId.length + 2 + DASHES.length + tid.length + 3,
   );
   buf.set(MSRP_SP);
-  let at = putAscii(tid, buf, 5);
+  let at = putAscii(tid, buf, 5, IDENT);
   if (at < 0) return undefined;
   buf.set(OK_START, at);
   at += OK_START.length;
   buf.set(head, at);
   at += head.length;
   buf.set(MESSAGE_ID_NAME, at);
-  at = putAscii(messageId, buf, at + MESSAGE_ID_NAME.length);
+  at = putAscii(messageId, buf, at + MESSAGE_ID_NAME.length, IDENT);
   if (at < 0) return undefined;
   buf[at++] = 13;
   buf[at++] = 10;
   buf.set(DASHES, at);
-  at = putAscii(tid, buf, at + DASHES.length);
+  at = putAscii(tid, buf, at + DASHES.length, IDENT);
   if (at < 0) return undefined;
   buf[at++] = 0x24; // "$"
   buf[at++] = 13;

@@ -1,6 +1,8 @@
 /**
  * Joining byte arrays, for the few places that must hand out one buffer
- * made of several reads (RFC 4975 §7.3.1: a body that spans reads).
+ * made of several reads (RFC 4975 §7.3.1: a body that spans reads), and
+ * writing ASCII header text straight into a frame's bytes (RFC 4975 §9:
+ * the start line and header fields are ASCII).
  *
  * @module
  */
@@ -45,4 +47,26 @@ export function gatherBytes(parts: readonly Uint8Array[], max: number): Uint8Arr
     i = j;
   }
   return out;
+}
+
+/**
+ * Writes `s` into `buf` at `at` when every character of it lies between
+ * `lowest` and "~" (printable ASCII; `lowest` 0x20 lets spaces in, 0x21
+ * does not): the index after it, or -1 when a character is outside (or
+ * `at` is already -1), so that writers can chain calls and check once.
+ *
+ * @param s the text
+ * @param buf where to write (the caller sized it)
+ * @param at where to start, or -1
+ * @param lowest the lowest character code allowed
+ */
+export function putAscii(s: string, buf: Uint8Array, at: number, lowest: number): number {
+  if (at < 0) return -1;
+  const span = 0x7e - lowest;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i);
+    if (ch - lowest >>> 0 > span) return -1;
+    buf[at + i] = ch;
+  }
+  return at + s.length;
 }
