@@ -1,7 +1,9 @@
 /**
  * When a relay has gone quiet: a callback run once after a stretch without
- * traffic, for a server to give memory back after a burst or a load (issue
- * 10; see `serveRelay`'s `releaseMemory`).
+ * traffic, for a server to give memory back after a burst or a load (see
+ * `serveRelay`'s `releaseMemory`). No RFC asks for this; it is what a relay
+ * running for months needs. It uses the relay's one clock and the
+ * activity the connections already record (`lastActivity`, RFC 4976 §6.5).
  *
  * The watch costs nothing on the hot path: it does not see each read. It is
  * poked when a connection opens or closes and on each sweep of the relay
